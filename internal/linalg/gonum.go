@@ -1,0 +1,130 @@
+//go:build !openblas
+
+package linalg
+
+import (
+	"fmt"
+
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/gonum"
+	glapack "gonum.org/v1/gonum/lapack/gonum"
+)
+
+// Backend names the compiled-in implementation.
+const Backend = "gonum (pure Go)"
+
+var (
+	impl  gonum.Implementation
+	limpl glapack.Implementation
+)
+
+func tr(t bool) blas.Transpose {
+	if t {
+		return blas.Trans
+	}
+	return blas.NoTrans
+}
+
+// SetThreads sets the number of threads the BLAS library may use. The pure-Go
+// backend parallelises large products over GOMAXPROCS itself and ignores it.
+func SetThreads(n int) {}
+
+// Threads reports the number of BLAS threads (always 1 for the pure-Go
+// backend, whose parallelism follows GOMAXPROCS).
+func Threads() int { return 1 }
+
+// Sgemm computes c = alpha*op(a)*op(b) + beta*c in float32.
+func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	checkGemm("Sgemm", transA, transB, m, n, k, lda, ldb, ldc, len(a), len(b), len(c))
+	if m == 0 || n == 0 {
+		return
+	}
+	impl.Sgemm(tr(transA), tr(transB), m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+// Dgemm computes c = alpha*op(a)*op(b) + beta*c in float64.
+func Dgemm(transA, transB bool, m, n, k int, alpha float64, a []float64, lda int, b []float64, ldb int, beta float64, c []float64, ldc int) {
+	checkGemm("Dgemm", transA, transB, m, n, k, lda, ldb, ldc, len(a), len(b), len(c))
+	if m == 0 || n == 0 {
+		return
+	}
+	impl.Dgemm(tr(transA), tr(transB), m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+// Sgemv computes y = alpha*op(a)*x + beta*y in float32 for an m×n matrix a.
+func Sgemv(trans bool, m, n int, alpha float32, a []float32, lda int, x []float32, beta float32, y []float32) {
+	if m == 0 || n == 0 {
+		return
+	}
+	impl.Sgemv(tr(trans), m, n, alpha, a, lda, x, 1, beta, y, 1)
+}
+
+// Dgemv computes y = alpha*op(a)*x + beta*y in float64 for an m×n matrix a.
+func Dgemv(trans bool, m, n int, alpha float64, a []float64, lda int, x []float64, beta float64, y []float64) {
+	if m == 0 || n == 0 {
+		return
+	}
+	impl.Dgemv(tr(trans), m, n, alpha, a, lda, x, 1, beta, y, 1)
+}
+
+// EigSym computes all eigenvalues and eigenvectors of the symmetric n×n
+// matrix a (only its lower triangle is read). On return w holds the
+// eigenvalues in ascending order and a holds the eigenvectors as columns:
+// eigenvector j is a[i*n+j], i = 0..n-1.
+func EigSym(n int, a []float64, w []float64) error {
+	if err := checkSquare("EigSym", n, len(a)); err != nil {
+		return err
+	}
+	if len(w) < n {
+		return fmt.Errorf("linalg.EigSym: eigenvalue slice has %d elements, need %d", len(w), n)
+	}
+	if n == 0 {
+		return nil
+	}
+	// We promise to read only the lower triangle: mirror it, then let
+	// gonum's (row-major) Dsyev work on the full symmetric matrix.
+	Symmetrize(n, a)
+	work := make([]float64, 1)
+	limpl.Dsyev('V', blas.Upper, n, a, n, w, work, -1)
+	work = make([]float64, int(work[0]))
+	if ok := limpl.Dsyev('V', blas.Upper, n, a, n, w, work, len(work)); !ok {
+		return fmt.Errorf("linalg.EigSym: the eigenvalue iteration did not converge (n=%d)", n)
+	}
+	return nil
+}
+
+// Cholesky factorises the symmetric positive definite n×n matrix a = L L^T
+// in place; on return the lower triangle of a holds L and the strict upper
+// triangle is zero.
+func Cholesky(n int, a []float64) error {
+	if err := checkSquare("Cholesky", n, len(a)); err != nil {
+		return err
+	}
+	Symmetrize(n, a)
+	if ok := limpl.Dpotrf(blas.Lower, n, a, n); !ok {
+		return fmt.Errorf("linalg.Cholesky: %w (order %d)", ErrNotPositiveDefinite, n)
+	}
+	for i := 0; i < n; i++ {
+		for j := i + 1; j < n; j++ {
+			a[i*n+j] = 0
+		}
+	}
+	return nil
+}
+
+// CholeskySolve solves L L^T x = b in place, where l holds the factor from
+// Cholesky and b is n×nrhs row-major.
+func CholeskySolve(n, nrhs int, l []float64, b []float64) error {
+	if err := checkSquare("CholeskySolve", n, len(l)); err != nil {
+		return err
+	}
+	if len(b) < n*nrhs {
+		return fmt.Errorf("linalg.CholeskySolve: right-hand side has %d elements, need %d", len(b), n*nrhs)
+	}
+	if n == 0 || nrhs == 0 {
+		return nil
+	}
+	impl.Dtrsm(blas.Left, blas.Lower, blas.NoTrans, blas.NonUnit, n, nrhs, 1, l, n, b, nrhs)
+	impl.Dtrsm(blas.Left, blas.Lower, blas.Trans, blas.NonUnit, n, nrhs, 1, l, n, b, nrhs)
+	return nil
+}

@@ -1,0 +1,187 @@
+//go:build openblas
+
+package linalg
+
+/*
+#cgo pkg-config: openblas lapacke
+#include <cblas.h>
+#include <lapacke.h>
+*/
+import "C"
+
+import (
+	"fmt"
+	"unsafe"
+)
+
+// Backend names the compiled-in implementation.
+const Backend = "openblas"
+
+func init() {
+	// Default to one thread: ensemble members run in parallel, one per core,
+	// and call SetThreads to use more for large single products.
+	C.openblas_set_num_threads(1)
+}
+
+// SetThreads sets the number of threads OpenBLAS may use for one call.
+func SetThreads(n int) {
+	if n < 1 {
+		n = 1
+	}
+	C.openblas_set_num_threads(C.int(n))
+}
+
+// Threads reports the number of threads OpenBLAS uses for one call.
+func Threads() int { return int(C.openblas_get_num_threads()) }
+
+func ctr(t bool) C.enum_CBLAS_TRANSPOSE {
+	if t {
+		return C.CblasTrans
+	}
+	return C.CblasNoTrans
+}
+
+// Sgemm computes c = alpha*op(a)*op(b) + beta*c in float32.
+func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	checkGemm("Sgemm", transA, transB, m, n, k, lda, ldb, ldc, len(a), len(b), len(c))
+	if m == 0 || n == 0 {
+		return
+	}
+	if k == 0 {
+		scale32(m, n, beta, c, ldc)
+		return
+	}
+	C.cblas_sgemm(C.CblasRowMajor, ctr(transA), ctr(transB), C.blasint(m), C.blasint(n), C.blasint(k),
+		C.float(alpha), (*C.float)(unsafe.Pointer(&a[0])), C.blasint(lda),
+		(*C.float)(unsafe.Pointer(&b[0])), C.blasint(ldb),
+		C.float(beta), (*C.float)(unsafe.Pointer(&c[0])), C.blasint(ldc))
+}
+
+// Dgemm computes c = alpha*op(a)*op(b) + beta*c in float64.
+func Dgemm(transA, transB bool, m, n, k int, alpha float64, a []float64, lda int, b []float64, ldb int, beta float64, c []float64, ldc int) {
+	checkGemm("Dgemm", transA, transB, m, n, k, lda, ldb, ldc, len(a), len(b), len(c))
+	if m == 0 || n == 0 {
+		return
+	}
+	if k == 0 {
+		scale64(m, n, beta, c, ldc)
+		return
+	}
+	C.cblas_dgemm(C.CblasRowMajor, ctr(transA), ctr(transB), C.blasint(m), C.blasint(n), C.blasint(k),
+		C.double(alpha), (*C.double)(unsafe.Pointer(&a[0])), C.blasint(lda),
+		(*C.double)(unsafe.Pointer(&b[0])), C.blasint(ldb),
+		C.double(beta), (*C.double)(unsafe.Pointer(&c[0])), C.blasint(ldc))
+}
+
+func scale32(m, n int, beta float32, c []float32, ldc int) {
+	for i := 0; i < m; i++ {
+		row := c[i*ldc : i*ldc+n]
+		for j := range row {
+			if beta == 0 {
+				row[j] = 0
+			} else {
+				row[j] *= beta
+			}
+		}
+	}
+}
+
+func scale64(m, n int, beta float64, c []float64, ldc int) {
+	for i := 0; i < m; i++ {
+		row := c[i*ldc : i*ldc+n]
+		for j := range row {
+			if beta == 0 {
+				row[j] = 0
+			} else {
+				row[j] *= beta
+			}
+		}
+	}
+}
+
+// Sgemv computes y = alpha*op(a)*x + beta*y in float32 for an m×n matrix a.
+func Sgemv(trans bool, m, n int, alpha float32, a []float32, lda int, x []float32, beta float32, y []float32) {
+	if m == 0 || n == 0 {
+		return
+	}
+	C.cblas_sgemv(C.CblasRowMajor, ctr(trans), C.blasint(m), C.blasint(n), C.float(alpha),
+		(*C.float)(unsafe.Pointer(&a[0])), C.blasint(lda), (*C.float)(unsafe.Pointer(&x[0])), 1,
+		C.float(beta), (*C.float)(unsafe.Pointer(&y[0])), 1)
+}
+
+// Dgemv computes y = alpha*op(a)*x + beta*y in float64 for an m×n matrix a.
+func Dgemv(trans bool, m, n int, alpha float64, a []float64, lda int, x []float64, beta float64, y []float64) {
+	if m == 0 || n == 0 {
+		return
+	}
+	C.cblas_dgemv(C.CblasRowMajor, ctr(trans), C.blasint(m), C.blasint(n), C.double(alpha),
+		(*C.double)(unsafe.Pointer(&a[0])), C.blasint(lda), (*C.double)(unsafe.Pointer(&x[0])), 1,
+		C.double(beta), (*C.double)(unsafe.Pointer(&y[0])), 1)
+}
+
+// EigSym computes all eigenvalues and eigenvectors of the symmetric n×n
+// matrix a (only its lower triangle is read) with LAPACK dsyevd. On return w
+// holds the eigenvalues in ascending order and a holds the eigenvectors as
+// columns: eigenvector j is a[i*n+j], i = 0..n-1.
+func EigSym(n int, a []float64, w []float64) error {
+	if err := checkSquare("EigSym", n, len(a)); err != nil {
+		return err
+	}
+	if len(w) < n {
+		return fmt.Errorf("linalg.EigSym: eigenvalue slice has %d elements, need %d", len(w), n)
+	}
+	if n == 0 {
+		return nil
+	}
+	info := C.LAPACKE_dsyevd(C.LAPACK_ROW_MAJOR, 'V', 'L', C.lapack_int(n),
+		(*C.double)(unsafe.Pointer(&a[0])), C.lapack_int(n), (*C.double)(unsafe.Pointer(&w[0])))
+	if info != 0 {
+		return fmt.Errorf("linalg.EigSym: LAPACKE_dsyevd failed with info=%d (n=%d)", int(info), n)
+	}
+	return nil
+}
+
+// Cholesky factorises the symmetric positive definite n×n matrix a = L L^T
+// in place; on return the lower triangle of a holds L and the strict upper
+// triangle is zero.
+func Cholesky(n int, a []float64) error {
+	if err := checkSquare("Cholesky", n, len(a)); err != nil {
+		return err
+	}
+	if n == 0 {
+		return nil
+	}
+	info := C.LAPACKE_dpotrf(C.LAPACK_ROW_MAJOR, 'L', C.lapack_int(n), (*C.double)(unsafe.Pointer(&a[0])), C.lapack_int(n))
+	if info > 0 {
+		return fmt.Errorf("linalg.Cholesky: %w (order %d, leading minor %d)", ErrNotPositiveDefinite, n, int(info))
+	}
+	if info < 0 {
+		return fmt.Errorf("linalg.Cholesky: LAPACKE_dpotrf argument %d invalid", -int(info))
+	}
+	for i := 0; i < n; i++ {
+		for j := i + 1; j < n; j++ {
+			a[i*n+j] = 0
+		}
+	}
+	return nil
+}
+
+// CholeskySolve solves L L^T x = b in place, where l holds the factor from
+// Cholesky and b is n×nrhs row-major.
+func CholeskySolve(n, nrhs int, l []float64, b []float64) error {
+	if err := checkSquare("CholeskySolve", n, len(l)); err != nil {
+		return err
+	}
+	if len(b) < n*nrhs {
+		return fmt.Errorf("linalg.CholeskySolve: right-hand side has %d elements, need %d", len(b), n*nrhs)
+	}
+	if n == 0 || nrhs == 0 {
+		return nil
+	}
+	info := C.LAPACKE_dpotrs(C.LAPACK_ROW_MAJOR, 'L', C.lapack_int(n), C.lapack_int(nrhs),
+		(*C.double)(unsafe.Pointer(&l[0])), C.lapack_int(n), (*C.double)(unsafe.Pointer(&b[0])), C.lapack_int(nrhs))
+	if info != 0 {
+		return fmt.Errorf("linalg.CholeskySolve: LAPACKE_dpotrs failed with info=%d", int(info))
+	}
+	return nil
+}
