@@ -1,0 +1,192 @@
+package kernel
+
+import "fmt"
+
+// Padding is the boundary handling of a convolution.
+type Padding int
+
+const (
+	// Same pads with zeros so that the output has the input's size.
+	Same Padding = iota
+	// Valid uses only positions where the filter fits: the output shrinks
+	// by k-1 in each spatial direction.
+	Valid
+	// Circular wraps around the edges (periodic images, lattices).
+	Circular
+)
+
+func (p Padding) String() string {
+	switch p {
+	case Valid:
+		return "valid"
+	case Circular:
+		return "circular"
+	}
+	return "same"
+}
+
+// ParsePadding parses "same", "valid" or "circular".
+func ParsePadding(s string) (Padding, error) {
+	switch s {
+	case "same", "":
+		return Same, nil
+	case "valid":
+		return Valid, nil
+	case "circular", "periodic", "wrap":
+		return Circular, nil
+	}
+	return 0, fmt.Errorf("unknown padding %q (want same, valid or circular)", s)
+}
+
+// Tap is one term of an expanded (rotated, interpolated) filter: the input
+// at spatial offset (DI, DJ) from the output position and group index S
+// enters with weight W times the base filter value.
+type Tap struct {
+	DI, DJ, S int32
+	W         float64
+}
+
+// ConvOp describes a convolution, lifting or group convolution as a linear
+// map from a base filter to the filter actually applied at each output
+// group element: output group element r applies, for base index b, the taps
+// Taps[r][b]. A plain convolution has one group element and one tap per
+// base index; a C4 group convolution has exact rotated taps; C_n for n > 4
+// has bilinear interpolation taps.
+//
+// The pre-activation at output (r, t), channel c, is
+//
+//	z = w/sqrt(fan_in) Σ_b Σ_cin κ_c[b, cin] Σ_{tap ∈ Taps[r][b]} tap.W x[tap.S, t + tap.D + origin, cin]
+//
+// with fan_in = Base * C_in, so that its kernel map is
+//
+//	K'[(r,t),(r',t')] = (1/Base) Σ_b Σ_{e1 ∈ Taps[r][b], e2 ∈ Taps[r'][b]} e1.W e2.W K[(e1.S, t+e1.D), (e2.S, t'+e2.D)].
+type ConvOp struct {
+	K                    int // odd filter size
+	Pad                  Padding
+	InG, OutG            int
+	InH, InW, OutH, OutW int
+	Base                 int
+	Taps                 [][][]Tap // [OutG][Base]
+}
+
+// Origin is the offset added to every tap: 0 for same and circular
+// padding, (K-1)/2 for valid padding (output position t sits at the
+// filter's corner).
+func (op *ConvOp) Origin() int {
+	if op.Pad == Valid {
+		return (op.K - 1) / 2
+	}
+	return 0
+}
+
+// inIndex maps an output coordinate plus offset to an input coordinate, or
+// -1 if it falls into zero padding.
+func inIndex(t, d, n int, pad Padding) int {
+	i := t + d
+	if i >= 0 && i < n {
+		return i
+	}
+	if pad == Circular {
+		i %= n
+		if i < 0 {
+			i += n
+		}
+		return i
+	}
+	return -1
+}
+
+// Conv applies the kernel map of op (without the weight and bias variances:
+// call Affine afterwards) to K and Theta.
+func (s *State) Conv(op *ConvOp) error {
+	if s.G != op.InG || s.H != op.InH || s.W != op.InW {
+		return fmt.Errorf("kernel: convolution expects a %dx%dx%d position grid, state has %dx%dx%d", op.InG, op.InH, op.InW, s.G, s.H, s.W)
+	}
+	pin := s.P()
+	pout := op.OutG * op.OutH * op.OutW
+	kin := s.K
+	out := s.Scratch(s.Pairs * pout * pout)
+	s.convApply(op, kin, out, pin, pout)
+	s.K = out
+	s.Recycle(kin)
+	if s.NTK {
+		tin := s.Theta
+		tout := s.Scratch(s.Pairs * pout * pout)
+		s.convApply(op, tin, tout, pin, pout)
+		s.Theta = tout
+		s.Recycle(tin)
+	}
+	g, h, w := op.OutG, op.OutH, op.OutW
+	s.G, s.H, s.W = g, h, w
+	s.V1 = grow(s.V1, s.Pairs*pout)
+	s.V2 = grow(s.V2, s.Pairs*pout)
+	return nil
+}
+
+func (s *State) convApply(op *ConvOp, in, out []float64, pin, pout int) {
+	clear(out)
+	hwIn := op.InH * op.InW
+	hwOut := op.OutH * op.OutW
+	org := op.Origin()
+	norm := 1 / float64(op.Base)
+	for a := 0; a < s.Pairs; a++ {
+		kin := in[a*pin*pin : (a+1)*pin*pin]
+		kout := out[a*pout*pout : (a+1)*pout*pout]
+		for r := 0; r < op.OutG; r++ {
+			for r2 := 0; r2 < op.OutG; r2++ {
+				for b := 0; b < op.Base; b++ {
+					for _, e1 := range op.Taps[r][b] {
+						for _, e2 := range op.Taps[r2][b] {
+							w := norm * e1.W * e2.W
+							s.shiftAdd(op, kin, kout, r, r2, e1, e2, w, org, hwIn, hwOut, pin, pout)
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// shiftAdd adds w * in[(e1.S, t+d1), (e2.S, t'+d2)] to out[(r,t),(r2,t')]
+// for all output positions t, t'.
+func (s *State) shiftAdd(op *ConvOp, in, out []float64, r, r2 int, e1, e2 Tap, w float64, org, hwIn, hwOut, pin, pout int) {
+	inW, outW := op.InW, op.OutW
+	for ti := 0; ti < op.OutH; ti++ {
+		ii := inIndex(ti, int(e1.DI)+org, op.InH, op.Pad)
+		if ii < 0 {
+			continue
+		}
+		for tj := 0; tj < outW; tj++ {
+			ij := inIndex(tj, int(e1.DJ)+org, inW, op.Pad)
+			if ij < 0 {
+				continue
+			}
+			rowIn := in[(int(e1.S)*hwIn+ii*inW+ij)*pin+int(e2.S)*hwIn:]
+			rowOut := out[(r*hwOut+ti*outW+tj)*pout+r2*hwOut:]
+			for ti2 := 0; ti2 < op.OutH; ti2++ {
+				ii2 := inIndex(ti2, int(e2.DI)+org, op.InH, op.Pad)
+				if ii2 < 0 {
+					continue
+				}
+				src := rowIn[ii2*inW:]
+				dst := rowOut[ti2*outW : (ti2+1)*outW]
+				dj := int(e2.DJ) + org
+				if op.Pad == Circular {
+					for tj2 := range dst {
+						dst[tj2] += w * src[inIndex(tj2, dj, inW, Circular)]
+					}
+					continue
+				}
+				lo, hi := max(0, -dj), min(outW, inW-dj)
+				if lo >= hi {
+					continue
+				}
+				d := dst[lo:hi]
+				sv := src[lo+dj : hi+dj]
+				for k := range d {
+					d[k] += w * sv[k]
+				}
+			}
+		}
+	}
+}

@@ -1,0 +1,129 @@
+// Package kernel computes infinite-width kernels of neural networks: the
+// NNGP kernel K (the covariance of the outputs at initialisation) and the
+// neural tangent kernel Theta, following the conventions of neural-tangents
+// (NTK parametrisation, weight and bias standard deviations w_std, b_std).
+//
+// The kernels are propagated layer by layer on a State, the joint second
+// moments of the pre-activations for a block of input pairs. Positions carry
+// a group axis and two spatial axes, so the same State serves MLPs (one
+// position), CNNs (pixel positions, full pixel-pixel covariances) and GCNNs
+// (group × pixel positions, the recursion of Misof, Kessel & Gerken). The
+// layer definitions live in package nn; this package holds the State, the
+// closed-form and quadrature transforms of activations, the linear operators
+// of convolutions and pooling, and kernel regression: the mean and
+// covariance of the infinite ensemble trained by gradient descent with MSE
+// loss (Predictor).
+package kernel
+
+import "fmt"
+
+// State holds the second moments of the pre-activations of one layer for a
+// block of Pairs input pairs (x_a, x'_a).
+//
+// Positions are indexed p = g*H*W + i*W + j (group element g, row i, column
+// j); P = G*H*W. For every pair, K and Theta hold the P×P matrix
+// E[z_p(x) z_q(x')] (NNGP) and the NTK at positions p, q, row-major. V1 and
+// V2 hold the variances E[z_p(x)^2] and E[z_q(x')^2] of each input at each
+// position, which the activations need.
+type State struct {
+	// Pairs is the number of input pairs in the block.
+	Pairs int
+	// G, H, W are the group and spatial sizes of the position grid.
+	G, H, W int
+	// NTK says whether Theta is propagated (false: NNGP only).
+	NTK bool
+	// K and Theta have Pairs*P*P entries.
+	K, Theta []float64
+	// V1 and V2 have Pairs*P entries.
+	V1, V2 []float64
+	// Self marks a block of pairs (x, x): after every layer the driver
+	// takes the variances from the diagonal of K.
+	Self bool
+
+	spare []float64 // recycled buffer for out-of-place operators
+}
+
+// P is the number of positions.
+func (s *State) P() int { return s.G * s.H * s.W }
+
+// Reshape sets a new position grid and resizes K, Theta, V1, V2 (contents
+// undefined), reusing memory where possible.
+func (s *State) Reshape(g, h, w int) {
+	s.G, s.H, s.W = g, h, w
+	p := s.P()
+	s.K = grow(s.K, s.Pairs*p*p)
+	if s.NTK {
+		s.Theta = grow(s.Theta, s.Pairs*p*p)
+	}
+	s.V1 = grow(s.V1, s.Pairs*p)
+	s.V2 = grow(s.V2, s.Pairs*p)
+}
+
+// Scratch hands out a buffer of n values (contents undefined) for an
+// out-of-place operator; the state keeps no reference to it.
+func (s *State) Scratch(n int) []float64 {
+	b := grow(s.spare, n)
+	s.spare = nil
+	return b
+}
+
+// Recycle hands a no longer needed buffer back for the next Scratch call.
+func (s *State) Recycle(b []float64) {
+	if cap(b) > cap(s.spare) {
+		s.spare = b
+	}
+}
+
+func grow(b []float64, n int) []float64 {
+	if cap(b) >= n {
+		return b[:n]
+	}
+	return make([]float64, n)
+}
+
+// SelfVariances copies the diagonal of each pair's K into V1 and V2: for a
+// block of pairs (x, x) the variances are the diagonal of the covariance.
+func (s *State) SelfVariances() {
+	p := s.P()
+	for a := 0; a < s.Pairs; a++ {
+		k := s.K[a*p*p:]
+		for q := 0; q < p; q++ {
+			v := k[q*p+q]
+			s.V1[a*p+q] = v
+			s.V2[a*p+q] = v
+		}
+	}
+}
+
+// Check validates the internal consistency of the state.
+func (s *State) Check() error {
+	p := s.P()
+	if s.Pairs < 0 || p <= 0 {
+		return fmt.Errorf("kernel state: %d pairs on a %dx%dx%d grid", s.Pairs, s.G, s.H, s.W)
+	}
+	if len(s.K) != s.Pairs*p*p || len(s.V1) != s.Pairs*p || len(s.V2) != s.Pairs*p {
+		return fmt.Errorf("kernel state: buffers of %d/%d/%d values for %d pairs of %d positions", len(s.K), len(s.V1), len(s.V2), s.Pairs, p)
+	}
+	if s.NTK && len(s.Theta) != len(s.K) {
+		return fmt.Errorf("kernel state: Theta has %d values, K %d", len(s.Theta), len(s.K))
+	}
+	return nil
+}
+
+// Affine applies the kernel map of a dense or convolutional layer with
+// weight standard deviation wStd and bias standard deviation bStd after its
+// linear operator has been applied to K and Theta: K' = w^2 K + b^2,
+// Theta' = K' + w^2 Theta (neural-tangents' Dense, NTK parametrisation).
+//
+// Layers never update V1 and V2: the driver sets them before every layer
+// from the variances it recorded for each input.
+func (s *State) Affine(wStd, bStd float64) {
+	w2, b2 := wStd*wStd, bStd*bStd
+	for i, k := range s.K {
+		kn := w2*k + b2
+		s.K[i] = kn
+		if s.NTK {
+			s.Theta[i] = kn + w2*s.Theta[i]
+		}
+	}
+}

@@ -1,0 +1,427 @@
+package nn
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+
+	"github.com/eqens/eqens/group"
+	"github.com/eqens/eqens/internal/linalg"
+	"github.com/eqens/eqens/kernel"
+)
+
+// Conv is a convolution (Kind "conv"), a lifting convolution ("lift":
+// image -> functions on the roto-translation group) or a group convolution
+// ("gconv": functions on the group -> functions on the group), with stride
+// 1 and an odd k×k filter.
+//
+// Following Cohen & Welling (2016), with g = (t, r) a translation t and a
+// point-group element r:
+//
+//	lift:  f'(t, r) = Σ_z κ(z) f(t + r z)
+//	gconv: f'(t, r) = Σ_{s ∈ S} Σ_z κ(z, s) f(t + r z, r s)
+//
+// implemented by expanding the base filter κ into one rotated (and, for
+// the group axis, permuted) filter per r and running an ordinary
+// convolution. Rotations by multiples of 90 degrees and reflections permute
+// filter taps exactly; other angles (C_n, n > 4) interpolate the rotated
+// filter bilinearly, as regular-field E2CNN layers do up to the choice of
+// interpolation. The group support S of gconv is the whole group
+// (support=all, default) or the identity alone (support=e: each group
+// channel only sees itself, which makes the GCNN a CNN applied to every
+// rotated copy).
+type Conv struct {
+	Kind       string
+	Group      *group.Group
+	Out, K     int
+	Pad        kernel.Padding
+	Support    string
+	WStd, BStd float64
+
+	op  *kernel.ConvOp
+	cin int
+}
+
+func (c *Conv) String() string {
+	s := ""
+	switch c.Kind {
+	case "lift":
+		s = fmt.Sprintf("lift(%s,%d,k=%d", c.Group.Name(), c.Out, c.K)
+	default:
+		s = fmt.Sprintf("%s(%d,k=%d", c.Kind, c.Out, c.K)
+	}
+	if c.Pad != kernel.Same {
+		s += ",padding=" + c.Pad.String()
+	}
+	if c.Kind == "gconv" && c.Support != "all" {
+		s += ",support=" + c.Support
+	}
+	return s + stdSuffix(c.WStd, c.BStd) + ")"
+}
+
+func (c *Conv) groupOf() *group.Group { return c.Group }
+
+// Op returns the expanded filter description (after setup).
+func (c *Conv) Op() *kernel.ConvOp { return c.op }
+
+func (c *Conv) setup(in Shape, ctx *buildCtx) (Shape, int, error) {
+	if c.Out < 1 {
+		return Shape{}, 0, fmt.Errorf("channels must be at least 1, got %d", c.Out)
+	}
+	if c.K < 1 || c.K%2 == 0 {
+		return Shape{}, 0, fmt.Errorf("filter size k must be odd and positive, got %d", c.K)
+	}
+	if err := checkStd(c.WStd, c.BStd); err != nil {
+		return Shape{}, 0, err
+	}
+	if !ctx.first && !in.Spatial() && in.G == 1 && ctx.prevOp != "" && (ctx.prevOp == "dense" || ctx.prevOp == "flatten") {
+		return Shape{}, 0, fmt.Errorf("needs spatial features, got a flat vector of %d", in.C)
+	}
+	outG := 1
+	var support []int
+	switch c.Kind {
+	case "conv":
+		if in.G != 1 {
+			return Shape{}, 0, fmt.Errorf("conv on group features would break equivariance; use gconv")
+		}
+	case "lift":
+		if in.G != 1 {
+			return Shape{}, 0, fmt.Errorf("lift expects image features, got group features %v", in)
+		}
+		if err := planarGroup(c.Group); err != nil {
+			return Shape{}, 0, err
+		}
+		outG = c.Group.Order()
+		ctx.group = c.Group
+	case "gconv":
+		if c.Group == nil || in.G != c.Group.Order() {
+			return Shape{}, 0, fmt.Errorf("gconv needs group features from a preceding lift (input is %v)", in)
+		}
+		outG = c.Group.Order()
+		switch c.Support {
+		case "all":
+			for s := 0; s < outG; s++ {
+				support = append(support, s)
+			}
+		case "e", "id", "identity":
+			c.Support = "e"
+			support = []int{0}
+		default:
+			return Shape{}, 0, fmt.Errorf("support must be all or e, got %q", c.Support)
+		}
+	}
+	oh, ow := in.H, in.W
+	if c.Pad == kernel.Valid {
+		oh, ow = in.H-c.K+1, in.W-c.K+1
+		if oh < 1 || ow < 1 {
+			return Shape{}, 0, fmt.Errorf("valid padding with k=%d leaves no output on %dx%d features", c.K, in.H, in.W)
+		}
+	}
+	c.cin = in.C
+	c.op = buildConvOp(c.Group, c.Kind, c.K, c.Pad, in, oh, ow, outG, support)
+	return Shape{oh, ow, outG, c.Out}, c.Out*c.op.Base*in.C + c.Out, nil
+}
+
+func planarGroup(g *group.Group) error {
+	if g.Dim() != 2 || !g.Closed() {
+		return fmt.Errorf("group %s does not act on the pixel grid as a finite group (need c<n> or d<n>)", g.Name())
+	}
+	return nil
+}
+
+// buildConvOp expands the base filter: for output group element r, base
+// index b = (support element, tap z) feeds output tap z' with r^{-1} z' ≈ z
+// (bilinear weights) and input group element r·s.
+func buildConvOp(g *group.Group, kind string, k int, pad kernel.Padding, in Shape, oh, ow, outG int, support []int) *kernel.ConvOp {
+	c := (k - 1) / 2
+	nz := k * k
+	ns := 1
+	if kind == "gconv" {
+		ns = len(support)
+	}
+	op := &kernel.ConvOp{K: k, Pad: pad, InG: in.G, OutG: outG, InH: in.H, InW: in.W, OutH: oh, OutW: ow, Base: ns * nz}
+	op.Taps = make([][][]kernel.Tap, outG)
+	for r := 0; r < outG; r++ {
+		op.Taps[r] = make([][]kernel.Tap, op.Base)
+		rinv := 0
+		if g != nil && kind != "conv" {
+			rinv = g.Inv(r)
+		}
+		for zi := -c; zi <= c; zi++ {
+			for zj := -c; zj <= c; zj++ {
+				// Source point of output tap (zi, zj) in the base filter.
+				qi, qj := float64(zi), float64(zj)
+				if kind != "conv" {
+					qi, qj = g.PlanarOffset(rinv, float64(zi), float64(zj))
+				}
+				for _, nb := range bilinear(qi, qj, c) {
+					bz := (nb.i+c)*k + (nb.j + c)
+					for si := 0; si < ns; si++ {
+						sIn := 0
+						if kind == "gconv" {
+							sIn = g.Mul(r, support[si])
+						}
+						b := si*nz + bz
+						op.Taps[r][b] = append(op.Taps[r][b], kernel.Tap{DI: int32(zi), DJ: int32(zj), S: int32(sIn), W: nb.w})
+					}
+				}
+			}
+		}
+	}
+	return op
+}
+
+type nbr struct {
+	i, j int
+	w    float64
+}
+
+// bilinear returns the grid points within [-c, c]^2 around (qi, qj) with
+// their bilinear weights (one point with weight 1 when (qi, qj) is on the
+// grid).
+func bilinear(qi, qj float64, c int) []nbr {
+	ri, rj := math.Round(qi), math.Round(qj)
+	if math.Abs(qi-ri) < 1e-9 && math.Abs(qj-rj) < 1e-9 {
+		if int(math.Abs(ri)) <= c && int(math.Abs(rj)) <= c {
+			return []nbr{{int(ri), int(rj), 1}}
+		}
+		return nil
+	}
+	i0, j0 := math.Floor(qi), math.Floor(qj)
+	fi, fj := qi-i0, qj-j0
+	var out []nbr
+	for _, t := range [4]nbr{{0, 0, (1 - fi) * (1 - fj)}, {0, 1, (1 - fi) * fj}, {1, 0, fi * (1 - fj)}, {1, 1, fi * fj}} {
+		ii, jj := int(i0)+t.i, int(j0)+t.j
+		if t.w < 1e-12 || ii < -c || ii > c || jj < -c || jj > c {
+			continue
+		}
+		out = append(out, nbr{ii, jj, t.w})
+	}
+	return out
+}
+
+func (c *Conv) kernel(s *kernel.State) error {
+	if err := s.Conv(c.op); err != nil {
+		return err
+	}
+	s.Affine(c.WStd, c.BStd)
+	return nil
+}
+
+// convImpl is the finite convolution: the base filter is expanded into
+// wexp ((OutG*Out) × (k*k*InG*Cin)), the input is unrolled (im2col) in
+// chunks of samples, and one GEMM per chunk computes the outputs.
+type convImpl[T Float] struct {
+	cfg        *Conv
+	in, out    Shape
+	ws, bs     float64 // forward scales of weights and biases
+	wInit      float64
+	bInit      float64
+	ncol       int // k*k*InG*Cin
+	wexp, dexp []T
+	cols, dcol []T
+	chunk      int
+}
+
+func newConvImpl[T Float](c *Conv, in, out Shape, p Param) *convImpl[T] {
+	op := c.op
+	m := &convImpl[T]{cfg: c, in: in, out: out}
+	m.ws, m.wInit = weightScale(p, c.WStd, op.Base*in.C)
+	m.bs, m.bInit = biasScale(p, c.BStd)
+	m.ncol = op.K * op.K * in.G * in.C
+	m.wexp = make([]T, out.G*c.Out*m.ncol)
+	m.dexp = make([]T, len(m.wexp))
+	// Chunks of samples keep the unrolled input near 4 MiB.
+	per := out.H * out.W * m.ncol
+	m.chunk = max(1, (1<<20)/max(1, per))
+	return m
+}
+
+func (m *convImpl[T]) init(p []T, rng *rand.Rand) {
+	nw := m.cfg.Out * m.cfg.op.Base * m.in.C
+	fillNormal(p[:nw], rng, m.wInit)
+	fillNormal(p[nw:], rng, m.bInit)
+}
+
+// expand builds wexp from the base filter p.
+func (m *convImpl[T]) expand(p []T) {
+	op := m.cfg.op
+	cin, cout := m.in.C, m.cfg.Out
+	clear(m.wexp)
+	for r := 0; r < op.OutG; r++ {
+		for c := 0; c < cout; c++ {
+			row := m.wexp[(r*cout+c)*m.ncol : (r*cout+c+1)*m.ncol]
+			for b := 0; b < op.Base; b++ {
+				base := p[(c*op.Base+b)*cin : (c*op.Base+b+1)*cin]
+				for _, t := range op.Taps[r][b] {
+					col := (((int(t.DI)+(op.K-1)/2)*op.K+int(t.DJ)+(op.K-1)/2)*m.in.G + int(t.S)) * cin
+					dst := row[col : col+cin]
+					w := T(t.W)
+					for i, v := range base {
+						dst[i] += w * v
+					}
+				}
+			}
+		}
+	}
+}
+
+// reduce accumulates the gradient of the expanded filter dexp into the
+// base filter gradient dp.
+func (m *convImpl[T]) reduce(dp []T) {
+	op := m.cfg.op
+	cin, cout := m.in.C, m.cfg.Out
+	for r := 0; r < op.OutG; r++ {
+		for c := 0; c < cout; c++ {
+			row := m.dexp[(r*cout+c)*m.ncol : (r*cout+c+1)*m.ncol]
+			for b := 0; b < op.Base; b++ {
+				base := dp[(c*op.Base+b)*cin : (c*op.Base+b+1)*cin]
+				for _, t := range op.Taps[r][b] {
+					col := (((int(t.DI)+(op.K-1)/2)*op.K+int(t.DJ)+(op.K-1)/2)*m.in.G + int(t.S)) * cin
+					src := row[col : col+cin]
+					w := T(t.W)
+					for i, v := range src {
+						base[i] += w * v
+					}
+				}
+			}
+		}
+	}
+}
+
+// im2col unrolls samples [s0, s0+ns) of x into cols: one row per output
+// position, columns ordered (tap i, tap j, group, channel).
+func (m *convImpl[T]) im2col(x, cols []T, s0, ns int) {
+	op := m.cfg.op
+	k, org := op.K, op.Origin()
+	c := (k - 1) / 2
+	gc := m.in.G * m.in.C
+	insz := m.in.Size()
+	for s := 0; s < ns; s++ {
+		xs := x[(s0+s)*insz : (s0+s+1)*insz]
+		for ti := 0; ti < op.OutH; ti++ {
+			for tj := 0; tj < op.OutW; tj++ {
+				row := cols[((s*op.OutH+ti)*op.OutW+tj)*m.ncol:]
+				for di := -c; di <= c; di++ {
+					ii := inputIndex(ti, di+org, op.InH, op.Pad)
+					for dj := -c; dj <= c; dj++ {
+						dst := row[((di+c)*k+dj+c)*gc : ((di+c)*k+dj+c+1)*gc]
+						jj := inputIndex(tj, dj+org, op.InW, op.Pad)
+						if ii < 0 || jj < 0 {
+							clear(dst)
+							continue
+						}
+						copy(dst, xs[(ii*op.InW+jj)*gc:(ii*op.InW+jj+1)*gc])
+					}
+				}
+			}
+		}
+	}
+}
+
+// col2im adds the unrolled gradient dcol of samples [s0, s0+ns) into dx.
+func (m *convImpl[T]) col2im(dcol, dx []T, s0, ns int) {
+	op := m.cfg.op
+	k, org := op.K, op.Origin()
+	c := (k - 1) / 2
+	gc := m.in.G * m.in.C
+	insz := m.in.Size()
+	for s := 0; s < ns; s++ {
+		xs := dx[(s0+s)*insz : (s0+s+1)*insz]
+		for ti := 0; ti < op.OutH; ti++ {
+			for tj := 0; tj < op.OutW; tj++ {
+				row := dcol[((s*op.OutH+ti)*op.OutW+tj)*m.ncol:]
+				for di := -c; di <= c; di++ {
+					ii := inputIndex(ti, di+org, op.InH, op.Pad)
+					if ii < 0 {
+						continue
+					}
+					for dj := -c; dj <= c; dj++ {
+						jj := inputIndex(tj, dj+org, op.InW, op.Pad)
+						if jj < 0 {
+							continue
+						}
+						src := row[((di+c)*k+dj+c)*gc : ((di+c)*k+dj+c+1)*gc]
+						dst := xs[(ii*op.InW+jj)*gc : (ii*op.InW+jj+1)*gc]
+						for i, v := range src {
+							dst[i] += v
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+func inputIndex(t, d, n int, pad kernel.Padding) int {
+	i := t + d
+	if i >= 0 && i < n {
+		return i
+	}
+	if pad == kernel.Circular {
+		i %= n
+		if i < 0 {
+			i += n
+		}
+		return i
+	}
+	return -1
+}
+
+func (m *convImpl[T]) forward(p []T, x, y []T, n int) {
+	m.expand(p)
+	op := m.cfg.op
+	nout := op.OutG * m.cfg.Out
+	npos := op.OutH * op.OutW
+	bias := p[m.cfg.Out*op.Base*m.in.C:]
+	m.cols = ensure(m.cols, m.chunk*npos*m.ncol)
+	for s0 := 0; s0 < n; s0 += m.chunk {
+		ns := min(m.chunk, n-s0)
+		m.im2col(x, m.cols, s0, ns)
+		ys := y[s0*npos*nout : (s0+ns)*npos*nout]
+		linalg.Gemm(false, true, ns*npos, nout, m.ncol, T(m.ws), m.cols, m.ncol, m.wexp, m.ncol, 0, ys, nout)
+	}
+	if m.bs != 0 {
+		bs := T(m.bs)
+		for i := 0; i < n*npos*op.OutG; i++ {
+			row := y[i*m.cfg.Out : (i+1)*m.cfg.Out]
+			for c, b := range bias[:m.cfg.Out] {
+				row[c] += bs * b
+			}
+		}
+	}
+}
+
+func (m *convImpl[T]) backward(p []T, x, _, dy, dx, dp []T, n int) {
+	op := m.cfg.op
+	nout := op.OutG * m.cfg.Out
+	npos := op.OutH * op.OutW
+	nw := m.cfg.Out * op.Base * m.in.C
+	if m.bs != 0 {
+		db := dp[nw:]
+		bs := T(m.bs)
+		for i := 0; i < n*npos*op.OutG; i++ {
+			row := dy[i*m.cfg.Out : (i+1)*m.cfg.Out]
+			for c, v := range row {
+				db[c] += bs * v
+			}
+		}
+	}
+	clear(m.dexp)
+	m.cols = ensure(m.cols, m.chunk*npos*m.ncol)
+	if dx != nil {
+		clear(dx)
+		m.dcol = ensure(m.dcol, m.chunk*npos*m.ncol)
+	}
+	for s0 := 0; s0 < n; s0 += m.chunk {
+		ns := min(m.chunk, n-s0)
+		m.im2col(x, m.cols, s0, ns)
+		dys := dy[s0*npos*nout : (s0+ns)*npos*nout]
+		linalg.Gemm(true, false, nout, m.ncol, ns*npos, T(m.ws), dys, nout, m.cols, m.ncol, 1, m.dexp, m.ncol)
+		if dx != nil {
+			linalg.Gemm(false, false, ns*npos, m.ncol, nout, T(m.ws), dys, nout, m.wexp, m.ncol, 0, m.dcol, m.ncol)
+			m.col2im(m.dcol, dx, s0, ns)
+		}
+	}
+	m.reduce(dp[:nw])
+}

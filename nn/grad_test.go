@@ -1,0 +1,85 @@
+package nn
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// lossOf returns Σ out·r for the network at its current parameters.
+func lossOf(net *Network[float64], x []float64, n int, r []float64) float64 {
+	y := net.Forward(x, n)
+	var s float64
+	for i, v := range y {
+		s += v * r[i]
+	}
+	return s
+}
+
+func randVec(rng *rand.Rand, n int) []float64 {
+	v := make([]float64, n)
+	for i := range v {
+		v[i] = rng.NormFloat64()
+	}
+	return v
+}
+
+// TestGradients checks every layer's backward pass against central finite
+// differences in float64, for parameters and inputs.
+func TestGradients(t *testing.T) {
+	cases := []struct {
+		name  string
+		spec  string
+		shape []int
+		param Param
+	}{
+		{"mlp relu", "dense(7,b_std=0.3),relu,dense(5,w_std=1.4,b_std=0.1),relu,dense(3)", []int{6}, NTK},
+		{"mlp standard", "dense(7,b_std=0.3),erf,dense(3,b_std=0.2)", []int{6}, Standard},
+		{"mlp erf tanh gelu", "dense(6,b_std=0.5),erf(a=1.5,b=0.7,c=0.1),dense(6),tanh,dense(6),gelu,dense(2)", []int{4}, NTK},
+		{"cnn gap", "conv(4,k=3,b_std=0.2),relu,conv(3,k=3),gelu,globalavgpool,dense(2)", []int{2, 5, 5}, NTK},
+		{"cnn valid flatten", "conv(3,k=3,padding=valid),tanh,flatten,dense(2)", []int{1, 6, 5}, NTK},
+		{"cnn circular pools", "conv(3,k=3,padding=circular,b_std=0.1),relu,avgpool(2),conv(2,k=1),maxpool(2),dense(2)", []int{2, 4, 4}, Standard},
+		{"c4 gcnn", "lift(c4,3,k=3,b_std=0.1),relu,gconv(2,k=3),tanh,gpool,dense(2)", []int{2, 5, 5}, NTK},
+		{"d4 gcnn", "lift(d4,2,k=3),erf,gconv(2,k=3,b_std=0.3),gpool,dense(2)", []int{1, 5, 5}, NTK},
+		{"c8 gcnn interpolated", "lift(c8,2,k=3),gelu,gconv(2,k=3),globalavgpool,dense(2)", []int{1, 5, 5}, NTK},
+		{"gconv support e", "lift(c4,2,k=3,b_std=0.2),relu,gconv(3,k=1,support=e,b_std=0.1),tanh,gpool,dense(2)", []int{1, 4, 4}, Standard},
+		{"liftdense", "liftdense(c4,4,b_std=0.2),tanh,gconv(3,k=1,support=e),relu,gpool,dense(2)", []int{2, 4, 4}, NTK},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			a, err := Parse(tc.spec, tc.shape, tc.param)
+			if err != nil {
+				t.Fatal(err)
+			}
+			net := New[float64](a)
+			net.Init(7)
+			rng := rand.New(rand.NewPCG(1, 2))
+			const n = 3
+			x := randVec(rng, n*a.InputSize())
+			r := randVec(rng, n*a.OutputDim())
+			net.ZeroGrad()
+			net.Forward(x, n)
+			dx := net.BackwardInput(r)
+			grads := append([]float64(nil), net.Grads...)
+			const h = 1e-5
+			check := func(what string, i int, analytic float64, v *float64) {
+				old := *v
+				*v = old + h
+				lp := lossOf(net, x, n, r)
+				*v = old - h
+				lm := lossOf(net, x, n, r)
+				*v = old
+				num := (lp - lm) / (2 * h)
+				if d := math.Abs(num - analytic); d > 1e-6*math.Max(1, math.Abs(num)) {
+					t.Errorf("%s %d: analytic %.10g, numeric %.10g", what, i, analytic, num)
+				}
+			}
+			for i := range net.Params {
+				check("param", i, grads[i], &net.Params[i])
+			}
+			for i := range x {
+				check("input", i, dx[i], &x[i])
+			}
+		})
+	}
+}

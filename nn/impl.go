@@ -1,0 +1,230 @@
+package nn
+
+import (
+	"math"
+	"math/rand/v2"
+
+	"github.com/eqens/eqens/internal/linalg"
+)
+
+// denseImpl: y = ws * x W^T + bs * b with W stored Out×In row-major.
+type denseImpl[T Float] struct {
+	out, in      int
+	ws, bs       float64
+	wInit, bInit float64
+}
+
+func newDenseImpl[T Float](d *Dense, in, out Shape, p Param) *denseImpl[T] {
+	m := &denseImpl[T]{out: d.Out, in: in.Size()}
+	m.ws, m.wInit = weightScale(p, d.WStd, m.in)
+	m.bs, m.bInit = biasScale(p, d.BStd)
+	return m
+}
+
+func (m *denseImpl[T]) init(p []T, rng *rand.Rand) {
+	fillNormal(p[:m.out*m.in], rng, m.wInit)
+	fillNormal(p[m.out*m.in:], rng, m.bInit)
+}
+
+func (m *denseImpl[T]) forward(p []T, x, y []T, n int) {
+	w := p[:m.out*m.in]
+	linalg.Gemm(false, true, n, m.out, m.in, T(m.ws), x, m.in, w, m.in, 0, y, m.out)
+	if m.bs != 0 {
+		b := p[m.out*m.in:]
+		bs := T(m.bs)
+		for i := 0; i < n; i++ {
+			row := y[i*m.out : (i+1)*m.out]
+			for j := range row {
+				row[j] += bs * b[j]
+			}
+		}
+	}
+}
+
+func (m *denseImpl[T]) backward(p []T, x, _, dy, dx, dp []T, n int) {
+	w := p[:m.out*m.in]
+	linalg.Gemm(true, false, m.out, m.in, n, T(m.ws), dy, m.out, x, m.in, 1, dp[:m.out*m.in], m.in)
+	if m.bs != 0 {
+		db := dp[m.out*m.in:]
+		bs := T(m.bs)
+		for i := 0; i < n; i++ {
+			for j, v := range dy[i*m.out : (i+1)*m.out] {
+				db[j] += bs * v
+			}
+		}
+	}
+	if dx != nil {
+		linalg.Gemm(false, false, n, m.in, m.out, T(m.ws), dy, m.out, w, m.in, 0, dx, m.in)
+	}
+}
+
+// activationImpl applies the nonlinearity pointwise.
+type activationImpl[T Float] struct{ cfg *Activation }
+
+func (*activationImpl[T]) init([]T, *rand.Rand) {}
+
+func (m *activationImpl[T]) forward(_ []T, x, y []T, _ int) {
+	switch m.cfg.Kind {
+	case "relu":
+		for i, v := range x {
+			if v > 0 {
+				y[i] = v
+			} else {
+				y[i] = 0
+			}
+		}
+	case "erf":
+		a, b, c := m.cfg.A, m.cfg.B, m.cfg.C
+		for i, v := range x {
+			y[i] = T(a*math.Erf(b*float64(v)) + c)
+		}
+	case "tanh":
+		for i, v := range x {
+			y[i] = T(math.Tanh(float64(v)))
+		}
+	case "gelu":
+		for i, v := range x {
+			y[i] = T(gelu(float64(v)))
+		}
+	}
+}
+
+func (m *activationImpl[T]) backward(_ []T, x, y, dy, dx, _ []T, _ int) {
+	if dx == nil {
+		return
+	}
+	switch m.cfg.Kind {
+	case "relu":
+		for i, v := range x {
+			if v > 0 {
+				dx[i] = dy[i]
+			} else {
+				dx[i] = 0
+			}
+		}
+	case "erf":
+		a, b := m.cfg.A, m.cfg.B
+		k := a * b * 2 / math.Sqrt(math.Pi)
+		for i, v := range x {
+			u := b * float64(v)
+			dx[i] = dy[i] * T(k*math.Exp(-u*u))
+		}
+	case "tanh":
+		for i, t := range y {
+			dx[i] = dy[i] * (1 - t*t)
+		}
+	case "gelu":
+		for i, v := range x {
+			dx[i] = dy[i] * T(dgelu(float64(v)))
+		}
+	}
+}
+
+// poolImpl averages (or takes the maximum) over positions.
+type poolImpl[T Float] struct {
+	cfg     *Pool
+	in, out Shape
+}
+
+func (*poolImpl[T]) init([]T, *rand.Rand) {}
+
+// target returns, for input position (i, j, g), the output offset of its
+// pool cell (without the channel).
+func (m *poolImpl[T]) cell(i, j, g int) int {
+	switch m.cfg.Kind {
+	case "globalavgpool":
+		return g
+	case "gpool":
+		return 0
+	}
+	k := m.cfg.K
+	return ((i/k)*m.out.W+j/k)*m.out.G + g
+}
+
+func (m *poolImpl[T]) cellSize() int {
+	switch m.cfg.Kind {
+	case "globalavgpool":
+		return m.in.H * m.in.W
+	case "gpool":
+		return m.in.H * m.in.W * m.in.G
+	}
+	return m.cfg.K * m.cfg.K
+}
+
+func (m *poolImpl[T]) forward(_ []T, x, y []T, n int) {
+	in, out := m.in, m.out
+	C := in.C
+	isMax := m.cfg.Kind == "maxpool"
+	inv := T(1 / float64(m.cellSize()))
+	for s := 0; s < n; s++ {
+		xs := x[s*in.Size() : (s+1)*in.Size()]
+		ys := y[s*out.Size() : (s+1)*out.Size()]
+		if isMax {
+			for i := range ys {
+				ys[i] = T(math.Inf(-1))
+			}
+		} else {
+			clear(ys)
+		}
+		for i := 0; i < in.H; i++ {
+			for j := 0; j < in.W; j++ {
+				for g := 0; g < in.G; g++ {
+					src := xs[((i*in.W+j)*in.G+g)*C : ((i*in.W+j)*in.G+g+1)*C]
+					dst := ys[m.cell(i, j, g)*C : (m.cell(i, j, g)+1)*C]
+					if isMax {
+						for c, v := range src {
+							if v > dst[c] {
+								dst[c] = v
+							}
+						}
+					} else {
+						for c, v := range src {
+							dst[c] += v * inv
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+func (m *poolImpl[T]) backward(_ []T, x, y, dy, dx, _ []T, n int) {
+	if dx == nil {
+		return
+	}
+	in, out := m.in, m.out
+	C := in.C
+	isMax := m.cfg.Kind == "maxpool"
+	inv := T(1 / float64(m.cellSize()))
+	for s := 0; s < n; s++ {
+		xs := x[s*in.Size() : (s+1)*in.Size()]
+		ys := y[s*out.Size() : (s+1)*out.Size()]
+		dys := dy[s*out.Size() : (s+1)*out.Size()]
+		dxs := dx[s*in.Size() : (s+1)*in.Size()]
+		var taken []bool
+		if isMax {
+			taken = make([]bool, len(ys))
+		}
+		for i := 0; i < in.H; i++ {
+			for j := 0; j < in.W; j++ {
+				for g := 0; g < in.G; g++ {
+					o := m.cell(i, j, g) * C
+					base := ((i*in.W+j)*in.G + g) * C
+					for c := 0; c < C; c++ {
+						if isMax {
+							// The gradient goes to the first maximal input.
+							if !taken[o+c] && xs[base+c] == ys[o+c] {
+								dxs[base+c] = dys[o+c]
+								taken[o+c] = true
+							} else {
+								dxs[base+c] = 0
+							}
+						} else {
+							dxs[base+c] = dys[o+c] * inv
+						}
+					}
+				}
+			}
+		}
+	}
+}

@@ -1,0 +1,480 @@
+package nn
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"sync"
+
+	"github.com/eqens/eqens/group"
+	"github.com/eqens/eqens/internal/linalg"
+	"github.com/eqens/eqens/kernel"
+)
+
+// KernelOptions configures Arch.Kernel.
+type KernelOptions struct {
+	// NTK requests the neural tangent kernel Theta besides the NNGP K.
+	NTK bool
+	// Average, when set, returns the group-averaged kernel
+	// (1/|G|) Σ_g k(x, rho(g) x') for the representation's action on the
+	// (dataset-layout) inputs.
+	Average *group.Rep
+	// Workers is the number of goroutines (default GOMAXPROCS). Results do
+	// not depend on it.
+	Workers int
+	// MemoryMB bounds the working memory per worker (default 256).
+	MemoryMB int
+	// Progress, if set, is called with the number of finished and total
+	// tiles.
+	Progress func(done, total int)
+}
+
+// KernelResult holds kernel matrices, n1×n2 row-major.
+type KernelResult struct {
+	N1, N2   int
+	K, Theta []float64
+}
+
+// Kernel computes the infinite-width NNGP kernel K (and with opts.NTK the
+// NTK Theta) between the n1 inputs x1 and the n2 inputs x2, in dataset
+// layout (C×H×W images or D-vectors, float64). If x2 is nil the kernel of
+// x1 with itself is computed, using its symmetry. At infinite width the
+// kernels are the identity across output units; the scalar per pair is
+// returned.
+func (a *Arch) Kernel(ctx context.Context, x1 []float64, n1 int, x2 []float64, n2 int, opts KernelOptions) (*KernelResult, error) {
+	d := a.InputSize()
+	sym := x2 == nil
+	if sym {
+		x2, n2 = x1, n1
+	}
+	if len(x1) != n1*d || len(x2) != n2*d {
+		return nil, fmt.Errorf("kernel: inputs have %d and %d values for %d and %d samples of size %d", len(x1), len(x2), n1, n2, d)
+	}
+	G := 1
+	if opts.Average != nil {
+		if opts.Average.Dim() != d {
+			return nil, fmt.Errorf("kernel: group action of dimension %d on inputs of size %d", opts.Average.Dim(), d)
+		}
+		G = opts.Average.Group().Order()
+		// Expand x2 by its orbit: block g holds rho(g) x2.
+		ex := make([]float64, G*n2*d)
+		for g := 0; g < G; g++ {
+			group.ApplyBatch(opts.Average, g, ex[g*n2*d:(g+1)*n2*d], x2)
+		}
+		x2 = ex
+	}
+	for _, l := range a.Layers {
+		if p, ok := l.(*Pool); ok && p.Kind == "maxpool" {
+			return nil, fmt.Errorf("kernel: %s has no infinite-width kernel (use avgpool)", p)
+		}
+	}
+	e := &kernelEngine{arch: a, ntk: opts.NTK, d: d}
+	e.plan(opts.MemoryMB)
+	workers := opts.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	// Variances of every input at every layer.
+	tape1, err := e.selfTapes(ctx, x1, n1, workers)
+	if err != nil {
+		return nil, err
+	}
+	tape2 := tape1
+	if !sym || G > 1 {
+		if tape2, err = e.selfTapes(ctx, x2, n2*G, workers); err != nil {
+			return nil, err
+		}
+	}
+	res := &KernelResult{N1: n1, N2: n2, K: make([]float64, n1*n2)}
+	if opts.NTK {
+		res.Theta = make([]float64, n1*n2)
+	}
+	// Tiles of the n1 × n2 output (for every g).
+	type tile struct{ i0, i1, j0, j1 int }
+	var tiles []tile
+	for i0 := 0; i0 < n1; i0 += e.tileRows {
+		i1 := min(n1, i0+e.tileRows)
+		j := 0
+		if sym {
+			j = i0 - i0%e.tileCols
+		}
+		for j0 := j; j0 < n2; j0 += e.tileCols {
+			tiles = append(tiles, tile{i0, i1, j0, min(n2, j0+e.tileCols)})
+		}
+	}
+	var (
+		mu   sync.Mutex
+		done int
+	)
+	err = parallel(ctx, len(tiles), workers, func(w int) func(int) error {
+		st := &kernel.State{NTK: e.ntk}
+		return func(ti int) error {
+			t := tiles[ti]
+			for g := 0; g < G; g++ {
+				off := g * n2
+				if err := e.run(st, x1, t.i0, t.i1, x2, off+t.j0, off+t.j1, false, tape1, tape2); err != nil {
+					return err
+				}
+				nj := t.j1 - t.j0
+				for i := t.i0; i < t.i1; i++ {
+					for j := t.j0; j < t.j1; j++ {
+						a := (i-t.i0)*nj + j - t.j0
+						if g == 0 {
+							res.K[i*n2+j] = st.K[a]
+							if e.ntk {
+								res.Theta[i*n2+j] = st.Theta[a]
+							}
+						} else {
+							res.K[i*n2+j] += st.K[a]
+							if e.ntk {
+								res.Theta[i*n2+j] += st.Theta[a]
+							}
+						}
+					}
+				}
+			}
+			if opts.Progress != nil {
+				mu.Lock()
+				done++
+				opts.Progress(done, len(tiles))
+				mu.Unlock()
+			}
+			return nil
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	if G > 1 {
+		inv := 1 / float64(G)
+		for i := range res.K {
+			res.K[i] *= inv
+		}
+		for i := range res.Theta {
+			res.Theta[i] *= inv
+		}
+	}
+	if sym {
+		mirror(res.K, n1)
+		mirror(res.Theta, n1)
+	}
+	return res, nil
+}
+
+// mirror copies the upper triangle (and the computed lower part of the
+// diagonal tiles, which is identical) onto the lower triangle.
+func mirror(m []float64, n int) {
+	if m == nil {
+		return
+	}
+	for i := 0; i < n; i++ {
+		for j := 0; j < i; j++ {
+			m[i*n+j] = m[j*n+i]
+		}
+	}
+}
+
+// parallel runs f over n items on the given number of workers; mk makes a
+// worker's function (with its own scratch state). It stops at the first
+// error or when ctx is cancelled.
+func parallel(ctx context.Context, n, workers int, mk func(w int) func(int) error) error {
+	if workers > n {
+		workers = max(1, n)
+	}
+	next := make(chan int)
+	errc := make(chan error, workers)
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		f := mk(w)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				if err := f(i); err != nil {
+					errc <- err
+					return
+				}
+			}
+		}()
+	}
+	var err error
+loop:
+	for i := 0; i < n; i++ {
+		select {
+		case next <- i:
+		case err = <-errc:
+			break loop
+		case <-ctx.Done():
+			err = ctx.Err()
+			break loop
+		}
+	}
+	close(next)
+	wg.Wait()
+	if err == nil {
+		select {
+		case err = <-errc:
+		default:
+		}
+	}
+	return err
+}
+
+// kernelEngine runs the layer recursion on blocks of pairs.
+type kernelEngine struct {
+	arch     *Arch
+	ntk      bool
+	d        int
+	spatial  bool // start from pixel covariances
+	pmax     int  // the largest number of positions of any state
+	tileRows int
+	tileCols int
+	// posAt[l] is the number of positions of the state entering layer l.
+	posAt []int
+}
+
+func (e *kernelEngine) plan(memMB int) {
+	a := e.arch
+	first := a.Layers[0]
+	in := a.Shapes[0]
+	_, flatFirst := first.(*Dense)
+	if _, ok := first.(*Flatten); ok {
+		flatFirst = true
+	}
+	e.spatial = in.Spatial() && !flatFirst
+	// Positions entering each layer: simulate the shapes.
+	p := 1
+	if e.spatial {
+		p = in.H * in.W
+	}
+	e.pmax = p
+	e.posAt = make([]int, len(a.Layers)+1)
+	for i, l := range a.Layers {
+		e.posAt[i] = p
+		switch l := l.(type) {
+		case *Dense:
+			p = 1
+		case *Conv:
+			p = l.op.OutG * l.op.OutH * l.op.OutW
+		case *LiftDense:
+			p = l.Group.Order()
+		case *Pool:
+			out := a.Shapes[i+1]
+			switch l.Kind {
+			case "gpool":
+				p = 1
+			default:
+				p = out.G * out.H * out.W
+			}
+		}
+		e.pmax = max(e.pmax, p)
+	}
+	e.posAt[len(a.Layers)] = p
+	if memMB <= 0 {
+		memMB = 256
+	}
+	per := 8 * 4 * e.pmax * e.pmax // K, Theta, scratch, spare
+	if !e.ntk {
+		per = 8 * 3 * e.pmax * e.pmax
+	}
+	pairs := max(1, memMB<<20/per)
+	if e.pmax == 1 {
+		// MLP-like: square tiles, large enough for efficient GEMMs.
+		side := 256
+		for side*side > pairs && side > 16 {
+			side /= 2
+		}
+		e.tileRows, e.tileCols = side, side
+		return
+	}
+	e.tileRows = 1
+	e.tileCols = max(1, min(pairs, 64))
+}
+
+// selfTapes records, for each of the n inputs, the variance vector at the
+// input of every layer: tape[l][i*P_l + p].
+func (e *kernelEngine) selfTapes(ctx context.Context, x []float64, n, workers int) ([][]float64, error) {
+	L := len(e.arch.Layers)
+	tape := make([][]float64, L+1)
+	for l := range tape {
+		tape[l] = make([]float64, n*e.posAt[l])
+	}
+	block := max(1, e.tileRows*e.tileCols)
+	nb := (n + block - 1) / block
+	err := parallel(ctx, nb, workers, func(int) func(int) error {
+		st := &kernel.State{NTK: false}
+		return func(b int) error {
+			i0, i1 := b*block, min(n, (b+1)*block)
+			return e.runSelf(st, x, i0, i1, tape)
+		}
+	})
+	return tape, err
+}
+
+// initState fills st with the input covariances of the pairs
+// (x1[i], x2[j]) for i in [i0, i1) and j in [j0, j1) (row-major), or of the
+// pairs (x1[i], x1[i]) when diag is set.
+func (e *kernelEngine) initState(st *kernel.State, x1 []float64, i0, i1 int, x2 []float64, j0, j1 int, diag bool) error {
+	a := e.arch
+	d := e.d
+	n1, n2 := i1-i0, j1-j0
+	st.Pairs = n1 * n2
+	if diag {
+		st.Pairs = n1
+	}
+	if ld, ok := a.Layers[0].(*LiftDense); ok {
+		return e.initLiftDense(st, ld, x1, i0, i1, x2, j0, j1, diag)
+	}
+	if !e.spatial {
+		st.Reshape(1, 1, 1)
+		if diag {
+			for i := 0; i < n1; i++ {
+				st.K[i] = dot(x1[(i0+i)*d:(i0+i+1)*d], x1[(i0+i)*d:(i0+i+1)*d]) / float64(d)
+			}
+		} else {
+			linalg.Dgemm(false, true, n1, n2, d, 1/float64(d), x1[i0*d:i1*d], d, x2[j0*d:j1*d], d, 0, st.K, n2)
+		}
+	} else {
+		in := a.Shapes[0]
+		hw := in.H * in.W
+		C := in.C
+		st.Reshape(1, in.H, in.W)
+		pair := 0
+		for i := i0; i < i1; i++ {
+			ja, jb := j0, j1
+			if diag {
+				ja, jb = i, i+1
+			}
+			for j := ja; j < jb; j++ {
+				xa := x1[i*d : (i+1)*d]
+				xb := x2[j*d : (j+1)*d]
+				if diag {
+					xb = xa
+				}
+				// K[p,q] = (1/C) Σ_c xa[c,p] xb[c,q]: a GEMM over channels.
+				linalg.Dgemm(true, false, hw, hw, C, 1/float64(C), xa, hw, xb, hw, 0, st.K[pair*hw*hw:(pair+1)*hw*hw], hw)
+				pair++
+			}
+		}
+	}
+	if st.NTK {
+		clear(st.Theta)
+	}
+	return nil
+}
+
+// initLiftDense computes the state after a first liftdense layer directly
+// from the inputs: K[g,g'] = (1/D) <A_g x, A_g' x'>, then the layer's
+// weight and bias variances.
+func (e *kernelEngine) initLiftDense(st *kernel.State, ld *LiftDense, x1 []float64, i0, i1 int, x2 []float64, j0, j1 int, diag bool) error {
+	d := e.d
+	G := ld.Group.Order()
+	n1, n2 := i1-i0, j1-j0
+	rep, err := group.ImageRep(ld.Group, e.arch.InShape[0], ld.in.H, ld.in.W)
+	if err != nil {
+		return err
+	}
+	tr := func(x []float64, a, b int) [][]float64 {
+		out := make([][]float64, G)
+		for g := 0; g < G; g++ {
+			out[g] = make([]float64, (b-a)*d)
+			for i := a; i < b; i++ {
+				group.Apply(rep, ld.Group.Inv(g), out[g][(i-a)*d:(i-a+1)*d], x[i*d:(i+1)*d])
+			}
+		}
+		return out
+	}
+	t1 := tr(x1, i0, i1)
+	t2 := t1
+	if !diag {
+		t2 = tr(x2, j0, j1)
+	}
+	st.Reshape(G, 1, 1)
+	gram := make([]float64, n1*n2)
+	for g := 0; g < G; g++ {
+		for g2 := 0; g2 < G; g2++ {
+			if diag {
+				for i := 0; i < n1; i++ {
+					st.K[(i*G+g)*G+g2] = dot(t1[g][i*d:(i+1)*d], t1[g2][i*d:(i+1)*d]) / float64(d)
+				}
+				continue
+			}
+			linalg.Dgemm(false, true, n1, n2, d, 1/float64(d), t1[g], d, t2[g2], d, 0, gram, n2)
+			for a, v := range gram {
+				st.K[(a*G+g)*G+g2] = v
+			}
+		}
+	}
+	if st.NTK {
+		clear(st.Theta)
+	}
+	st.Affine(ld.WStd, ld.BStd)
+	return nil
+}
+
+func dot(a, b []float64) float64 {
+	var s float64
+	for i, v := range a {
+		s += v * b[i]
+	}
+	return s
+}
+
+// runSelf propagates the pairs (x[i], x[i]) for i in [i0, i1) and records
+// the variances entering each layer.
+func (e *kernelEngine) runSelf(st *kernel.State, x []float64, i0, i1 int, tape [][]float64) error {
+	if err := e.initState(st, x, i0, i1, x, i0, i1, true); err != nil {
+		return err
+	}
+	start := 0
+	if _, ok := e.arch.Layers[0].(*LiftDense); ok {
+		start = 1
+	}
+	for l := start; l <= len(e.arch.Layers); l++ {
+		st.SelfVariances()
+		p := st.P()
+		if p != e.posAt[l] {
+			return fmt.Errorf("kernel: internal position mismatch at layer %d (%d vs %d)", l, p, e.posAt[l])
+		}
+		copy(tape[l][i0*p:i1*p], st.V1)
+		if l == len(e.arch.Layers) {
+			break
+		}
+		if err := e.arch.Layers[l].kernel(st); err != nil {
+			return fmt.Errorf("kernel: layer %d %s: %w", l+1, e.arch.Layers[l], err)
+		}
+	}
+	return nil
+}
+
+// run propagates the cross pairs of a tile through the network.
+func (e *kernelEngine) run(st *kernel.State, x1 []float64, i0, i1 int, x2 []float64, j0, j1 int, _ bool, tape1, tape2 [][]float64) error {
+	if err := e.initState(st, x1, i0, i1, x2, j0, j1, false); err != nil {
+		return err
+	}
+	start := 0
+	if _, ok := e.arch.Layers[0].(*LiftDense); ok {
+		start = 1
+	}
+	n2 := j1 - j0
+	for l := start; l < len(e.arch.Layers); l++ {
+		p := st.P()
+		t1, t2 := tape1[l], tape2[l]
+		for i := i0; i < i1; i++ {
+			for j := j0; j < j1; j++ {
+				a := (i-i0)*n2 + j - j0
+				copy(st.V1[a*p:(a+1)*p], t1[i*p:(i+1)*p])
+				copy(st.V2[a*p:(a+1)*p], t2[j*p:(j+1)*p])
+			}
+		}
+		if err := e.arch.Layers[l].kernel(st); err != nil {
+			return fmt.Errorf("kernel: layer %d %s: %w", l+1, e.arch.Layers[l], err)
+		}
+	}
+	if st.P() != 1 {
+		// A network ending in spatial features: average the diagonal, as a
+		// readout by a final dense layer would.
+		st.DiagMean()
+	}
+	return nil
+}

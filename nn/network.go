@@ -1,0 +1,188 @@
+package nn
+
+import (
+	"fmt"
+	"math/rand/v2"
+)
+
+// Network is a trainable instance of an Arch in element type T. It owns its
+// parameters, gradients and activation buffers; it is not safe for
+// concurrent use (give each goroutine, e.g. each ensemble member, its own).
+type Network[T Float] struct {
+	Arch *Arch
+	// Params holds all parameters, layer after layer (weights then biases).
+	Params []T
+	// Grads accumulates the gradient of the loss with respect to Params.
+	Grads []T
+
+	layers []finite[T]
+	offs   []int // parameter offset of each layer, plus the total
+	acts   [][]T // acts[0]: input (channels-last), acts[i+1]: output of layer i
+	dacts  [][]T
+	n      int // batch size of the last Forward
+}
+
+// New creates a network for the architecture with zero parameters; call
+// Init to initialise them.
+func New[T Float](a *Arch) *Network[T] {
+	net := &Network[T]{Arch: a, offs: make([]int, len(a.Layers)+1)}
+	for i, l := range a.Layers {
+		net.layers = append(net.layers, newFinite[T](l, a.Shapes[i], a.Shapes[i+1], a.Param))
+		net.offs[i+1] = net.offs[i] + a.NParams[i]
+	}
+	net.Params = make([]T, net.offs[len(a.Layers)])
+	net.Grads = make([]T, len(net.Params))
+	net.acts = make([][]T, len(a.Layers)+1)
+	net.dacts = make([][]T, len(a.Layers)+1)
+	return net
+}
+
+// Init draws fresh parameters from seed. Layer i uses its own random
+// stream derived from (seed, i), so adding a layer does not change the
+// initialisation of the others.
+func (net *Network[T]) Init(seed uint64) {
+	for i, l := range net.layers {
+		rng := rand.New(rand.NewPCG(seed, uint64(i)+0x9e3779b97f4a7c15))
+		l.init(net.layerParams(i, net.Params), rng)
+	}
+}
+
+func (net *Network[T]) layerParams(i int, all []T) []T { return all[net.offs[i]:net.offs[i+1]] }
+
+// LayerParams returns the parameters of layer i (a view).
+func (net *Network[T]) LayerParams(i int) []T { return net.layerParams(i, net.Params) }
+
+// ZeroGrad clears the gradient.
+func (net *Network[T]) ZeroGrad() { clear(net.Grads) }
+
+func ensure[T Float](b []T, n int) []T {
+	if cap(b) >= n {
+		return b[:n]
+	}
+	return make([]T, n)
+}
+
+// Forward evaluates the network on n samples stored one after the other in
+// x (dataset layout: C×H×W images or D-vectors) and returns the n×OutputDim
+// outputs. The returned slice is owned by the network and overwritten by
+// the next call.
+func (net *Network[T]) Forward(x []T, n int) []T {
+	a := net.Arch
+	in := a.Shapes[0]
+	if len(x) != n*in.Size() {
+		panic(fmt.Sprintf("nn.Forward: %d input values for %d samples of size %d", len(x), n, in.Size()))
+	}
+	net.n = n
+	for i := range net.acts {
+		net.acts[i] = ensure(net.acts[i], n*a.Shapes[i].Size())
+	}
+	toChannelsLast(net.acts[0], x, n, in)
+	for i, l := range net.layers {
+		l.forward(net.layerParams(i, net.Params), net.acts[i], net.acts[i+1], n)
+	}
+	return net.acts[len(net.layers)]
+}
+
+// Backward propagates the output gradient dy (n×OutputDim, for the batch of
+// the last Forward) through the network and adds the parameter gradient to
+// Grads.
+func (net *Network[T]) Backward(dy []T) {
+	net.backward(dy, false)
+}
+
+// BackwardInput is Backward that also returns the gradient with respect to
+// the input (dataset layout), e.g. for input-sensitivity analysis.
+func (net *Network[T]) BackwardInput(dy []T) []T {
+	dx := net.backward(dy, true)
+	out := make([]T, len(dx))
+	fromChannelsLast(out, dx, net.n, net.Arch.Shapes[0])
+	return out
+}
+
+func (net *Network[T]) backward(dy []T, wantInput bool) []T {
+	a := net.Arch
+	n := net.n
+	L := len(net.layers)
+	if len(dy) != n*a.Shapes[L].Size() {
+		panic(fmt.Sprintf("nn.Backward: %d gradient values for %d outputs of size %d", len(dy), n, a.Shapes[L].Size()))
+	}
+	net.dacts[L] = dy
+	for i := L - 1; i >= 0; i-- {
+		var dx []T
+		if i > 0 || wantInput {
+			net.dacts[i] = ensure(net.dacts[i], n*a.Shapes[i].Size())
+			dx = net.dacts[i]
+		}
+		net.layers[i].backward(net.layerParams(i, net.Params), net.acts[i], net.acts[i+1], net.dacts[i+1], dx, net.layerParams(i, net.Grads), n)
+	}
+	return net.dacts[0]
+}
+
+// toChannelsLast copies n samples from C×H×W to H×W×C layout.
+func toChannelsLast[T Float](dst, src []T, n int, s Shape) {
+	if s.C == 1 || !s.Spatial() {
+		copy(dst, src)
+		return
+	}
+	hw := s.H * s.W
+	sz := hw * s.C
+	for b := 0; b < n; b++ {
+		d := dst[b*sz : (b+1)*sz]
+		x := src[b*sz : (b+1)*sz]
+		for c := 0; c < s.C; c++ {
+			for p := 0; p < hw; p++ {
+				d[p*s.C+c] = x[c*hw+p]
+			}
+		}
+	}
+}
+
+// fromChannelsLast is the inverse of toChannelsLast.
+func fromChannelsLast[T Float](dst, src []T, n int, s Shape) {
+	if s.C == 1 || !s.Spatial() {
+		copy(dst, src)
+		return
+	}
+	hw := s.H * s.W
+	sz := hw * s.C
+	for b := 0; b < n; b++ {
+		d := dst[b*sz : (b+1)*sz]
+		x := src[b*sz : (b+1)*sz]
+		for c := 0; c < s.C; c++ {
+			for p := 0; p < hw; p++ {
+				d[c*hw+p] = x[p*s.C+c]
+			}
+		}
+	}
+}
+
+// newFinite creates the trainable implementation of a layer description.
+func newFinite[T Float](l Layer, in, out Shape, p Param) finite[T] {
+	switch l := l.(type) {
+	case *Dense:
+		return newDenseImpl[T](l, in, out, p)
+	case *Activation:
+		return &activationImpl[T]{cfg: l}
+	case *Flatten:
+		return copyImpl[T]{}
+	case *Pool:
+		return &poolImpl[T]{cfg: l, in: in, out: out}
+	case *Conv:
+		return newConvImpl[T](l, in, out, p)
+	case *LiftDense:
+		return newLiftDenseImpl[T](l, in, out, p)
+	}
+	panic(fmt.Sprintf("nn: no finite implementation for layer %T", l))
+}
+
+// copyImpl is the finite implementation of layers that only reinterpret
+// the shape (flatten).
+type copyImpl[T Float] struct{}
+
+func (copyImpl[T]) init([]T, *rand.Rand)               {}
+func (copyImpl[T]) forward(_ []T, x, y []T, _ int)     { copy(y, x) }
+func (copyImpl[T]) backward(_ []T, _, _, dy, dx, _ []T, _ int) {
+	if dx != nil {
+		copy(dx, dy)
+	}
+}

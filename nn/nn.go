@@ -1,0 +1,246 @@
+// Package nn defines neural networks from a small serial architecture spec,
+// such as
+//
+//	dense(512),relu,dense(512),relu,dense(10)
+//	lift(c4,16,k=3),relu,gconv(16,k=3),relu,gpool,dense(10)
+//
+// following the idea of neural-tangents' stax: one description, three views.
+// An Arch (the parsed spec) gives
+//
+//   - a trainable finite network, Network[T], in float32 or float64, with
+//     forward and backward passes and initialisation in NTK or standard
+//     parametrisation;
+//   - its empirical NTK, from per-example gradients of a Network[float64];
+//   - its analytic infinite-width NNGP and NTK kernels, Arch.Kernel, by
+//     propagating kernel.State through every layer.
+//
+// Layers: dense, conv, flatten, globalavgpool, avgpool, maxpool, relu, erf,
+// tanh, gelu, and the group-equivariant lift, gconv, gpool and liftdense
+// (a full-support lifting layer) for any finite group acting on the pixel
+// grid. Keyword arguments follow neural-tangents: w_std (default 1) and
+// b_std (default 0).
+//
+// Activations are stored channels-last: one sample is an H×W×G×C array (G
+// is the group axis of GCNN features, 1 elsewhere). Network inputs use the
+// dataset layout (C×H×W images, NCHW batches) and are transposed on entry.
+package nn
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"strings"
+
+	"github.com/eqens/eqens/group"
+	"github.com/eqens/eqens/kernel"
+)
+
+// Float is the set of element types networks compute in.
+type Float interface{ ~float32 | ~float64 }
+
+// Shape is the shape of one sample's activation, stored [H][W][G][C].
+type Shape struct{ H, W, G, C int }
+
+// Size is the number of values in one sample.
+func (s Shape) Size() int { return s.H * s.W * s.G * s.C }
+
+// Spatial reports whether the shape has pixel positions.
+func (s Shape) Spatial() bool { return s.H > 1 || s.W > 1 }
+
+func (s Shape) String() string {
+	switch {
+	case s.G > 1:
+		return fmt.Sprintf("%dx%dx%dx%d (HxWxGxC)", s.H, s.W, s.G, s.C)
+	case s.Spatial():
+		return fmt.Sprintf("%dx%dx%d (HxWxC)", s.H, s.W, s.C)
+	default:
+		return fmt.Sprintf("%d", s.C)
+	}
+}
+
+func flatShape(n int) Shape { return Shape{1, 1, 1, n} }
+
+// Param selects the parametrisation of weights and biases.
+type Param int
+
+const (
+	// NTK parametrisation: W, b ~ N(0, 1); the forward pass computes
+	// w_std/sqrt(fan_in) W x + b_std b. This is what the infinite-width
+	// kernels describe and the default.
+	NTK Param = iota
+	// Standard parametrisation: W ~ N(0, w_std^2/fan_in), b ~ N(0, b_std^2);
+	// the forward pass computes W x + b.
+	Standard
+)
+
+// ParseParam parses "ntk" or "standard".
+func ParseParam(s string) (Param, error) {
+	switch strings.ToLower(s) {
+	case "ntk", "":
+		return NTK, nil
+	case "standard", "std":
+		return Standard, nil
+	}
+	return 0, fmt.Errorf("unknown parametrisation %q (want ntk or standard)", s)
+}
+
+func (p Param) String() string {
+	if p == Standard {
+		return "standard"
+	}
+	return "ntk"
+}
+
+// Layer is the description of one layer: its shape arithmetic, its number
+// of parameters and its infinite-width kernel map. Finite implementations
+// are created per element type by newFinite.
+type Layer interface {
+	// String returns the layer as a spec token, e.g. "dense(512,w_std=1.4)".
+	String() string
+	// setup validates the layer against its input shape and returns the
+	// output shape and the number of parameters.
+	setup(in Shape, ctx *buildCtx) (out Shape, nparams int, err error)
+	// kernel maps the kernel state of the layer's input to its output.
+	kernel(s *kernel.State) error
+}
+
+// buildCtx carries what layers need to know about their neighbours.
+type buildCtx struct {
+	group  *group.Group // the group of the current GCNN features, if any
+	inCHW  []int        // the network input shape
+	first  bool         // the layer is the first one
+	param  Param
+	prevOp string
+}
+
+// finite is the trainable implementation of a layer for element type T.
+type finite[T Float] interface {
+	// init fills the layer's parameters.
+	init(p []T, rng *rand.Rand)
+	// forward computes y from x for a batch of n samples.
+	forward(p []T, x, y []T, n int)
+	// backward accumulates the parameter gradient into dp and, if dx is not
+	// nil, writes the input gradient, given the output gradient dy.
+	backward(p []T, x, y, dy, dx, dp []T, n int)
+}
+
+// Arch is a parsed architecture for a given input shape: the one
+// description from which networks and kernels are derived.
+type Arch struct {
+	// Spec is the canonical spec string.
+	Spec string
+	// InShape is the input shape in dataset layout: [C H W] or [D].
+	InShape []int
+	// Param is the parametrisation of finite networks.
+	Param  Param
+	Layers []Layer
+	// Shapes[i] is the input shape of layer i; Shapes[len(Layers)] the
+	// output shape.
+	Shapes  []Shape
+	NParams []int
+}
+
+// Parse builds an architecture from a serial spec for inputs of the given
+// shape ([C H W] images or [D] vectors).
+func Parse(spec string, inShape []int, param Param) (*Arch, error) {
+	toks, err := tokenize(spec)
+	if err != nil {
+		return nil, err
+	}
+	in, err := inputShape(inShape)
+	if err != nil {
+		return nil, err
+	}
+	a := &Arch{InShape: append([]int(nil), inShape...), Param: param, Shapes: []Shape{in}}
+	ctx := &buildCtx{inCHW: a.InShape, first: true, param: param}
+	var canon []string
+	for i, t := range toks {
+		l, err := makeLayer(t, ctx)
+		if err == nil {
+			var out Shape
+			var np int
+			out, np, err = l.setup(a.Shapes[i], ctx)
+			if err == nil {
+				a.Layers = append(a.Layers, l)
+				a.Shapes = append(a.Shapes, out)
+				a.NParams = append(a.NParams, np)
+				canon = append(canon, l.String())
+				ctx.first = false
+				ctx.prevOp = t.name
+				continue
+			}
+		}
+		return nil, &SpecError{Spec: spec, Start: t.start, End: t.end, Index: i + 1, Msg: err.Error()}
+	}
+	a.Spec = strings.Join(canon, ",")
+	return a, nil
+}
+
+func inputShape(s []int) (Shape, error) {
+	for _, v := range s {
+		if v <= 0 {
+			return Shape{}, fmt.Errorf("input shape %v has a non-positive dimension", s)
+		}
+	}
+	switch len(s) {
+	case 1:
+		return flatShape(s[0]), nil
+	case 3:
+		return Shape{H: s[1], W: s[2], G: 1, C: s[0]}, nil
+	case 2:
+		return Shape{H: s[0], W: s[1], G: 1, C: 1}, nil
+	}
+	return Shape{}, fmt.Errorf("input shape %v: want [C H W] for images or [D] for vectors", s)
+}
+
+// OutputDim is the number of outputs per sample.
+func (a *Arch) OutputDim() int { return a.Shapes[len(a.Shapes)-1].Size() }
+
+// NumParams is the total number of parameters.
+func (a *Arch) NumParams() int {
+	n := 0
+	for _, p := range a.NParams {
+		n += p
+	}
+	return n
+}
+
+// InputSize is the number of input values per sample.
+func (a *Arch) InputSize() int { return a.Shapes[0].Size() }
+
+// Group returns the group of the first group-equivariant layer, or nil.
+func (a *Arch) Group() *group.Group {
+	for _, l := range a.Layers {
+		if g, ok := l.(interface{ groupOf() *group.Group }); ok {
+			return g.groupOf()
+		}
+	}
+	return nil
+}
+
+// fmtFloat formats a keyword value compactly.
+func fmtFloat(v float64) string { return fmt.Sprintf("%g", v) }
+
+// weightScale returns the factor multiplying W x in the forward pass and
+// the standard deviation of W at initialisation for a fan-in.
+func weightScale(p Param, wStd float64, fanIn int) (scale, initStd float64) {
+	s := wStd / math.Sqrt(float64(fanIn))
+	if p == Standard {
+		return 1, s
+	}
+	return s, 1
+}
+
+// biasScale returns the forward factor of b and its initial deviation.
+func biasScale(p Param, bStd float64) (scale, initStd float64) {
+	if p == Standard {
+		return 1, bStd
+	}
+	return bStd, 1
+}
+
+func fillNormal[T Float](p []T, rng *rand.Rand, std float64) {
+	for i := range p {
+		p[i] = T(rng.NormFloat64() * std)
+	}
+}
