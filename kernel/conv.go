@@ -67,6 +67,12 @@ type ConvOp struct {
 	InH, InW, OutH, OutW int
 	Base                 int
 	Taps                 [][][]Tap // [OutG][Base]
+	// Reduced, when set, is an equivalent operator with fewer terms that
+	// Conv uses instead: for an exact group convolution with full group
+	// support, the kernel state is invariant under right translation of both
+	// group indices, so every support element contributes the same term and
+	// the identity term alone (with the same normalisation) suffices.
+	Reduced *ConvOp
 }
 
 // Origin is the offset added to every tap: 0 for same and circular
@@ -99,6 +105,9 @@ func inIndex(t, d, n int, pad Padding) int {
 // Conv applies the kernel map of op (without the weight and bias variances:
 // call Affine afterwards) to K and Theta.
 func (s *State) Conv(op *ConvOp) error {
+	if op.Reduced != nil {
+		op = op.Reduced
+	}
 	if s.G != op.InG || s.H != op.InH || s.W != op.InW {
 		return fmt.Errorf("kernel: convolution expects a %dx%dx%d position grid, state has %dx%dx%d", op.InG, op.InH, op.InW, s.G, s.H, s.W)
 	}

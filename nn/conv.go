@@ -119,6 +119,9 @@ func (c *Conv) setup(in Shape, ctx *buildCtx) (Shape, int, error) {
 	}
 	c.cin = in.C
 	c.op = buildConvOp(c.Group, c.Kind, c.K, c.Pad, in, oh, ow, outG, support)
+	if c.Kind == "gconv" && len(support) > 1 && exactTaps(c.op) {
+		c.op.Reduced = buildConvOp(c.Group, c.Kind, c.K, c.Pad, in, oh, ow, outG, []int{0})
+	}
 	return Shape{oh, ow, outG, c.Out}, c.Out*c.op.Base*in.C + c.Out, nil
 }
 
@@ -169,6 +172,19 @@ func buildConvOp(g *group.Group, kind string, k int, pad kernel.Padding, in Shap
 		}
 	}
 	return op
+}
+
+// exactTaps reports whether every base index maps to exactly one tap of
+// weight 1 for every output group element (a pixel-permutation group).
+func exactTaps(op *kernel.ConvOp) bool {
+	for _, r := range op.Taps {
+		for _, taps := range r {
+			if len(taps) != 1 || taps[0].W != 1 {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 type nbr struct {

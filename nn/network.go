@@ -179,8 +179,8 @@ func newFinite[T Float](l Layer, in, out Shape, p Param) finite[T] {
 // the shape (flatten).
 type copyImpl[T Float] struct{}
 
-func (copyImpl[T]) init([]T, *rand.Rand)               {}
-func (copyImpl[T]) forward(_ []T, x, y []T, _ int)     { copy(y, x) }
+func (copyImpl[T]) init([]T, *rand.Rand)           {}
+func (copyImpl[T]) forward(_ []T, x, y []T, _ int) { copy(y, x) }
 func (copyImpl[T]) backward(_ []T, _, _, dy, dx, _ []T, _ int) {
 	if dx != nil {
 		copy(dx, dy)

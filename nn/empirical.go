@@ -1,0 +1,113 @@
+package nn
+
+import (
+	"context"
+	"fmt"
+	"math"
+
+	"github.com/eqens/eqens/internal/linalg"
+)
+
+// Jacobian returns the n·k × P matrix of per-example gradients
+// d out_c(x_i) / d theta (row i*k + c) of the network at its current
+// parameters, for the n inputs x (dataset layout).
+func Jacobian(net *Network[float64], x []float64, n int) []float64 {
+	d := net.Arch.InputSize()
+	k := net.Arch.OutputDim()
+	p := len(net.Params)
+	jac := make([]float64, n*k*p)
+	dy := make([]float64, k)
+	for i := 0; i < n; i++ {
+		net.Forward(x[i*d:(i+1)*d], 1)
+		for c := 0; c < k; c++ {
+			clear(dy)
+			dy[c] = 1
+			net.ZeroGrad()
+			net.Backward(dy)
+			copy(jac[(i*k+c)*p:(i*k+c+1)*p], net.Grads)
+		}
+	}
+	return jac
+}
+
+// EmpiricalNTK returns the empirical neural tangent kernel of the network
+// at its current parameters, Theta(x_i, x'_j) = Σ_θ ∂f(x_i)/∂θ ∂f(x'_j)/∂θ,
+// averaged over the diagonal of the output units (at infinite width the
+// kernel is the identity across outputs, and this average is the scalar the
+// analytic kernel gives). If x2 is nil the kernel of x1 with itself is
+// returned. The result is n1×n2.
+func EmpiricalNTK(net *Network[float64], x1 []float64, n1 int, x2 []float64, n2 int) []float64 {
+	k := net.Arch.OutputDim()
+	p := len(net.Params)
+	j1 := Jacobian(net, x1, n1)
+	j2 := j1
+	if x2 != nil {
+		j2 = Jacobian(net, x2, n2)
+	} else {
+		n2 = n1
+	}
+	full := make([]float64, n1*k*n2*k)
+	linalg.Dgemm(false, true, n1*k, n2*k, p, 1, j1, p, j2, p, 0, full, n2*k)
+	out := make([]float64, n1*n2)
+	for i := 0; i < n1; i++ {
+		for j := 0; j < n2; j++ {
+			var s float64
+			for c := 0; c < k; c++ {
+				s += full[(i*k+c)*n2*k+j*k+c]
+			}
+			out[i*n2+j] = s / float64(k)
+		}
+	}
+	return out
+}
+
+// MonteCarloNNGP estimates the NNGP kernel E[f(x) f(x')] by averaging
+// f(x_i)·f(x'_j)/k over `samples` random initialisations (seeds derived
+// from seed) and all k outputs. It returns the n1×n2 estimate and the
+// standard error of each entry.
+func MonteCarloNNGP(ctx context.Context, a *Arch, x1 []float64, n1 int, x2 []float64, n2 int, samples int, seed uint64) (mean, stderr []float64, err error) {
+	if samples < 2 {
+		return nil, nil, fmt.Errorf("monte carlo NNGP needs at least 2 samples, got %d", samples)
+	}
+	if x2 == nil {
+		x2, n2 = x1, n1
+	}
+	k := a.OutputDim()
+	net := New[float64](a)
+	sum := make([]float64, n1*n2)
+	sq := make([]float64, n1*n2)
+	y2 := make([]float64, n2*k)
+	for s := 0; s < samples; s++ {
+		if err := ctx.Err(); err != nil {
+			return nil, nil, err
+		}
+		net.Init(seed + uint64(s)*0x9e3779b97f4a7c15)
+		copy(y2, net.Forward(x2, n2))
+		y1 := net.Forward(x1, n1)
+		for i := 0; i < n1; i++ {
+			for j := 0; j < n2; j++ {
+				var v float64
+				for c := 0; c < k; c++ {
+					v += y1[i*k+c] * y2[j*k+c]
+				}
+				v /= float64(k)
+				sum[i*n2+j] += v
+				sq[i*n2+j] += v * v
+			}
+		}
+	}
+	mean = make([]float64, n1*n2)
+	stderr = make([]float64, n1*n2)
+	ns := float64(samples)
+	for i := range sum {
+		m := sum[i] / ns
+		mean[i] = m
+		v := (sq[i]/ns - m*m) * ns / (ns - 1)
+		if v < 0 {
+			v = 0
+		}
+		stderr[i] = math.Sqrt(v / ns)
+	}
+	return mean, stderr, nil
+}
+
