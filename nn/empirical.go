@@ -110,4 +110,3 @@ func MonteCarloNNGP(ctx context.Context, a *Arch, x1 []float64, n1 int, x2 []flo
 	}
 	return mean, stderr, nil
 }
-
