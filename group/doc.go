@@ -8,7 +8,7 @@
 //
 // # Groups
 //
-// Every constructor has a name that Parse accepts (see Parse for the
+// Each named constructor has a spec that Parse accepts (see Parse for the
 // grammar):
 //
 //   - Cyclic (c<n>) and Dihedral (d<n>): rotations and reflections of the
@@ -16,7 +16,7 @@
 //     Trivial (trivial).
 //   - Tetrahedral (tet, 12 elements), Octahedral (oct, 24) and Icosahedral
 //     (ico, 60): the finite rotation groups of R^3 (Dim 3), built by closing
-//     a pair of generator matrices; handy for partial augmentation in 3D.
+//     generator matrices; handy for partial augmentation in 3D.
 //   - SO2Sample (so2:<n>:<seed>) and SO3Sample (so3:<n>:<seed>): n
 //     Haar-random rotations, element 0 the identity. They are finite samples
 //     of continuous groups: Closed reports false and Mul and Inv panic.

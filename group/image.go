@@ -15,16 +15,33 @@ import (
 // circular mask of radius (W-1)/2 around the centre, applied to every
 // transformed image (and to be applied to every input with MaskInPlace), so
 // that the interpolation never reads outside the grid and orbits are well
-// defined. Images must be square.
+// defined. Images must be square. The homomorphism property then holds to
+// interpolation accuracy only: on masked 28×28 images the relative error
+// ‖rho(g)rho(h)x − rho(gh)x‖ / ‖x‖ over all pairs of C8 (C16) is at most
+// 1.5e-2 (1.6e-2), mean 3.8e-3 (6.2e-3), for a Gaussian blob of standard
+// deviation 4 pixels; at most 4.3e-2 (4.4e-2), mean 1.1e-2 (1.7e-2), for
+// an anisotropic blob of deviations 3 and 2 pixels; and at most 0.14, mean
+// 0.035 (0.054), for MNIST-like strokes 2.5 pixels wide (see the tests).
+// Bilinear interpolation smooths: each interpolated step loses detail at
+// the pixel scale, so rho(g)rho(h) is smoother than rho(gh).
+//
+// A group with one element acts trivially. A direct product (Product) of a
+// planar group and a one-dimensional group such as z2, in either order,
+// acts by rotating with the planar factor and multiplying the intensities
+// by the other factor's ±1 (the ProductRep of ImageRep and DetRep): the
+// symmetry of images under rotations and a global sign flip.
 func ImageRep(g *Group, c, h, w int) (*Rep, error) {
+	if c < 1 || h < 1 || w < 1 {
+		return nil, fmt.Errorf("group %s: image shape %dx%dx%d must be positive", g.Name(), c, h, w)
+	}
 	if g.Dim() != 2 {
 		if g.Order() == 1 {
 			return TrivialImageRep(g, c, h, w)
 		}
+		if f := g.Factors(); f != nil && f[0].Dim()+f[1].Dim() == 3 && min(f[0].Dim(), f[1].Dim()) == 1 {
+			return signedImageRep(g, c, h, w)
+		}
 		return nil, fmt.Errorf("group %s does not act on the plane: it cannot act on images", g.Name())
-	}
-	if c < 1 || h < 1 || w < 1 {
-		return nil, fmt.Errorf("group %s: image shape %dx%dx%d must be positive", g.Name(), c, h, w)
 	}
 	if h != w {
 		return nil, fmt.Errorf("group %s: images must be square to be rotated, got %dx%d", g.Name(), h, w)
@@ -35,12 +52,34 @@ func ImageRep(g *Group, c, h, w int) (*Rep, error) {
 		maps[a] = pixelMap(g.Matrix(a), h, w)
 		exact = exact && maps[a].isSignedPerm()
 	}
-	r := &Rep{g: g, kind: "image", shape: []int{c, h, w}, blocks: c, maps: maps, exact: exact}
+	var mask []bool
 	if !exact {
-		r.mask = circularMask(h, w)
-		// Zero the rows of masked-out pixels so that Dense and Apply agree
-		// that the output is masked; the mask itself is applied in Apply.
+		mask = circularMask(h, w)
 	}
+	return newRep(g, "image", []int{c, h, w}, c, maps, mask), nil
+}
+
+// signedImageRep is ImageRep for the product of a planar group and a
+// one-dimensional group acting on intensities.
+func signedImageRep(g *Group, c, h, w int) (*Rep, error) {
+	f := g.Factors()
+	reps := [2]*Rep{}
+	for k, fk := range f {
+		var err error
+		if fk.Dim() == 2 {
+			reps[k], err = ImageRep(fk, c, h, w)
+		} else {
+			reps[k], err = DetRep(fk, c*h*w)
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	r, err := productRep(g, reps[0], reps[1])
+	if err != nil {
+		return nil, err
+	}
+	r.kind, r.shape = "image", []int{c, h, w}
 	return r, nil
 }
 

@@ -147,10 +147,15 @@ func Ising(L int, flip bool) (*Group, error) {
 // it is exact. g is either a group with an action on L² sites (Ising(L, ·),
 // or FromPermutations on L² sites) or a planar group whose matrices are
 // integer (C1, C2, C4, D1, D2, D4): its elements then act as point
-// operations about site (0, 0), modulo L, as in Ising.
+// operations about site (0, 0), modulo L, as in Ising. It holds one
+// permutation of L² sites per element (8L⁴ indices for Ising(L, false)) and
+// refuses more than 2^27.
 func LatticeRep(g *Group, L int) (*Rep, error) {
 	if L < 1 {
 		return nil, fmt.Errorf("group %s: lattice size %d must be positive", g.name, L)
+	}
+	if err := checkActionSize(g, L*L); err != nil {
+		return nil, err
 	}
 	var maps []Map
 	switch {
@@ -183,5 +188,5 @@ func LatticeRep(g *Group, L int) (*Rep, error) {
 	default:
 		return nil, fmt.Errorf("group %s does not act on a square lattice", g.name)
 	}
-	return &Rep{g: g, kind: "lattice", shape: []int{1, L, L}, blocks: 1, maps: maps, exact: true}, nil
+	return newRep(g, "lattice", []int{1, L, L}, 1, maps, nil), nil
 }

@@ -284,8 +284,21 @@ func DomainRep(g *Group) (*Rep, error) {
 	if g.act == nil {
 		return nil, fmt.Errorf("group %s has no action on a finite domain", g.name)
 	}
-	m := g.act.sites()
-	return &Rep{g: g, kind: "domain", shape: []int{m}, blocks: 1, maps: actionMaps(g.act, g.n), exact: true}, nil
+	if err := checkActionSize(g, g.act.sites()); err != nil {
+		return nil, err
+	}
+	return newRep(g, "domain", []int{g.act.sites()}, 1, actionMaps(g.act, g.n), nil), nil
+}
+
+// maxActionEntries bounds the site indices a signed-permutation
+// representation holds (512 MiB): ising:64 fits, ising:64:flip does not.
+const maxActionEntries = 1 << 27
+
+func checkActionSize(g *Group, sites int) error {
+	if g.n > maxActionEntries/sites {
+		return fmt.Errorf("group %s: a representation on %d sites would hold %d×%d site indices, above the limit %d", g.name, sites, g.n, sites, maxActionEntries)
+	}
+	return nil
 }
 
 // actionMaps builds the maps of a signed-permutation action. Row pointers

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 )
 
 // productLaw composes (i, j) ↦ i*b.Order()+j componentwise.
@@ -48,17 +49,8 @@ func Product(a, b *Group) (*Group, error) {
 		g.mats = make([]float64, n*d*d)
 		for x := 0; x < n; x++ {
 			m := g.mats[x*d*d : (x+1)*d*d]
-			for r, blk := range [2]struct {
-				off int
-				g   *Group
-				e   int
-			}{{0, a, x / nb}, {a.dim, b, x % nb}} {
-				_ = r
-				bd, bm := blk.g.dim, blk.g.Matrix(blk.e)
-				for i := 0; i < bd; i++ {
-					copy(m[(blk.off+i)*d+blk.off:(blk.off+i)*d+blk.off+bd], bm[i*bd:(i+1)*bd])
-				}
-			}
+			putBlock(m, d, 0, a.Matrix(x/nb), a.dim)
+			putBlock(m, d, a.dim, b.Matrix(x%nb), b.dim)
 		}
 	}
 	if !a.closed || !b.closed {
@@ -66,6 +58,13 @@ func Product(a, b *Group) (*Group, error) {
 	}
 	g.law = productLaw{a, b}
 	return g.finish(), nil
+}
+
+// putBlock copies the bd×bd matrix blk into the d×d matrix dst at (off, off).
+func putBlock(dst []float64, d, off int, blk []float64, bd int) {
+	for i := 0; i < bd; i++ {
+		copy(dst[(off+i)*d+off:(off+i)*d+off+bd], blk[i*bd:(i+1)*bd])
+	}
 }
 
 // ProductRep returns the representation rho(i, j) = rho_a(i) rho_b(j) of
@@ -94,32 +93,34 @@ func productRep(g *Group, ra, rb *Rep) (*Rep, error) {
 	if inner%na != 0 || inner%nb != 0 {
 		return nil, fmt.Errorf("group %s: representations with inner spaces of sizes %d and %d do not share a block structure", g.name, na, nb)
 	}
-	maskA, maskB := tileMask(ra.mask, inner), tileMask(rb.mask, inner)
-	out := &Rep{g: g, kind: "product", shape: ra.shape, blocks: ra.Dim() / inner, maps: make([]Map, g.n), exact: ra.exact && rb.exact}
-	if nb > na {
-		out.shape = rb.shape
-	}
-	if maskA != nil || maskB != nil {
-		out.mask = make([]bool, inner)
-		for i := range out.mask {
-			out.mask[i] = (maskA == nil || maskA[i]) && (maskB == nil || maskB[i])
-		}
-	}
 	if err := checkCommute(g.name, ra, rb); err != nil {
 		return nil, err
+	}
+	maskA, maskB := tileMask(ra.mask, inner), tileMask(rb.mask, inner)
+	var mask []bool
+	if maskA != nil || maskB != nil {
+		mask = make([]bool, inner)
+		for i := range mask {
+			mask[i] = (maskA == nil || maskA[i]) && (maskB == nil || maskB[i])
+		}
 	}
 	mb := make([]Map, rb.g.n)
 	for j := range mb {
 		mb[j] = tileMap(&rb.maps[j], inner/nb)
 	}
-	acc := make([]float64, inner)
+	maps := make([]Map, g.n)
+	acc, used := make([]float64, inner), make([]bool, inner)
 	for i := 0; i < ra.g.n; i++ {
 		A := tileMap(&ra.maps[i], inner/na)
 		for j := range mb {
-			out.maps[i*rb.g.n+j] = composeMaps(&A, &mb[j], maskB, acc)
+			maps[i*rb.g.n+j] = composeMaps(&A, &mb[j], maskB, acc, used)
 		}
 	}
-	return out, nil
+	shape := ra.shape
+	if nb > na {
+		shape = rb.shape
+	}
+	return newRep(g, "product", shape, ra.Dim()/inner, maps, mask), nil
 }
 
 // checkCommute applies rho_a(i) rho_b(j) and rho_b(j) rho_a(i) to a fixed
@@ -181,8 +182,9 @@ func tileMap(m *Map, k int) Map {
 }
 
 // composeMaps returns the sparse product A·diag(mask)·B (mask nil: all
-// true), using acc (zeroed, length n) as a dense accumulator.
-func composeMaps(a, b *Map, mask []bool, acc []float64) Map {
+// true), using acc (zeroed, length n) as a dense accumulator and used
+// (false, length n) to mark its non-empty columns.
+func composeMaps(a, b *Map, mask []bool, acc []float64, used []bool) Map {
 	n := a.Len()
 	out := Map{Ptr: make([]int32, 1, n+1)}
 	var cols []int32
@@ -195,18 +197,20 @@ func composeMaps(a, b *Map, mask []bool, acc []float64) Map {
 			}
 			for q := b.Ptr[c]; q < b.Ptr[c+1]; q++ {
 				k := b.Idx[q]
-				if acc[k] == 0 {
+				if !used[k] {
+					used[k] = true
 					cols = append(cols, k)
 				}
 				acc[k] += a.Val[p] * b.Val[q]
 			}
 		}
+		slices.Sort(cols)
 		for _, k := range cols {
 			if acc[k] != 0 {
 				out.Idx = append(out.Idx, k)
 				out.Val = append(out.Val, acc[k])
 			}
-			acc[k] = 0
+			acc[k], used[k] = 0, false
 		}
 		out.Ptr = append(out.Ptr, int32(len(out.Idx)))
 	}
@@ -233,7 +237,7 @@ func DetRep(g *Group, dim int) (*Rep, error) {
 			maps[a] = minus
 		}
 	}
-	return &Rep{g: g, kind: "det", shape: []int{dim}, blocks: dim, maps: maps, exact: true}, nil
+	return newRep(g, "det", []int{dim}, dim, maps, nil), nil
 }
 
 // det returns the determinant of a d×d matrix by Gaussian elimination with

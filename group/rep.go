@@ -10,7 +10,7 @@ type Float interface{ ~float32 | ~float64 }
 
 // Map is a sparse linear map on R^n: out[i] = Σ_k Val[k] in[Idx[k]] for
 // k in Ptr[i]..Ptr[i+1]. A signed permutation stores exactly one entry per
-// row with value ±1.
+// row with value ±1. Maps held by a Rep are shared: do not modify them.
 type Map struct {
 	Ptr []int32
 	Idx []int32
@@ -20,30 +20,65 @@ type Map struct {
 // Len is the dimension the map acts on.
 func (m *Map) Len() int { return len(m.Ptr) - 1 }
 
-// isSignedPerm reports whether every row holds one entry of value ±1 and
-// every input index is used once.
-func (m *Map) isSignedPerm() bool {
-	seen := make([]bool, m.Len())
-	for i := 0; i < m.Len(); i++ {
-		if m.Ptr[i+1]-m.Ptr[i] != 1 {
+// oneEach reports whether every row holds exactly one entry.
+func (m *Map) oneEach() bool {
+	for i, p := range m.Ptr {
+		if int(p) != i {
 			return false
 		}
-		k := m.Ptr[i]
-		if math.Abs(m.Val[k]) != 1 || seen[m.Idx[k]] {
-			return false
-		}
-		seen[m.Idx[k]] = true
 	}
 	return true
 }
 
-func applyMap[T Float](m *Map, dst, src []T) {
-	for i := 0; i+1 < len(m.Ptr); i++ {
-		var s float64
-		for k := m.Ptr[i]; k < m.Ptr[i+1]; k++ {
-			s += m.Val[k] * float64(src[m.Idx[k]])
+// isSignedPerm reports whether every row holds one entry of value ±1 and
+// every input index is used once.
+func (m *Map) isSignedPerm() bool {
+	if !m.oneEach() {
+		return false
+	}
+	seen := make([]bool, m.Len())
+	for k, j := range m.Idx {
+		if math.Abs(m.Val[k]) != 1 || seen[j] {
+			return false
 		}
-		dst[i] = T(s)
+		seen[j] = true
+	}
+	return true
+}
+
+// applyMap computes dst = m src, zeroing the rows outside mask (nil: none).
+// Maps with one entry per row (permutations, exact elements of interpolated
+// representations) take a direct path.
+func applyMap[T Float](m *Map, oneEach bool, mask []bool, dst, src []T) {
+	if oneEach {
+		idx, val := m.Idx[:len(dst)], m.Val[:len(dst)]
+		for i, j := range idx {
+			dst[i] = T(val[i] * float64(src[j]))
+		}
+		if mask != nil {
+			for i, in := range mask {
+				if !in {
+					dst[i] = 0
+				}
+			}
+		}
+		return
+	}
+	ptr, idx, val := m.Ptr, m.Idx, m.Val
+	start := ptr[0]
+	for i := range dst {
+		end := ptr[i+1]
+		if mask != nil && !mask[i] {
+			dst[i] = 0
+		} else {
+			var s float64
+			is, vs := idx[start:end], val[start:end]
+			for k := range vs {
+				s += vs[k] * float64(src[is[k]])
+			}
+			dst[i] = T(s)
+		}
+		start = end
 	}
 }
 
@@ -64,22 +99,34 @@ func permMap(perm []int32, sign []float64) Map {
 // Rep is a representation of a group (or element set) on R^Dim(): one linear
 // map per element, applied block-wise to Blocks() consecutive copies of an
 // inner space (for images the inner space is the pixel grid and the blocks
-// are the channels).
+// are the channels). A Rep is immutable and safe for concurrent use.
 type Rep struct {
 	g      *Group
 	kind   string
 	shape  []int // shape of one vector acted on, e.g. [C H W]
 	blocks int
-	maps   []Map   // one per element, on the inner space
-	mask   []bool  // inner-space mask (nil if every map is exact)
-	exact  bool    // all maps are signed permutations
+	maps   []Map  // one per element, on the inner space
+	mask   []bool // inner-space mask (nil if every map is exact)
+	exact  bool   // all maps are signed permutations
+	one    []bool // maps[a] has one entry per row
+}
+
+// newRep completes a representation: it records which maps have one entry
+// per row and whether all are signed permutations.
+func newRep(g *Group, kind string, shape []int, blocks int, maps []Map, mask []bool) *Rep {
+	r := &Rep{g: g, kind: kind, shape: shape, blocks: blocks, maps: maps, mask: mask, exact: mask == nil, one: make([]bool, len(maps))}
+	for a := range maps {
+		r.one[a] = maps[a].oneEach()
+		r.exact = r.exact && r.one[a] && maps[a].isSignedPerm()
+	}
+	return r
 }
 
 // Group is the group represented.
 func (r *Rep) Group() *Group { return r.g }
 
 // Kind says what the representation acts on: "image", "vector", "regular",
-// "trivial", "lattice" or "permutation".
+// "trivial", "lattice", "domain", "det", "product" or "permutation".
 func (r *Rep) Kind() string { return r.kind }
 
 // Shape is the shape of one vector the representation acts on.
@@ -95,7 +142,8 @@ func (r *Rep) Blocks() int { return r.blocks }
 // the homomorphism property holds to the bit and no mask is applied.
 func (r *Rep) Exact() bool { return r.exact }
 
-// Inner returns the sparse map of element a on the inner space.
+// Inner returns the sparse map of element a on the inner space (shared: do
+// not modify). The mask, if any, is not part of it.
 func (r *Rep) Inner(a int) *Map { return &r.maps[a] }
 
 // Apply writes rho(a) src into dst (both of length Dim(); they must not
@@ -106,18 +154,19 @@ func Apply[T Float](r *Rep, a int, dst, src []T) {
 		panic(fmt.Sprintf("group.Apply: vectors of length %d and %d for a representation of dimension %d", len(dst), len(src), r.Dim()))
 	}
 	for b := 0; b < r.blocks; b++ {
-		applyMap(&r.maps[a], dst[b*n:(b+1)*n], src[b*n:(b+1)*n])
-	}
-	if r.mask != nil {
-		MaskInPlace(r, dst)
+		applyMap(&r.maps[a], r.one[a], r.mask, dst[b*n:(b+1)*n], src[b*n:(b+1)*n])
 	}
 }
 
-// ApplyBatch applies rho(a) to each of the n vectors stored one after the
-// other in src.
+// ApplyBatch applies rho(a) to each of the vectors stored one after the
+// other in src, writing dst. len(src) must be a multiple of Dim() and dst
+// at least as long.
 func ApplyBatch[T Float](r *Rep, a int, dst, src []T) {
 	d := r.Dim()
-	for i := 0; i+d <= len(src); i += d {
+	if len(src)%d != 0 || len(dst) < len(src) {
+		panic(fmt.Sprintf("group.ApplyBatch: %d values in and %d out for vectors of dimension %d", len(src), len(dst), d))
+	}
+	for i := 0; i < len(src); i += d {
 		Apply(r, a, dst[i:i+d], src[i:i+d])
 	}
 }
@@ -130,9 +179,11 @@ func MaskInPlace[T Float](r *Rep, x []T) {
 		return
 	}
 	n := len(r.mask)
-	for i := range x {
-		if !r.mask[i%n] {
-			x[i] = 0
+	for b := 0; b+n <= len(x); b += n {
+		for i, in := range r.mask {
+			if !in {
+				x[b+i] = 0
+			}
 		}
 	}
 }
@@ -168,8 +219,8 @@ func (r *Rep) Dense(a int) []float64 {
 	return m
 }
 
-// Trivial returns the trivial representation of g on R^dim: every element
-// acts by the identity (the output action of invariant targets).
+// TrivialRep returns the trivial representation of g on R^dim: every
+// element acts by the identity (the output action of invariant targets).
 func TrivialRep(g *Group, dim int) *Rep {
 	perm := make([]int32, dim)
 	for i := range perm {
@@ -180,7 +231,7 @@ func TrivialRep(g *Group, dim int) *Rep {
 	for a := range maps {
 		maps[a] = id
 	}
-	return &Rep{g: g, kind: "trivial", shape: []int{dim}, blocks: 1, maps: maps, exact: true}
+	return newRep(g, "trivial", []int{dim}, 1, maps, nil)
 }
 
 // VectorRep returns the geometric representation of g on copies stacked
@@ -196,7 +247,6 @@ func VectorRep(g *Group, copies int) (*Rep, error) {
 	}
 	d := g.dim
 	maps := make([]Map, g.Order())
-	exact := true
 	for a := range maps {
 		m := Map{Ptr: make([]int32, d+1)}
 		mat := g.Matrix(a)
@@ -209,10 +259,9 @@ func VectorRep(g *Group, copies int) (*Rep, error) {
 			}
 			m.Ptr[i+1] = int32(len(m.Idx))
 		}
-		exact = exact && m.isSignedPerm()
 		maps[a] = m
 	}
-	return &Rep{g: g, kind: "vector", shape: []int{copies * d}, blocks: copies, maps: maps, exact: exact}, nil
+	return newRep(g, "vector", []int{copies * d}, copies, maps, nil), nil
 }
 
 // RegularRep returns the regular representation of a closed group on
@@ -231,16 +280,20 @@ func RegularRep(g *Group) (*Rep, error) {
 		}
 		maps[a] = permMap(perm, nil)
 	}
-	return &Rep{g: g, kind: "regular", shape: []int{n}, blocks: 1, maps: maps, exact: true}, nil
+	return newRep(g, "regular", []int{n}, 1, maps, nil), nil
 }
 
 // PermutationRep returns the representation in which element a maps
 // out[i] = in[perms[a][i]]: for example classes that a symmetry exchanges.
+// The permutations are taken as given: they must compose like the group.
 func PermutationRep(g *Group, perms [][]int) (*Rep, error) {
 	if len(perms) != g.Order() {
 		return nil, fmt.Errorf("group %s: permutation representation needs %d permutations, got %d", g.name, g.Order(), len(perms))
 	}
 	n := len(perms[0])
+	if n == 0 {
+		return nil, fmt.Errorf("group %s: permutations of an empty set", g.name)
+	}
 	maps := make([]Map, len(perms))
 	for a, p := range perms {
 		if len(p) != n {
@@ -258,5 +311,5 @@ func PermutationRep(g *Group, perms [][]int) (*Rep, error) {
 			return nil, fmt.Errorf("group %s: entry %d is not a permutation", g.name, a)
 		}
 	}
-	return &Rep{g: g, kind: "permutation", shape: []int{n}, blocks: 1, maps: maps, exact: true}, nil
+	return newRep(g, "permutation", []int{n}, 1, maps, nil), nil
 }

@@ -74,8 +74,8 @@ func (c *Conv) setup(in Shape, ctx *buildCtx) (Shape, int, error) {
 	if err := checkStd(c.WStd, c.BStd); err != nil {
 		return Shape{}, 0, err
 	}
-	if !ctx.first && !in.Spatial() && in.G == 1 && ctx.prevOp != "" && (ctx.prevOp == "dense" || ctx.prevOp == "flatten") {
-		return Shape{}, 0, fmt.Errorf("needs spatial features, got a flat vector of %d", in.C)
+	if ctx.flat {
+		return Shape{}, 0, fmt.Errorf("needs image features, got a flat vector of %d (inputs must be (N, C, H, W), and no dense or flatten may come before)", in.Size())
 	}
 	outG := 1
 	var support []int

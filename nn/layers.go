@@ -217,8 +217,8 @@ func (p *Pool) setup(in Shape, ctx *buildCtx) (Shape, int, error) {
 	if ctx.first {
 		return Shape{}, 0, fmt.Errorf("a network cannot start with pooling: its kernel needs a linear layer first")
 	}
-	if !in.Spatial() && in.G == 1 {
-		return Shape{}, 0, fmt.Errorf("needs spatial or group features, got a flat vector of %d", in.C)
+	if ctx.flat || (!in.Spatial() && in.G == 1) {
+		return Shape{}, 0, fmt.Errorf("needs spatial or group features, got a flat vector of %d", in.Size())
 	}
 	switch p.Kind {
 	case "globalavgpool":

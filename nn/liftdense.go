@@ -40,7 +40,7 @@ func (d *LiftDense) setup(in Shape, ctx *buildCtx) (Shape, int, error) {
 	if err := checkStd(d.WStd, d.BStd); err != nil {
 		return Shape{}, 0, err
 	}
-	if in.G != 1 {
+	if in.G != 1 || ctx.flat {
 		return Shape{}, 0, fmt.Errorf("liftdense expects image features, got %v", in)
 	}
 	if !d.Group.Closed() {

@@ -111,6 +111,7 @@ type buildCtx struct {
 	first  bool         // the layer is the first one
 	param  Param
 	prevOp string
+	flat   bool // the features are a flat vector (vector input, or after dense/flatten)
 }
 
 // finite is the trainable implementation of a layer for element type T.
@@ -152,7 +153,7 @@ func Parse(spec string, inShape []int, param Param) (*Arch, error) {
 		return nil, err
 	}
 	a := &Arch{InShape: append([]int(nil), inShape...), Param: param, Shapes: []Shape{in}}
-	ctx := &buildCtx{inCHW: a.InShape, first: true, param: param}
+	ctx := &buildCtx{inCHW: a.InShape, first: true, param: param, flat: len(inShape) == 1}
 	var canon []string
 	for i, t := range toks {
 		l, err := makeLayer(t, ctx)
@@ -167,6 +168,9 @@ func Parse(spec string, inShape []int, param Param) (*Arch, error) {
 				canon = append(canon, l.String())
 				ctx.first = false
 				ctx.prevOp = t.name
+				if t.name == "dense" || t.name == "flatten" {
+					ctx.flat = true
+				}
 				continue
 			}
 		}
