@@ -1,0 +1,166 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"image/png"
+	"math"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/eqens/eqens/data"
+	"github.com/eqens/eqens/group"
+	"github.com/eqens/eqens/internal/atomicfile"
+	"github.com/eqens/eqens/report"
+)
+
+// maxOrbitTiles bounds the size of the grid "eqens data show" draws.
+const maxOrbitTiles = 256
+
+// newDataShowCmd returns "eqens data show", which draws one sample of a
+// dataset and its orbit under a group as a PNG image grid.
+func newDataShowCmd() *cobra.Command {
+	var (
+		index                          int
+		groupSpec, out, split, dataDir string
+		cols, scale                    int
+	)
+	var imageSets []string
+	for _, s := range data.Registry() {
+		if s.Splits != nil {
+			imageSets = append(imageSets, s.Name)
+		}
+	}
+	cmd := &cobra.Command{
+		Use:   "show NAME --index I --group G --out FILE.png",
+		Short: "Draw a sample and its orbit under a group as a PNG image grid",
+		Long: `Show loads sample --index of dataset NAME (` + strings.Join(imageSets, ", ") + `),
+applies every element of the group --group to it, exactly as augmentation and
+the equivariance metrics do, and writes the transformed images side by side,
+labelled with the group elements (r0, r90, ..., m for reflections), to --out.
+
+The first tile is the sample itself (the identity). Groups with rotations other
+than multiples of 90 degrees (c8, c16, so2:N) rotate by interpolation and mask
+the pixels outside the inscribed circle, so the masked sample is shown. All
+tiles share one intensity scale, so interpolation blur shows as such.`,
+		Example: `  eqens data show mnist --index 7 --group c4 --out seven-c4.png
+  eqens data show mnist --split test --index 0 --group d4 --out zero-d4.png
+  eqens data show cifar10 --index 3 --group c16 --out cat-c16.png --data-dir /srv/datasets`,
+		Args:      cobra.ExactArgs(1),
+		ValidArgs: imageSets,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			name := args[0]
+			if out == "" {
+				return fmt.Errorf("--out: missing (the .png file to write)")
+			}
+			if !strings.EqualFold(filepath.Ext(out), ".png") {
+				return fmt.Errorf("--out %s: not a .png file name", out)
+			}
+			if groupSpec == "" {
+				return fmt.Errorf("--group: missing (e.g. c4, d4, c16)")
+			}
+			g, err := group.Parse(groupSpec)
+			if err != nil {
+				return fmt.Errorf("--group: %w", err)
+			}
+			if g.Order() > maxOrbitTiles {
+				return fmt.Errorf("--group %s has %d elements; an orbit grid shows at most %d", g.Name(), g.Order(), maxOrbitTiles)
+			}
+			if index < 0 {
+				return fmt.Errorf("--index %d: must not be negative", index)
+			}
+			if cols < 0 || scale < 0 {
+				return fmt.Errorf("--cols and --scale must not be negative")
+			}
+			spec, err := data.Lookup(name)
+			if err != nil {
+				return err
+			}
+			if spec.Splits == nil {
+				return fmt.Errorf("%s is not an image dataset (image datasets: %s)", name, strings.Join(imageSets, ", "))
+			}
+			if !slices.Contains(spec.Splits, split) {
+				return fmt.Errorf("--split %q: %s has splits %s", split, name, strings.Join(spec.Splits, ", "))
+			}
+			d, err := data.Load(name, split, dataDir)
+			if err != nil {
+				return err
+			}
+			if index >= d.Len() {
+				return fmt.Errorf("--index %d out of range: %s has %d samples (0..%d)", index, d.Name, d.Len(), d.Len()-1)
+			}
+			var c, h, w int
+			switch len(d.Shape) {
+			case 2:
+				c, h, w = 1, d.Shape[0], d.Shape[1]
+			case 3:
+				c, h, w = d.Shape[0], d.Shape[1], d.Shape[2]
+			}
+			if c != 1 && c != 3 {
+				return fmt.Errorf("%s: samples of shape %v are not greyscale or RGB images", d.Name, d.Shape)
+			}
+			rep, err := group.InputRep(g, d.Shape)
+			if err != nil {
+				return fmt.Errorf("--group %s: %w", groupSpec, err)
+			}
+			x := slices.Clone(d.Input(index))
+			group.MaskInPlace(rep, x)
+			orbit := group.Orbit(rep, x)
+			labels := make([]string, len(orbit))
+			for a := range labels {
+				labels[a] = g.Label(a)
+			}
+			if cols == 0 {
+				cols = orbitColumns(len(orbit))
+			}
+			if scale == 0 {
+				scale = max(1, int(math.Round(112/float64(max(h, w)))))
+			}
+			img := report.ImageGrid(orbit, c, h, w, cols, labels, scale)
+			var buf bytes.Buffer
+			if err := png.Encode(&buf, img); err != nil {
+				return fmt.Errorf("--out %s: %w", out, err)
+			}
+			if err := atomicfile.WriteFile(out, buf.Bytes(), atomicfile.DefaultPerm); err != nil {
+				return fmt.Errorf("--out: %w", err)
+			}
+			what := ""
+			if d.IsClassification() {
+				what = fmt.Sprintf(" (class %d)", d.Labels[index])
+			}
+			note := ""
+			if rep.Masked() {
+				note = "; interpolated, masked to the inscribed circle"
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "wrote %s: sample %d of %s%s and its orbit under %s (%d elements%s)\n",
+				out, index, d.Name, what, g.Name(), g.Order(), note)
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.IntVar(&index, "index", 0, "index of the sample in the split")
+	f.StringVar(&groupSpec, "group", "", "group acting on the images, e.g. c4, d4, c8, c16, so2:12")
+	f.StringVar(&out, "out", "", "PNG file to write")
+	f.StringVar(&split, "split", "train", "split to take the sample from: train or test (pathmnist: also val)")
+	// The same flag as the data command's persistent one, which it
+	// shadows, so that the command also works on its own.
+	f.StringVar(&dataDir, "data-dir", "", "directory searched first for datasets (as DIR/NAME)")
+	f.IntVar(&cols, "cols", 0, "tiles per row (0: at most 8, rows balanced)")
+	f.IntVar(&scale, "scale", 0, "magnification of each pixel (0: tiles about 112 pixels wide)")
+	return cmd
+}
+
+// orbitColumns returns the number of columns for n tiles: all on one row
+// up to 8, else at most 8 per row with the rows as even as possible.
+func orbitColumns(n int) int {
+	if n <= 8 {
+		return n
+	}
+	rows := (n + 7) / 8
+	return (n + rows - 1) / rows
+}
+
+func init() { dataSubcommands = append(dataSubcommands, newDataShowCmd) }

@@ -1,0 +1,190 @@
+package experiment
+
+import (
+	"github.com/eqens/eqens/data"
+	"github.com/eqens/eqens/group"
+	"github.com/eqens/eqens/metrics"
+)
+
+// Predictor evaluates a model on n inputs (dataset layout) and returns
+// n×K outputs.
+type Predictor func(x []float32, n int) []float32
+
+// OrbitOf evaluates a model on every transform rho(g) x of the samples of
+// ds (whose inputs must already be masked when rep is interpolated), in
+// batches of at most batch samples.
+func OrbitOf(p Predictor, ds *data.Dataset, rep *group.Rep, k, batch int) *metrics.Orbit {
+	n := ds.Len()
+	d := ds.SampleSize()
+	G := rep.Group().Order()
+	o := metrics.NewOrbit(G, n, k)
+	buf := make([]float32, min(batch, n)*d)
+	for g := 0; g < G; g++ {
+		for s := 0; s < n; s += batch {
+			m := min(batch, n-s)
+			x := buf[:m*d]
+			group.ApplyBatch(rep, g, x, ds.X[s*d:(s+m)*d])
+			y := p(x, m)
+			for i := 0; i < m; i++ {
+				row := o.At(g, s+i)
+				for c := range row {
+					row[c] = float64(y[i*k+c])
+				}
+			}
+		}
+	}
+	return o
+}
+
+// SetStats are the equivariance statistics of one model on one test set.
+type SetStats struct {
+	// OSP is the mean orbit-same-prediction count (1..|G|) with its
+	// bootstrap 95% interval.
+	OSP metrics.Estimate `json:"osp"`
+	// MajorityShare is the share of the most frequently predicted class:
+	// near 1, OSP is trivially |G|.
+	MajorityShare float64 `json:"majority_share"`
+	// ChanceOSP is the OSP of unrelated predictions with the same class
+	// frequencies.
+	ChanceOSP float64 `json:"chance_osp"`
+	// SymKL is the mean symmetric KL divergence between p(x) and p(gx).
+	SymKL metrics.Estimate `json:"sym_kl"`
+	// Accuracy is set for labelled sets.
+	Accuracy *metrics.Estimate `json:"accuracy,omitempty"`
+}
+
+// setStats computes the statistics of one or more orbits of the same set
+// (several for "single member" rows: per-point values are averaged over the
+// members before bootstrapping).
+func setStats(orbits []*metrics.Orbit, labels []int, seed uint64) SetStats {
+	n := orbits[0].N
+	osp := make([]float64, n)
+	kl := make([]float64, n)
+	acc := make([]float64, n)
+	var maj, chance float64
+	inv := 1 / float64(len(orbits))
+	for _, o := range orbits {
+		for i, v := range metrics.OSP(o) {
+			osp[i] += v * inv
+		}
+		for i, v := range metrics.SymmetricKL(o) {
+			kl[i] += v * inv
+		}
+		if labels != nil {
+			for i, v := range metrics.Correct(o, labels) {
+				acc[i] += v * inv
+			}
+		}
+		maj += metrics.MajorityShare(o) * inv
+		chance += metrics.ChanceOSP(o) * inv
+	}
+	s := SetStats{
+		OSP:           metrics.Bootstrap(osp, 1000, 0.95, seed),
+		MajorityShare: maj,
+		ChanceOSP:     chance,
+		SymKL:         metrics.Bootstrap(kl, 1000, 0.95, seed+1),
+	}
+	if labels != nil {
+		a := metrics.Bootstrap(acc, 1000, 0.95, seed+2)
+		s.Accuracy = &a
+	}
+	return s
+}
+
+// ModelStats summarises a classifier in and out of distribution.
+type ModelStats struct {
+	// Accuracy on the in-distribution test set.
+	Accuracy float64 `json:"accuracy"`
+	// OSPID and OSPOOD are the mean OSP in and out of distribution (all
+	// out-of-distribution sets pooled).
+	OSPID  float64 `json:"osp_id"`
+	OSPOOD float64 `json:"osp_ood"`
+	// Members is the number of networks behind the row (1 for a single
+	// model; for "member" rows the statistics are averaged over members).
+	Members int `json:"members"`
+	// ID is the in-distribution breakdown, OOD the one per
+	// out-of-distribution set plus "pooled".
+	ID  SetStats            `json:"id"`
+	OOD map[string]SetStats `json:"ood"`
+}
+
+// EvalSets are the test sets a classifier is evaluated on: the
+// in-distribution test set with labels and named out-of-distribution sets.
+type EvalSets struct {
+	ID      *data.Dataset
+	OOD     []*data.Dataset // Name fields name them
+	OODName []string
+}
+
+// Orbits holds a model's orbits on every evaluation set.
+type Orbits struct {
+	ID  *metrics.Orbit
+	OOD []*metrics.Orbit
+}
+
+// pooled concatenates the out-of-distribution orbits point-wise.
+func (o *Orbits) pooled() *metrics.Orbit {
+	G, K := o.OOD[0].G, o.OOD[0].K
+	n := 0
+	for _, p := range o.OOD {
+		n += p.N
+	}
+	out := metrics.NewOrbit(G, n, K)
+	for g := 0; g < G; g++ {
+		off := 0
+		for _, p := range o.OOD {
+			for i := 0; i < p.N; i++ {
+				copy(out.At(g, off+i), p.At(g, i))
+			}
+			off += p.N
+		}
+	}
+	return out
+}
+
+// Stats computes the statistics of a model given by one or more orbits
+// (members averaged).
+func Stats(models []*Orbits, sets *EvalSets, seed uint64) ModelStats {
+	var id []*metrics.Orbit
+	for _, m := range models {
+		id = append(id, m.ID)
+	}
+	ms := ModelStats{Members: len(models), OOD: map[string]SetStats{}}
+	ms.ID = setStats(id, sets.ID.Labels, seed)
+	ms.Accuracy = ms.ID.Accuracy.Mean
+	ms.OSPID = ms.ID.OSP.Mean
+	for j, name := range sets.OODName {
+		var os []*metrics.Orbit
+		for _, m := range models {
+			os = append(os, m.OOD[j])
+		}
+		ms.OOD[name] = setStats(os, nil, seed+10*uint64(j+1))
+	}
+	if len(sets.OODName) > 0 {
+		var pool []*metrics.Orbit
+		for _, m := range models {
+			pool = append(pool, m.pooled())
+		}
+		p := setStats(pool, nil, seed+7)
+		ms.OOD["pooled"] = p
+		ms.OSPOOD = p.OSP.Mean
+	}
+	return ms
+}
+
+// Ensemble averages the outputs (logits) of the given members on every set.
+func Ensemble(members []*Orbits, idx []int) *Orbits {
+	id := make([]*metrics.Orbit, len(members))
+	for i, m := range members {
+		id[i] = m.ID
+	}
+	out := &Orbits{ID: metrics.Combine(id, idx, false)}
+	for j := range members[0].OOD {
+		os := make([]*metrics.Orbit, len(members))
+		for i, m := range members {
+			os[i] = m.OOD[j]
+		}
+		out.OOD = append(out.OOD, metrics.Combine(os, idx, false))
+	}
+	return out
+}
