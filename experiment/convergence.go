@@ -29,12 +29,11 @@ type convArch struct {
 }
 
 type convParams struct {
-	Inputs      int        `yaml:"inputs"`
-	Pool        int        `yaml:"pool"`
-	NTKSeeds    int        `yaml:"ntk_seeds"`
-	NNGPSamples int        `yaml:"nngp_samples"`
-	Seed        uint64     `yaml:"seed"`
-	Archs       []convArch `yaml:"archs"`
+	Inputs int        `yaml:"inputs"`
+	Pool   int        `yaml:"pool"`
+	Seeds  int        `yaml:"seeds"`
+	Seed   uint64     `yaml:"seed"`
+	Archs  []convArch `yaml:"archs"`
 }
 
 // expandSpec fills {w} (the width) and {w4} (width/4) into a spec template.
@@ -91,14 +90,24 @@ func relFrobenius(a, b []float64) float64 {
 }
 
 type convRow struct {
-	Arch     string  `json:"arch"`
-	Width    int     `json:"width"`
-	Spec     string  `json:"spec"`
-	Params   int     `json:"params"`
-	NTKErr   float64 `json:"ntk_rel_error"`
-	NTKErrSD float64 `json:"ntk_rel_error_sd"`
-	NNGPErr  float64 `json:"nngp_rel_error"`
-	NNGPSE   float64 `json:"nngp_mc_floor"`
+	Arch      string  `json:"arch"`
+	Width     int     `json:"width"`
+	Spec      string  `json:"spec"`
+	Params    int     `json:"params"`
+	NTKErr    float64 `json:"ntk_rel_error"`
+	NTKErrSD  float64 `json:"ntk_rel_error_sd"`
+	NNGPErr   float64 `json:"nngp_rel_error"`
+	NNGPErrSD float64 `json:"nngp_rel_error_sd"`
+}
+
+// meanSD returns the mean and the sample standard deviation.
+func meanSD(v []float64) (float64, float64) {
+	m := metrics.Mean(v)
+	var s float64
+	for _, x := range v {
+		s += (x - m) * (x - m)
+	}
+	return m, math.Sqrt(s / float64(max(1, len(v)-1)))
 }
 
 func runConvergence(ctx context.Context, env *Env, node *yaml.Node) (*Result, error) {
@@ -106,8 +115,8 @@ func runConvergence(ctx context.Context, env *Env, node *yaml.Node) (*Result, er
 	if err := decodeParams("kernel-convergence", node, &p); err != nil {
 		return nil, err
 	}
-	if p.Inputs < 2 || p.Pool < 1 || 28%p.Pool != 0 || p.NTKSeeds < 1 || p.NNGPSamples < 2 {
-		return nil, fmt.Errorf("experiments/kernel-convergence.yaml: need inputs >= 2, pool dividing 28, ntk_seeds >= 1, nngp_samples >= 2")
+	if p.Inputs < 2 || p.Pool < 1 || 28%p.Pool != 0 || p.Seeds < 2 {
+		return nil, fmt.Errorf("experiments/kernel-convergence.yaml: need inputs >= 2, pool dividing 28, seeds >= 2")
 	}
 	x, shape, err := pooledDigits(p.Inputs, p.Pool)
 	if err != nil {
@@ -117,9 +126,9 @@ func runConvergence(ctx context.Context, env *Env, node *yaml.Node) (*Result, er
 	var rows []convRow
 	var figs []report.Figure
 	ntkPlot := &report.Plot{Title: "Empirical NTK vs analytic NTK", XLabel: "width (channels)", YLabel: "relative Frobenius error", LogX: true, LogY: true}
-	nngpPlot := &report.Plot{Title: "Monte Carlo NNGP vs analytic NNGP", XLabel: "width (channels)", YLabel: "relative Frobenius error", LogX: true, LogY: true}
+	nngpPlot := &report.Plot{Title: "Empirical NNGP vs analytic NNGP", XLabel: "width (channels)", YLabel: "relative Frobenius error", LogX: true, LogY: true}
 	for _, ar := range p.Archs {
-		var sx, sy, ssd, ny []float64
+		var sx, sy, ssd, ny, nsds []float64
 		for _, w := range ar.Widths {
 			spec := expandSpec(ar.Spec, w)
 			arch, err := nn.Parse(spec, shape, nn.NTK)
@@ -130,41 +139,31 @@ func runConvergence(ctx context.Context, env *Env, node *yaml.Node) (*Result, er
 			if err != nil {
 				return nil, err
 			}
-			errs := make([]float64, p.NTKSeeds)
-			for s := range errs {
+			ntkErr := make([]float64, p.Seeds)
+			nngpErr := make([]float64, p.Seeds)
+			for s := range ntkErr {
 				if err := ctx.Err(); err != nil {
 					return nil, err
 				}
 				net := nn.New[float64](arch)
 				net.Init(p.Seed*1000 + uint64(w)*31 + uint64(s))
-				errs[s] = relFrobenius(nn.EmpiricalNTK(net, x, n, nil, 0), k.Theta)
+				ntkErr[s] = relFrobenius(nn.EmpiricalNTK(net, x, n, nil, 0), k.Theta)
+				kn, err := nn.EmpiricalNNGP(net, x, n, nil, 0)
+				if err != nil {
+					return nil, err
+				}
+				nngpErr[s] = relFrobenius(kn, k.K)
 			}
-			mean := metrics.Mean(errs)
-			var sd float64
-			for _, e := range errs {
-				sd += (e - mean) * (e - mean)
-			}
-			sd = math.Sqrt(sd / float64(max(1, len(errs)-1)))
-			mc, se, err := nn.MonteCarloNNGP(ctx, arch, x, n, nil, 0, p.NNGPSamples, p.Seed+uint64(w))
-			if err != nil {
-				return nil, err
-			}
-			var floor float64
-			for i := range se {
-				floor += se[i] * se[i]
-			}
-			var den float64
-			for _, v := range k.K {
-				den += v * v
-			}
-			row := convRow{Arch: ar.Name, Width: w, Spec: arch.Spec, Params: arch.NumParams(), NTKErr: mean, NTKErrSD: sd,
-				NNGPErr: relFrobenius(mc, k.K), NNGPSE: math.Sqrt(floor / den)}
+			mean, sd := meanSD(ntkErr)
+			nm, nsd := meanSD(nngpErr)
+			row := convRow{Arch: ar.Name, Width: w, Spec: arch.Spec, Params: arch.NumParams(), NTKErr: mean, NTKErrSD: sd, NNGPErr: nm, NNGPErrSD: nsd}
 			rows = append(rows, row)
-			env.Logf("kernel-convergence: %-8s width %5d: NTK error %.4f ± %.4f, NNGP error %.4f (MC floor %.4f)", ar.Name, w, mean, sd, row.NNGPErr, row.NNGPSE)
+			env.Logf("kernel-convergence: %-8s width %5d: NTK error %.4f ± %.4f, NNGP error %.4f ± %.4f", ar.Name, w, mean, sd, nm, nsd)
 			sx = append(sx, float64(w))
 			sy = append(sy, mean)
 			ssd = append(ssd, sd)
-			ny = append(ny, row.NNGPErr)
+			ny = append(ny, nm)
+			nsds = append(nsds, nsd)
 		}
 		lo := make([]float64, len(sy))
 		hi := make([]float64, len(sy))
@@ -172,8 +171,14 @@ func runConvergence(ctx context.Context, env *Env, node *yaml.Node) (*Result, er
 			lo[i] = math.Max(sy[i]-ssd[i], sy[i]*0.1)
 			hi[i] = sy[i] + ssd[i]
 		}
+		nlo := make([]float64, len(ny))
+		nhi := make([]float64, len(ny))
+		for i := range ny {
+			nlo[i] = math.Max(ny[i]-nsds[i], ny[i]*0.1)
+			nhi[i] = ny[i] + nsds[i]
+		}
 		ntkPlot.Series = append(ntkPlot.Series, report.Series{Name: ar.Name, X: sx, Y: sy, Lo: lo, Hi: hi, Points: true})
-		nngpPlot.Series = append(nngpPlot.Series, report.Series{Name: ar.Name, X: sx, Y: ny, Points: true})
+		nngpPlot.Series = append(nngpPlot.Series, report.Series{Name: ar.Name, X: sx, Y: ny, Lo: nlo, Hi: nhi, Points: true})
 	}
 	// 1/sqrt(width) reference through the first MLP point.
 	if len(rows) > 0 {
@@ -185,17 +190,17 @@ func runConvergence(ctx context.Context, env *Env, node *yaml.Node) (*Result, er
 		ntkPlot.Series = append(ntkPlot.Series, report.Series{Name: "∝ 1/√width", X: rx, Y: ry, Dashed: true})
 	}
 	figs = append(figs, report.Figure{Name: "ntk_convergence", Caption: "Relative Frobenius error between the empirical NTK of single networks and the analytic NTK (mean ± sd over networks), with a 1/√width reference.", Plot: ntkPlot},
-		report.Figure{Name: "nngp_convergence", Caption: "Relative Frobenius error between the Monte Carlo NNGP (average of f(x)f(x') over initialisations) and the analytic NNGP. The Monte Carlo error sets a floor (column 'MC floor').", Plot: nngpPlot})
-	tab := report.Table{Name: "convergence", Caption: "Kernel convergence with width", Columns: []string{"architecture", "width", "parameters", "NTK rel. error", "± sd", "NNGP rel. error", "MC floor"}}
+		report.Figure{Name: "nngp_convergence", Caption: "Relative Frobenius error between the empirical NNGP of single networks (the readout covariance given the penultimate features, as neural-tangents' empirical_nngp_fn) and the analytic NNGP (mean ± sd over networks).", Plot: nngpPlot})
+	tab := report.Table{Name: "convergence", Caption: "Kernel convergence with width (relative Frobenius errors, mean ± sd over networks)", Columns: []string{"architecture", "width", "parameters", "NTK error", "± sd", "NNGP error", "± sd"}}
 	var sum strings.Builder
 	fmt.Fprintf(&sum, "%-9s %6s %10s %12s %12s\n", "arch", "width", "params", "NTK error", "NNGP error")
 	for _, r := range rows {
-		tab.Rows = append(tab.Rows, []string{r.Arch, strconv.Itoa(r.Width), strconv.Itoa(r.Params), f4(r.NTKErr), f4(r.NTKErrSD), f4(r.NNGPErr), f4(r.NNGPSE)})
+		tab.Rows = append(tab.Rows, []string{r.Arch, strconv.Itoa(r.Width), strconv.Itoa(r.Params), f4(r.NTKErr), f4(r.NTKErrSD), f4(r.NNGPErr), f4(r.NNGPErrSD)})
 		fmt.Fprintf(&sum, "%-9s %6d %10d %12.4f %12.4f\n", r.Arch, r.Width, r.Params, r.NTKErr, r.NNGPErr)
 	}
 	rep := &report.Report{
 		Title: "Kernel convergence: finite networks approach their infinite-width kernels",
-		Intro: fmt.Sprintf("Empirical NTKs of single networks (%d per width) and Monte Carlo NNGPs (%d initialisations per width) on %d MNIST test digits average-pooled to %dx%d, against the analytic kernels computed by eqens from the same architecture spec. At infinite width both errors vanish; the NTK error of a single network falls roughly like 1/√width.", p.NTKSeeds, p.NNGPSamples, n, shape[1], shape[2]),
+		Intro: fmt.Sprintf("Empirical NTKs and NNGPs of single networks (%d per width) on %d MNIST test digits average-pooled to %dx%d, against the analytic kernels computed by eqens from the same architecture spec. At infinite width both errors vanish; for single networks they fall roughly like 1/√width. For the C4 GCNN the width counts all channels (width/4 fields per rotation).", p.Seeds, n, shape[1], shape[2]),
 		Sections: []report.Section{{Heading: "Results", Tables: []report.Table{tab}, Figures: figs}},
 	}
 	return &Result{JSON: map[string]any{"rows": rows, "params": p}, Report: rep, Summary: sum.String()}, nil

@@ -110,3 +110,43 @@ func MonteCarloNNGP(ctx context.Context, a *Arch, x1 []float64, n1 int, x2 []flo
 	}
 	return mean, stderr, nil
 }
+
+// Features returns the inputs of the network's last layer (the penultimate
+// features) for the n inputs x, n × fan_in, and that layer. The last layer
+// must be dense.
+func Features(net *Network[float64], x []float64, n int) ([]float64, *Dense, error) {
+	L := len(net.layers)
+	d, ok := net.Arch.Layers[L-1].(*Dense)
+	if !ok {
+		return nil, nil, fmt.Errorf("nn: the last layer is %s, not a dense readout", net.Arch.Layers[L-1])
+	}
+	net.Forward(x, n)
+	return append([]float64(nil), net.acts[L-1]...), d, nil
+}
+
+// EmpiricalNNGP returns the empirical NNGP kernel of the network at its
+// current parameters (neural-tangents' empirical_nngp_fn): the covariance of
+// the dense readout given the penultimate features h,
+// K(x, x') = w_std^2 <h(x), h(x')> / fan_in + b_std^2. It converges to the
+// analytic NNGP as the width grows. x2 nil means x1. The result is n1×n2.
+func EmpiricalNNGP(net *Network[float64], x1 []float64, n1 int, x2 []float64, n2 int) ([]float64, error) {
+	h1, d, err := Features(net, x1, n1)
+	if err != nil {
+		return nil, err
+	}
+	h2 := h1
+	if x2 != nil {
+		if h2, _, err = Features(net, x2, n2); err != nil {
+			return nil, err
+		}
+	} else {
+		n2 = n1
+	}
+	fan := len(h1) / n1
+	k := make([]float64, n1*n2)
+	linalg.Dgemm(false, true, n1, n2, fan, d.WStd*d.WStd/float64(fan), h1, fan, h2, fan, 0, k, n2)
+	for i := range k {
+		k[i] += d.BStd * d.BStd
+	}
+	return k, nil
+}

@@ -389,3 +389,35 @@ func TestKernelDeterminism(t *testing.T) {
 		}
 	}
 }
+
+// TestEmpiricalNNGPConverges checks that the readout covariance of single
+// wide networks approaches the analytic NNGP.
+func TestEmpiricalNNGPConverges(t *testing.T) {
+	x := randInputs(13, 4, 6)
+	var errs []float64
+	for _, w := range []int{64, 1024} {
+		a, err := Parse(fmtSpec("dense(%d,b_std=0.1),relu,dense(%d),erf,dense(3,b_std=0.2)", w, w), []int{6}, NTK)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := a.Kernel(context.Background(), x, 4, nil, 0, KernelOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var e float64
+		for seed := uint64(1); seed <= 4; seed++ {
+			net := New[float64](a)
+			net.Init(seed)
+			k, err := EmpiricalNNGP(net, x, 4, nil, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			e += relFrob(k, r.K) / 4
+		}
+		errs = append(errs, e)
+	}
+	t.Logf("empirical NNGP error at widths 64, 1024: %.4f", errs)
+	if errs[1] > 0.5*errs[0] || errs[1] > 0.08 {
+		t.Fatalf("empirical NNGP does not converge: %.4f", errs)
+	}
+}

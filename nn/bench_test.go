@@ -1,0 +1,48 @@
+package nn
+
+import (
+	"math/rand/v2"
+	"testing"
+)
+
+func benchStep(b *testing.B, spec string, shape []int, batch int) {
+	a, err := Parse(spec, shape, Standard)
+	if err != nil {
+		b.Fatal(err)
+	}
+	net := New[float32](a)
+	net.Init(1)
+	rng := rand.New(rand.NewPCG(1, 1))
+	x := make([]float32, batch*a.InputSize())
+	for i := range x {
+		x[i] = float32(rng.NormFloat64())
+	}
+	dy := make([]float32, batch*a.OutputDim())
+	for i := range dy {
+		dy[i] = float32(rng.NormFloat64()) * 0.01
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		net.ZeroGrad()
+		net.Forward(x, batch)
+		net.Backward(dy)
+	}
+}
+
+// BenchmarkMLPStep is a forward and backward pass of the MLP 784-512-512-10
+// on a batch of 128 (issue workload 1, without the optimiser update).
+func BenchmarkMLPStep(b *testing.B) {
+	benchStep(b, "dense(512),relu,dense(512),relu,dense(10)", []int{1, 28, 28}, 128)
+}
+
+// BenchmarkCNNStep: conv3x3(16)-relu-conv3x3(32)-relu-globalavgpool-dense(10)
+// on 28x28, batch 128 (workload 2).
+func BenchmarkCNNStep(b *testing.B) {
+	benchStep(b, "conv(16,k=3),relu,conv(32,k=3),relu,globalavgpool,dense(10)", []int{1, 28, 28}, 128)
+}
+
+// BenchmarkGCNNStep: the C4 GCNN of the same width (workload 3): 16 and 32
+// channels in total, i.e. 4 and 8 per rotation.
+func BenchmarkGCNNStep(b *testing.B) {
+	benchStep(b, "lift(c4,4,k=3),relu,gconv(8,k=3),relu,gpool,dense(10)", []int{1, 28, 28}, 128)
+}
