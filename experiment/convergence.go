@@ -199,8 +199,8 @@ func runConvergence(ctx context.Context, env *Env, node *yaml.Node) (*Result, er
 		fmt.Fprintf(&sum, "%-9s %6d %10d %12.4f %12.4f\n", r.Arch, r.Width, r.Params, r.NTKErr, r.NNGPErr)
 	}
 	rep := &report.Report{
-		Title: "Kernel convergence: finite networks approach their infinite-width kernels",
-		Intro: fmt.Sprintf("Empirical NTKs and NNGPs of single networks (%d per width) on %d MNIST test digits average-pooled to %dx%d, against the analytic kernels computed by eqens from the same architecture spec. At infinite width both errors vanish; for single networks they fall roughly like 1/√width. For the C4 GCNN the width counts all channels (width/4 fields per rotation).", p.Seeds, n, shape[1], shape[2]),
+		Title:    "Kernel convergence: finite networks approach their infinite-width kernels",
+		Intro:    fmt.Sprintf("Empirical NTKs and NNGPs of single networks (%d per width) on %d MNIST test digits average-pooled to %dx%d, against the analytic kernels computed by eqens from the same architecture spec. At infinite width both errors vanish; for single networks they fall roughly like 1/√width. For the C4 GCNN the width counts all channels (width/4 fields per rotation).", p.Seeds, n, shape[1], shape[2]),
 		Sections: []report.Section{{Heading: "Results", Tables: []report.Table{tab}, Figures: figs}},
 	}
 	return &Result{JSON: map[string]any{"rows": rows, "params": p}, Report: rep, Summary: sum.String()}, nil
