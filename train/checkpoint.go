@@ -1,0 +1,407 @@
+package train
+
+import (
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"math"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/nlpodyssey/safetensors"
+
+	"github.com/eqens/eqens/internal/atomicfile"
+	"github.com/eqens/eqens/nn"
+)
+
+// CheckpointFormat is the value of the "format" metadata entry of member
+// checkpoints.
+const CheckpointFormat = "eqens.member/1"
+
+// Names inside a run directory.
+const (
+	ConfigFile     = "config.yaml"
+	PreprocessFile = "preprocess.json"
+	MembersDir     = "members"
+)
+
+// MemberPath returns the checkpoint path of member m in run directory dir:
+// DIR/members/member-0007.safetensors.
+func MemberPath(dir string, m int) string {
+	return filepath.Join(dir, MembersDir, fmt.Sprintf("member-%04d.safetensors", m))
+}
+
+var memberName = regexp.MustCompile(`^member-([0-9]{4,})\.safetensors$`)
+
+// ListMembers returns the indices of the member checkpoints in run
+// directory dir, in increasing order. Only complete files named like
+// member-0007.safetensors count: temporary files of interrupted writes
+// (".member-0007.safetensors.tmp-*") and anything else are ignored.
+func ListMembers(dir string) ([]int, error) {
+	ents, err := os.ReadDir(filepath.Join(dir, MembersDir))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var ms []int
+	for _, e := range ents {
+		sm := memberName.FindStringSubmatch(e.Name())
+		if sm == nil || !e.Type().IsRegular() {
+			continue
+		}
+		m, err := strconv.Atoi(sm[1])
+		if err != nil {
+			continue
+		}
+		ms = append(ms, m)
+	}
+	sort.Ints(ms)
+	return ms, nil
+}
+
+// ParamBlock is one named parameter tensor of a network: a view
+// Params[Offset:Offset+Len] of shape Shape.
+type ParamBlock struct {
+	Name   string
+	Shape  []int
+	Offset int
+	Len    int
+}
+
+// ParamBlocks names the parameter tensors of an architecture, layer after
+// layer, in the order of nn.Network.Params. Layer i (0-based, two digits)
+// of kind K (dense, conv, lift, gconv, liftdense) has
+//
+//	layerII.K.weight  dense: [out, in]; conv and lift: [out, k, k, cin];
+//	                  gconv: [out, |S|, k, k, cin] (S the group support);
+//	                  liftdense: [out, H, W, C]
+//	layerII.K.bias    [out]
+//
+// Inputs of a dense layer are the previous features flattened in the
+// channels-last order of package nn (H, W, group, channel).
+func ParamBlocks(a *nn.Arch) []ParamBlock {
+	var out []ParamBlock
+	off := 0
+	for i, l := range a.Layers {
+		np := a.NParams[i]
+		if np == 0 {
+			continue
+		}
+		kind, _, _ := strings.Cut(l.String(), "(")
+		prefix := fmt.Sprintf("layer%02d.%s.", i, kind)
+		in := a.Shapes[i]
+		var wshape []int
+		nout := 0
+		switch l := l.(type) {
+		case *nn.Dense:
+			nout, wshape = l.Out, []int{l.Out, in.Size()}
+		case *nn.Conv:
+			nout = l.Out
+			if op := l.Op(); op != nil && op.Base%(l.K*l.K) == 0 {
+				if ns := op.Base / (l.K * l.K); l.Kind == "gconv" {
+					wshape = []int{l.Out, ns, l.K, l.K, in.C}
+				} else {
+					wshape = []int{l.Out, l.K, l.K, in.C}
+				}
+			}
+		case *nn.LiftDense:
+			nout, wshape = l.Out, []int{l.Out, in.H, in.W, in.C}
+		}
+		if nout > 0 && wshape != nil && prod(wshape)+nout == np {
+			w := prod(wshape)
+			out = append(out,
+				ParamBlock{Name: prefix + "weight", Shape: wshape, Offset: off, Len: w},
+				ParamBlock{Name: prefix + "bias", Shape: []int{nout}, Offset: off + w, Len: nout})
+		} else {
+			out = append(out, ParamBlock{Name: prefix + "params", Shape: []int{np}, Offset: off, Len: np})
+		}
+		off += np
+	}
+	return out
+}
+
+func prod(s []int) int {
+	p := 1
+	for _, v := range s {
+		p *= v
+	}
+	return p
+}
+
+// Checkpoint is the content of a member's checkpoint file.
+//
+// The file is a safetensors file: an 8-byte little-endian header length, a
+// JSON header giving every tensor's dtype, shape and byte range and a
+// "__metadata__" map of strings, then the raw little-endian data. It holds
+// one F32 tensor per ParamBlock and, while the member is still training,
+// its resume state: the optimiser's vectors as "optimizer.NAME" (F32, one
+// value per parameter: Adam's m and v, SGD's velocity) and the current
+// epoch's sample order as "train.order" (I64). The metadata holds the
+// architecture (spec, param, input_shape, output_dim), member, member_seed,
+// seed, config_hash, step, steps, status ("running" or "done"), loss (of
+// the last batch) and, while running, optimizer, order_pos and the states
+// of the member's two random streams (rng_order, rng_augment: hex of
+// math/rand/v2 PCG MarshalBinary). A finished member's file has its
+// parameters and metadata only.
+type Checkpoint struct {
+	Arch       *nn.Arch
+	Member     int
+	MemberSeed uint64
+	Seed       uint64
+	ConfigHash string
+	Step       int
+	Steps      int
+	Done       bool
+	Loss       float64
+	// Params holds the parameters in nn.Network order.
+	Params []float32
+
+	// Resume state, empty when Done.
+	Optimizer  string
+	OptState   map[string][]float32
+	Order      []int
+	OrderPos   int
+	RNGOrder   []byte
+	RNGAugment []byte
+}
+
+type tensorView = safetensors.TensorView
+
+func f32View(shape []int, v []float32) (tensorView, error) {
+	b := make([]byte, 4*len(v))
+	for i, x := range v {
+		binary.LittleEndian.PutUint32(b[4*i:], math.Float32bits(x))
+	}
+	return safetensors.NewTensorView(safetensors.F32, u64Shape(shape), b)
+}
+
+func i64View(v []int) (tensorView, error) {
+	b := make([]byte, 8*len(v))
+	for i, x := range v {
+		binary.LittleEndian.PutUint64(b[8*i:], uint64(int64(x)))
+	}
+	return safetensors.NewTensorView(safetensors.I64, []uint64{uint64(len(v))}, b)
+}
+
+func u64Shape(s []int) []uint64 {
+	out := make([]uint64, len(s))
+	for i, v := range s {
+		out[i] = uint64(v)
+	}
+	return out
+}
+
+// WriteCheckpoint writes ck to path atomically (a temporary file in the
+// same directory, synced and renamed into place): a reader sees the old
+// file or the complete new one, never a partial write.
+func WriteCheckpoint(path string, ck *Checkpoint) error {
+	a := ck.Arch
+	if len(ck.Params) != a.NumParams() {
+		return fmt.Errorf("%s: %d parameters for an architecture with %d", path, len(ck.Params), a.NumParams())
+	}
+	tensors := map[string]tensorView{}
+	for _, b := range ParamBlocks(a) {
+		v, err := f32View(b.Shape, ck.Params[b.Offset:b.Offset+b.Len])
+		if err != nil {
+			return fmt.Errorf("%s: tensor %s: %w", path, b.Name, err)
+		}
+		tensors[b.Name] = v
+	}
+	shape, _ := json.Marshal(a.InShape)
+	meta := map[string]string{
+		"format":      CheckpointFormat,
+		"spec":        a.Spec,
+		"param":       a.Param.String(),
+		"input_shape": string(shape),
+		"output_dim":  strconv.Itoa(a.OutputDim()),
+		"member":      strconv.Itoa(ck.Member),
+		"member_seed": strconv.FormatUint(ck.MemberSeed, 10),
+		"seed":        strconv.FormatUint(ck.Seed, 10),
+		"config_hash": ck.ConfigHash,
+		"step":        strconv.Itoa(ck.Step),
+		"steps":       strconv.Itoa(ck.Steps),
+		"loss":        strconv.FormatFloat(ck.Loss, 'g', -1, 64),
+		"status":      "running",
+	}
+	if ck.Done {
+		meta["status"] = "done"
+	} else {
+		meta["optimizer"] = ck.Optimizer
+		meta["order_pos"] = strconv.Itoa(ck.OrderPos)
+		meta["rng_order"] = hex.EncodeToString(ck.RNGOrder)
+		meta["rng_augment"] = hex.EncodeToString(ck.RNGAugment)
+		for name, v := range ck.OptState {
+			if len(v) != len(ck.Params) {
+				return fmt.Errorf("%s: optimizer state %s has %d values for %d parameters", path, name, len(v), len(ck.Params))
+			}
+			tv, err := f32View([]int{len(v)}, v)
+			if err != nil {
+				return err
+			}
+			tensors["optimizer."+name] = tv
+		}
+		if ck.Order != nil {
+			tv, err := i64View(ck.Order)
+			if err != nil {
+				return err
+			}
+			tensors["train.order"] = tv
+		}
+	}
+	f, err := atomicfile.Create(path)
+	if err != nil {
+		return err
+	}
+	defer f.Abort()
+	if err := safetensors.SerializeToWriter(tensors, meta, f); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return f.Commit()
+}
+
+// ReadCheckpoint reads a member checkpoint written by WriteCheckpoint,
+// rebuilding its architecture from the metadata and checking every tensor's
+// dtype and shape.
+func ReadCheckpoint(path string) (*Checkpoint, error) {
+	buf, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	bad := func(format string, args ...any) error {
+		return fmt.Errorf("%s: not a valid eqens member checkpoint: %s", path, fmt.Sprintf(format, args...))
+	}
+	n, md, err := safetensors.ReadMetadata(buf)
+	if err != nil {
+		return nil, bad("%v", err)
+	}
+	dataStart := 8 + n
+	meta := md.Metadata()
+	if meta["format"] != CheckpointFormat {
+		return nil, bad("format %q, want %q", meta["format"], CheckpointFormat)
+	}
+	geti := func(key string) (int, error) {
+		v, err := strconv.Atoi(meta[key])
+		if err != nil {
+			return 0, bad("metadata %s = %q is not an integer", key, meta[key])
+		}
+		return v, nil
+	}
+	getu := func(key string) (uint64, error) {
+		v, err := strconv.ParseUint(meta[key], 10, 64)
+		if err != nil {
+			return 0, bad("metadata %s = %q is not an unsigned integer", key, meta[key])
+		}
+		return v, nil
+	}
+	var inShape []int
+	if err := json.Unmarshal([]byte(meta["input_shape"]), &inShape); err != nil {
+		return nil, bad("metadata input_shape = %q", meta["input_shape"])
+	}
+	param, err := nn.ParseParam(meta["param"])
+	if err != nil {
+		return nil, bad("%v", err)
+	}
+	arch, err := nn.Parse(meta["spec"], inShape, param)
+	if err != nil {
+		return nil, bad("%v", err)
+	}
+	ck := &Checkpoint{Arch: arch, ConfigHash: meta["config_hash"], Done: meta["status"] == "done"}
+	if ck.Member, err = geti("member"); err != nil {
+		return nil, err
+	}
+	if ck.Step, err = geti("step"); err != nil {
+		return nil, err
+	}
+	if ck.Steps, err = geti("steps"); err != nil {
+		return nil, err
+	}
+	if ck.MemberSeed, err = getu("member_seed"); err != nil {
+		return nil, err
+	}
+	if ck.Seed, err = getu("seed"); err != nil {
+		return nil, err
+	}
+	if ck.Loss, err = strconv.ParseFloat(meta["loss"], 64); err != nil {
+		return nil, bad("metadata loss = %q", meta["loss"])
+	}
+	infos := md.Tensors()
+	tensor := func(name string, dt safetensors.DType, shape []int) ([]byte, error) {
+		info, ok := infos[name]
+		if !ok {
+			return nil, bad("tensor %s missing", name)
+		}
+		if info.DType != dt {
+			return nil, bad("tensor %s has dtype %s, want %s", name, info.DType, dt)
+		}
+		if !slices.Equal(info.Shape, u64Shape(shape)) {
+			return nil, bad("tensor %s has shape %v, want %v", name, info.Shape, shape)
+		}
+		return buf[dataStart+info.DataOffsets[0] : dataStart+info.DataOffsets[1]], nil
+	}
+	ck.Params = make([]float32, arch.NumParams())
+	for _, b := range ParamBlocks(arch) {
+		raw, err := tensor(b.Name, safetensors.F32, b.Shape)
+		if err != nil {
+			return nil, err
+		}
+		decodeF32(ck.Params[b.Offset:b.Offset+b.Len], raw)
+	}
+	if ck.Done {
+		return ck, nil
+	}
+	if meta["status"] != "running" {
+		return nil, bad("status %q, want running or done", meta["status"])
+	}
+	ck.Optimizer = meta["optimizer"]
+	if ck.OrderPos, err = geti("order_pos"); err != nil {
+		return nil, err
+	}
+	if ck.RNGOrder, err = hex.DecodeString(meta["rng_order"]); err != nil {
+		return nil, bad("metadata rng_order is not hex")
+	}
+	if ck.RNGAugment, err = hex.DecodeString(meta["rng_augment"]); err != nil {
+		return nil, bad("metadata rng_augment is not hex")
+	}
+	ck.OptState = map[string][]float32{}
+	for name, info := range infos {
+		switch {
+		case strings.HasPrefix(name, "optimizer."):
+			raw, err := tensor(name, safetensors.F32, []int{len(ck.Params)})
+			if err != nil {
+				return nil, err
+			}
+			v := make([]float32, len(ck.Params))
+			decodeF32(v, raw)
+			ck.OptState[strings.TrimPrefix(name, "optimizer.")] = v
+		case name == "train.order":
+			if len(info.Shape) != 1 {
+				return nil, bad("tensor train.order has shape %v", info.Shape)
+			}
+			raw, err := tensor(name, safetensors.I64, []int{int(info.Shape[0])})
+			if err != nil {
+				return nil, err
+			}
+			ck.Order = make([]int, info.Shape[0])
+			for i := range ck.Order {
+				ck.Order[i] = int(int64(binary.LittleEndian.Uint64(raw[8*i:])))
+			}
+		}
+	}
+	return ck, nil
+}
+
+func decodeF32(dst []float32, raw []byte) {
+	for i := range dst {
+		dst[i] = math.Float32frombits(binary.LittleEndian.Uint32(raw[4*i:]))
+	}
+}
