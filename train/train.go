@@ -39,6 +39,15 @@ type Options struct {
 	// Progress, if not nil, is called after every step of every member and
 	// when a member ends. Calls are serialised.
 	Progress func(Event)
+	// Snapshots lists steps (0: the initialisation) after which Snapshot is
+	// called with the member's network, on the member's goroutine (calls
+	// for different members run concurrently). Experiments use it to follow
+	// predictions over training time. A resumed member does not repeat the
+	// snapshots of steps before its restart point.
+	Snapshots []int
+	// Snapshot receives the member index, the step and the network; the
+	// network must not be kept or modified. An error stops the member.
+	Snapshot func(member, step int, net *nn.Network[float32]) error
 }
 
 // Event reports the progress of one member.
@@ -271,7 +280,7 @@ func Train(ctx context.Context, cfg *Config, dir string, opts Options) (*Report,
 		go func() {
 			defer wg.Done()
 			for m := range jobs {
-				skipped, err := s.runMember(ctx, dir, hash, m, emit)
+				skipped, err := s.runMember(ctx, dir, hash, m, emit, &opts)
 				results <- result{m, skipped, err}
 			}
 		}()
@@ -377,7 +386,7 @@ type member struct {
 
 // runMember trains member m to the end, or resumes it. It reports whether
 // the member had already finished.
-func (s *Setup) runMember(ctx context.Context, dir, hash string, m int, emit func(Event)) (skipped bool, err error) {
+func (s *Setup) runMember(ctx context.Context, dir, hash string, m int, emit func(Event), opts *Options) (skipped bool, err error) {
 	path := MemberPath(dir, m)
 	mb, done, err := s.loadMember(path, hash, m)
 	if err != nil {
@@ -388,7 +397,7 @@ func (s *Setup) runMember(ctx context.Context, dir, hash string, m int, emit fun
 		emit(Event{Member: m, Step: s.Steps, Steps: s.Steps, Loss: mb.loss, Done: true, Skipped: true})
 		return true, nil
 	}
-	err = mb.train(ctx, path, hash, emit)
+	err = mb.train(ctx, path, hash, emit, opts)
 	emit(Event{Member: m, Step: mb.step, Steps: s.Steps, Loss: mb.loss, Done: true, Err: err})
 	return false, err
 }
@@ -474,7 +483,7 @@ func (mb *member) checkpoint(path, hash string, done bool) error {
 }
 
 // train runs the member's remaining steps.
-func (mb *member) train(ctx context.Context, path, hash string, emit func(Event)) error {
+func (mb *member) train(ctx context.Context, path, hash string, emit func(Event), opts *Options) error {
 	s := mb.s
 	c := s.Config
 	ds := s.Data
@@ -488,6 +497,18 @@ func (mb *member) train(ctx context.Context, path, hash string, emit func(Event)
 	grad := make([]float32, s.Batch*k)
 	idx := make([]int, 0, s.Batch)
 	fail := func(err error) error { return &MemberError{Member: mb.idx, Step: mb.step, Err: err} }
+	snapshot := func() error {
+		if opts == nil || opts.Snapshot == nil || !slices.Contains(opts.Snapshots, mb.step) {
+			return nil
+		}
+		if err := opts.Snapshot(mb.idx, mb.step, mb.net); err != nil {
+			return fail(fmt.Errorf("snapshot: %w", err))
+		}
+		return nil
+	}
+	if err := snapshot(); err != nil {
+		return err
+	}
 	lastSaved := mb.step
 	for mb.step < s.Steps {
 		if err := ctx.Err(); err != nil {
@@ -551,6 +572,9 @@ func (mb *member) train(ctx context.Context, path, hash string, emit func(Event)
 		mb.step++
 		mb.loss = loss
 		emit(Event{Member: mb.idx, Step: mb.step, Steps: s.Steps, Loss: loss})
+		if err := snapshot(); err != nil {
+			return err
+		}
 		if c.CheckpointEvery > 0 && mb.step%c.CheckpointEvery == 0 && mb.step < s.Steps {
 			if err := mb.checkpoint(path, hash, false); err != nil {
 				return fail(err)

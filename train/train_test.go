@@ -1,13 +1,17 @@
 package train
 
 import (
+	"bytes"
 	"context"
 	"math"
 	"math/rand/v2"
+	"os"
 	"slices"
+	"sync"
 	"testing"
 
 	"github.com/eqens/eqens/data"
+	"github.com/eqens/eqens/nn"
 )
 
 // tinyImages returns n random c×s×s images with labels in 0..classes-1.
@@ -189,5 +193,44 @@ func TestPartialAugmentation(t *testing.T) {
 		if h := lossHistory(t, cfg, ds); len(h) != 20 || !(h[19] < h[0]) {
 			t.Errorf("%s: losses %v", sampling, h)
 		}
+	}
+}
+
+// TestSnapshots checks that the snapshot hook sees every requested step of
+// every member, the initialisation included, and that snapshots do not
+// change the trained parameters.
+func TestSnapshots(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.Data.Name = "cross-product"
+	cfg.Data.Size = 32
+	cfg.Model.Arch = "dense(16),relu,dense(3)"
+	cfg.Optimizer.Name = "sgd"
+	cfg.Optimizer.LR = 0.01
+	cfg.Steps = 5
+	cfg.BatchSize = 8
+	cfg.Members = 2
+	var mu sync.Mutex
+	seen := map[[2]int]float32{}
+	opts := Options{Snapshots: []int{0, 2, 5}, Snapshot: func(m, step int, net *nn.Network[float32]) error {
+		mu.Lock()
+		defer mu.Unlock()
+		seen[[2]int{m, step}] = net.Params[0]
+		return nil
+	}}
+	dir := t.TempDir()
+	if _, err := Train(context.Background(), cfg, dir, opts); err != nil {
+		t.Fatal(err)
+	}
+	if len(seen) != 6 {
+		t.Fatalf("snapshots %v, want members 0,1 at steps 0,2,5", seen)
+	}
+	plain := t.TempDir()
+	if _, err := Train(context.Background(), cfg, plain, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	a, _ := os.ReadFile(MemberPath(dir, 1))
+	b, _ := os.ReadFile(MemberPath(plain, 1))
+	if !bytes.Equal(a, b) {
+		t.Fatal("snapshots changed the checkpoint")
 	}
 }
