@@ -36,8 +36,8 @@ func parseTimes(s string) ([]float64, error) {
 func newPredictCmd() *cobra.Command {
 	var (
 		spec, xPath, yPath, tPath, timeS, augment, average, kind, out, covPath, targets string
-		reg, lr                                                                     float64
-		regAbs                                                                      bool
+		reg, lr                                                                         float64
+		regAbs                                                                          bool
 	)
 	cmd := &cobra.Command{
 		Use:   "predict --arch SPEC --train-x X.npy --train-y Y.npy --test-x T.npy --out MU.npy [flags]",
