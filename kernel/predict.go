@@ -118,7 +118,7 @@ const predictSymTol = 1e-6
 // predictNegEigTol is the most negative eigenvalue of the regularised
 // training kernel accepted as round-off, relative to the largest one;
 // eigenvalues in [-tol, 0) are set to 0.
-var predictNegEigTol = math.Sqrt(0x1p-52)
+const predictNegEigTol = 0x1p-26 // sqrt(machine epsilon) ≈ 1.5e-8
 
 // NewPredictor returns a Predictor for n training points with the n×n
 // training kernel ktrain (row-major; Theta(X,X) for RegimeNTK, K(X,X) for
@@ -143,22 +143,25 @@ func NewPredictor(n int, ktrain []float64, y []float64, k int, opts PredictOptio
 	case opts.Reg < 0 || math.IsNaN(opts.Reg) || math.IsInf(opts.Reg, 0):
 		return nil, fmt.Errorf("%s: regulariser %g, want a non-negative finite number", fn, opts.Reg)
 	}
-	if err := predCheckFinite(fn, "ktrain", ktrain, n); err != nil {
-		return nil, err
-	}
 	if err := predCheckFinite(fn, "y", y, k); err != nil {
 		return nil, err
 	}
 	a := make([]float64, n*n)
-	copy(a, ktrain)
+	for i, x := range ktrain {
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			return nil, fmt.Errorf("%s: ktrain[%d,%d] = %g is not finite", fn, i/n, i%n, x)
+		}
+		a[i] = x
+	}
 	maxDiag, sumDiag := 0.0, 0.0
 	for i := 0; i < n; i++ {
-		d := a[i*n+i]
-		if d < 0 {
+		maxDiag = max(maxDiag, a[i*n+i])
+		sumDiag += a[i*n+i]
+	}
+	for i := 0; i < n; i++ {
+		if d := a[i*n+i]; d < -predictNegEigTol*maxDiag || (d < 0 && maxDiag == 0) {
 			return nil, fmt.Errorf("%s: ktrain[%d,%d] = %g is negative, so the training kernel is not positive semi-definite", fn, i, i, d)
 		}
-		maxDiag = max(maxDiag, d)
-		sumDiag += d
 	}
 	if i, j, ok := predSymmetrize(n, a, predictSymTol*maxDiag); !ok {
 		return nil, fmt.Errorf("%s: ktrain is not symmetric: ktrain[%d,%d] = %g but ktrain[%d,%d] = %g (is it an n×n row-major matrix?)",
@@ -207,8 +210,9 @@ func (p *Predictor) Regulariser() float64 { return p.reg }
 // len(times)×m×k entries: element (s, i, j) at (s*m+i)*k+j is output j on
 // test point i at times[s].
 //
-// The test points are processed in blocks, so the scratch memory is bounded
-// by a few blocks of predictBlockRows rows besides the result.
+// Besides the result, Mean needs the n×(len(times)·k) regression
+// coefficients and one block of 256 test rows: the test points are
+// processed in blocks, so memory does not grow with m beyond the result.
 func (p *Predictor) Mean(ktest []float64, m int, times []float64) ([]float64, error) {
 	const fn = "kernel.Predictor.Mean"
 	n, k := p.n, p.k
