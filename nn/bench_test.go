@@ -2,7 +2,11 @@ package nn
 
 import (
 	"math/rand/v2"
+	"os"
+	"strconv"
 	"testing"
+
+	"github.com/eqens/eqens/internal/linalg"
 )
 
 func benchStep(b *testing.B, spec string, shape []int, batch int) {
@@ -20,6 +24,13 @@ func benchStep(b *testing.B, spec string, shape []int, batch int) {
 	dy := make([]float32, batch*a.OutputDim())
 	for i := range dy {
 		dy[i] = float32(rng.NormFloat64()) * 0.01
+	}
+	// EQENS_BENCH_THREADS sets the BLAS threads of the single network
+	// (OpenBLAS build), e.g. 2 to use both cores for one step.
+	if t, err := strconv.Atoi(os.Getenv("EQENS_BENCH_THREADS")); err == nil {
+		prev := linalg.Threads()
+		linalg.SetThreads(t)
+		defer linalg.SetThreads(prev)
 	}
 	b.ResetTimer()
 	for b.Loop() {

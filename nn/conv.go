@@ -225,19 +225,25 @@ func (c *Conv) kernel(s *kernel.State) error {
 }
 
 // convImpl is the finite convolution: the base filter is expanded into
-// wexp ((OutG*Out) × (k*k*InG*Cin)), the input is unrolled (im2col) in
-// chunks of samples, and one GEMM per chunk computes the outputs.
+// wexp ((OutG*Out) × (k*k*InG*Cin)), the input is unrolled (im2col) and one
+// GEMM computes the outputs. When the unrolled batch fits in colBudget
+// values it is unrolled once and kept for the backward pass; otherwise the
+// batch is processed in chunks and unrolled again in the backward pass.
 type convImpl[T Float] struct {
-	cfg        *Conv
-	in, out    Shape
-	ws, bs     float64 // forward scales of weights and biases
-	wInit      float64
-	bInit      float64
-	ncol       int // k*k*InG*Cin
-	wexp, dexp []T
-	cols, dcol []T
-	chunk      int
+	cfg          *Conv
+	in, out      Shape
+	ws, bs       float64 // forward scales of weights and biases
+	wInit, bInit float64
+	ncol         int // k*k*InG*Cin
+	wexp, dexp   []T
+	cols, dcol   []T
+	kept         bool // cols holds the unrolled batch of the last forward
+	chunk        int
 }
+
+// colBudget bounds the values of an unrolled batch kept between the
+// forward and the backward pass (64 Mi values: 256 MiB in float32).
+const colBudget = 1 << 26
 
 func newConvImpl[T Float](c *Conv, in, out Shape, p Param) *convImpl[T] {
 	op := c.op
@@ -247,7 +253,8 @@ func newConvImpl[T Float](c *Conv, in, out Shape, p Param) *convImpl[T] {
 	m.ncol = op.K * op.K * in.G * in.C
 	m.wexp = make([]T, out.G*c.Out*m.ncol)
 	m.dexp = make([]T, len(m.wexp))
-	// Chunks of samples keep the unrolled input near 4 MiB.
+	// Chunks keep the unrolled input near 4 MiB when the whole batch does
+	// not fit the budget.
 	per := out.H * out.W * m.ncol
 	m.chunk = max(1, (1<<20)/max(1, per))
 	return m
@@ -257,6 +264,14 @@ func (m *convImpl[T]) init(p []T, rng *rand.Rand) {
 	nw := m.cfg.Out * m.cfg.op.Base * m.in.C
 	fillNormal(p[:nw], rng, m.wInit)
 	fillNormal(p[nw:], rng, m.bInit)
+}
+
+// tapCol returns the column offset of a tap (di, dj in -c..c) and input
+// group element s in the unrolled layout.
+func (m *convImpl[T]) tapCol(di, dj, s int) int {
+	k := m.cfg.op.K
+	c := (k - 1) / 2
+	return (((di+c)*k+dj+c)*m.in.G + s) * m.in.C
 }
 
 // expand builds wexp from the base filter p.
@@ -270,8 +285,14 @@ func (m *convImpl[T]) expand(p []T) {
 			for b := 0; b < op.Base; b++ {
 				base := p[(c*op.Base+b)*cin : (c*op.Base+b+1)*cin]
 				for _, t := range op.Taps[r][b] {
-					col := (((int(t.DI)+(op.K-1)/2)*op.K+int(t.DJ)+(op.K-1)/2)*m.in.G + int(t.S)) * cin
+					col := m.tapCol(int(t.DI), int(t.DJ), int(t.S))
 					dst := row[col : col+cin]
+					if t.W == 1 {
+						for i, v := range base {
+							dst[i] += v
+						}
+						continue
+					}
 					w := T(t.W)
 					for i, v := range base {
 						dst[i] += w * v
@@ -293,7 +314,7 @@ func (m *convImpl[T]) reduce(dp []T) {
 			for b := 0; b < op.Base; b++ {
 				base := dp[(c*op.Base+b)*cin : (c*op.Base+b+1)*cin]
 				for _, t := range op.Taps[r][b] {
-					col := (((int(t.DI)+(op.K-1)/2)*op.K+int(t.DJ)+(op.K-1)/2)*m.in.G + int(t.S)) * cin
+					col := m.tapCol(int(t.DI), int(t.DJ), int(t.S))
 					src := row[col : col+cin]
 					w := T(t.W)
 					for i, v := range src {
@@ -305,6 +326,16 @@ func (m *convImpl[T]) reduce(dp []T) {
 	}
 }
 
+// span returns, for output coordinates 0..nout-1 shifted by d, the range
+// [lo, hi) whose input coordinate t+d lies inside 0..nin-1 (zero padding).
+func span(d, nout, nin int) (lo, hi int) {
+	lo, hi = max(0, -d), min(nout, nin-d)
+	if hi < lo {
+		hi = lo
+	}
+	return lo, hi
+}
+
 // im2col unrolls samples [s0, s0+ns) of x into cols: one row per output
 // position, columns ordered (tap i, tap j, group, channel).
 func (m *convImpl[T]) im2col(x, cols []T, s0, ns int) {
@@ -313,21 +344,40 @@ func (m *convImpl[T]) im2col(x, cols []T, s0, ns int) {
 	c := (k - 1) / 2
 	gc := m.in.G * m.in.C
 	insz := m.in.Size()
+	ncol := m.ncol
+	oh, ow, ih, iw := op.OutH, op.OutW, op.InH, op.InW
+	circ := op.Pad == kernel.Circular
 	for s := 0; s < ns; s++ {
 		xs := x[(s0+s)*insz : (s0+s+1)*insz]
-		for ti := 0; ti < op.OutH; ti++ {
-			for tj := 0; tj < op.OutW; tj++ {
-				row := cols[((s*op.OutH+ti)*op.OutW+tj)*m.ncol:]
-				for di := -c; di <= c; di++ {
-					ii := inputIndex(ti, di+org, op.InH, op.Pad)
-					for dj := -c; dj <= c; dj++ {
-						dst := row[((di+c)*k+dj+c)*gc : ((di+c)*k+dj+c+1)*gc]
-						jj := inputIndex(tj, dj+org, op.InW, op.Pad)
-						if ii < 0 || jj < 0 {
+		cs := cols[s*oh*ow*ncol : (s+1)*oh*ow*ncol]
+		for ti := 0; ti < oh; ti++ {
+			for di := -c; di <= c; di++ {
+				ii := inputIndex(ti, di+org, ih, op.Pad)
+				for dj := -c; dj <= c; dj++ {
+					off := ((di+c)*k + dj + c) * gc
+					d := dj + org
+					lo, hi := span(d, ow, iw)
+					if circ {
+						lo, hi = 0, ow
+					}
+					for tj := 0; tj < ow; tj++ {
+						dst := cs[(ti*ow+tj)*ncol+off : (ti*ow+tj)*ncol+off+gc]
+						if ii < 0 || tj < lo || tj >= hi {
 							clear(dst)
 							continue
 						}
-						copy(dst, xs[(ii*op.InW+jj)*gc:(ii*op.InW+jj+1)*gc])
+						jj := tj + d
+						if circ {
+							jj = inputIndex(tj, d, iw, op.Pad)
+						}
+						src := xs[(ii*iw+jj)*gc : (ii*iw+jj+1)*gc]
+						if gc >= 16 {
+							copy(dst, src)
+						} else {
+							for i, v := range src {
+								dst[i] = v
+							}
+						}
 					}
 				}
 			}
@@ -342,23 +392,32 @@ func (m *convImpl[T]) col2im(dcol, dx []T, s0, ns int) {
 	c := (k - 1) / 2
 	gc := m.in.G * m.in.C
 	insz := m.in.Size()
+	ncol := m.ncol
+	oh, ow, ih, iw := op.OutH, op.OutW, op.InH, op.InW
+	circ := op.Pad == kernel.Circular
 	for s := 0; s < ns; s++ {
 		xs := dx[(s0+s)*insz : (s0+s+1)*insz]
-		for ti := 0; ti < op.OutH; ti++ {
-			for tj := 0; tj < op.OutW; tj++ {
-				row := dcol[((s*op.OutH+ti)*op.OutW+tj)*m.ncol:]
-				for di := -c; di <= c; di++ {
-					ii := inputIndex(ti, di+org, op.InH, op.Pad)
-					if ii < 0 {
-						continue
+		cs := dcol[s*oh*ow*ncol : (s+1)*oh*ow*ncol]
+		for ti := 0; ti < oh; ti++ {
+			for di := -c; di <= c; di++ {
+				ii := inputIndex(ti, di+org, ih, op.Pad)
+				if ii < 0 {
+					continue
+				}
+				for dj := -c; dj <= c; dj++ {
+					off := ((di+c)*k + dj + c) * gc
+					d := dj + org
+					lo, hi := span(d, ow, iw)
+					if circ {
+						lo, hi = 0, ow
 					}
-					for dj := -c; dj <= c; dj++ {
-						jj := inputIndex(tj, dj+org, op.InW, op.Pad)
-						if jj < 0 {
-							continue
+					for tj := lo; tj < hi; tj++ {
+						jj := tj + d
+						if circ {
+							jj = inputIndex(tj, d, iw, op.Pad)
 						}
-						src := row[((di+c)*k+dj+c)*gc : ((di+c)*k+dj+c+1)*gc]
-						dst := xs[(ii*op.InW+jj)*gc : (ii*op.InW+jj+1)*gc]
+						src := cs[(ti*ow+tj)*ncol+off : (ti*ow+tj)*ncol+off+gc]
+						dst := xs[(ii*iw+jj)*gc : (ii*iw+jj+1)*gc]
 						for i, v := range src {
 							dst[i] += v
 						}
@@ -384,27 +443,51 @@ func inputIndex(t, d, n int, pad kernel.Padding) int {
 	return -1
 }
 
+// addBias adds bs*b[c] to every channel-c value of rows of len(b) values.
+func addBias[T Float](y, b []T, bs T) {
+	nc := len(b)
+	for i := 0; i+nc <= len(y); i += nc {
+		row := y[i : i+nc]
+		for c, v := range b {
+			row[c] += bs * v
+		}
+	}
+}
+
+// sumBias adds bs * (sum over rows of dy) to db.
+func sumBias[T Float](db, dy []T, bs T) {
+	nc := len(db)
+	for i := 0; i+nc <= len(dy); i += nc {
+		row := dy[i : i+nc]
+		for c, v := range row {
+			db[c] += bs * v
+		}
+	}
+}
+
 func (m *convImpl[T]) forward(p []T, x, y []T, n int) {
 	m.expand(p)
 	op := m.cfg.op
 	nout := op.OutG * m.cfg.Out
 	npos := op.OutH * op.OutW
 	bias := p[m.cfg.Out*op.Base*m.in.C:]
-	m.cols = ensure(m.cols, m.chunk*npos*m.ncol)
-	for s0 := 0; s0 < n; s0 += m.chunk {
-		ns := min(m.chunk, n-s0)
-		m.im2col(x, m.cols, s0, ns)
-		ys := y[s0*npos*nout : (s0+ns)*npos*nout]
-		linalg.Gemm(false, true, ns*npos, nout, m.ncol, T(m.ws), m.cols, m.ncol, m.wexp, m.ncol, 0, ys, nout)
+	if n*npos*m.ncol <= colBudget {
+		m.cols = ensure(m.cols, n*npos*m.ncol)
+		m.im2col(x, m.cols, 0, n)
+		linalg.Gemm(false, true, n*npos, nout, m.ncol, T(m.ws), m.cols, m.ncol, m.wexp, m.ncol, 0, y, nout)
+		m.kept = true
+	} else {
+		m.kept = false
+		m.cols = ensure(m.cols, m.chunk*npos*m.ncol)
+		for s0 := 0; s0 < n; s0 += m.chunk {
+			ns := min(m.chunk, n-s0)
+			m.im2col(x, m.cols, s0, ns)
+			ys := y[s0*npos*nout : (s0+ns)*npos*nout]
+			linalg.Gemm(false, true, ns*npos, nout, m.ncol, T(m.ws), m.cols, m.ncol, m.wexp, m.ncol, 0, ys, nout)
+		}
 	}
 	if m.bs != 0 {
-		bs := T(m.bs)
-		for i := 0; i < n*npos*op.OutG; i++ {
-			row := y[i*m.cfg.Out : (i+1)*m.cfg.Out]
-			for c, b := range bias[:m.cfg.Out] {
-				row[c] += bs * b
-			}
-		}
+		addBias(y[:n*npos*nout], bias[:m.cfg.Out], T(m.bs))
 	}
 }
 
@@ -414,29 +497,33 @@ func (m *convImpl[T]) backward(p []T, x, _, dy, dx, dp []T, n int) {
 	npos := op.OutH * op.OutW
 	nw := m.cfg.Out * op.Base * m.in.C
 	if m.bs != 0 {
-		db := dp[nw:]
-		bs := T(m.bs)
-		for i := 0; i < n*npos*op.OutG; i++ {
-			row := dy[i*m.cfg.Out : (i+1)*m.cfg.Out]
-			for c, v := range row {
-				db[c] += bs * v
-			}
-		}
+		sumBias(dp[nw:nw+m.cfg.Out], dy[:n*npos*nout], T(m.bs))
 	}
-	clear(m.dexp)
-	m.cols = ensure(m.cols, m.chunk*npos*m.ncol)
 	if dx != nil {
 		clear(dx)
-		m.dcol = ensure(m.dcol, m.chunk*npos*m.ncol)
 	}
-	for s0 := 0; s0 < n; s0 += m.chunk {
-		ns := min(m.chunk, n-s0)
-		m.im2col(x, m.cols, s0, ns)
-		dys := dy[s0*npos*nout : (s0+ns)*npos*nout]
-		linalg.Gemm(true, false, nout, m.ncol, ns*npos, T(m.ws), dys, nout, m.cols, m.ncol, 1, m.dexp, m.ncol)
+	if m.kept && len(m.cols) == n*npos*m.ncol {
+		linalg.Gemm(true, false, nout, m.ncol, n*npos, T(m.ws), dy, nout, m.cols, m.ncol, 0, m.dexp, m.ncol)
 		if dx != nil {
-			linalg.Gemm(false, false, ns*npos, m.ncol, nout, T(m.ws), dys, nout, m.wexp, m.ncol, 0, m.dcol, m.ncol)
-			m.col2im(m.dcol, dx, s0, ns)
+			m.dcol = ensure(m.dcol, n*npos*m.ncol)
+			linalg.Gemm(false, false, n*npos, m.ncol, nout, T(m.ws), dy, nout, m.wexp, m.ncol, 0, m.dcol, m.ncol)
+			m.col2im(m.dcol, dx, 0, n)
+		}
+	} else {
+		clear(m.dexp)
+		m.cols = ensure(m.cols, m.chunk*npos*m.ncol)
+		if dx != nil {
+			m.dcol = ensure(m.dcol, m.chunk*npos*m.ncol)
+		}
+		for s0 := 0; s0 < n; s0 += m.chunk {
+			ns := min(m.chunk, n-s0)
+			m.im2col(x, m.cols, s0, ns)
+			dys := dy[s0*npos*nout : (s0+ns)*npos*nout]
+			linalg.Gemm(true, false, nout, m.ncol, ns*npos, T(m.ws), dys, nout, m.cols, m.ncol, 1, m.dexp, m.ncol)
+			if dx != nil {
+				linalg.Gemm(false, false, ns*npos, m.ncol, nout, T(m.ws), dys, nout, m.wexp, m.ncol, 0, m.dcol, m.ncol)
+				m.col2im(m.dcol, dx, s0, ns)
+			}
 		}
 	}
 	m.reduce(dp[:nw])

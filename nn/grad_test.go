@@ -83,3 +83,43 @@ func TestGradients(t *testing.T) {
 		})
 	}
 }
+
+// TestReluKernels checks the branch-free rectifier against the definition,
+// signed zeros and infinities included.
+func TestReluKernels(t *testing.T) {
+	in := []float64{-2, -0.5, math.Copysign(0, -1), 0, 1e-300, 0.5, 3, math.Inf(1), math.Inf(-1), -1e-310}
+	dy := make([]float64, len(in))
+	for i := range dy {
+		dy[i] = float64(i + 1)
+	}
+	check := func(name string, y, dx []float64) {
+		for i, v := range in {
+			wantY, wantD := 0.0, 0.0
+			if v > 0 {
+				wantY, wantD = v, dy[i]
+			}
+			if y[i] != wantY || math.Signbit(y[i]) || dx[i] != wantD {
+				t.Errorf("%s relu(%v) = %v, grad %v; want %v, %v", name, v, y[i], dx[i], wantY, wantD)
+			}
+		}
+	}
+	y := make([]float64, len(in))
+	dx := make([]float64, len(in))
+	reluForward(in, y)
+	reluBackward(in, dy, dx)
+	check("float64", y, dx)
+	in32 := make([]float32, len(in))
+	dy32 := make([]float32, len(in))
+	for i, v := range in {
+		in32[i], dy32[i] = float32(v), float32(dy[i])
+	}
+	y32 := make([]float32, len(in))
+	dx32 := make([]float32, len(in))
+	reluForward(in32, y32)
+	reluBackward(in32, dy32, dx32)
+	for i := range in {
+		y[i], dx[i] = float64(y32[i]), float64(dx32[i])
+		in[i] = float64(in32[i])
+	}
+	check("float32", y, dx)
+}

@@ -66,13 +66,7 @@ func (*activationImpl[T]) init([]T, *rand.Rand) {}
 func (m *activationImpl[T]) forward(_ []T, x, y []T, _ int) {
 	switch m.cfg.Kind {
 	case "relu":
-		for i, v := range x {
-			if v > 0 {
-				y[i] = v
-			} else {
-				y[i] = 0
-			}
-		}
+		reluForward(x, y)
 	case "erf":
 		a, b, c := m.cfg.A, m.cfg.B, m.cfg.C
 		for i, v := range x {
@@ -95,13 +89,7 @@ func (m *activationImpl[T]) backward(_ []T, x, y, dy, dx, _ []T, _ int) {
 	}
 	switch m.cfg.Kind {
 	case "relu":
-		for i, v := range x {
-			if v > 0 {
-				dx[i] = dy[i]
-			} else {
-				dx[i] = 0
-			}
-		}
+		reluBackward(x, dy, dx)
 	case "erf":
 		a, b := m.cfg.A, m.cfg.B
 		k := a * b * 2 / math.Sqrt(math.Pi)
@@ -120,42 +108,52 @@ func (m *activationImpl[T]) backward(_ []T, x, y, dy, dx, _ []T, _ int) {
 	}
 }
 
-// poolImpl averages (or takes the maximum) over positions.
+// poolImpl averages (or takes the maximum) over positions. cells maps each
+// input position (i, j, g) to its output cell (without the channel).
 type poolImpl[T Float] struct {
 	cfg     *Pool
 	in, out Shape
+	cells   []int32
+	inv     T
+	taken   []bool
+}
+
+func newPoolImpl[T Float](cfg *Pool, in, out Shape) *poolImpl[T] {
+	m := &poolImpl[T]{cfg: cfg, in: in, out: out, cells: make([]int32, in.H*in.W*in.G)}
+	size := cfg.K * cfg.K
+	switch cfg.Kind {
+	case "globalavgpool":
+		size = in.H * in.W
+	case "gpool":
+		size = in.H * in.W * in.G
+	}
+	m.inv = T(1 / float64(size))
+	for i := 0; i < in.H; i++ {
+		for j := 0; j < in.W; j++ {
+			for g := 0; g < in.G; g++ {
+				var c int
+				switch cfg.Kind {
+				case "globalavgpool":
+					c = g
+				case "gpool":
+					c = 0
+				default:
+					c = ((i/cfg.K)*out.W+j/cfg.K)*out.G + g
+				}
+				m.cells[(i*in.W+j)*in.G+g] = int32(c)
+			}
+		}
+	}
+	return m
 }
 
 func (*poolImpl[T]) init([]T, *rand.Rand) {}
-
-// target returns, for input position (i, j, g), the output offset of its
-// pool cell (without the channel).
-func (m *poolImpl[T]) cell(i, j, g int) int {
-	switch m.cfg.Kind {
-	case "globalavgpool":
-		return g
-	case "gpool":
-		return 0
-	}
-	k := m.cfg.K
-	return ((i/k)*m.out.W+j/k)*m.out.G + g
-}
-
-func (m *poolImpl[T]) cellSize() int {
-	switch m.cfg.Kind {
-	case "globalavgpool":
-		return m.in.H * m.in.W
-	case "gpool":
-		return m.in.H * m.in.W * m.in.G
-	}
-	return m.cfg.K * m.cfg.K
-}
 
 func (m *poolImpl[T]) forward(_ []T, x, y []T, n int) {
 	in, out := m.in, m.out
 	C := in.C
 	isMax := m.cfg.Kind == "maxpool"
-	inv := T(1 / float64(m.cellSize()))
+	inv := m.inv
 	for s := 0; s < n; s++ {
 		xs := x[s*in.Size() : (s+1)*in.Size()]
 		ys := y[s*out.Size() : (s+1)*out.Size()]
@@ -166,23 +164,24 @@ func (m *poolImpl[T]) forward(_ []T, x, y []T, n int) {
 		} else {
 			clear(ys)
 		}
-		for i := 0; i < in.H; i++ {
-			for j := 0; j < in.W; j++ {
-				for g := 0; g < in.G; g++ {
-					src := xs[((i*in.W+j)*in.G+g)*C : ((i*in.W+j)*in.G+g+1)*C]
-					dst := ys[m.cell(i, j, g)*C : (m.cell(i, j, g)+1)*C]
-					if isMax {
-						for c, v := range src {
-							if v > dst[c] {
-								dst[c] = v
-							}
-						}
-					} else {
-						for c, v := range src {
-							dst[c] += v * inv
-						}
+		for p, cell := range m.cells {
+			src := xs[p*C : (p+1)*C]
+			dst := ys[int(cell)*C : int(cell)*C+C]
+			if isMax {
+				for c, v := range src {
+					if v > dst[c] {
+						dst[c] = v
 					}
 				}
+			} else {
+				for c, v := range src {
+					dst[c] += v
+				}
+			}
+		}
+		if !isMax {
+			for i := range ys {
+				ys[i] *= inv
 			}
 		}
 	}
@@ -195,36 +194,47 @@ func (m *poolImpl[T]) backward(_ []T, x, y, dy, dx, _ []T, n int) {
 	in, out := m.in, m.out
 	C := in.C
 	isMax := m.cfg.Kind == "maxpool"
-	inv := T(1 / float64(m.cellSize()))
+	inv := m.inv
+	if isMax {
+		m.taken = ensureBool(m.taken, out.Size())
+	}
 	for s := 0; s < n; s++ {
 		xs := x[s*in.Size() : (s+1)*in.Size()]
 		ys := y[s*out.Size() : (s+1)*out.Size()]
 		dys := dy[s*out.Size() : (s+1)*out.Size()]
 		dxs := dx[s*in.Size() : (s+1)*in.Size()]
-		var taken []bool
 		if isMax {
-			taken = make([]bool, len(ys))
+			clear(m.taken)
 		}
-		for i := 0; i < in.H; i++ {
-			for j := 0; j < in.W; j++ {
-				for g := 0; g < in.G; g++ {
-					o := m.cell(i, j, g) * C
-					base := ((i*in.W+j)*in.G + g) * C
-					for c := 0; c < C; c++ {
-						if isMax {
-							// The gradient goes to the first maximal input.
-							if !taken[o+c] && xs[base+c] == ys[o+c] {
-								dxs[base+c] = dys[o+c]
-								taken[o+c] = true
-							} else {
-								dxs[base+c] = 0
-							}
-						} else {
-							dxs[base+c] = dys[o+c] * inv
-						}
-					}
+		for p, cell := range m.cells {
+			o := int(cell) * C
+			src := dys[o : o+C]
+			dst := dxs[p*C : (p+1)*C]
+			if !isMax {
+				for c, v := range src {
+					dst[c] = v * inv
+				}
+				continue
+			}
+			xv := xs[p*C : (p+1)*C]
+			yv := ys[o : o+C]
+			tk := m.taken[o : o+C]
+			for c := range dst {
+				// The gradient goes to the first maximal input.
+				if !tk[c] && xv[c] == yv[c] {
+					dst[c] = src[c]
+					tk[c] = true
+				} else {
+					dst[c] = 0
 				}
 			}
 		}
 	}
+}
+
+func ensureBool(b []bool, n int) []bool {
+	if cap(b) >= n {
+		return b[:n]
+	}
+	return make([]bool, n)
 }

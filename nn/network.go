@@ -166,7 +166,7 @@ func newFinite[T Float](l Layer, in, out Shape, p Param) finite[T] {
 	case *Flatten:
 		return copyImpl[T]{}
 	case *Pool:
-		return &poolImpl[T]{cfg: l, in: in, out: out}
+		return newPoolImpl[T](l, in, out)
 	case *Conv:
 		return newConvImpl[T](l, in, out, p)
 	case *LiftDense:
