@@ -40,6 +40,24 @@ func (s *State) elementwise(f func(k, v1, v2 float64) (kphi, kdot float64)) {
 func (s *State) ReLU() {
 	p := s.P()
 	const inv2pi = 1 / (2 * math.Pi)
+	if p == 1 {
+		// One position per pair (MLPs): one flat loop over all pairs.
+		k, v1, v2 := s.K[:s.Pairs], s.V1[:s.Pairs], s.V2[:s.Pairs]
+		if s.NTK {
+			t := s.Theta[:s.Pairs]
+			for a, ka := range k {
+				kp, kd := reluKernel(ka, v1[a]*v2[a])
+				k[a] = kp * inv2pi
+				t[a] *= kd * inv2pi
+			}
+			return
+		}
+		for a, ka := range k {
+			kp, _ := reluKernel(ka, v1[a]*v2[a])
+			k[a] = kp * inv2pi
+		}
+		return
+	}
 	for a := 0; a < s.Pairs; a++ {
 		v1 := s.V1[a*p : (a+1)*p]
 		v2 := s.V2[a*p : (a+1)*p]

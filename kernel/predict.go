@@ -61,6 +61,11 @@ type PredictOptions struct {
 	// mean diagonal of the training kernel (neural-tangents'
 	// diag_reg_absolute_scale).
 	RegAbsolute bool
+	// InPlace hands ktrain over to the Predictor instead of copying it: it
+	// is regularised, symmetrised and factorised in place, and must not be
+	// used by the caller afterwards. This halves the memory of large
+	// problems (a 40,000-point kernel is 12.8 GB).
+	InPlace bool
 }
 
 // Predictor predicts the outputs of an infinite ensemble of infinitely wide
@@ -146,7 +151,10 @@ func NewPredictor(n int, ktrain []float64, y []float64, k int, opts PredictOptio
 	if err := predCheckFinite(fn, "y", y, k); err != nil {
 		return nil, err
 	}
-	a := make([]float64, n*n)
+	a := ktrain
+	if !opts.InPlace {
+		a = make([]float64, n*n)
+	}
 	for i, x := range ktrain {
 		if math.IsNaN(x) || math.IsInf(x, 0) {
 			return nil, fmt.Errorf("%s: ktrain[%d,%d] = %g is not finite", fn, i/n, i%n, x)
@@ -165,7 +173,7 @@ func NewPredictor(n int, ktrain []float64, y []float64, k int, opts PredictOptio
 	}
 	if i, j, ok := predSymmetrize(n, a, predictSymTol*maxDiag); !ok {
 		return nil, fmt.Errorf("%s: ktrain is not symmetric: ktrain[%d,%d] = %g but ktrain[%d,%d] = %g (is it an n×n row-major matrix?)",
-			fn, i, j, ktrain[i*n+j], j, i, ktrain[j*n+i])
+			fn, i, j, a[i*n+j], j, i, a[j*n+i])
 	}
 	reg := opts.Reg
 	if !opts.RegAbsolute {

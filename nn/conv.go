@@ -225,10 +225,11 @@ func (c *Conv) kernel(s *kernel.State) error {
 }
 
 // convImpl is the finite convolution: the base filter is expanded into
-// wexp ((OutG*Out) × (k*k*InG*Cin)), the input is unrolled (im2col) and one
-// GEMM computes the outputs. When the unrolled batch fits in colBudget
-// values it is unrolled once and kept for the backward pass; otherwise the
-// batch is processed in chunks and unrolled again in the backward pass.
+// wexp ((OutG*Out) × (k*k*InG*Cin)), the input is unrolled (im2col) and
+// GEMMs over chunks of a few samples (cache-sized: one GEMM over a whole
+// batch of tall, skinny matrices runs at half the speed) compute the
+// outputs. When the unrolled batch fits in colBudget values it is kept for
+// the backward pass; otherwise the backward pass unrolls it again.
 type convImpl[T Float] struct {
 	cfg          *Conv
 	in, out      Shape
@@ -253,10 +254,9 @@ func newConvImpl[T Float](c *Conv, in, out Shape, p Param) *convImpl[T] {
 	m.ncol = op.K * op.K * in.G * in.C
 	m.wexp = make([]T, out.G*c.Out*m.ncol)
 	m.dexp = make([]T, len(m.wexp))
-	// Chunks keep the unrolled input near 4 MiB when the whole batch does
-	// not fit the budget.
+	// Chunks keep the unrolled input of one GEMM near 2 MiB (float32).
 	per := out.H * out.W * m.ncol
-	m.chunk = max(1, (1<<20)/max(1, per))
+	m.chunk = max(1, (1<<19)/max(1, per))
 	return m
 }
 
@@ -471,20 +471,21 @@ func (m *convImpl[T]) forward(p []T, x, y []T, n int) {
 	nout := op.OutG * m.cfg.Out
 	npos := op.OutH * op.OutW
 	bias := p[m.cfg.Out*op.Base*m.in.C:]
-	if n*npos*m.ncol <= colBudget {
+	m.kept = n*npos*m.ncol <= colBudget
+	if m.kept {
 		m.cols = ensure(m.cols, n*npos*m.ncol)
-		m.im2col(x, m.cols, 0, n)
-		linalg.Gemm(false, true, n*npos, nout, m.ncol, T(m.ws), m.cols, m.ncol, m.wexp, m.ncol, 0, y, nout)
-		m.kept = true
 	} else {
-		m.kept = false
 		m.cols = ensure(m.cols, m.chunk*npos*m.ncol)
-		for s0 := 0; s0 < n; s0 += m.chunk {
-			ns := min(m.chunk, n-s0)
-			m.im2col(x, m.cols, s0, ns)
-			ys := y[s0*npos*nout : (s0+ns)*npos*nout]
-			linalg.Gemm(false, true, ns*npos, nout, m.ncol, T(m.ws), m.cols, m.ncol, m.wexp, m.ncol, 0, ys, nout)
+	}
+	for s0 := 0; s0 < n; s0 += m.chunk {
+		ns := min(m.chunk, n-s0)
+		cols := m.cols
+		if m.kept {
+			cols = m.cols[s0*npos*m.ncol:]
 		}
+		m.im2col(x, cols, s0, ns)
+		ys := y[s0*npos*nout : (s0+ns)*npos*nout]
+		linalg.Gemm(false, true, ns*npos, nout, m.ncol, T(m.ws), cols, m.ncol, m.wexp, m.ncol, 0, ys, nout)
 	}
 	if m.bs != 0 {
 		addBias(y[:n*npos*nout], bias[:m.cfg.Out], T(m.bs))
@@ -499,31 +500,28 @@ func (m *convImpl[T]) backward(p []T, x, _, dy, dx, dp []T, n int) {
 	if m.bs != 0 {
 		sumBias(dp[nw:nw+m.cfg.Out], dy[:n*npos*nout], T(m.bs))
 	}
+	kept := m.kept && len(m.cols) == n*npos*m.ncol
+	if !kept {
+		m.cols = ensure(m.cols, m.chunk*npos*m.ncol)
+	}
 	if dx != nil {
 		clear(dx)
+		m.dcol = ensure(m.dcol, m.chunk*npos*m.ncol)
 	}
-	if m.kept && len(m.cols) == n*npos*m.ncol {
-		linalg.Gemm(true, false, nout, m.ncol, n*npos, T(m.ws), dy, nout, m.cols, m.ncol, 0, m.dexp, m.ncol)
-		if dx != nil {
-			m.dcol = ensure(m.dcol, n*npos*m.ncol)
-			linalg.Gemm(false, false, n*npos, m.ncol, nout, T(m.ws), dy, nout, m.wexp, m.ncol, 0, m.dcol, m.ncol)
-			m.col2im(m.dcol, dx, 0, n)
+	clear(m.dexp)
+	for s0 := 0; s0 < n; s0 += m.chunk {
+		ns := min(m.chunk, n-s0)
+		cols := m.cols
+		if kept {
+			cols = m.cols[s0*npos*m.ncol:]
+		} else {
+			m.im2col(x, cols, s0, ns)
 		}
-	} else {
-		clear(m.dexp)
-		m.cols = ensure(m.cols, m.chunk*npos*m.ncol)
+		dys := dy[s0*npos*nout : (s0+ns)*npos*nout]
+		linalg.Gemm(true, false, nout, m.ncol, ns*npos, T(m.ws), dys, nout, cols, m.ncol, 1, m.dexp, m.ncol)
 		if dx != nil {
-			m.dcol = ensure(m.dcol, m.chunk*npos*m.ncol)
-		}
-		for s0 := 0; s0 < n; s0 += m.chunk {
-			ns := min(m.chunk, n-s0)
-			m.im2col(x, m.cols, s0, ns)
-			dys := dy[s0*npos*nout : (s0+ns)*npos*nout]
-			linalg.Gemm(true, false, nout, m.ncol, ns*npos, T(m.ws), dys, nout, m.cols, m.ncol, 1, m.dexp, m.ncol)
-			if dx != nil {
-				linalg.Gemm(false, false, ns*npos, m.ncol, nout, T(m.ws), dys, nout, m.wexp, m.ncol, 0, m.dcol, m.ncol)
-				m.col2im(m.dcol, dx, s0, ns)
-			}
+			linalg.Gemm(false, false, ns*npos, m.ncol, nout, T(m.ws), dys, nout, m.wexp, m.ncol, 0, m.dcol, m.ncol)
+			m.col2im(m.dcol, dx, s0, ns)
 		}
 	}
 	m.reduce(dp[:nw])

@@ -27,6 +27,9 @@ type KernelOptions struct {
 	// Progress, if set, is called with the number of finished and total
 	// tiles.
 	Progress func(done, total int)
+	// ThetaOnly (with NTK) keeps only Theta in the result (K is nil),
+	// halving the memory of large kernels.
+	ThetaOnly bool
 }
 
 // KernelResult holds kernel matrices, n1×n2 row-major.
@@ -85,7 +88,11 @@ func (a *Arch) Kernel(ctx context.Context, x1 []float64, n1 int, x2 []float64, n
 			return nil, err
 		}
 	}
-	res := &KernelResult{N1: n1, N2: n2, K: make([]float64, n1*n2)}
+	res := &KernelResult{N1: n1, N2: n2}
+	keepK := !(opts.NTK && opts.ThetaOnly)
+	if keepK {
+		res.K = make([]float64, n1*n2)
+	}
 	if opts.NTK {
 		res.Theta = make([]float64, n1*n2)
 	}
@@ -120,12 +127,16 @@ func (a *Arch) Kernel(ctx context.Context, x1 []float64, n1 int, x2 []float64, n
 					for j := t.j0; j < t.j1; j++ {
 						a := (i-t.i0)*nj + j - t.j0
 						if g == 0 {
-							res.K[i*n2+j] = st.K[a]
+							if keepK {
+								res.K[i*n2+j] = st.K[a]
+							}
 							if e.ntk {
 								res.Theta[i*n2+j] = st.Theta[a]
 							}
 						} else {
-							res.K[i*n2+j] += st.K[a]
+							if keepK {
+								res.K[i*n2+j] += st.K[a]
+							}
 							if e.ntk {
 								res.Theta[i*n2+j] += st.Theta[a]
 							}
@@ -458,13 +469,29 @@ func (e *kernelEngine) run(st *kernel.State, x1 []float64, i0, i1 int, x2 []floa
 	}
 	n2 := j1 - j0
 	for l := start; l < len(e.arch.Layers); l++ {
-		p := st.P()
-		t1, t2 := tape1[l], tape2[l]
-		for i := i0; i < i1; i++ {
-			for j := j0; j < j1; j++ {
-				a := (i-i0)*n2 + j - j0
-				copy(st.V1[a*p:(a+1)*p], t1[i*p:(i+1)*p])
-				copy(st.V2[a*p:(a+1)*p], t2[j*p:(j+1)*p])
+		if v, ok := e.arch.Layers[l].(interface{ readsVariances() bool }); ok && v.readsVariances() {
+			// Only activations read the variances of the two inputs.
+			p := st.P()
+			t1, t2 := tape1[l], tape2[l]
+			if p == 1 {
+				v1, v2 := st.V1[:(i1-i0)*n2], st.V2[:(i1-i0)*n2]
+				tr := t2[j0:j1]
+				for i := i0; i < i1; i++ {
+					row1 := v1[(i-i0)*n2 : (i-i0+1)*n2]
+					vi := t1[i]
+					for j := range row1 {
+						row1[j] = vi
+					}
+					copy(v2[(i-i0)*n2:(i-i0+1)*n2], tr)
+				}
+			} else {
+				for i := i0; i < i1; i++ {
+					for j := j0; j < j1; j++ {
+						a := (i-i0)*n2 + j - j0
+						copy(st.V1[a*p:(a+1)*p], t1[i*p:(i+1)*p])
+						copy(st.V2[a*p:(a+1)*p], t2[j*p:(j+1)*p])
+					}
+				}
 			}
 		}
 		if err := e.arch.Layers[l].kernel(st); err != nil {

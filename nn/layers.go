@@ -154,6 +154,10 @@ func (l *Activation) String() string {
 	return l.Kind
 }
 
+// readsVariances tells the kernel engine that this layer's kernel map needs
+// the variances of both inputs at every position.
+func (l *Activation) readsVariances() bool { return true }
+
 func (l *Activation) setup(in Shape, ctx *buildCtx) (Shape, int, error) {
 	if ctx.first {
 		return Shape{}, 0, fmt.Errorf("a network cannot start with an activation: put a linear layer (dense, conv, lift) first")
