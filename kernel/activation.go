@@ -11,16 +11,16 @@ import (
 // E[phi'(u) phi'(v)] for (u, v) ~ N(0, [[v1, k], [k, v2]]); Theta is
 // multiplied by the latter.
 func (s *State) elementwise(f func(k, v1, v2 float64) (kphi, kdot float64)) {
-	p := s.P()
+	p, c := s.P(), s.Cols()
 	for a := 0; a < s.Pairs; a++ {
 		v1 := s.V1[a*p : (a+1)*p]
-		v2 := s.V2[a*p : (a+1)*p]
-		base := a * p * p
+		v2 := s.V2[a*p : a*p+c]
+		base := a * p * c
 		for i := 0; i < p; i++ {
-			row := s.K[base+i*p : base+(i+1)*p]
+			row := s.K[base+i*c : base+(i+1)*c]
 			var trow []float64
 			if s.NTK {
-				trow = s.Theta[base+i*p : base+(i+1)*p]
+				trow = s.Theta[base+i*c : base+(i+1)*c]
 			}
 			vi := v1[i]
 			for j, k := range row {
@@ -58,15 +58,16 @@ func (s *State) ReLU() {
 		}
 		return
 	}
+	c := s.Cols()
 	for a := 0; a < s.Pairs; a++ {
 		v1 := s.V1[a*p : (a+1)*p]
-		v2 := s.V2[a*p : (a+1)*p]
-		base := a * p * p
+		v2 := s.V2[a*p : a*p+c]
+		base := a * p * c
 		for i := 0; i < p; i++ {
-			row := s.K[base+i*p : base+(i+1)*p]
+			row := s.K[base+i*c : base+(i+1)*c]
 			vi := v1[i]
 			if s.NTK {
-				trow := s.Theta[base+i*p : base+(i+1)*p]
+				trow := s.Theta[base+i*c : base+(i+1)*c]
 				for j, k := range row {
 					kp, kd := reluKernel(k, vi*v2[j])
 					row[j] = kp * inv2pi

@@ -73,6 +73,11 @@ type ConvOp struct {
 	// group indices, so every support element contributes the same term and
 	// the identity term alone (with the same normalisation) suffices.
 	Reduced *ConvOp
+	// Slab makes the output a slab (State.Slab): set for exact lifting and
+	// group convolutions.
+	Slab bool
+	// Rel[a][b] is the index of a·b^-1, used to read a slab input.
+	Rel [][]int32
 }
 
 // Origin is the offset added to every tap: 0 for same and circular
@@ -106,48 +111,68 @@ func inIndex(t, d, n int, pad Padding) int {
 // call Affine afterwards) to K and Theta.
 func (s *State) Conv(op *ConvOp) error {
 	if op.Reduced != nil {
-		op = op.Reduced
+		red := *op.Reduced
+		red.Slab, red.Rel = op.Slab, op.Rel
+		op = &red
 	}
 	if s.G != op.InG || s.H != op.InH || s.W != op.InW {
 		return fmt.Errorf("kernel: convolution expects a %dx%dx%d position grid, state has %dx%dx%d", op.InG, op.InH, op.InW, s.G, s.H, s.W)
 	}
-	pin := s.P()
+	if s.Slab && op.Rel == nil {
+		return fmt.Errorf("kernel: convolution of slab group features needs the group's composition (ConvOp.Rel)")
+	}
+	pin, cin := s.P(), s.Cols()
 	pout := op.OutG * op.OutH * op.OutW
+	cout := pout
+	if op.Slab {
+		cout = op.OutH * op.OutW
+	}
 	kin := s.K
-	out := s.Scratch(s.Pairs * pout * pout)
-	s.convApply(op, kin, out, pin, pout)
+	out := s.Scratch(s.Pairs * pout * cout)
+	s.convApply(op, kin, out, pin, cin, pout, cout)
 	s.K = out
 	s.Recycle(kin)
 	if s.NTK {
 		tin := s.Theta
-		tout := s.Scratch(s.Pairs * pout * pout)
-		s.convApply(op, tin, tout, pin, pout)
+		tout := s.Scratch(s.Pairs * pout * cout)
+		s.convApply(op, tin, tout, pin, cin, pout, cout)
 		s.Theta = tout
 		s.Recycle(tin)
 	}
-	g, h, w := op.OutG, op.OutH, op.OutW
-	s.G, s.H, s.W = g, h, w
+	s.G, s.H, s.W, s.Slab = op.OutG, op.OutH, op.OutW, op.Slab
 	s.V1 = grow(s.V1, s.Pairs*pout)
 	s.V2 = grow(s.V2, s.Pairs*pout)
 	return nil
 }
 
-func (s *State) convApply(op *ConvOp, in, out []float64, pin, pout int) {
+// convApply computes the output blocks (r, r2) — r2 only the identity for a
+// slab output — from the input blocks, which for a slab input are read as
+// block (e1.S · e2.S^-1, identity).
+func (s *State) convApply(op *ConvOp, in, out []float64, pin, cin, pout, cout int) {
 	clear(out)
 	hwIn := op.InH * op.InW
 	hwOut := op.OutH * op.OutW
 	org := op.Origin()
 	norm := 1 / float64(op.Base)
+	outCols := op.OutG
+	if op.Slab {
+		outCols = 1
+	}
+	inSlab := cin != pin
 	for a := 0; a < s.Pairs; a++ {
-		kin := in[a*pin*pin : (a+1)*pin*pin]
-		kout := out[a*pout*pout : (a+1)*pout*pout]
+		kin := in[a*pin*cin : (a+1)*pin*cin]
+		kout := out[a*pout*cout : (a+1)*pout*cout]
 		for r := 0; r < op.OutG; r++ {
-			for r2 := 0; r2 < op.OutG; r2++ {
+			for r2 := 0; r2 < outCols; r2++ {
 				for b := 0; b < op.Base; b++ {
 					for _, e1 := range op.Taps[r][b] {
 						for _, e2 := range op.Taps[r2][b] {
 							w := norm * e1.W * e2.W
-							s.shiftAdd(op, kin, kout, r, r2, e1, e2, w, org, hwIn, hwOut, pin, pout)
+							rb, cb := int(e1.S), int(e2.S)
+							if inSlab {
+								rb, cb = int(op.Rel[rb][cb]), 0
+							}
+							s.shiftAdd(op, kin, kout, rb, cb, r, r2, e1, e2, w, org, hwIn, hwOut, cin, cout)
 						}
 					}
 				}
@@ -156,9 +181,9 @@ func (s *State) convApply(op *ConvOp, in, out []float64, pin, pout int) {
 	}
 }
 
-// shiftAdd adds w * in[(e1.S, t+d1), (e2.S, t'+d2)] to out[(r,t),(r2,t')]
-// for all output positions t, t'.
-func (s *State) shiftAdd(op *ConvOp, in, out []float64, r, r2 int, e1, e2 Tap, w float64, org, hwIn, hwOut, pin, pout int) {
+// shiftAdd adds w * in[(rb, t+d1), (cb, t'+d2)] to out[(r,t),(r2,t')] for
+// all output positions t, t'; cin and cout are the row lengths.
+func (s *State) shiftAdd(op *ConvOp, in, out []float64, rb, cb, r, r2 int, e1, e2 Tap, w float64, org, hwIn, hwOut, cin, cout int) {
 	inW, outW := op.InW, op.OutW
 	for ti := 0; ti < op.OutH; ti++ {
 		ii := inIndex(ti, int(e1.DI)+org, op.InH, op.Pad)
@@ -170,8 +195,8 @@ func (s *State) shiftAdd(op *ConvOp, in, out []float64, r, r2 int, e1, e2 Tap, w
 			if ij < 0 {
 				continue
 			}
-			rowIn := in[(int(e1.S)*hwIn+ii*inW+ij)*pin+int(e2.S)*hwIn:]
-			rowOut := out[(r*hwOut+ti*outW+tj)*pout+r2*hwOut:]
+			rowIn := in[(rb*hwIn+ii*inW+ij)*cin+cb*hwIn:]
+			rowOut := out[(r*hwOut+ti*outW+tj)*cout+r2*hwOut:]
 			for ti2 := 0; ti2 < op.OutH; ti2++ {
 				ii2 := inIndex(ti2, int(e2.DI)+org, op.InH, op.Pad)
 				if ii2 < 0 {

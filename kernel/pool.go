@@ -1,53 +1,57 @@
 package kernel
 
-// collapse replaces each pair's P×P matrix by the value f computes from it,
+// collapse replaces each pair's matrix by the value f computes from it,
 // leaving a single position.
-func (s *State) collapse(f func(m []float64, p int) float64) {
-	p := s.P()
+func (s *State) collapse(f func(m []float64) float64) {
+	n := s.P() * s.Cols()
 	for a := 0; a < s.Pairs; a++ {
-		s.K[a] = f(s.K[a*p*p:(a+1)*p*p], p)
+		s.K[a] = f(s.K[a*n : (a+1)*n])
 		if s.NTK {
-			s.Theta[a] = f(s.Theta[a*p*p:(a+1)*p*p], p)
+			s.Theta[a] = f(s.Theta[a*n : (a+1)*n])
 		}
 	}
 	s.K = s.K[:s.Pairs]
 	if s.NTK {
 		s.Theta = s.Theta[:s.Pairs]
 	}
-	s.G, s.H, s.W = 1, 1, 1
+	s.G, s.H, s.W, s.Slab = 1, 1, 1, false
 	s.V1 = s.V1[:s.Pairs]
 	s.V2 = s.V2[:s.Pairs]
 }
 
 // DiagMean collapses the positions by averaging the diagonal p = q: the
 // kernel of a dense layer applied to the flattened features (without its
-// weight and bias variances).
+// weight and bias variances). For a slab the diagonal of every group
+// element equals that of the identity.
 func (s *State) DiagMean() {
-	if s.P() == 1 {
+	p, c := s.P(), s.Cols()
+	if p == 1 {
 		return
 	}
-	s.collapse(func(m []float64, p int) float64 {
+	d := c // the diagonal entries are the first c rows' (t, t) entries
+	s.collapse(func(m []float64) float64 {
 		var t float64
-		for i := 0; i < p; i++ {
-			t += m[i*p+i]
+		for i := 0; i < d; i++ {
+			t += m[i*c+i]
 		}
-		return t / float64(p)
+		return t / float64(d)
 	})
 }
 
-// MeanAll collapses the positions by averaging all P×P entries: global
-// average pooling over every position (group pooling of GCNN features,
-// or global average pooling of CNN features).
+// MeanAll collapses the positions by averaging all entries: global average
+// pooling over every position (group pooling of GCNN features, or global
+// average pooling of CNN features). A slab holds every full entry the same
+// number of times, so its mean is the full mean.
 func (s *State) MeanAll() {
 	if s.P() == 1 {
 		return
 	}
-	s.collapse(func(m []float64, p int) float64 {
+	s.collapse(func(m []float64) float64 {
 		var t float64
 		for _, v := range m {
 			t += v
 		}
-		return t / float64(p*p)
+		return t / float64(len(m))
 	})
 }
 
@@ -60,16 +64,19 @@ func (s *State) SpatialMean() {
 		return
 	}
 	g := s.G
-	p := s.P()
-	pout := g
-	out := s.Scratch(s.Pairs * pout * pout)
-	s.spatialMeanInto(s.K, out, p, g, hw)
+	gc := g // group blocks among the columns
+	if s.Slab {
+		gc = 1
+	}
+	p, c := s.P(), s.Cols()
+	out := s.Scratch(s.Pairs * g * gc)
+	s.spatialMeanInto(s.K, out, p, c, g, gc, hw)
 	old := s.K
 	s.K = out
 	s.Recycle(old)
 	if s.NTK {
-		tout := s.Scratch(s.Pairs * pout * pout)
-		s.spatialMeanInto(s.Theta, tout, p, g, hw)
+		tout := s.Scratch(s.Pairs * g * gc)
+		s.spatialMeanInto(s.Theta, tout, p, c, g, gc, hw)
 		old := s.Theta
 		s.Theta = tout
 		s.Recycle(old)
@@ -79,21 +86,21 @@ func (s *State) SpatialMean() {
 	s.V2 = s.V2[:s.Pairs*g]
 }
 
-func (s *State) spatialMeanInto(in, out []float64, p, g, hw int) {
+func (s *State) spatialMeanInto(in, out []float64, p, c, g, gc, hw int) {
 	inv := 1 / float64(hw*hw)
 	for a := 0; a < s.Pairs; a++ {
-		m := in[a*p*p : (a+1)*p*p]
-		o := out[a*g*g : (a+1)*g*g]
+		m := in[a*p*c : (a+1)*p*c]
+		o := out[a*g*gc : (a+1)*g*gc]
 		for r := 0; r < g; r++ {
-			for r2 := 0; r2 < g; r2++ {
+			for r2 := 0; r2 < gc; r2++ {
 				var t float64
 				for i := 0; i < hw; i++ {
-					row := m[(r*hw+i)*p+r2*hw : (r*hw+i)*p+(r2+1)*hw]
+					row := m[(r*hw+i)*c+r2*hw : (r*hw+i)*c+(r2+1)*hw]
 					for _, v := range row {
 						t += v
 					}
 				}
-				o[r*g+r2] = t * inv
+				o[r*gc+r2] = t * inv
 			}
 		}
 	}
@@ -104,23 +111,32 @@ func (s *State) spatialMeanInto(in, out []float64, p, g, hw int) {
 func (s *State) AvgPool(k int) {
 	g, h, w := s.G, s.H, s.W
 	oh, ow := h/k, w/k
-	p := s.P()
+	p, c := s.P(), s.Cols()
 	po := g * oh * ow
+	co := po
+	if s.Slab {
+		co = oh * ow
+	}
 	inv := 1 / float64(k*k*k*k)
+	cell := func(q int) int {
+		r, rem := q/(h*w), q%(h*w)
+		return r*oh*ow + (rem/w/k)*ow + (rem%w)/k
+	}
+	colCell := make([]int, c)
+	for q := range colCell {
+		colCell[q] = cell(q)
+	}
 	apply := func(in []float64) []float64 {
-		out := s.Scratch(s.Pairs * po * po)
+		out := s.Scratch(s.Pairs * po * co)
 		clear(out)
 		for a := 0; a < s.Pairs; a++ {
-			m := in[a*p*p : (a+1)*p*p]
-			o := out[a*po*po : (a+1)*po*po]
+			m := in[a*p*c : (a+1)*p*c]
+			o := out[a*po*co : (a+1)*po*co]
 			for pi := 0; pi < p; pi++ {
-				r, rem := pi/(h*w), pi%(h*w)
-				oi := r*oh*ow + (rem/w/k)*ow + (rem%w)/k
-				row := m[pi*p : (pi+1)*p]
-				orow := o[oi*po : (oi+1)*po]
+				row := m[pi*c : (pi+1)*c]
+				orow := o[cell(pi)*co : (cell(pi)+1)*co]
 				for qi, v := range row {
-					r2, rem2 := qi/(h*w), qi%(h*w)
-					orow[r2*oh*ow+(rem2/w/k)*ow+(rem2%w)/k] += v * inv
+					orow[colCell[qi]] += v * inv
 				}
 			}
 		}

@@ -21,10 +21,18 @@ import "fmt"
 // block of Pairs input pairs (x_a, x'_a).
 //
 // Positions are indexed p = g*H*W + i*W + j (group element g, row i, column
-// j); P = G*H*W. For every pair, K and Theta hold the P×P matrix
+// j); P = G*H*W. For every pair, K and Theta hold the P×Cols() matrix
 // E[z_p(x) z_q(x')] (NNGP) and the NTK at positions p, q, row-major. V1 and
 // V2 hold the variances E[z_p(x)^2] and E[z_q(x')^2] of each input at each
 // position, which the activations need.
+//
+// Without Slab, Cols() = P: the full matrix. With Slab, only the columns of
+// the identity group element are stored (Cols() = H*W): for GCNN features
+// of an exact group action (pixel permutations), the kernel is invariant
+// under right translation of both group indices, K[(c,t),(d,t')] =
+// K[(c d^-1, t), (e, t')], so these |G| blocks determine the |G|^2 blocks
+// of the full matrix and every operator can work on them alone, |G| times
+// faster and smaller.
 type State struct {
 	// Pairs is the number of input pairs in the block.
 	Pairs int
@@ -39,6 +47,8 @@ type State struct {
 	// Self marks a block of pairs (x, x): after every layer the driver
 	// takes the variances from the diagonal of K.
 	Self bool
+	// Slab marks the reduced storage of group features described above.
+	Slab bool
 
 	spare []float64 // recycled buffer for out-of-place operators
 }
@@ -46,14 +56,23 @@ type State struct {
 // P is the number of positions.
 func (s *State) P() int { return s.G * s.H * s.W }
 
-// Reshape sets a new position grid and resizes K, Theta, V1, V2 (contents
-// undefined), reusing memory where possible.
-func (s *State) Reshape(g, h, w int) {
-	s.G, s.H, s.W = g, h, w
-	p := s.P()
-	s.K = grow(s.K, s.Pairs*p*p)
+// Cols is the number of stored columns of each pair's matrix: P, or H*W
+// for a slab.
+func (s *State) Cols() int {
+	if s.Slab {
+		return s.H * s.W
+	}
+	return s.P()
+}
+
+// Reshape sets a new position grid and storage form and resizes K, Theta,
+// V1, V2 (contents undefined), reusing memory where possible.
+func (s *State) Reshape(g, h, w int, slab bool) {
+	s.G, s.H, s.W, s.Slab = g, h, w, slab
+	p, c := s.P(), s.Cols()
+	s.K = grow(s.K, s.Pairs*p*c)
 	if s.NTK {
-		s.Theta = grow(s.Theta, s.Pairs*p*p)
+		s.Theta = grow(s.Theta, s.Pairs*p*c)
 	}
 	s.V1 = grow(s.V1, s.Pairs*p)
 	s.V2 = grow(s.V2, s.Pairs*p)
@@ -83,12 +102,18 @@ func grow(b []float64, n int) []float64 {
 
 // SelfVariances copies the diagonal of each pair's K into V1 and V2: for a
 // block of pairs (x, x) the variances are the diagonal of the covariance.
+// For a slab the diagonal entry of position (g, t) is that of (e, t).
 func (s *State) SelfVariances() {
-	p := s.P()
+	p, c := s.P(), s.Cols()
+	hw := s.H * s.W
 	for a := 0; a < s.Pairs; a++ {
-		k := s.K[a*p*p:]
+		k := s.K[a*p*c:]
 		for q := 0; q < p; q++ {
-			v := k[q*p+q]
+			d := q
+			if s.Slab {
+				d = q % hw
+			}
+			v := k[d*c+d]
 			s.V1[a*p+q] = v
 			s.V2[a*p+q] = v
 		}
@@ -97,11 +122,11 @@ func (s *State) SelfVariances() {
 
 // Check validates the internal consistency of the state.
 func (s *State) Check() error {
-	p := s.P()
+	p, c := s.P(), s.Cols()
 	if s.Pairs < 0 || p <= 0 {
 		return fmt.Errorf("kernel state: %d pairs on a %dx%dx%d grid", s.Pairs, s.G, s.H, s.W)
 	}
-	if len(s.K) != s.Pairs*p*p || len(s.V1) != s.Pairs*p || len(s.V2) != s.Pairs*p {
+	if len(s.K) != s.Pairs*p*c || len(s.V1) != s.Pairs*p || len(s.V2) != s.Pairs*p {
 		return fmt.Errorf("kernel state: buffers of %d/%d/%d values for %d pairs of %d positions", len(s.K), len(s.V1), len(s.V2), s.Pairs, p)
 	}
 	if s.NTK && len(s.Theta) != len(s.K) {

@@ -1,6 +1,7 @@
 package nn
 
 import (
+	"context"
 	"math/rand/v2"
 	"os"
 	"strconv"
@@ -56,4 +57,36 @@ func BenchmarkCNNStep(b *testing.B) {
 // channels in total, i.e. 4 and 8 per rotation.
 func BenchmarkGCNNStep(b *testing.B) {
 	benchStep(b, "lift(c4,4,k=3),relu,gconv(8,k=3),relu,gpool,dense(10)", []int{1, 28, 28}, 128)
+}
+
+// benchKernel reports analytic NTK entries (pairs) per second.
+func benchKernel(b *testing.B, spec string, shape []int, n int) {
+	a, err := Parse(spec, shape, NTK)
+	if err != nil {
+		b.Fatal(err)
+	}
+	x := randInputs(1, n, a.InputSize())
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := a.Kernel(context.Background(), x, n, nil, 0, KernelOptions{NTK: true}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(n*n)*float64(b.N)/b.Elapsed().Seconds(), "entries/s")
+}
+
+// BenchmarkKernelMLP: depth-3 ReLU MLP on 784-dimensional inputs.
+func BenchmarkKernelMLP(b *testing.B) {
+	benchKernel(b, "dense(512),relu,dense(512),relu,dense(512),relu,dense(1)", []int{784}, 1000)
+}
+
+// BenchmarkKernelCNN: two 3x3 convolutions with global average pooling on
+// 8x8 images (full pixel-pixel covariances, O((HW)^2) per pair).
+func BenchmarkKernelCNN(b *testing.B) {
+	benchKernel(b, "conv(16,k=3),relu,conv(16,k=3),relu,globalavgpool,dense(1)", []int{1, 8, 8}, 40)
+}
+
+// BenchmarkKernelGCNN: the C4 GCNN on 8x8 images (O((|G|HW)^2) per pair).
+func BenchmarkKernelGCNN(b *testing.B) {
+	benchKernel(b, "lift(c4,16,k=3),relu,gconv(16,k=3),relu,gpool,dense(1)", []int{1, 8, 8}, 20)
 }

@@ -122,6 +122,19 @@ func (c *Conv) setup(in Shape, ctx *buildCtx) (Shape, int, error) {
 	if c.Kind == "gconv" && len(support) > 1 && exactTaps(c.op) {
 		c.op.Reduced = buildConvOp(c.Group, c.Kind, c.K, c.Pad, in, oh, ow, outG, []int{0})
 	}
+	if c.Kind != "conv" && exactTaps(c.op) {
+		// Exact group actions keep the kernel state invariant under right
+		// translation of the group indices: store it as a slab.
+		c.op.Slab = true
+		G := c.Group.Order()
+		c.op.Rel = make([][]int32, G)
+		for a := range c.op.Rel {
+			c.op.Rel[a] = make([]int32, G)
+			for b := range c.op.Rel[a] {
+				c.op.Rel[a][b] = int32(c.Group.Mul(a, c.Group.Inv(b)))
+			}
+		}
+	}
 	return Shape{oh, ow, outG, c.Out}, c.Out*c.op.Base*in.C + c.Out, nil
 }
 

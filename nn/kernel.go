@@ -337,7 +337,7 @@ func (e *kernelEngine) initState(st *kernel.State, x1 []float64, i0, i1 int, x2 
 		return e.initLiftDense(st, ld, x1, i0, i1, x2, j0, j1, diag)
 	}
 	if !e.spatial {
-		st.Reshape(1, 1, 1)
+		st.Reshape(1, 1, 1, false)
 		if diag {
 			for i := 0; i < n1; i++ {
 				st.K[i] = dot(x1[(i0+i)*d:(i0+i+1)*d], x1[(i0+i)*d:(i0+i+1)*d]) / float64(d)
@@ -349,7 +349,7 @@ func (e *kernelEngine) initState(st *kernel.State, x1 []float64, i0, i1 int, x2 
 		in := a.Shapes[0]
 		hw := in.H * in.W
 		C := in.C
-		st.Reshape(1, in.H, in.W)
+		st.Reshape(1, in.H, in.W, false)
 		pair := 0
 		for i := i0; i < i1; i++ {
 			ja, jb := j0, j1
@@ -400,19 +400,20 @@ func (e *kernelEngine) initLiftDense(st *kernel.State, ld *LiftDense, x1 []float
 	if !diag {
 		t2 = tr(x2, j0, j1)
 	}
-	st.Reshape(G, 1, 1)
+	st.Reshape(G, 1, 1, ld.slab)
+	cols := st.Cols()
 	gram := make([]float64, n1*n2)
 	for g := 0; g < G; g++ {
-		for g2 := 0; g2 < G; g2++ {
+		for g2 := 0; g2 < cols; g2++ {
 			if diag {
 				for i := 0; i < n1; i++ {
-					st.K[(i*G+g)*G+g2] = dot(t1[g][i*d:(i+1)*d], t1[g2][i*d:(i+1)*d]) / float64(d)
+					st.K[(i*G+g)*cols+g2] = dot(t1[g][i*d:(i+1)*d], t1[g2][i*d:(i+1)*d]) / float64(d)
 				}
 				continue
 			}
 			linalg.Dgemm(false, true, n1, n2, d, 1/float64(d), t1[g], d, t2[g2], d, 0, gram, n2)
 			for a, v := range gram {
-				st.K[(a*G+g)*G+g2] = v
+				st.K[(a*G+g)*cols+g2] = v
 			}
 		}
 	}

@@ -421,3 +421,40 @@ func TestEmpiricalNNGPConverges(t *testing.T) {
 		t.Fatalf("empirical NNGP does not converge: %.4f", errs)
 	}
 }
+
+// TestSlabKernels checks the slab storage of exact GCNN kernels (only the
+// identity group column, |G| times less work) against the full group-indexed
+// recursion on architectures that exercise every operator.
+func TestSlabKernels(t *testing.T) {
+	for _, tc := range []struct {
+		spec  string
+		shape []int
+	}{
+		{"lift(c4,3,k=3,b_std=0.1),relu,gconv(3,k=3),erf,gconv(2,k=3,support=e),relu,gpool,dense(1)", []int{1, 5, 5}},
+		{"lift(d4,3,k=3),relu,avgpool(2),gconv(3,k=3,b_std=0.2),relu,globalavgpool,dense(1,b_std=0.1)", []int{2, 6, 6}},
+		{"lift(c4,3,k=3,padding=valid),erf,gconv(3,k=3,padding=circular),relu,flatten,dense(1)", []int{1, 7, 7}},
+		{"liftdense(d4,5,b_std=0.1),relu,gconv(5,k=1),erf,gpool,dense(1)", []int{1, 4, 4}},
+		{"conv(3,k=3),relu,avgpool(2),liftdense(c4,4),relu,gpool,dense(1)", []int{1, 6, 6}},
+	} {
+		a, err := Parse(tc.spec, tc.shape, NTK)
+		if err != nil {
+			t.Fatal(err)
+		}
+		x := randInputs(31, 3, a.InputSize())
+		x2 := randInputs(32, 2, a.InputSize())
+		slab, err := a.Kernel(context.Background(), x, 3, x2, 2, KernelOptions{NTK: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !a.setSlab(false) {
+			t.Fatalf("%s: no layer used the slab form", tc.spec)
+		}
+		full, err := a.Kernel(context.Background(), x, 3, x2, 2, KernelOptions{NTK: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := relFrob(slab.Theta, full.Theta) + relFrob(slab.K, full.K); d > 1e-12 {
+			t.Errorf("%s: slab and full kernels differ by %g", tc.spec, d)
+		}
+	}
+}

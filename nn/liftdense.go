@@ -23,8 +23,9 @@ type LiftDense struct {
 	Out        int
 	WStd, BStd float64
 
-	rep *group.Rep // action on the pixel grid (inner space of size H*W)
-	in  Shape
+	rep  *group.Rep // action on the pixel grid (inner space of size H*W)
+	in   Shape
+	slab bool // the kernel state after the layer is a slab (exact action)
 }
 
 func (d *LiftDense) String() string {
@@ -51,6 +52,7 @@ func (d *LiftDense) setup(in Shape, ctx *buildCtx) (Shape, int, error) {
 		return Shape{}, 0, err
 	}
 	d.rep, d.in = rep, in
+	d.slab = rep.Exact()
 	ctx.group = d.Group
 	return Shape{1, 1, d.Group.Order(), d.Out}, d.Out*in.Size() + d.Out, nil
 }
@@ -70,12 +72,16 @@ func (d *LiftDense) kernel(s *kernel.State) error {
 	for g := range maps {
 		maps[g] = d.inverseMap(g)
 	}
+	cols := G
+	if d.slab {
+		cols = 1 // only the identity column: K'[g, e]
+	}
 	apply := func(src []float64) []float64 {
-		out := s.Scratch(s.Pairs * G * G)
+		out := s.Scratch(s.Pairs * G * cols)
 		for a := 0; a < s.Pairs; a++ {
 			m := src[a*hw*hw : (a+1)*hw*hw]
 			for g := 0; g < G; g++ {
-				for g2 := 0; g2 < G; g2++ {
+				for g2 := 0; g2 < cols; g2++ {
 					var t float64
 					A, B := maps[g], maps[g2]
 					for p := 0; p < hw; p++ {
@@ -88,7 +94,7 @@ func (d *LiftDense) kernel(s *kernel.State) error {
 							t += A.Val[k] * u
 						}
 					}
-					out[a*G*G+g*G+g2] = t / float64(hw)
+					out[a*G*cols+g*cols+g2] = t / float64(hw)
 				}
 			}
 		}
@@ -102,7 +108,7 @@ func (d *LiftDense) kernel(s *kernel.State) error {
 		s.Recycle(s.Theta)
 		s.Theta = t
 	}
-	s.G, s.H, s.W = G, 1, 1
+	s.G, s.H, s.W, s.Slab = G, 1, 1, d.slab
 	s.V1 = s.V1[:s.Pairs*G]
 	s.V2 = s.V2[:s.Pairs*G]
 	s.Affine(d.WStd, d.BStd)
