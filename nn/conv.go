@@ -65,8 +65,8 @@ func (c *Conv) groupOf() *group.Group { return c.Group }
 func (c *Conv) Op() *kernel.ConvOp { return c.op }
 
 func (c *Conv) setup(in Shape, ctx *buildCtx) (Shape, int, error) {
-	if c.Out < 1 {
-		return Shape{}, 0, fmt.Errorf("channels must be at least 1, got %d", c.Out)
+	if err := checkWidth("channels", c.Out); err != nil {
+		return Shape{}, 0, err
 	}
 	if c.K < 1 || c.K%2 == 0 {
 		return Shape{}, 0, fmt.Errorf("filter size k must be odd and positive, got %d", c.K)
@@ -76,6 +76,9 @@ func (c *Conv) setup(in Shape, ctx *buildCtx) (Shape, int, error) {
 	}
 	if ctx.flat {
 		return Shape{}, 0, fmt.Errorf("needs image features, got a flat vector of %d (inputs must be (N, C, H, W), and no dense or flatten may come before)", in.Size())
+	}
+	if lim := min(MaxFilter, 2*max(in.H, in.W)-1); c.K > lim {
+		return Shape{}, 0, fmt.Errorf("filter size k=%d is larger than %d (twice the %dx%d features, at most %d)", c.K, lim, in.H, in.W, MaxFilter)
 	}
 	outG := 1
 	var support []int
@@ -118,6 +121,13 @@ func (c *Conv) setup(in Shape, ctx *buildCtx) (Shape, int, error) {
 		}
 	}
 	c.cin = in.C
+	ns := 1
+	if c.Kind == "gconv" {
+		ns = len(support)
+	}
+	if t := mulCap(outG, ns, c.K, c.K); t < 0 || t > maxTaps {
+		return Shape{}, 0, fmt.Errorf("the expanded filters of %d group elements × %d support elements × %dx%d taps are too large (at most %d)", outG, ns, c.K, c.K, maxTaps)
+	}
 	c.op = buildConvOp(c.Group, c.Kind, c.K, c.Pad, in, oh, ow, outG, support)
 	if c.Kind == "gconv" && len(support) > 1 && exactTaps(c.op) {
 		c.op.Reduced = buildConvOp(c.Group, c.Kind, c.K, c.Pad, in, oh, ow, outG, []int{0})
@@ -135,7 +145,11 @@ func (c *Conv) setup(in Shape, ctx *buildCtx) (Shape, int, error) {
 			}
 		}
 	}
-	return Shape{oh, ow, outG, c.Out}, c.Out*c.op.Base*in.C + c.Out, nil
+	np := mulCap(c.Out, c.op.Base, in.C)
+	if np >= 0 {
+		np += c.Out
+	}
+	return Shape{oh, ow, outG, c.Out}, np, nil
 }
 
 func planarGroup(g *group.Group) error {

@@ -124,13 +124,17 @@ type Dense struct {
 func (d *Dense) String() string { return fmt.Sprintf("dense(%d%s)", d.Out, stdSuffix(d.WStd, d.BStd)) }
 
 func (d *Dense) setup(in Shape, _ *buildCtx) (Shape, int, error) {
-	if d.Out < 1 {
-		return Shape{}, 0, fmt.Errorf("width must be at least 1, got %d", d.Out)
+	if err := checkWidth("width", d.Out); err != nil {
+		return Shape{}, 0, err
 	}
 	if err := checkStd(d.WStd, d.BStd); err != nil {
 		return Shape{}, 0, err
 	}
-	return flatShape(d.Out), d.Out*in.Size() + d.Out, nil
+	np := mulCap(d.Out, in.Size())
+	if np >= 0 {
+		np += d.Out
+	}
+	return flatShape(d.Out), np, nil
 }
 
 func (d *Dense) kernel(s *kernel.State) error {

@@ -35,8 +35,11 @@ func (d *LiftDense) String() string {
 func (d *LiftDense) groupOf() *group.Group { return d.Group }
 
 func (d *LiftDense) setup(in Shape, ctx *buildCtx) (Shape, int, error) {
-	if d.Out < 1 {
-		return Shape{}, 0, fmt.Errorf("width must be at least 1, got %d", d.Out)
+	if err := checkWidth("width", d.Out); err != nil {
+		return Shape{}, 0, err
+	}
+	if t := mulCap(d.Group.Order(), in.H, in.W); t < 0 || t > maxTaps {
+		return Shape{}, 0, fmt.Errorf("%d group elements acting on %dx%d images are too many (at most %d pixel maps)", d.Group.Order(), in.H, in.W, maxTaps)
 	}
 	if err := checkStd(d.WStd, d.BStd); err != nil {
 		return Shape{}, 0, err
@@ -54,7 +57,11 @@ func (d *LiftDense) setup(in Shape, ctx *buildCtx) (Shape, int, error) {
 	d.rep, d.in = rep, in
 	d.slab = rep.Exact()
 	ctx.group = d.Group
-	return Shape{1, 1, d.Group.Order(), d.Out}, d.Out*in.Size() + d.Out, nil
+	np := mulCap(d.Out, in.Size())
+	if np >= 0 {
+		np += d.Out
+	}
+	return Shape{1, 1, d.Group.Order(), d.Out}, np, nil
 }
 
 // inverseMap returns the pixel map of rho(g)^{-1}.

@@ -141,6 +141,49 @@ type Arch struct {
 	NParams []int
 }
 
+// Limits on architectures, so that a spec (from a user, a config file or a
+// checkpoint header) can never make eqens allocate without bound: they are
+// far above what fits in memory anyway.
+const (
+	// MaxWidth is the largest number of units or channels of a layer.
+	MaxWidth = 1 << 20
+	// MaxFilter is the largest filter size k.
+	MaxFilter = 255
+	// MaxInput is the largest number of input values per sample.
+	MaxInput = 1 << 24
+	// MaxFeatures is the largest number of values per sample of any layer.
+	MaxFeatures = 1 << 28
+	// MaxParams is the largest number of parameters of a network.
+	MaxParams = 1 << 31
+	// maxTaps bounds the expanded filter description of a group layer.
+	maxTaps = 1 << 24
+)
+
+// mulCap returns the product of non-negative values, or -1 if it exceeds
+// MaxParams·MaxWidth (and so could overflow).
+func mulCap(vals ...int) int {
+	const limit = MaxParams * MaxWidth
+	p := 1
+	for _, v := range vals {
+		if v < 0 {
+			return -1
+		}
+		if v != 0 && p > limit/v {
+			return -1
+		}
+		p *= v
+	}
+	return p
+}
+
+// checkWidth validates a layer width.
+func checkWidth(what string, n int) error {
+	if n < 1 || n > MaxWidth {
+		return fmt.Errorf("%s must be between 1 and %d, got %d", what, MaxWidth, n)
+	}
+	return nil
+}
+
 // Parse builds an architecture from a serial spec for inputs of the given
 // shape ([C H W] images or [D] vectors).
 func Parse(spec string, inShape []int, param Param) (*Arch, error) {
@@ -161,6 +204,13 @@ func Parse(spec string, inShape []int, param Param) (*Arch, error) {
 			var out Shape
 			var np int
 			out, np, err = l.setup(a.Shapes[i], ctx)
+			if err == nil {
+				if sz := mulCap(out.H, out.W, out.G, out.C); sz < 0 || sz > MaxFeatures {
+					err = fmt.Errorf("its output of %dx%dx%dx%d values per sample is too large (at most %d)", out.H, out.W, out.G, out.C, MaxFeatures)
+				} else if np < 0 || np > MaxParams || a.NumParams()+np > MaxParams {
+					err = fmt.Errorf("too many parameters (the network may have at most %d)", MaxParams)
+				}
+			}
 			if err == nil {
 				a.Layers = append(a.Layers, l)
 				a.Shapes = append(a.Shapes, out)
@@ -185,6 +235,9 @@ func inputShape(s []int) (Shape, error) {
 		if v <= 0 {
 			return Shape{}, fmt.Errorf("input shape %v has a non-positive dimension", s)
 		}
+	}
+	if n := mulCap(s...); n < 0 || n > MaxInput {
+		return Shape{}, fmt.Errorf("input shape %v has more than %d values per sample", s, MaxInput)
 	}
 	switch len(s) {
 	case 1:

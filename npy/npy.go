@@ -739,7 +739,7 @@ func WriteFile(path string, a *Array) error {
 	}
 	defer f.Abort()
 	if err := Write(f, a); err != nil {
-		return fmt.Errorf("%s: %w", path, err)
+		return atomicfile.Wrap(path, err)
 	}
 	return f.Commit()
 }

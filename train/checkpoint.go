@@ -264,7 +264,7 @@ func WriteCheckpoint(path string, ck *Checkpoint) error {
 	}
 	defer f.Abort()
 	if err := safetensors.SerializeToWriter(tensors, meta, f); err != nil {
-		return fmt.Errorf("%s: %w", path, err)
+		return atomicfile.Wrap(path, err)
 	}
 	return f.Commit()
 }
@@ -314,6 +314,11 @@ func ReadCheckpoint(path string) (*Checkpoint, error) {
 	arch, err := nn.Parse(meta["spec"], inShape, param)
 	if err != nil {
 		return nil, bad("%v", err)
+	}
+	// The header's architecture must fit the tensor data the file holds:
+	// never allocate what a forged header claims.
+	if np, data := arch.NumParams(), uint64(len(buf))-uint64(dataStart); uint64(np) > data/4 {
+		return nil, bad("architecture %s has %d parameters, more than the file's %d bytes of tensor data hold", arch.Spec, np, data)
 	}
 	ck := &Checkpoint{Arch: arch, ConfigHash: meta["config_hash"], Done: meta["status"] == "done"}
 	if ck.Member, err = geti("member"); err != nil {

@@ -79,7 +79,7 @@ func TestConfigErrors(t *testing.T) {
 		{"negative learning rate", "lr: 0.001", "lr: -0.1", []string{"bad.yaml:12: optimizer.lr: must be a positive number, got -0.1"}},
 		{"missing learning rate", "  lr: 0.001\n", "", []string{"optimizer.lr: required: a positive learning rate"}},
 		{"zero members", "members: 2", "members: 0", []string{"bad.yaml:14: members: must be at least 1, got 0"}},
-		{"width 0 via the arch parser", "dense(32),relu,dense(3)", "dense(0),relu,dense(3)", []string{"model.arch:", "width must be at least 1, got 0"}},
+		{"width 0 via the arch parser", "dense(32),relu,dense(3)", "dense(0),relu,dense(3)", []string{"model.arch:", "width must be between 1 and 1048576, got 0"}},
 		{"unknown layer", "dense(32),relu,dense(3)", "dense(32),relux,dense(3)", []string{"model.arch:", `unknown layer "relux"`}},
 		{"wrong output size", "dense(32),relu,dense(3)", "dense(32),relu,dense(10)", []string{"model.arch: the network has 10 outputs but dataset cross-product needs 3"}},
 		{"unknown group", "group: oct", "group: hexagon", []string{"bad.yaml:6: augmentation.group:", `"hexagon"`}},

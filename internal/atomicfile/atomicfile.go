@@ -54,8 +54,15 @@ func CreatePerm(path string, perm fs.FileMode) (*File, error) {
 	if base == "" || base == "." || base == ".." {
 		return nil, fmt.Errorf("%s: not a file name", path)
 	}
-	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
-		return nil, fmt.Errorf("%s: is a directory", path)
+	if fi, err := os.Lstat(path); err == nil {
+		switch {
+		case fi.IsDir():
+			return nil, fmt.Errorf("%s: is a directory", path)
+		case !fi.Mode().IsRegular():
+			// Renaming over a device, FIFO or symbolic link would replace
+			// it with a regular file (as root: /dev/null, /dev/full).
+			return nil, fmt.Errorf("%s: not a regular file (%s); write results to a regular file", path, fi.Mode().Type())
+		}
 	}
 	f, err := os.CreateTemp(dir, "."+base+".tmp-*")
 	if err != nil {
@@ -80,6 +87,27 @@ func (f *File) Name() string { return f.path }
 // TempName returns the path of the temporary file being written.
 func (f *File) TempName() string { return f.f.Name() }
 
+// WriteError is the error of a write to the temporary file; its message
+// starts with the destination path.
+type WriteError struct {
+	Path string
+	Err  error
+}
+
+func (e *WriteError) Error() string { return e.Path + ": " + e.Err.Error() }
+func (e *WriteError) Unwrap() error { return e.Err }
+
+// Wrap prefixes err with path unless it already names it (a WriteError of
+// the same destination), so that errors of serialisers writing into a File
+// do not repeat the path.
+func Wrap(path string, err error) error {
+	var we *WriteError
+	if errors.As(err, &we) && we.Path == path {
+		return err
+	}
+	return fmt.Errorf("%s: %w", path, err)
+}
+
 // Write writes to the temporary file.
 func (f *File) Write(p []byte) (int, error) {
 	if f.done {
@@ -87,7 +115,7 @@ func (f *File) Write(p []byte) (int, error) {
 	}
 	n, err := f.f.Write(p)
 	if err != nil {
-		return n, fmt.Errorf("%s: %w", f.path, unwrapPathError(err))
+		return n, &WriteError{Path: f.path, Err: unwrapPathError(err)}
 	}
 	return n, nil
 }
@@ -99,7 +127,7 @@ func (f *File) ReadFrom(r io.Reader) (int64, error) {
 	}
 	n, err := io.Copy(f.f, r)
 	if err != nil {
-		return n, fmt.Errorf("%s: %w", f.path, unwrapPathError(err))
+		return n, &WriteError{Path: f.path, Err: unwrapPathError(err)}
 	}
 	return n, nil
 }
