@@ -16,7 +16,11 @@ type Network[T Float] struct {
 	Grads []T
 
 	layers []finite[T]
-	offs   []int // parameter offset of each layer, plus the total
+	// inPlace[i] says that layer i (a ReLU) overwrites its input: its
+	// backward pass reads the sign from its output, and the layer before it
+	// does not need its own output in its backward pass.
+	inPlace []bool
+	offs    []int // parameter offset of each layer, plus the total
 	acts   [][]T // acts[0]: input (channels-last), acts[i+1]: output of layer i
 	dacts  [][]T
 	n      int // batch size of the last Forward
@@ -29,6 +33,19 @@ func New[T Float](a *Arch) *Network[T] {
 	for i, l := range a.Layers {
 		net.layers = append(net.layers, newFinite[T](l, a.Shapes[i], a.Shapes[i+1], a.Param))
 		net.offs[i+1] = net.offs[i] + a.NParams[i]
+	}
+	net.inPlace = make([]bool, len(a.Layers))
+	for i := 1; i < len(a.Layers); i++ {
+		act, ok := a.Layers[i].(*Activation)
+		if !ok || act.Kind != "relu" {
+			continue
+		}
+		switch prev := net.layers[i-1].(type) {
+		case *denseImpl[T], *convImpl[T], *liftDenseImpl[T], copyImpl[T]:
+			net.inPlace[i] = true
+		case *poolImpl[T]:
+			net.inPlace[i] = prev.cfg.Kind != "maxpool"
+		}
 	}
 	net.Params = make([]T, net.offs[len(a.Layers)])
 	net.Grads = make([]T, len(net.Params))
@@ -74,6 +91,10 @@ func (net *Network[T]) Forward(x []T, n int) []T {
 	}
 	net.n = n
 	for i := range net.acts {
+		if i > 0 && net.inPlace[i-1] {
+			net.acts[i] = net.acts[i-1]
+			continue
+		}
 		net.acts[i] = ensure(net.acts[i], n*a.Shapes[i].Size())
 	}
 	toChannelsLast(net.acts[0], x, n, in)
@@ -171,6 +192,8 @@ func newFinite[T Float](l Layer, in, out Shape, p Param) finite[T] {
 		return newConvImpl[T](l, in, out, p)
 	case *LiftDense:
 		return newLiftDenseImpl[T](l, in, out, p)
+	case *Canon:
+		return newCanonImpl[T](l, in, p)
 	}
 	panic(fmt.Sprintf("nn: no finite implementation for layer %T", l))
 }
