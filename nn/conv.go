@@ -444,11 +444,7 @@ func (m *convImpl[T]) col2im(dcol, dx []T, s0, ns int) {
 				xrow := xs[ii*iw*gc : (ii+1)*iw*gc]
 				for tj := ilo; tj < ihi; tj++ {
 					j0 := (tj - c + org) * gc
-					src := cs[(ti*ow+tj)*ncol+roff : (ti*ow+tj)*ncol+roff+kgc]
-					dst := xrow[j0 : j0+kgc]
-					for i, v := range src {
-						dst[i] += v
-					}
+					addTo(xrow[j0:j0+kgc], cs[(ti*ow+tj)*ncol+roff:(ti*ow+tj)*ncol+roff+kgc])
 				}
 				for tj := 0; tj < ow; tj++ {
 					if tj >= ilo && tj < ihi {
@@ -459,15 +455,28 @@ func (m *convImpl[T]) col2im(dcol, dx []T, s0, ns int) {
 						if jj < 0 {
 							continue
 						}
-						src := cs[(ti*ow+tj)*ncol+roff+(dj+c)*gc : (ti*ow+tj)*ncol+roff+(dj+c+1)*gc]
-						dst := xrow[jj*gc : (jj+1)*gc]
-						for i, v := range src {
-							dst[i] += v
-						}
+						addTo(xrow[jj*gc:(jj+1)*gc], cs[(ti*ow+tj)*ncol+roff+(dj+c)*gc:(ti*ow+tj)*ncol+roff+(dj+c+1)*gc])
 					}
 				}
 			}
 		}
+	}
+}
+
+// addTo adds src to dst (of the same length), four values at a time.
+func addTo[T Float](dst, src []T) {
+	dst = dst[:len(src)]
+	i := 0
+	for ; i+4 <= len(src); i += 4 {
+		d := dst[i : i+4 : i+4]
+		s := src[i : i+4 : i+4]
+		d[0] += s[0]
+		d[1] += s[1]
+		d[2] += s[2]
+		d[3] += s[3]
+	}
+	for ; i < len(src); i++ {
+		dst[i] += src[i]
 	}
 }
 
