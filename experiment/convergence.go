@@ -4,10 +4,12 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"runtime"
 	"strconv"
 	"strings"
 
 	"github.com/eqens/eqens/data"
+	"github.com/eqens/eqens/internal/linalg"
 	"github.com/eqens/eqens/metrics"
 	"github.com/eqens/eqens/nn"
 	"github.com/eqens/eqens/report"
@@ -122,6 +124,11 @@ func runConvergence(ctx context.Context, env *Env, node *yaml.Node) (*Result, er
 	if err != nil {
 		return nil, err
 	}
+	// One network at a time: let the BLAS use every core for its (large,
+	// float64) products.
+	prev := linalg.Threads()
+	linalg.SetThreads(runtime.GOMAXPROCS(0))
+	defer linalg.SetThreads(prev)
 	n := p.Inputs
 	var rows []convRow
 	var figs []report.Figure
