@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"sync"
 
 	"github.com/eqens/eqens/group"
 	"github.com/eqens/eqens/internal/linalg"
@@ -265,9 +266,25 @@ type convImpl[T Float] struct {
 	wInit, bInit float64
 	ncol         int // k*k*InG*Cin
 	wexp, dexp   []T
-	cols, dcol   []T
 	chunk        int
+	// parts splits a batch into fixed contiguous parts with their own
+	// scratch (and, in the backward pass, their own partial filter
+	// gradient, summed in part order): the parts run concurrently when the
+	// network has several workers, and the result does not depend on how
+	// many.
+	parts   []convPart[T]
+	workers int
 }
+
+// convPart is the scratch of one part of a batch.
+type convPart[T Float] struct {
+	cols, dcol, dexp []T
+}
+
+// convParts is the number of parts of a batch (when the batch holds at
+// least two chunks and the expanded filter is small enough to keep one
+// partial gradient per part).
+const convParts = 2
 
 func newConvImpl[T Float](c *Conv, in, out Shape, p Param) *convImpl[T] {
 	op := c.op
@@ -280,7 +297,44 @@ func newConvImpl[T Float](c *Conv, in, out Shape, p Param) *convImpl[T] {
 	// Chunks keep the unrolled input of one GEMM near 2 MiB (float32).
 	per := out.H * out.W * m.ncol
 	m.chunk = max(1, (1<<19)/max(1, per))
+	m.workers = 1
 	return m
+}
+
+func (m *convImpl[T]) setWorkers(n int) { m.workers = max(1, n) }
+
+// split returns the sample ranges of the parts of a batch of n: one part
+// unless the batch holds at least two chunks and a partial filter gradient
+// per part costs little (independent of the number of workers).
+func (m *convImpl[T]) split(n int) [][2]int {
+	if n < convParts*m.chunk || len(m.wexp) > 1<<22 {
+		return [][2]int{{0, n}}
+	}
+	out := make([][2]int, convParts)
+	for i := range out {
+		out[i] = [2]int{i * n / convParts, (i + 1) * n / convParts}
+	}
+	return out
+}
+
+// runParts calls f for every part, concurrently when the network has
+// several workers.
+func runParts(workers int, ranges [][2]int, f func(part, s0, s1 int)) {
+	if workers < 2 || len(ranges) < 2 {
+		for i, r := range ranges {
+			f(i, r[0], r[1])
+		}
+		return
+	}
+	var wg sync.WaitGroup
+	for i, r := range ranges {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			f(i, r[0], r[1])
+		}()
+	}
+	wg.Wait()
 }
 
 func (m *convImpl[T]) init(p []T, rng *rand.Rand) {
@@ -517,22 +571,36 @@ func sumBias[T Float](db, dy []T, bs T) {
 	}
 }
 
+func (m *convImpl[T]) part(i int) *convPart[T] {
+	for len(m.parts) <= i {
+		m.parts = append(m.parts, convPart[T]{})
+	}
+	return &m.parts[i]
+}
+
 func (m *convImpl[T]) forward(p []T, x, y []T, n int) {
 	m.expand(p)
 	op := m.cfg.op
 	nout := op.OutG * m.cfg.Out
 	npos := op.OutH * op.OutW
 	bias := p[m.cfg.Out*op.Base*m.in.C:]
-	m.cols = ensure(m.cols, m.chunk*npos*m.ncol)
-	for s0 := 0; s0 < n; s0 += m.chunk {
-		ns := min(m.chunk, n-s0)
-		m.im2col(x, m.cols, s0, ns)
-		ys := y[s0*npos*nout : (s0+ns)*npos*nout]
-		linalg.Gemm(false, true, ns*npos, nout, m.ncol, T(m.ws), m.cols, m.ncol, m.wexp, m.ncol, 0, ys, nout)
+	ranges := m.split(n)
+	for i := range ranges {
+		pt := m.part(i)
+		pt.cols = ensure(pt.cols, m.chunk*npos*m.ncol)
 	}
-	if m.bs != 0 {
-		addBias(y[:n*npos*nout], bias[:m.cfg.Out], T(m.bs))
-	}
+	runParts(m.workers, ranges, func(i, a, b int) {
+		cols := m.parts[i].cols
+		for s0 := a; s0 < b; s0 += m.chunk {
+			ns := min(m.chunk, b-s0)
+			m.im2col(x, cols, s0, ns)
+			ys := y[s0*npos*nout : (s0+ns)*npos*nout]
+			linalg.Gemm(false, true, ns*npos, nout, m.ncol, T(m.ws), cols, m.ncol, m.wexp, m.ncol, 0, ys, nout)
+		}
+		if m.bs != 0 {
+			addBias(y[a*npos*nout:b*npos*nout], bias[:m.cfg.Out], T(m.bs))
+		}
+	})
 }
 
 func (m *convImpl[T]) backward(p []T, x, _, dy, dx, dp []T, n int) {
@@ -543,20 +611,42 @@ func (m *convImpl[T]) backward(p []T, x, _, dy, dx, dp []T, n int) {
 	if m.bs != 0 {
 		sumBias(dp[nw:nw+m.cfg.Out], dy[:n*npos*nout], T(m.bs))
 	}
-	m.cols = ensure(m.cols, m.chunk*npos*m.ncol)
-	if dx != nil {
-		clear(dx)
-		m.dcol = ensure(m.dcol, m.chunk*npos*m.ncol)
-	}
-	clear(m.dexp)
-	for s0 := 0; s0 < n; s0 += m.chunk {
-		ns := min(m.chunk, n-s0)
-		m.im2col(x, m.cols, s0, ns)
-		dys := dy[s0*npos*nout : (s0+ns)*npos*nout]
-		linalg.Gemm(true, false, nout, m.ncol, ns*npos, T(m.ws), dys, nout, m.cols, m.ncol, 1, m.dexp, m.ncol)
+	ranges := m.split(n)
+	for i := range ranges {
+		pt := m.part(i)
+		pt.cols = ensure(pt.cols, m.chunk*npos*m.ncol)
 		if dx != nil {
-			linalg.Gemm(false, false, ns*npos, m.ncol, nout, T(m.ws), dys, nout, m.wexp, m.ncol, 0, m.dcol, m.ncol)
-			m.col2im(m.dcol, dx, s0, ns)
+			pt.dcol = ensure(pt.dcol, m.chunk*npos*m.ncol)
+		}
+		if len(ranges) > 1 {
+			pt.dexp = ensure(pt.dexp, len(m.wexp))
+		}
+	}
+	runParts(m.workers, ranges, func(i, a, b int) {
+		pt := &m.parts[i]
+		dexp := m.dexp
+		if len(ranges) > 1 {
+			dexp = pt.dexp
+		}
+		clear(dexp)
+		if dx != nil {
+			clear(dx[a*m.in.Size() : b*m.in.Size()])
+		}
+		for s0 := a; s0 < b; s0 += m.chunk {
+			ns := min(m.chunk, b-s0)
+			m.im2col(x, pt.cols, s0, ns)
+			dys := dy[s0*npos*nout : (s0+ns)*npos*nout]
+			linalg.Gemm(true, false, nout, m.ncol, ns*npos, T(m.ws), dys, nout, pt.cols, m.ncol, 1, dexp, m.ncol)
+			if dx != nil {
+				linalg.Gemm(false, false, ns*npos, m.ncol, nout, T(m.ws), dys, nout, m.wexp, m.ncol, 0, pt.dcol, m.ncol)
+				m.col2im(pt.dcol, dx, s0, ns)
+			}
+		}
+	})
+	if len(ranges) > 1 {
+		copy(m.dexp, m.parts[0].dexp)
+		for i := 1; i < len(ranges); i++ {
+			addTo(m.dexp, m.parts[i].dexp)
 		}
 	}
 	m.reduce(dp[:nw])

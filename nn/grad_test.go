@@ -123,3 +123,54 @@ func TestReluKernels(t *testing.T) {
 	}
 	check("float32", y, dx)
 }
+
+// TestConvParts checks the split of a batch into parts: the same bits with
+// one and two workers, and the same gradients (to round-off) as without
+// the split.
+func TestConvParts(t *testing.T) {
+	a, err := Parse("conv(8,k=3,b_std=0.1),relu,conv(6,k=3),relu,globalavgpool,dense(3)", []int{8, 28, 28}, NTK)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 24
+	x := randVec(rand.New(rand.NewPCG(5, 5)), n*a.InputSize())
+	r := randVec(rand.New(rand.NewPCG(6, 6)), n*a.OutputDim())
+	run := func(workers int, split bool) ([]float64, []float64) {
+		net := New[float64](a)
+		net.Init(3)
+		net.SetWorkers(workers)
+		if !split {
+			for _, l := range net.layers {
+				if c, ok := l.(*convImpl[float64]); ok {
+					c.chunk = n
+				}
+			}
+		}
+		net.ZeroGrad()
+		y := append([]float64(nil), net.Forward(x, n)...)
+		net.Backward(r)
+		return y, append([]float64(nil), net.Grads...)
+	}
+	if c := New[float64](a).layers[0].(*convImpl[float64]); len(c.split(n)) < 2 {
+		t.Fatalf("batch of %d with chunks of %d is not split", n, c.chunk)
+	}
+	y1, g1 := run(1, true)
+	y2, g2 := run(2, true)
+	y0, g0 := run(1, false)
+	for i := range y1 {
+		if y1[i] != y2[i] {
+			t.Fatalf("output %d differs between 1 and 2 workers", i)
+		}
+		if math.Abs(y1[i]-y0[i]) > 1e-12*(1+math.Abs(y0[i])) {
+			t.Fatalf("output %d: split %v, unsplit %v", i, y1[i], y0[i])
+		}
+	}
+	for i := range g1 {
+		if g1[i] != g2[i] {
+			t.Fatalf("gradient %d differs between 1 and 2 workers", i)
+		}
+		if math.Abs(g1[i]-g0[i]) > 1e-10*(1+math.Abs(g0[i])) {
+			t.Fatalf("gradient %d: split %v, unsplit %v", i, g1[i], g0[i])
+		}
+	}
+}

@@ -69,6 +69,19 @@ func (net *Network[T]) layerParams(i int, all []T) []T { return all[net.offs[i]:
 // LayerParams returns the parameters of layer i (a view).
 func (net *Network[T]) LayerParams(i int) []T { return net.layerParams(i, net.Params) }
 
+// SetWorkers lets the network use up to n goroutines within one forward or
+// backward pass (convolutions split a batch into fixed parts and run them
+// concurrently). Results do not depend on n. The default is 1: ensembles
+// run one member per core instead. Matrix products use the BLAS threads
+// set with linalg.SetThreads.
+func (net *Network[T]) SetWorkers(n int) {
+	for _, l := range net.layers {
+		if w, ok := l.(interface{ setWorkers(int) }); ok {
+			w.setWorkers(n)
+		}
+	}
+}
+
 // ZeroGrad clears the gradient.
 func (net *Network[T]) ZeroGrad() { clear(net.Grads) }
 

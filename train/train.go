@@ -141,6 +141,8 @@ type Setup struct {
 	// N is the size of the augmented training set, Batch the batch size
 	// and Steps the number of steps per member.
 	N, Batch, Steps int
+
+	memberWorkers int // goroutines within one member's passes
 }
 
 // Prepare loads and preprocesses the training data of cfg (or uses raw if
@@ -253,6 +255,10 @@ func Train(ctx context.Context, cfg *Config, dir string, opts Options) (*Report,
 		workers = runtime.GOMAXPROCS(0)
 	}
 	workers = min(workers, r.Len())
+	// Cores left over when there are fewer members than cores go to the
+	// members' own forward and backward passes (their results do not depend
+	// on it).
+	s.memberWorkers = max(1, runtime.GOMAXPROCS(0)/workers)
 	prevThreads := linalg.Threads()
 	linalg.SetThreads(1)
 	defer linalg.SetThreads(prevThreads)
@@ -407,6 +413,7 @@ func (s *Setup) loadMember(path, hash string, m int) (*member, bool, error) {
 	c := s.Config
 	mb := &member{s: s, idx: m, seed: MemberSeed(c.Seed, m), loss: math.NaN()}
 	mb.net = nn.New[float32](s.Arch)
+	mb.net.SetWorkers(s.memberWorkers)
 	mb.opt = newOptimizer(c.Optimizer, len(mb.net.Params))
 	mb.orderSrc = rand.NewPCG(mb.seed, streamOrder)
 	mb.augSrc = rand.NewPCG(mb.seed, streamAugment)

@@ -116,15 +116,21 @@ func runWork(work string, threads, reps, members, steps, n, nTest int) (*result,
 }
 
 // step times one SGD step (forward, cross-entropy, backward, update) of a
-// network on a batch of 128 random 28×28 images.
+// network on a batch of 128 random 28×28 images. With threads > 1,
+// convolutional networks split the batch over goroutines (single-threaded
+// BLAS in each); dense-only networks use multi-threaded BLAS instead.
 func step(spec string, threads, reps int) (*result, error) {
 	linalg.SetThreads(threads)
+	if threads > 1 && (strings.Contains(spec, "conv") || strings.Contains(spec, "lift")) {
+		linalg.SetThreads(1)
+	}
 	a, err := nn.Parse(spec, []int{1, 28, 28}, nn.Standard)
 	if err != nil {
 		return nil, err
 	}
 	net := nn.New[float32](a)
 	net.Init(1)
+	net.SetWorkers(threads)
 	const batch = 128
 	rng := rand.New(rand.NewPCG(1, 2))
 	x := make([]float32, batch*784)
