@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"runtime"
+	"runtime/debug"
 	"strconv"
 	"strings"
 
@@ -155,6 +156,9 @@ func runConvergence(ctx context.Context, env *Env, node *yaml.Node) (*Result, er
 				net := nn.New[float64](arch)
 				net.Init(p.Seed*1000 + uint64(w)*31 + uint64(s))
 				ntkErr[s] = relFrobenius(nn.EmpiricalNTK(net, x, n, nil, 0), k.Theta)
+				// The Jacobian of a wide network takes gigabytes: return it
+				// before the next one is built.
+				debug.FreeOSMemory()
 				kn, err := nn.EmpiricalNNGP(net, x, n, nil, 0)
 				if err != nil {
 					return nil, err

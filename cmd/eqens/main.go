@@ -13,6 +13,8 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"strconv"
+	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -54,7 +56,31 @@ Start with "eqens demo", which runs the main experiment on embedded MNIST.`,
 var subcommands []func() *cobra.Command
 
 func main() {
+	setMemoryLimit()
 	os.Exit(run(os.Args[1:]))
+}
+
+// setMemoryLimit keeps the Go heap within 90% of the machine's memory
+// (unless GOMEMLIMIT says otherwise): large kernel matrices and Jacobians
+// are allocated in few big pieces, and without a limit the collector lets
+// garbage of the previous ones accumulate up to twice the live heap.
+func setMemoryLimit() {
+	if os.Getenv("GOMEMLIMIT") != "" {
+		return
+	}
+	b, err := os.ReadFile("/proc/meminfo")
+	if err != nil {
+		return
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		f := strings.Fields(line)
+		if len(f) >= 2 && f[0] == "MemTotal:" {
+			if kb, err := strconv.ParseInt(f[1], 10, 64); err == nil && kb > 0 {
+				debug.SetMemoryLimit(kb * 1024 / 10 * 9)
+			}
+			return
+		}
+	}
 }
 
 // run executes the command line and returns the process exit status. A panic
