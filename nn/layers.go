@@ -10,7 +10,7 @@ import (
 )
 
 // LayerNames lists the layer names the spec parser knows.
-var layerNames = []string{"dense", "conv", "flatten", "globalavgpool", "avgpool", "maxpool", "relu", "erf", "tanh", "gelu", "lift", "gconv", "gpool", "liftdense"}
+var layerNames = []string{"dense", "conv", "flatten", "globalavgpool", "avgpool", "maxpool", "relu", "erf", "tanh", "gelu", "lift", "gconv", "gpool", "liftdense", "canon"}
 
 // makeLayer turns a token into a layer description.
 func makeLayer(t *token, ctx *buildCtx) (Layer, error) {
@@ -76,6 +76,8 @@ func makeLayer(t *token, ctx *buildCtx) (Layer, error) {
 			d.Group = g
 		}
 		l = d
+	case "canon":
+		return makeCanon(a)
 	default:
 		return nil, fmt.Errorf("unknown layer %q (known: %s)", t.name, strings.Join(layerNames, ", "))
 	}

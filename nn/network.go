@@ -205,6 +205,8 @@ func newFinite[T Float](l Layer, in, out Shape, p Param) finite[T] {
 		return newConvImpl[T](l, in, out, p)
 	case *LiftDense:
 		return newLiftDenseImpl[T](l, in, out, p)
+	case *Canon:
+		return newCanonImpl[T](l, in, p)
 	}
 	panic(fmt.Sprintf("nn: no finite implementation for layer %T", l))
 }

@@ -87,6 +87,9 @@ type ParamBlock struct {
 //	                  liftdense: [out, H, W, C]
 //	layerII.K.bias    [out]
 //
+// Other layers with parameters (canon: its canonicaliser's lift filters,
+// biases and score weights) have one flat block layerII.K.params.
+//
 // Inputs of a dense layer are the previous features flattened in the
 // channels-last order of package nn (H, W, group, channel).
 func ParamBlocks(a *nn.Arch) []ParamBlock {
