@@ -1,0 +1,177 @@
+package experiment
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/eqens/eqens/data"
+)
+
+// fashionTinyConfig has the layout of experiments/fashion.yaml at a scale
+// that runs in seconds.
+const fashionTinyConfig = `name: fashion
+description: tiny test configuration
+quick:
+  groups: [c4, c8]
+  train_size: 200
+  test_size: 40
+  ood_size: 30
+  blur_sigma: 1.5
+  seed: 3
+  ensemble_size: 2
+  sizes: [1, 2, 4]
+  cnn:
+    arch: "conv(4,k=3),relu,maxpool(2),conv(8,k=3),relu,maxpool(2),flatten,dense(10)"
+    param: standard
+    members: 4
+    steps: 40
+    batch_size: 32
+    optimizer: {name: adam, lr: 0.003}
+  noaug_members: 2
+  gcnn:
+    arch: "lift({G},2,k=3),relu,maxpool(2),gconv(4,k=3),relu,gpool,dense(10)"
+    param: standard
+    members: 2
+    steps: 20
+    batch_size: 32
+    optimizer: {name: adam, lr: 0.005}
+  canon:
+    arch: "canon({G},2,k=3,pool=2),{CNN}"
+    param: standard
+    members: 2
+    steps: 20
+    batch_size: 32
+    optimizer: {name: adam, lr: 0.003}
+  so2:
+    angles: 8
+    size: 20
+full:
+  groups: [c4]
+`
+
+func TestFashionTiny(t *testing.T) {
+	if _, err := data.FashionMNIST("test", ""); err != nil {
+		t.Skipf("Fashion-MNIST not installed: %v", err)
+	}
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "fashion.yaml")
+	if err := os.WriteFile(cfg, []byte(fashionTinyConfig), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	e, err := Lookup("fashion")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "out")
+	var log strings.Builder
+	env := &Env{Out: out, Scale: "quick", Log: &log, Version: "test", Command: "go test"}
+	if err := Run(context.Background(), e, env, cfg); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"results.json", "report.md", "report.html", "figures/osp_paper_vs_ours.png", "figures/so2_agreement.png", "tables/paper_vs_ours.csv"} {
+		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
+			t.Errorf("missing output %s: %v", f, err)
+		}
+	}
+	raw, err := os.ReadFile(filepath.Join(out, "results.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var res struct {
+		Meta    map[string]any                   `json:"meta"`
+		Groups  []string                         `json:"groups"`
+		Methods []string                         `json:"methods"`
+		OODSets []string                         `json:"ood_sets"`
+		Table   map[string]map[string]fashionRow `json:"table"`
+		Paper   map[string]map[string]map[string]float64
+		Curve   map[string][]fashionCurvePoint `json:"curve"`
+		SO2     map[string]json.RawMessage     `json:"so2"`
+		Timing  map[string]float64             `json:"timing"`
+	}
+	if err := json.Unmarshal(raw, &res); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(res.Groups, ",") != "c4,c8" || len(res.Methods) != 4 || strings.Join(res.OODSets, ",") != "mnist,blurred-noise" {
+		t.Fatalf("groups %v, methods %v, ood sets %v", res.Groups, res.Methods, res.OODSets)
+	}
+	if res.Meta["experiment"] != "fashion" || res.Timing["total"] <= 0 {
+		t.Errorf("meta %v, timing %v", res.Meta, res.Timing)
+	}
+	for _, g := range res.Groups {
+		rows := res.Table[g]
+		for _, m := range append(res.Methods, "noaug") {
+			r, ok := rows[m]
+			if !ok {
+				t.Fatalf("%s: no row %s", g, m)
+			}
+			if r.OSPOOD < 1 || r.Accuracy < 0 || r.Accuracy > 1 || r.Chance["pooled"] < 1 || r.Majority["pooled"] <= 0 {
+				t.Errorf("%s %s: implausible row %+v", g, m, r)
+			}
+			if _, ok := r.OSPOODSet["mnist"]; !ok {
+				t.Errorf("%s %s: no OSP on the MNIST digits", g, m)
+			}
+		}
+		if rows["deepens_da"].Models != 2 || rows["deepens_da"].Size != 2 || rows["only_da"].Models != 4 {
+			t.Errorf("%s: DeepEns+DA over %d ensembles of %d, only DA over %d CNNs; want 2 of 2 and 4", g, rows["deepens_da"].Models, rows["deepens_da"].Size, rows["only_da"].Models)
+		}
+		// An ensemble is at least as invariant as its average member (with
+		// a small margin: this is typical, not a theorem, at this scale).
+		if de, da := rows["deepens_da"], rows["only_da"]; de.OSPOOD < da.OSPOOD-0.05 || de.OSPID < da.OSPID-0.05 {
+			t.Errorf("%s: DeepEns+DA OSP (OOD %.3f, test %.3f) below the mean member (%.3f, %.3f)", g, de.OSPOOD, de.OSPID, da.OSPOOD, da.OSPID)
+		}
+		if len(res.Curve[g]) != 3 || res.Paper[g]["deepens_da"]["osp_ood"] == 0 {
+			t.Errorf("%s: curve %v, paper %v", g, res.Curve[g], res.Paper[g])
+		}
+		if _, ok := res.SO2[g]; !ok {
+			t.Errorf("%s: no SO(2) evaluation", g)
+		}
+	}
+	// C4 acts by pixel permutations: the GCNN and canonicalisation are
+	// exactly invariant, on and off the data.
+	for _, m := range []string{"e2cnn", "canon"} {
+		r := res.Table["c4"][m]
+		if r.OSPOOD != 4 || r.OSPID != 4 || r.OSPOODSet["mnist"] != 4 || r.OSPOODSet["blurred-noise"] != 4 {
+			t.Errorf("c4 %s: OSP OOD %v (%v), test %v; want exactly 4", m, r.OSPOOD, r.OSPOODSet, r.OSPID)
+		}
+	}
+	// C8 rotations interpolate: approximately, not exactly, invariant.
+	if r := res.Table["c8"]["e2cnn"]; r.OSPID < 5 {
+		t.Errorf("c8 GCNN OSP on test images %.2f, want close to 8", r.OSPID)
+	}
+	var so2 fashionSO2
+	if err := json.Unmarshal(res.SO2["c4"], &so2); err != nil {
+		t.Fatal(err)
+	}
+	if len(so2.EnsembleAgreement) != 8 || so2.EnsembleAgreement[0] != 1 || so2.Ensemble.AgreeInGroup <= 0 {
+		t.Errorf("SO(2) evaluation: %+v", so2)
+	}
+	var angles []float64
+	if err := json.Unmarshal(res.SO2["angles"], &angles); err != nil || len(angles) != 8 || angles[2] != 90 {
+		t.Errorf("SO(2) angles %v (%v), want multiples of 45", angles, err)
+	}
+}
+
+func TestFashionConfigErrors(t *testing.T) {
+	e, _ := Lookup("fashion")
+	dir := t.TempDir()
+	for _, tc := range []struct{ from, to, msg string }{
+		{"ensemble_size: 2", "ensemble_size: 5", "ensemble_size must be between 1 and cnn.members"},
+		{"groups: [c4, c8]", "groups: [so2:8]", "not a finite rotation group"},
+		{"angles: 8", "angles: 0", "so2: angles and size"},
+		{"blur_sigma: 1.5", "blur_sigmas: 1.5", "blur_sigmas"},
+	} {
+		cfg := filepath.Join(dir, "bad.yaml")
+		if err := os.WriteFile(cfg, []byte(strings.Replace(fashionTinyConfig, tc.from, tc.to, 1)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		env := &Env{Out: filepath.Join(dir, "out"), Scale: "quick"}
+		err := Run(context.Background(), e, env, cfg)
+		if err == nil || !strings.Contains(err.Error(), tc.msg) {
+			t.Errorf("%s: error %v, want one containing %q", tc.to, err, tc.msg)
+		}
+	}
+}
