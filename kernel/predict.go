@@ -62,10 +62,16 @@ type PredictOptions struct {
 	// diag_reg_absolute_scale).
 	RegAbsolute bool
 	// InPlace hands ktrain over to the Predictor instead of copying it: it
-	// is regularised, symmetrised and factorised in place, and must not be
-	// used by the caller afterwards. This halves the memory of large
-	// problems (a 40,000-point kernel is 12.8 GB).
+	// is regularised and symmetrised in place, and must not be used by the
+	// caller afterwards. The Predictor still keeps it next to the first
+	// factorisation, in case finite and infinite times both come; with
+	// InfOnly as well, one n×n matrix is all a prediction holds (a
+	// 40,000-point kernel is 12.8 GB).
 	InPlace bool
+	// InfOnly promises that only t = +Inf will be asked for: the Cholesky
+	// factorisation overwrites the training kernel instead of a copy of it,
+	// and finite times return an error.
+	InfOnly bool
 }
 
 // Predictor predicts the outputs of an infinite ensemble of infinitely wide
@@ -97,6 +103,7 @@ type Predictor struct {
 	cholErr  error
 	eigDone  bool
 	cholDone bool
+	infOnly  bool // PredictOptions.InfOnly
 }
 
 // predEigen is the eigendecomposition Theta = V diag(vals) V^T.
@@ -189,7 +196,7 @@ func NewPredictor(n int, ktrain []float64, y []float64, k int, opts PredictOptio
 	return &Predictor{
 		n: n, k: k, regime: opts.Regime, eta: eta, reg: reg,
 		y: append([]float64(nil), y...),
-		a: a,
+		a: a, infOnly: opts.InfOnly,
 	}, nil
 }
 
@@ -518,6 +525,11 @@ func (p *Predictor) eigen() (*predEigen, error) {
 		return p.eig, p.eigErr
 	}
 	p.eigDone = true
+	if p.infOnly {
+		p.eigErr = errors.New("finite times need the eigendecomposition of the training kernel, " +
+			"but the predictor was made for t = +Inf only (PredictOptions.InfOnly)")
+		return nil, p.eigErr
+	}
 	n, k := p.n, p.k
 	v := p.take(p.cholDone)
 	w := make([]float64, n)
@@ -550,7 +562,7 @@ func (p *Predictor) cholesky() (*predChol, error) {
 	}
 	p.cholDone = true
 	n, k := p.n, p.k
-	l := p.take(p.eigDone)
+	l := p.take(p.eigDone || p.infOnly)
 	if err := linalg.Cholesky(n, l); err != nil {
 		if errors.Is(err, linalg.ErrNotPositiveDefinite) {
 			p.cholErr = fmt.Errorf("t = +Inf needs a positive definite %s training kernel (regulariser %g): %w; "+

@@ -910,3 +910,53 @@ func ExamplePredictor() {
 	// t=3: mean -0.0193, variance 0.6415
 	// t=+Inf: mean -0.2857, variance 0.6499
 }
+
+// TestPredictInPlaceInfOnly: handing the kernel over (InPlace) and promising
+// t = +Inf only (InfOnly) gives the same predictions as the copying
+// predictor, overwrites the caller's matrix, and refuses finite times with
+// an error that names the option.
+func TestPredictInPlaceInfOnly(t *testing.T) {
+	const n, m, k = 25, 4, 3
+	pr := ptNewProblem(5, n, m, k, 40)
+	dd, td := pr.train(RegimeNTK)
+	ref, err := NewPredictor(n, dd, pr.y, k, PredictOptions{Reg: 1e-3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := ref.Mean(td, m, []float64{math.Inf(1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, opts := range []PredictOptions{
+		{Reg: 1e-3, InPlace: true},
+		{Reg: 1e-3, InfOnly: true},
+		{Reg: 1e-3, InPlace: true, InfOnly: true},
+	} {
+		a := append([]float64(nil), dd...)
+		p, err := NewPredictor(n, a, pr.y, k, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := p.Mean(td, m, []float64{math.Inf(1)})
+		if err != nil {
+			t.Fatalf("%+v: %v", opts, err)
+		}
+		if e := ptRelErr(want, got, 0); e > 1e-12 {
+			t.Errorf("%+v: t = +Inf differs from the copying predictor by %.3g", opts, e)
+		}
+		if opts.InPlace && slices.Equal(a, dd) {
+			t.Errorf("%+v: the caller's kernel was not used in place", opts)
+		}
+		if !opts.InPlace && !slices.Equal(a, dd) {
+			t.Errorf("%+v: the caller's kernel was modified without InPlace", opts)
+		}
+		_, err = p.Mean(td, m, []float64{1})
+		if opts.InfOnly {
+			if err == nil || !strings.Contains(err.Error(), "InfOnly") {
+				t.Errorf("%+v: finite time: error %v, want one naming InfOnly", opts, err)
+			}
+		} else if err != nil {
+			t.Errorf("%+v: finite time after +Inf: %v", opts, err)
+		}
+	}
+}

@@ -133,11 +133,17 @@ func EigSym(n int, a []float64, w []float64) error {
 	if n == 0 {
 		return nil
 	}
-	info := C.LAPACKE_dsyevd(C.LAPACK_ROW_MAJOR, 'V', 'L', C.lapack_int(n),
+	// The row-major lower triangle is the column-major upper one: calling
+	// LAPACK in its native column-major order avoids LAPACKE's transposed
+	// n×n copy (which would double the memory of large kernels). The
+	// eigenvectors come back as column-major columns, i.e. rows here, and
+	// are transposed in place.
+	info := C.LAPACKE_dsyevd(C.LAPACK_COL_MAJOR, 'V', 'U', C.lapack_int(n),
 		(*C.double)(unsafe.Pointer(&a[0])), C.lapack_int(n), (*C.double)(unsafe.Pointer(&w[0])))
 	if info != 0 {
 		return fmt.Errorf("linalg.EigSym: LAPACKE_dsyevd failed with info=%d (n=%d)", int(info), n)
 	}
+	transposeInPlace(n, a)
 	return nil
 }
 
@@ -151,7 +157,9 @@ func Cholesky(n int, a []float64) error {
 	if n == 0 {
 		return nil
 	}
-	info := C.LAPACKE_dpotrf(C.LAPACK_ROW_MAJOR, 'L', C.lapack_int(n), (*C.double)(unsafe.Pointer(&a[0])), C.lapack_int(n))
+	// Column-major 'U' reads and writes exactly the row-major lower
+	// triangle (U = L^T), without LAPACKE's transposed n×n copy.
+	info := C.LAPACKE_dpotrf(C.LAPACK_COL_MAJOR, 'U', C.lapack_int(n), (*C.double)(unsafe.Pointer(&a[0])), C.lapack_int(n))
 	if info > 0 {
 		return fmt.Errorf("linalg.Cholesky: %w (order %d, leading minor %d)", ErrNotPositiveDefinite, n, int(info))
 	}
@@ -178,10 +186,30 @@ func CholeskySolve(n, nrhs int, l []float64, b []float64) error {
 	if n == 0 || nrhs == 0 {
 		return nil
 	}
-	info := C.LAPACKE_dpotrs(C.LAPACK_ROW_MAJOR, 'L', C.lapack_int(n), C.lapack_int(nrhs),
-		(*C.double)(unsafe.Pointer(&l[0])), C.lapack_int(n), (*C.double)(unsafe.Pointer(&b[0])), C.lapack_int(nrhs))
-	if info != 0 {
-		return fmt.Errorf("linalg.CholeskySolve: LAPACKE_dpotrs failed with info=%d", int(info))
-	}
+	// Two triangular solves, L y = b and L^T x = y, with row-major CBLAS
+	// (LAPACKE_dpotrs in row-major order would copy the n×n factor).
+	lp, bp := (*C.double)(unsafe.Pointer(&l[0])), (*C.double)(unsafe.Pointer(&b[0]))
+	C.cblas_dtrsm(C.CblasRowMajor, C.CblasLeft, C.CblasLower, C.CblasNoTrans, C.CblasNonUnit,
+		C.blasint(n), C.blasint(nrhs), 1, lp, C.blasint(n), bp, C.blasint(nrhs))
+	C.cblas_dtrsm(C.CblasRowMajor, C.CblasLeft, C.CblasLower, C.CblasTrans, C.CblasNonUnit,
+		C.blasint(n), C.blasint(nrhs), 1, lp, C.blasint(n), bp, C.blasint(nrhs))
 	return nil
+}
+
+// transposeInPlace transposes the square n×n matrix a.
+func transposeInPlace(n int, a []float64) {
+	const bs = 64
+	for i0 := 0; i0 < n; i0 += bs {
+		for j0 := i0; j0 < n; j0 += bs {
+			for i := i0; i < min(n, i0+bs); i++ {
+				j := j0
+				if j0 == i0 {
+					j = i + 1
+				}
+				for ; j < min(n, j0+bs); j++ {
+					a[i*n+j], a[j*n+i] = a[j*n+i], a[i*n+j]
+				}
+			}
+		}
+	}
 }
