@@ -8,6 +8,7 @@ import (
 
 	"github.com/eqens/eqens/group"
 	"github.com/eqens/eqens/internal/linalg"
+	"github.com/eqens/eqens/internal/vec"
 	"github.com/eqens/eqens/kernel"
 )
 
@@ -274,11 +275,18 @@ type convImpl[T Float] struct {
 	// many.
 	parts   []convPart[T]
 	workers int
+	// relu fuses the ReLU that follows the layer (Network sets it when the
+	// ReLU works in place): the forward pass rectifies each chunk of
+	// outputs while it is in cache, and the backward pass masks each chunk
+	// of the incoming gradient by the sign of the (rectified) output before
+	// using it. The separate ReLU layer then does nothing.
+	relu  bool
+	sbias []T // bias times its forward scale
 }
 
 // convPart is the scratch of one part of a batch.
 type convPart[T Float] struct {
-	cols, dcol, dexp []T
+	cols, dcol, dexp, db []T
 }
 
 // convParts is the number of parts of a batch (when the batch holds at
@@ -448,7 +456,7 @@ func (m *convImpl[T]) im2col(x, cols []T, s0, ns int) {
 				xrow := xs[ii*iw*gc : (ii+1)*iw*gc]
 				for tj := ilo; tj < ihi; tj++ {
 					j0 := (tj - c + org) * gc
-					copy(cs[(ti*ow+tj)*ncol+roff:(ti*ow+tj)*ncol+roff+kgc], xrow[j0:j0+kgc])
+					copyShort(cs[(ti*ow+tj)*ncol+roff:(ti*ow+tj)*ncol+roff+kgc], xrow[j0:j0+kgc])
 				}
 				for tj := 0; tj < ow; tj++ {
 					if tj >= ilo && tj < ihi {
@@ -461,11 +469,24 @@ func (m *convImpl[T]) im2col(x, cols []T, s0, ns int) {
 							clear(dst)
 							continue
 						}
-						copy(dst, xrow[jj*gc:(jj+1)*gc])
+						copyShort(dst, xrow[jj*gc:(jj+1)*gc])
 					}
 				}
 			}
 		}
+	}
+}
+
+// copyShort is copy for the short runs of im2col (a few channels of a
+// few taps), where calling memmove costs more than the copy.
+func copyShort[T Float](dst, src []T) {
+	if len(src) > 16 {
+		copy(dst, src)
+		return
+	}
+	dst = dst[:len(src)]
+	for i, v := range src {
+		dst[i] = v
 	}
 }
 
@@ -519,6 +540,10 @@ func (m *convImpl[T]) col2im(dcol, dx []T, s0, ns int) {
 
 // addTo adds src to dst (of the same length), four values at a time.
 func addTo[T Float](dst, src []T) {
+	if d, ok := any(dst).([]float32); ok {
+		vec.Add(d, any(src).([]float32))
+		return
+	}
 	dst = dst[:len(src)]
 	i := 0
 	for ; i+4 <= len(src); i += 4 {
@@ -549,24 +574,32 @@ func inputIndex(t, d, n int, pad kernel.Padding) int {
 	return -1
 }
 
-// addBias adds bs*b[c] to every channel-c value of rows of len(b) values.
-func addBias[T Float](y, b []T, bs T) {
+// addRows adds b to every row of len(b) values of y.
+func addRows[T Float](y, b []T) {
+	if ys, ok := any(y).([]float32); ok {
+		vec.AddRows(ys, any(b).([]float32))
+		return
+	}
 	nc := len(b)
 	for i := 0; i+nc <= len(y); i += nc {
 		row := y[i : i+nc]
 		for c, v := range b {
-			row[c] += bs * v
+			row[c] += v
 		}
 	}
 }
 
-// sumBias adds bs * (sum over rows of dy) to db.
-func sumBias[T Float](db, dy []T, bs T) {
+// sumRows adds every row of len(db) values of dy to db.
+func sumRows[T Float](db, dy []T) {
+	if d, ok := any(db).([]float32); ok {
+		vec.SumRows(d, any(dy).([]float32))
+		return
+	}
 	nc := len(db)
 	for i := 0; i+nc <= len(dy); i += nc {
 		row := dy[i : i+nc]
 		for c, v := range row {
-			db[c] += bs * v
+			db[c] += v
 		}
 	}
 }
@@ -584,6 +617,11 @@ func (m *convImpl[T]) forward(p []T, x, y []T, n int) {
 	nout := op.OutG * m.cfg.Out
 	npos := op.OutH * op.OutW
 	bias := p[m.cfg.Out*op.Base*m.in.C:]
+	// The scaled bias, added to each chunk of outputs.
+	m.sbias = ensure(m.sbias, m.cfg.Out)
+	for c := range m.sbias {
+		m.sbias[c] = T(m.bs) * bias[c]
+	}
 	ranges := m.split(n)
 	for i := range ranges {
 		pt := m.part(i)
@@ -596,21 +634,25 @@ func (m *convImpl[T]) forward(p []T, x, y []T, n int) {
 			m.im2col(x, cols, s0, ns)
 			ys := y[s0*npos*nout : (s0+ns)*npos*nout]
 			linalg.Gemm(false, true, ns*npos, nout, m.ncol, T(m.ws), cols, m.ncol, m.wexp, m.ncol, 0, ys, nout)
-		}
-		if m.bs != 0 {
-			addBias(y[a*npos*nout:b*npos*nout], bias[:m.cfg.Out], T(m.bs))
+			// Bias and ReLU while the chunk is in cache.
+			if m.bs != 0 {
+				addRows(ys, m.sbias)
+			}
+			if m.relu {
+				reluForward(ys, ys)
+			}
 		}
 	})
 }
 
-func (m *convImpl[T]) backward(p []T, x, _, dy, dx, dp []T, n int) {
+// backward takes the gradient dy with respect to the layer's output y, or,
+// with a fused ReLU, with respect to the rectified output y (then dy is
+// masked in place).
+func (m *convImpl[T]) backward(p []T, x, y, dy, dx, dp []T, n int) {
 	op := m.cfg.op
 	nout := op.OutG * m.cfg.Out
 	npos := op.OutH * op.OutW
 	nw := m.cfg.Out * op.Base * m.in.C
-	if m.bs != 0 {
-		sumBias(dp[nw:nw+m.cfg.Out], dy[:n*npos*nout], T(m.bs))
-	}
 	ranges := m.split(n)
 	for i := range ranges {
 		pt := m.part(i)
@@ -621,6 +663,7 @@ func (m *convImpl[T]) backward(p []T, x, _, dy, dx, dp []T, n int) {
 		if len(ranges) > 1 {
 			pt.dexp = ensure(pt.dexp, len(m.wexp))
 		}
+		pt.db = ensure(pt.db, m.cfg.Out)
 	}
 	runParts(m.workers, ranges, func(i, a, b int) {
 		pt := &m.parts[i]
@@ -629,6 +672,7 @@ func (m *convImpl[T]) backward(p []T, x, _, dy, dx, dp []T, n int) {
 			dexp = pt.dexp
 		}
 		clear(dexp)
+		clear(pt.db)
 		if dx != nil {
 			clear(dx[a*m.in.Size() : b*m.in.Size()])
 		}
@@ -636,6 +680,12 @@ func (m *convImpl[T]) backward(p []T, x, _, dy, dx, dp []T, n int) {
 			ns := min(m.chunk, b-s0)
 			m.im2col(x, pt.cols, s0, ns)
 			dys := dy[s0*npos*nout : (s0+ns)*npos*nout]
+			if m.relu {
+				reluBackward(y[s0*npos*nout:(s0+ns)*npos*nout], dys, dys)
+			}
+			if m.bs != 0 {
+				sumRows(pt.db, dys)
+			}
 			linalg.Gemm(true, false, nout, m.ncol, ns*npos, T(m.ws), dys, nout, pt.cols, m.ncol, 1, dexp, m.ncol)
 			if dx != nil {
 				linalg.Gemm(false, false, ns*npos, m.ncol, nout, T(m.ws), dys, nout, m.wexp, m.ncol, 0, pt.dcol, m.ncol)
@@ -650,4 +700,13 @@ func (m *convImpl[T]) backward(p []T, x, _, dy, dx, dp []T, n int) {
 		}
 	}
 	m.reduce(dp[:nw])
+	if m.bs != 0 {
+		db := dp[nw : nw+m.cfg.Out]
+		bs := T(m.bs)
+		for i := range ranges {
+			for c, v := range m.parts[i].db {
+				db[c] += bs * v
+			}
+		}
+	}
 }

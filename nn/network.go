@@ -20,10 +20,14 @@ type Network[T Float] struct {
 	// backward pass reads the sign from its output, and the layer before it
 	// does not need its own output in its backward pass.
 	inPlace []bool
-	offs    []int // parameter offset of each layer, plus the total
-	acts    [][]T // acts[0]: input (channels-last), acts[i+1]: output of layer i
-	dacts   [][]T
-	n       int // batch size of the last Forward
+	// fused[i] says that layer i (a ReLU) is computed by the convolution
+	// before it (convImpl.relu): it shares that layer's output and output
+	// gradient and does nothing itself.
+	fused []bool
+	offs  []int // parameter offset of each layer, plus the total
+	acts  [][]T // acts[0]: input (channels-last), acts[i+1]: output of layer i
+	dacts [][]T
+	n     int // batch size of the last Forward
 }
 
 // New creates a network for the architecture with zero parameters; call
@@ -35,13 +39,22 @@ func New[T Float](a *Arch) *Network[T] {
 		net.offs[i+1] = net.offs[i] + a.NParams[i]
 	}
 	net.inPlace = make([]bool, len(a.Layers))
+	net.fused = make([]bool, len(a.Layers))
 	for i := 1; i < len(a.Layers); i++ {
 		act, ok := a.Layers[i].(*Activation)
 		if !ok || act.Kind != "relu" {
 			continue
 		}
 		switch prev := net.layers[i-1].(type) {
-		case *denseImpl[T], *convImpl[T], *liftDenseImpl[T], copyImpl[T]:
+		case *convImpl[T]:
+			net.inPlace[i] = true
+			// Not for an output ReLU: its output gradient is the caller's
+			// slice, which the fused backward pass would mask in place.
+			if i < len(a.Layers)-1 {
+				net.fused[i] = true
+				prev.relu = true
+			}
+		case *denseImpl[T], *liftDenseImpl[T], copyImpl[T]:
 			net.inPlace[i] = true
 		case *poolImpl[T]:
 			net.inPlace[i] = prev.cfg.Kind != "maxpool"
@@ -112,6 +125,9 @@ func (net *Network[T]) Forward(x []T, n int) []T {
 	}
 	toChannelsLast(net.acts[0], x, n, in)
 	for i, l := range net.layers {
+		if net.fused[i] {
+			continue
+		}
 		l.forward(net.layerParams(i, net.Params), net.acts[i], net.acts[i+1], n)
 	}
 	return net.acts[len(net.layers)]
@@ -142,6 +158,10 @@ func (net *Network[T]) backward(dy []T, wantInput bool) []T {
 	}
 	net.dacts[L] = dy
 	for i := L - 1; i >= 0; i-- {
+		if net.fused[i] {
+			net.dacts[i] = net.dacts[i+1] // the convolution before masks it
+			continue
+		}
 		var dx []T
 		if i > 0 || wantInput {
 			net.dacts[i] = ensure(net.dacts[i], n*a.Shapes[i].Size())

@@ -1,8 +1,12 @@
 package nn
 
-import "math"
+import (
+	"math"
 
-// Branch-free rectifier kernels: the sign of a pre-activation is random, so
+	"github.com/eqens/eqens/internal/vec"
+)
+
+// Branch-free rectifier kernels (float32: package vec, AVX2 on amd64): the sign of a pre-activation is random, so
 // a branch per element mispredicts half the time and costs more than the
 // GEMMs around it. The mask (-s & ^s) >> (bits-1) of the integer view s of
 // a float is all ones exactly when the float is > 0 (it is 0 for +0, -0,
@@ -11,12 +15,7 @@ import "math"
 func reluForward[T Float](x, y []T) {
 	switch xs := any(x).(type) {
 	case []float32:
-		ys := any(y).([]float32)
-		ys = ys[:len(xs)]
-		for i, v := range xs {
-			s := int32(math.Float32bits(v))
-			ys[i] = math.Float32frombits(uint32(s & ((-s & ^s) >> 31)))
-		}
+		vec.ReLU(xs, any(y).([]float32))
 	case []float64:
 		ys := any(y).([]float64)
 		ys = ys[:len(xs)]
@@ -34,12 +33,7 @@ func reluForward[T Float](x, y []T) {
 func reluBackward[T Float](x, dy, dx []T) {
 	switch xs := any(x).(type) {
 	case []float32:
-		d := any(dy).([]float32)[:len(xs)]
-		o := any(dx).([]float32)[:len(xs)]
-		for i, v := range xs {
-			s := int32(math.Float32bits(v))
-			o[i] = math.Float32frombits(math.Float32bits(d[i]) & uint32((-s&^s)>>31))
-		}
+		vec.Mask(xs, any(dy).([]float32), any(dx).([]float32))
 	case []float64:
 		d := any(dy).([]float64)[:len(xs)]
 		o := any(dx).([]float64)[:len(xs)]

@@ -21,6 +21,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/debug"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -61,10 +62,25 @@ func main() {
 	steps := flag.Int("steps", 200, "steps per member")
 	n := flag.Int("n", 4000, "training points for kernel workloads")
 	nTest := flag.Int("test", 1000, "test points for the scale workload")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the workload to this file")
 	flag.Parse()
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "eqensbench:", err)
+			os.Exit(1)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintln(os.Stderr, "eqensbench:", err)
+			os.Exit(1)
+		}
+		defer f.Close()
+		defer pprof.StopCPUProfile()
+	}
 	r, err := runWork(*work, *threads, *reps, *members, *steps, *n, *nTest)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "eqensbench:", err)
+		pprof.StopCPUProfile()
 		os.Exit(1)
 	}
 	r.Work, r.Threads, r.Backend = *work, *threads, linalg.Backend

@@ -1,0 +1,65 @@
+// Package vec holds the element-wise float32 kernels of the training hot
+// path (rectifier, masks, sums of rows), with AVX2 assembly on amd64 and a
+// pure-Go version everywhere else (build tag purego forces it). Both give
+// bit-identical results: every output element is computed by the same
+// float32 operations in the same order.
+package vec
+
+// ReLU sets y[i] = x[i] where x[i] > 0 and 0 elsewhere, for i < len(x)
+// (y may be x). The test is on the integer view of the float, so +0, -0,
+// negative numbers and negative NaNs give 0 and positive NaNs pass.
+func ReLU(x, y []float32) {
+	y = y[:len(x)]
+	i := bulk3(reluKernel, x, y, y)
+	for ; i < len(x); i++ {
+		y[i] = reluOne(x[i], x[i])
+	}
+}
+
+// Mask sets o[i] = d[i] where m[i] > 0 and 0 elsewhere (the ReLU's
+// backward pass with m its output or input; o may be d).
+func Mask(m, d, o []float32) {
+	d = d[:len(m)]
+	o = o[:len(m)]
+	i := bulk3(maskKernel, m, d, o)
+	for ; i < len(m); i++ {
+		o[i] = reluOne(m[i], d[i])
+	}
+}
+
+// Add adds src to dst element by element (len(dst) >= len(src)).
+func Add(dst, src []float32) {
+	dst = dst[:len(src)]
+	i := bulk2(addKernel, dst, src)
+	for ; i < len(src); i++ {
+		dst[i] += src[i]
+	}
+}
+
+// AddRows adds b to every row of len(b) values of y.
+func AddRows(y, b []float32) {
+	nc := len(b)
+	if nc == 0 || addRowsBulk(y, b) {
+		return
+	}
+	for i := 0; i+nc <= len(y); i += nc {
+		Add(y[i:i+nc], b)
+	}
+}
+
+// SumRows adds every row of len(db) values of dy to db, row after row.
+func SumRows(db, dy []float32) {
+	nc := len(db)
+	if nc == 0 || sumRowsBulk(db, dy) {
+		return
+	}
+	for i := 0; i+nc <= len(dy); i += nc {
+		Add(db, dy[i:i+nc])
+	}
+}
+
+// reluOne returns d if the integer view of m is positive, else 0.
+func reluOne(m, d float32) float32 {
+	s := int32(f32bits(m))
+	return f32frombits(f32bits(d) & uint32((-s&^s)>>31))
+}

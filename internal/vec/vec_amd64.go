@@ -1,0 +1,73 @@
+//go:build amd64 && !purego
+
+package vec
+
+import "golang.org/x/sys/cpu"
+
+var hasAVX2 = cpu.X86.HasAVX2
+
+//go:noescape
+func reluAVX2(x, y *float32, n int)
+
+//go:noescape
+func maskAVX2(m, d, o *float32, n int)
+
+//go:noescape
+func addAVX2(dst, src *float32, n int)
+
+//go:noescape
+func addRowsAVX2(y, b *float32, rows, nc int)
+
+//go:noescape
+func sumRowsAVX2(db, dy *float32, rows, nc int)
+
+// addRowsBulk adds b to every row of y with AVX2 when the row length is
+// a multiple of 8, and reports whether it did.
+func addRowsBulk(y, b []float32) bool {
+	nc := len(b)
+	if !hasAVX2 || nc%8 != 0 || len(y) < nc {
+		return false
+	}
+	addRowsAVX2(&y[0], &b[0], len(y)/nc, nc)
+	return true
+}
+
+// sumRowsBulk adds the rows of dy to db with AVX2 when the row length is a
+// multiple of 8, and reports whether it did.
+func sumRowsBulk(db, dy []float32) bool {
+	nc := len(db)
+	if !hasAVX2 || nc%8 != 0 || len(dy) < nc {
+		return false
+	}
+	sumRowsAVX2(&db[0], &dy[0], len(dy)/nc, nc)
+	return true
+}
+
+// bulk3 runs a three-slice kernel on the largest multiple of 8 elements
+// and returns how many it did.
+func bulk3(k kernelID, a, b, c []float32) int {
+	n := len(a) &^ 7
+	if !hasAVX2 || n == 0 {
+		return 0
+	}
+	switch k {
+	case reluKernel:
+		reluAVX2(&a[0], &c[0], n)
+	case maskKernel:
+		maskAVX2(&a[0], &b[0], &c[0], n)
+	default:
+		return 0
+	}
+	return n
+}
+
+// bulk2 runs a two-slice kernel on the largest multiple of 8 elements and
+// returns how many it did.
+func bulk2(k kernelID, dst, src []float32) int {
+	n := len(src) &^ 7
+	if !hasAVX2 || n == 0 || k != addKernel {
+		return 0
+	}
+	addAVX2(&dst[0], &src[0], n)
+	return n
+}

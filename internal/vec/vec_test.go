@@ -1,0 +1,134 @@
+package vec
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// specials are the values where rectifiers disagree most easily.
+var specials = []float32{0, float32(math.Copysign(0, -1)), 1, -1, float32(math.Inf(1)), float32(math.Inf(-1)),
+	float32(math.NaN()), -float32(math.NaN()), math.SmallestNonzeroFloat32, -math.SmallestNonzeroFloat32, math.MaxFloat32}
+
+func randSlice(rng *rand.Rand, n int) []float32 {
+	x := make([]float32, n)
+	for i := range x {
+		if rng.IntN(4) == 0 {
+			x[i] = specials[rng.IntN(len(specials))]
+		} else {
+			x[i] = float32(rng.NormFloat64())
+		}
+	}
+	return x
+}
+
+// ref is the scalar definition: d if the integer view of m is > 0.
+func ref(m, d float32) float32 {
+	if int32(math.Float32bits(m)) > 0 {
+		return d
+	}
+	return 0
+}
+
+func sameBits(a, b []float32) int {
+	for i := range a {
+		if math.Float32bits(a[i]) != math.Float32bits(b[i]) {
+			return i
+		}
+	}
+	return -1
+}
+
+// TestKernels checks every kernel bit for bit against its scalar
+// definition, at lengths around the vector block sizes, in place and not.
+func TestKernels(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for _, n := range []int{0, 1, 7, 8, 9, 31, 32, 33, 40, 63, 64, 100, 1000} {
+		x, d := randSlice(rng, n), randSlice(rng, n)
+		want := make([]float32, n)
+		for i := range x {
+			want[i] = ref(x[i], x[i])
+		}
+		y := make([]float32, n)
+		ReLU(x, y)
+		if i := sameBits(y, want); i >= 0 {
+			t.Fatalf("ReLU n=%d: element %d is %v, want %v (input %v)", n, i, y[i], want[i], x[i])
+		}
+		xc := append([]float32(nil), x...)
+		ReLU(xc, xc)
+		if i := sameBits(xc, want); i >= 0 {
+			t.Fatalf("ReLU in place n=%d: element %d differs", n, i)
+		}
+		for i := range x {
+			want[i] = ref(x[i], d[i])
+		}
+		o := make([]float32, n)
+		Mask(x, d, o)
+		if i := sameBits(o, want); i >= 0 {
+			t.Fatalf("Mask n=%d: element %d is %v, want %v", n, i, o[i], want[i])
+		}
+		dc := append([]float32(nil), d...)
+		Mask(x, dc, dc)
+		if i := sameBits(dc, want); i >= 0 {
+			t.Fatalf("Mask in place n=%d: element %d differs", n, i)
+		}
+		s := append([]float32(nil), x...)
+		for i := range s {
+			want[i] = x[i] + d[i]
+		}
+		Add(s, d)
+		if i := sameBits(s, want); i >= 0 {
+			t.Fatalf("Add n=%d: element %d is %v, want %v", n, i, s[i], want[i])
+		}
+	}
+}
+
+func TestRows(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for _, nc := range []int{1, 3, 8, 16, 32, 33} {
+		rows := 50
+		y := randSlice(rng, rows*nc)
+		b := randSlice(rng, nc)
+		want := append([]float32(nil), y...)
+		for r := 0; r < rows; r++ {
+			for c := range b {
+				want[r*nc+c] += b[c]
+			}
+		}
+		got := append([]float32(nil), y...)
+		AddRows(got, b)
+		if i := sameBits(got, want); i >= 0 {
+			t.Fatalf("AddRows nc=%d: element %d differs", nc, i)
+		}
+		db := append([]float32(nil), b...)
+		wdb := append([]float32(nil), b...)
+		for r := 0; r < rows; r++ {
+			for c := range wdb {
+				wdb[c] += y[r*nc+c]
+			}
+		}
+		SumRows(db, y)
+		if i := sameBits(db, wdb); i >= 0 {
+			t.Fatalf("SumRows nc=%d: element %d differs", nc, i)
+		}
+	}
+}
+
+func BenchmarkReLU(b *testing.B) {
+	x := randSlice(rand.New(rand.NewPCG(1, 1)), 1<<16)
+	y := make([]float32, len(x))
+	b.SetBytes(int64(8 * len(x)))
+	for b.Loop() {
+		ReLU(x, y)
+	}
+}
+
+func BenchmarkMask(b *testing.B) {
+	x := randSlice(rand.New(rand.NewPCG(1, 1)), 1<<16)
+	d := randSlice(rand.New(rand.NewPCG(2, 1)), 1<<16)
+	o := make([]float32, len(x))
+	b.SetBytes(int64(12 * len(x)))
+	for b.Loop() {
+		Mask(x, d, o)
+	}
+}
