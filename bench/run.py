@@ -9,6 +9,16 @@ import sys
 import time
 
 QUICK = "--quick" in sys.argv[1:]
+# --only a,b runs the named workload groups (steps, ensemble, ntk, scale).
+ONLY = set()
+for i, a in enumerate(sys.argv[1:]):
+    if a == "--only" and i + 2 < len(sys.argv):
+        ONLY = set(sys.argv[i + 2].split(","))
+
+
+def want(group):
+    return not ONLY or group in ONLY
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BIN = os.path.join(ROOT, "bin", "eqensbench")
 PY = "/usr/bin/python3"
@@ -40,23 +50,23 @@ runs = 1 if QUICK else 5
 
 # 1-3: one SGD step, best of 1 and 2 threads on each side, median over reps
 # timed steps, median over runs processes.
-for work in ["mlp", "cnn", "gcnn"]:
+# eqens and PyTorch runs alternate, so that a machine whose speed drifts
+# (shared hosts) affects both sides alike.
+for work in (["mlp", "cnn", "gcnn"] if want("steps") else []):
     ours, base, mo, mb = {}, {}, 0.0, 0.0
     for th in (1, 2):
-        vals, mems = [], []
+        vals, mems, bvals, bmems = [], [], [], []
         for _ in range(runs):
             r = eq("-work", f"{work}-step", "-threads", str(th), "-reps", str(reps))
             vals.append(r["seconds"])
             mems.append(r["peak_mib"])
+            s, m = py("torch_steps.py", work, th, reps)
+            bvals.append(float(s))
+            bmems.append(float(m))
         ours[th] = statistics.median(vals)
         mo = max(mo, max(mems))
-        vals, mems = [], []
-        for _ in range(runs):
-            s, m = py("torch_steps.py", work, th, reps)
-            vals.append(float(s))
-            mems.append(float(m))
-        base[th] = statistics.median(vals)
-        mb = max(mb, max(mems))
+        base[th] = statistics.median(bvals)
+        mb = max(mb, max(bmems))
     bo, bb = min(ours, key=ours.get), min(base, key=base.get)
     ratio(f"{work}_step", ours[bo], base[bb], note=f"eqens best with {bo} thread(s), PyTorch with {bb}")
     ratio(f"{work}_step_peak_mib", mo, mb, unit="MiB")
@@ -64,14 +74,12 @@ for work in ["mlp", "cnn", "gcnn"]:
 # 4: ensemble of 8 CNNs, S steps each, both cores on each side.
 members, steps = (8, 40) if QUICK else (8, 200)
 vals, mems = [], []
-for _ in range(runs):
+# PyTorch: one process with 2 threads, or 2 processes with 1 thread and half the members each.
+one, two, tm = [], [], 0.0
+for _ in range(runs if want("ensemble") else 0):
     r = eq("-work", "ensemble", "-members", str(members), "-steps", str(steps))
     vals.append(r["seconds"])
     mems.append(r["peak_mib"])
-ours = statistics.median(vals)
-# PyTorch: one process with 2 threads, or 2 processes with 1 thread and half the members each.
-one, two, tm = [], [], 0.0
-for _ in range(runs):
     s, m = py("torch_steps.py", f"ensemble:{members}:{steps}", 2, 1)
     one.append(float(s))
     tm = max(tm, float(m))
@@ -81,42 +89,45 @@ for _ in range(runs):
     outs = [p.communicate()[0].split() for p in procs]
     two.append(time.perf_counter() - t)
     tm = max(tm, sum(float(o[1]) for o in outs))
-best = min(statistics.median(one), statistics.median(two))
-ratio("ensemble_cnn", ours, best, note=f"{members} members x {steps} steps: eqens {members * steps / ours:.1f} member-steps/s, "
-      f"PyTorch {members * steps / best:.1f} (1 process x 2 threads {statistics.median(one):.1f} s, 2 processes {statistics.median(two):.1f} s)")
-ratio("ensemble_cnn_peak_mib", max(mems), tm, unit="MiB", note="PyTorch: the larger of its two set-ups")
+if want("ensemble"):
+    ours = statistics.median(vals)
+    best = min(statistics.median(one), statistics.median(two))
+    ratio("ensemble_cnn", ours, best, note=f"{members} members x {steps} steps: eqens {members * steps / ours:.1f} member-steps/s, "
+          f"PyTorch {members * steps / best:.1f} (1 process x 2 threads {statistics.median(one):.1f} s, 2 processes {statistics.median(two):.1f} s)")
+    ratio("ensemble_cnn_peak_mib", max(mems), tm, unit="MiB", note="PyTorch: the larger of its two set-ups")
 
 # 5: analytic NTK and NTK prediction against NumPy/LAPACK.
-n = 2000 if QUICK else 4000
-vals = []
-for _ in range(runs):
-    vals.append(eq("-work", "ntk-mlp", "-n", str(n), "-reps", "1")["seconds"])
-nv, nm = [], 0.0
-for _ in range(runs):
-    s, m, _ = py("numpy_ntk.py", "ntk", n, 1)
-    nv.append(float(s))
-    nm = max(nm, float(m))
-ratio("ntk_mlp", statistics.median(vals), statistics.median(nv), note=f"depth-3 ReLU MLP NTK on {n} MNIST images")
-pv, lv = [], []
-for _ in range(runs):
-    r = eq("-work", "ntk-predict", "-n", str(n), "-threads", "2")
-    pv.append(r["seconds"])
-    lv.append(r["extra"]["lapack_seconds"])
-numpy_lapack = [float(py("numpy_ntk.py", "lapack", n, env=dict(ENV, OPENBLAS_NUM_THREADS="2", OMP_NUM_THREADS="2"))[0]) for _ in range(runs)]
-ratio("ntk_predict_vs_lapack", statistics.median(pv), statistics.median(lv),
-      note=f"N={n}, 10 outputs, 1000 test points, t in (1, 100, inf) vs dsyevd+dpotrf of the same matrix")
-ratio("ntk_predict_vs_numpy", statistics.median(pv), statistics.median(numpy_lapack), note="numpy.linalg.eigh + cholesky")
+if want("ntk"):
+    n = 2000 if QUICK else 4000
+    vals, nv, nm = [], [], 0.0
+    for _ in range(runs):
+        vals.append(eq("-work", "ntk-mlp", "-n", str(n), "-reps", "1")["seconds"])
+        s, m, _ = py("numpy_ntk.py", "ntk", n, 1)
+        nv.append(float(s))
+        nm = max(nm, float(m))
+    ratio("ntk_mlp", statistics.median(vals), statistics.median(nv), note=f"depth-3 ReLU MLP NTK on {n} MNIST images")
+    pv, lv, numpy_lapack = [], [], []
+    for _ in range(runs):
+        r = eq("-work", "ntk-predict", "-n", str(n), "-threads", "2")
+        pv.append(r["seconds"])
+        lv.append(r["extra"]["lapack_seconds"])
+        numpy_lapack.append(float(py("numpy_ntk.py", "lapack", n, env=dict(ENV, OPENBLAS_NUM_THREADS="2", OMP_NUM_THREADS="2"))[0]))
+    ratio("ntk_predict_vs_lapack", statistics.median(pv), statistics.median(lv),
+          note=f"N={n}, 10 outputs, 1000 test points, t in (1, 100, inf) vs dsyevd+dpotrf of the same matrix")
+    ratio("ntk_predict_vs_numpy", statistics.median(pv), statistics.median(numpy_lapack), note="numpy.linalg.eigh + cholesky")
 
 # 7: scale: averaged-kernel prediction on 40,000 images (quick: 4,000).
-ns = 4000 if QUICK else 40000
-d = eq("-work", "dgemm", "-n", "3000" if QUICK else "6000")
-r = eq("-work", "scale", "-n", str(ns), "-test", "1000")
-print(f"SCALE n={ns}: {r['seconds']:.1f} s total (kernel {r['extra']['kernel_seconds']:.1f} s, solve "
-      f"{r['extra']['solve_seconds']:.1f} s at {r['extra']['cholesky_gflops']:.1f} GFLOP/s vs dgemm {d['rate']:.1f} GFLOP/s), "
-      f"peak {r['peak_mib'] / 1024:.2f} GiB, test accuracy {r['extra']['accuracy']:.4f}", flush=True)
-results["scale"] = {"n": ns, "result": r, "dgemm": d}
+if want("scale"):
+    ns = 4000 if QUICK else 40000
+    d = eq("-work", "dgemm", "-n", "3000" if QUICK else "6000")
+    r = eq("-work", "scale", "-n", str(ns), "-test", "1000")
+    print(f"SCALE n={ns}: {r['seconds']:.1f} s total (kernel {r['extra']['kernel_seconds']:.1f} s, solve "
+          f"{r['extra']['solve_seconds']:.1f} s at {r['extra']['cholesky_gflops']:.1f} GFLOP/s vs dgemm {d['rate']:.1f} GFLOP/s), "
+          f"peak {r['peak_mib'] / 1024:.2f} GiB, test accuracy {r['extra']['accuracy']:.4f}", flush=True)
+    results["scale"] = {"n": ns, "result": r, "dgemm": d}
 
-path = os.path.join(ROOT, "bench", "results.json")
+# A partial run (--only) does not replace the record of a complete one.
+path = os.path.join(ROOT, "bench", "results-only.json" if ONLY else "results.json")
 tmp = path + ".tmp"
 with open(tmp, "w") as f:
     json.dump(results, f, indent=2)
