@@ -289,10 +289,12 @@ type convPart[T Float] struct {
 	cols, dcol, dexp, db []T
 }
 
-// convParts is the number of parts of a batch (when the batch holds at
-// least two chunks and the expanded filter is small enough to keep one
-// partial gradient per part).
+// convParts is the number of parts of a batch (see split).
 const convParts = 2
+
+// convMinPart is the fewest samples per part worth a goroutine when one
+// chunk holds more.
+const convMinPart = 8
 
 func newConvImpl[T Float](c *Conv, in, out Shape, p Param) *convImpl[T] {
 	op := c.op
@@ -312,10 +314,11 @@ func newConvImpl[T Float](c *Conv, in, out Shape, p Param) *convImpl[T] {
 func (m *convImpl[T]) setWorkers(n int) { m.workers = max(1, n) }
 
 // split returns the sample ranges of the parts of a batch of n: one part
-// unless the batch holds at least two chunks and a partial filter gradient
-// per part costs little (independent of the number of workers).
+// unless each part gets at least a chunk (or convMinPart samples) and a
+// partial filter gradient per part costs little. It depends on n and the
+// layer only, never on the number of workers.
 func (m *convImpl[T]) split(n int) [][2]int {
-	if n < convParts*m.chunk || len(m.wexp) > 1<<22 {
+	if n < convParts*min(m.chunk, convMinPart) || len(m.wexp) > 1<<22 {
 		return [][2]int{{0, n}}
 	}
 	out := make([][2]int, convParts)

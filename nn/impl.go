@@ -116,6 +116,10 @@ type poolImpl[T Float] struct {
 	cells   []int32
 	inv     T
 	taken   []bool
+	// global: every input row of out.Size() values averages into the one
+	// output (globalavgpool, gpool): sums of whole rows, vectorised.
+	global bool
+	srow   []T // scratch: one scaled output row
 }
 
 func newPoolImpl[T Float](cfg *Pool, in, out Shape) *poolImpl[T] {
@@ -128,6 +132,7 @@ func newPoolImpl[T Float](cfg *Pool, in, out Shape) *poolImpl[T] {
 		size = in.H * in.W * in.G
 	}
 	m.inv = T(1 / float64(size))
+	m.global = cfg.Kind == "globalavgpool" || cfg.Kind == "gpool"
 	for i := 0; i < in.H; i++ {
 		for j := 0; j < in.W; j++ {
 			for g := 0; g < in.G; g++ {
@@ -154,6 +159,18 @@ func (m *poolImpl[T]) forward(_ []T, x, y []T, n int) {
 	C := in.C
 	isMax := m.cfg.Kind == "maxpool"
 	inv := m.inv
+	if m.global {
+		// The same additions in the same order as the general loop below.
+		for s := 0; s < n; s++ {
+			ys := y[s*out.Size() : (s+1)*out.Size()]
+			clear(ys)
+			sumRows(ys, x[s*in.Size():(s+1)*in.Size()])
+			for i := range ys {
+				ys[i] *= inv
+			}
+		}
+		return
+	}
 	for s := 0; s < n; s++ {
 		xs := x[s*in.Size() : (s+1)*in.Size()]
 		ys := y[s*out.Size() : (s+1)*out.Size()]
@@ -197,6 +214,19 @@ func (m *poolImpl[T]) backward(_ []T, x, y, dy, dx, _ []T, n int) {
 	inv := m.inv
 	if isMax {
 		m.taken = ensureBool(m.taken, out.Size())
+	}
+	if m.global {
+		m.srow = ensure(m.srow, out.Size())
+		for s := 0; s < n; s++ {
+			for i, v := range dy[s*out.Size() : (s+1)*out.Size()] {
+				m.srow[i] = v * inv
+			}
+			dxs := dx[s*in.Size() : (s+1)*in.Size()]
+			for i := 0; i < len(dxs); i += len(m.srow) {
+				copy(dxs[i:i+len(m.srow)], m.srow)
+			}
+		}
+		return
 	}
 	for s := 0; s < n; s++ {
 		xs := x[s*in.Size() : (s+1)*in.Size()]
