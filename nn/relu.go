@@ -6,11 +6,12 @@ import (
 	"github.com/eqens/eqens/internal/vec"
 )
 
-// Branch-free rectifier kernels (float32: package vec, AVX2 on amd64): the sign of a pre-activation is random, so
-// a branch per element mispredicts half the time and costs more than the
-// GEMMs around it. The mask (-s & ^s) >> (bits-1) of the integer view s of
-// a float is all ones exactly when the float is > 0 (it is 0 for +0, -0,
-// negative numbers and negative NaNs).
+// Branch-free rectifier kernels (float32: package vec, AVX2 on amd64): the
+// sign of a pre-activation is random, so a branch per element mispredicts
+// half the time and costs more than the GEMMs around it. The mask
+// (-s & ^s) >> (bits-1) of the integer view s of a float is all ones
+// exactly when the float is > 0 (it is 0 for +0, -0, negative numbers and
+// negative NaNs).
 
 func reluForward[T Float](x, y []T) {
 	switch xs := any(x).(type) {
