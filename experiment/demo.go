@@ -143,27 +143,19 @@ func cloneSet(d *data.Dataset) *data.Dataset {
 // evalEnsemble evaluates an ensemble's members on the test sets (prepared
 // with the ensemble's own preprocessing).
 func evalEnsemble(ctx context.Context, ens *train.Ensemble, rep *group.Rep, id *data.Dataset, ood []*data.Dataset) ([]*Orbits, error) {
-	sets := append([]*data.Dataset{id}, ood...)
-	per := make([][]*metrics.Orbit, len(sets))
-	for j, s := range sets {
+	prep := &EvalSets{}
+	for j, s := range append([]*data.Dataset{id}, ood...) {
 		c := cloneSet(s)
 		if err := ens.PrepareData(c); err != nil {
 			return nil, err
 		}
-		o, err := ensembleOrbits(ctx, ens, c, rep, 256)
-		if err != nil {
-			return nil, err
-		}
-		per[j] = o
-	}
-	out := make([]*Orbits, len(ens.Members))
-	for m := range out {
-		out[m] = &Orbits{ID: per[0][m]}
-		for j := 1; j < len(sets); j++ {
-			out[m].OOD = append(out[m].OOD, per[j][m])
+		if j == 0 {
+			prep.ID = c
+		} else {
+			prep.OOD = append(prep.OOD, c)
 		}
 	}
-	return out, nil
+	return memberOrbits(ctx, ens, rep, prep)
 }
 
 func runDemo(ctx context.Context, env *Env, node *yaml.Node) (*Result, error) {

@@ -1,9 +1,12 @@
 package experiment
 
 import (
+	"context"
+
 	"github.com/eqens/eqens/data"
 	"github.com/eqens/eqens/group"
 	"github.com/eqens/eqens/metrics"
+	"github.com/eqens/eqens/train"
 )
 
 // Predictor evaluates a model on n inputs (dataset layout) and returns
@@ -187,4 +190,26 @@ func Ensemble(members []*Orbits, idx []int) *Orbits {
 		out.OOD = append(out.OOD, metrics.Combine(os, idx, false))
 	}
 	return out
+}
+
+// memberOrbits evaluates every member of an ensemble on the orbits of the
+// (preprocessed) evaluation sets.
+func memberOrbits(ctx context.Context, ens *train.Ensemble, rep *group.Rep, sets *EvalSets) ([]*Orbits, error) {
+	all := append([]*data.Dataset{sets.ID}, sets.OOD...)
+	per := make([][]*metrics.Orbit, len(all))
+	for j, s := range all {
+		o, err := ensembleOrbits(ctx, ens, s, rep, 256)
+		if err != nil {
+			return nil, err
+		}
+		per[j] = o
+	}
+	out := make([]*Orbits, len(ens.Members))
+	for m := range out {
+		out[m] = &Orbits{ID: per[0][m]}
+		for j := 1; j < len(all); j++ {
+			out[m].OOD = append(out[m].OOD, per[j][m])
+		}
+	}
+	return out, nil
 }

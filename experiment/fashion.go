@@ -277,28 +277,6 @@ func fashionConfig(m modelParams, arch string, p *fashionParams, aug train.AugCo
 	return c
 }
 
-// memberOrbits evaluates every member of an ensemble on the orbits of the
-// (preprocessed) evaluation sets.
-func memberOrbits(ctx context.Context, ens *train.Ensemble, rep *group.Rep, sets *EvalSets) ([]*Orbits, error) {
-	all := append([]*data.Dataset{sets.ID}, sets.OOD...)
-	per := make([][]*metrics.Orbit, len(all))
-	for j, s := range all {
-		o, err := ensembleOrbits(ctx, ens, s, rep, 256)
-		if err != nil {
-			return nil, err
-		}
-		per[j] = o
-	}
-	out := make([]*Orbits, len(ens.Members))
-	for m := range out {
-		out[m] = &Orbits{ID: per[0][m]}
-		for j := 1; j < len(all); j++ {
-			out[m].OOD = append(out[m].OOD, per[j][m])
-		}
-	}
-	return out, nil
-}
-
 func checkFashionParams(p *fashionParams) error {
 	bad := func(f string, a ...any) error {
 		return fmt.Errorf("experiments/fashion.yaml: "+f, a...)

@@ -274,6 +274,7 @@ type convImpl[T Float] struct {
 	// network has several workers, and the result does not depend on how
 	// many.
 	parts   []convPart[T]
+	ranges  [][2]int // the parts of the last batch size (split)
 	workers int
 	// relu fuses the ReLU that follows the layer (Network sets it when the
 	// ReLU works in place): the forward pass rectifies each chunk of
@@ -317,15 +318,21 @@ func (m *convImpl[T]) setWorkers(n int) { m.workers = max(1, n) }
 // unless each part gets at least a chunk (or convMinPart samples) and a
 // partial filter gradient per part costs little. It depends on n and the
 // layer only, never on the number of workers.
+// The ranges are kept for the last n, so that a training step allocates
+// nothing.
 func (m *convImpl[T]) split(n int) [][2]int {
+	if len(m.ranges) > 0 && m.ranges[len(m.ranges)-1][1] == n {
+		return m.ranges
+	}
+	m.ranges = m.ranges[:0]
 	if n < convParts*min(m.chunk, convMinPart) || len(m.wexp) > 1<<22 {
-		return [][2]int{{0, n}}
+		m.ranges = append(m.ranges, [2]int{0, n})
+		return m.ranges
 	}
-	out := make([][2]int, convParts)
-	for i := range out {
-		out[i] = [2]int{i * n / convParts, (i + 1) * n / convParts}
+	for i := 0; i < convParts; i++ {
+		m.ranges = append(m.ranges, [2]int{i * n / convParts, (i + 1) * n / convParts})
 	}
-	return out
+	return m.ranges
 }
 
 // runParts calls f for every part, concurrently when the network has

@@ -5,12 +5,14 @@
 // float32 operations in the same order.
 package vec
 
+import "math"
+
 // ReLU sets y[i] = x[i] where x[i] > 0 and 0 elsewhere, for i < len(x)
 // (y may be x). The test is on the integer view of the float, so +0, -0,
 // negative numbers and negative NaNs give 0 and positive NaNs pass.
 func ReLU(x, y []float32) {
 	y = y[:len(x)]
-	i := bulk3(reluKernel, x, y, y)
+	i := reluBulk(x, y)
 	for ; i < len(x); i++ {
 		y[i] = reluOne(x[i], x[i])
 	}
@@ -21,7 +23,7 @@ func ReLU(x, y []float32) {
 func Mask(m, d, o []float32) {
 	d = d[:len(m)]
 	o = o[:len(m)]
-	i := bulk3(maskKernel, m, d, o)
+	i := maskBulk(m, d, o)
 	for ; i < len(m); i++ {
 		o[i] = reluOne(m[i], d[i])
 	}
@@ -30,7 +32,7 @@ func Mask(m, d, o []float32) {
 // Add adds src to dst element by element (len(dst) >= len(src)).
 func Add(dst, src []float32) {
 	dst = dst[:len(src)]
-	i := bulk2(addKernel, dst, src)
+	i := addBulk(dst, src)
 	for ; i < len(src); i++ {
 		dst[i] += src[i]
 	}
@@ -60,6 +62,6 @@ func SumRows(db, dy []float32) {
 
 // reluOne returns d if the integer view of m is positive, else 0.
 func reluOne(m, d float32) float32 {
-	s := int32(f32bits(m))
-	return f32frombits(f32bits(d) & uint32((-s&^s)>>31))
+	s := int32(math.Float32bits(m))
+	return math.Float32frombits(math.Float32bits(d) & uint32((-s&^s)>>31))
 }

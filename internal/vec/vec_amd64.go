@@ -43,29 +43,29 @@ func sumRowsBulk(db, dy []float32) bool {
 	return true
 }
 
-// bulk3 runs a three-slice kernel on the largest multiple of 8 elements
-// and returns how many it did.
-func bulk3(k kernelID, a, b, c []float32) int {
-	n := len(a) &^ 7
+// reluBulk, maskBulk and addBulk run their kernel on the largest
+// multiple of 8 elements and return how many they did (0 without AVX2).
+func reluBulk(x, y []float32) int {
+	n := len(x) &^ 7
 	if !hasAVX2 || n == 0 {
 		return 0
 	}
-	switch k {
-	case reluKernel:
-		reluAVX2(&a[0], &c[0], n)
-	case maskKernel:
-		maskAVX2(&a[0], &b[0], &c[0], n)
-	default:
-		return 0
-	}
+	reluAVX2(&x[0], &y[0], n)
 	return n
 }
 
-// bulk2 runs a two-slice kernel on the largest multiple of 8 elements and
-// returns how many it did.
-func bulk2(k kernelID, dst, src []float32) int {
+func maskBulk(m, d, o []float32) int {
+	n := len(m) &^ 7
+	if !hasAVX2 || n == 0 {
+		return 0
+	}
+	maskAVX2(&m[0], &d[0], &o[0], n)
+	return n
+}
+
+func addBulk(dst, src []float32) int {
 	n := len(src) &^ 7
-	if !hasAVX2 || n == 0 || k != addKernel {
+	if !hasAVX2 || n == 0 {
 		return 0
 	}
 	addAVX2(&dst[0], &src[0], n)

@@ -2,7 +2,8 @@
 
 package vec
 
-func bulk3(kernelID, []float32, []float32, []float32) int { return 0 }
-func bulk2(kernelID, []float32, []float32) int            { return 0 }
-func addRowsBulk([]float32, []float32) bool               { return false }
-func sumRowsBulk([]float32, []float32) bool               { return false }
+func reluBulk([]float32, []float32) int            { return 0 }
+func maskBulk([]float32, []float32, []float32) int { return 0 }
+func addBulk([]float32, []float32) int             { return 0 }
+func addRowsBulk([]float32, []float32) bool        { return false }
+func sumRowsBulk([]float32, []float32) bool        { return false }
