@@ -154,19 +154,24 @@ func runConvergence(ctx context.Context, env *Env, node *yaml.Node) (*Result, er
 			ntkErr := make([]float64, p.Seeds)
 			nngpErr := make([]float64, p.Seeds)
 			ntkSum := make([]float64, len(k.Theta))
+			// One network per width, initialised afresh for each seed: a
+			// wide one takes gigabytes (the GCNN of width 8192: 12 GB), and
+			// a new one could be allocated before the garbage collector
+			// returned the last.
+			net := nn.New[float64](arch)
 			for s := range ntkErr {
 				if err := ctx.Err(); err != nil {
 					return nil, err
 				}
-				net := nn.New[float64](arch)
 				net.Init(p.Seed*1000 + uint64(w)*31 + uint64(s))
+				// At most nn.DefaultJacobianBytes of per-example gradients
+				// (wider networks stream theirs).
 				emp := nn.EmpiricalNTK(net, x, n, nil, 0)
 				ntkErr[s] = relFrobenius(emp, k.Theta)
 				for i, v := range emp {
 					ntkSum[i] += v / float64(p.Seeds)
 				}
-				// The Jacobian of a wide network takes gigabytes: return it
-				// before the next one is built.
+				// Return the gradients before the next network's.
 				debug.FreeOSMemory()
 				kn, err := nn.EmpiricalNNGP(net, x, n, nil, 0)
 				if err != nil {
@@ -174,6 +179,8 @@ func runConvergence(ctx context.Context, env *Env, node *yaml.Node) (*Result, er
 				}
 				nngpErr[s] = relFrobenius(kn, k.K)
 			}
+			net = nil
+			debug.FreeOSMemory()
 			mean, sd := meanSD(ntkErr)
 			nm, nsd := meanSD(nngpErr)
 			row := convRow{Arch: ar.Name, Width: w, Spec: arch.Spec, Params: arch.NumParams(), NTKErr: mean, NTKErrSD: sd, NNGPErr: nm, NNGPErrSD: nsd,

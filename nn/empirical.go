@@ -30,30 +30,87 @@ func Jacobian(net *Network[float64], x []float64, n int) []float64 {
 	return jac
 }
 
+// DefaultJacobianBytes bounds the memory EmpiricalNTK spends on stored
+// per-example gradients (4 GiB). Networks whose whole Jacobian fits are
+// differentiated once per example; wider ones are streamed (see
+// EmpiricalNTKBlocked).
+const DefaultJacobianBytes = 4 << 30
+
 // EmpiricalNTK returns the empirical neural tangent kernel of the network
 // at its current parameters, Theta(x_i, x'_j) = Σ_θ ∂f(x_i)/∂θ ∂f(x'_j)/∂θ,
 // averaged over the diagonal of the output units (at infinite width the
 // kernel is the identity across outputs, and this average is the scalar the
 // analytic kernel gives). If x2 is nil the kernel of x1 with itself is
-// returned. The result is n1×n2.
+// returned. The result is n1×n2. It stores at most DefaultJacobianBytes of
+// gradients.
 func EmpiricalNTK(net *Network[float64], x1 []float64, n1 int, x2 []float64, n2 int) []float64 {
+	return EmpiricalNTKBlocked(net, x1, n1, x2, n2, DefaultJacobianBytes)
+}
+
+// EmpiricalNTKBlocked is EmpiricalNTK storing at most maxBytes of
+// per-example gradients (but always at least one). The gradients of x1 are
+// taken in blocks that fit; for each block the gradients it is paired with
+// are recomputed one at a time and never stored, so a network with P
+// parameters needs memory for about max(1, maxBytes/8P) gradients instead
+// of the whole n·k × P Jacobian, at the price of recomputing gradients
+// (r²/2b backward passes for r rows in blocks of b instead of r). The result
+// does not depend on maxBytes beyond float64 round-off.
+func EmpiricalNTKBlocked(net *Network[float64], x1 []float64, n1 int, x2 []float64, n2 int, maxBytes int) []float64 {
 	k := net.Arch.OutputDim()
+	d := net.Arch.InputSize()
 	p := len(net.Params)
-	j1 := Jacobian(net, x1, n1)
-	j2 := j1
-	if x2 != nil {
-		j2 = Jacobian(net, x2, n2)
-	} else {
-		n2 = n1
+	sym := x2 == nil
+	if sym {
+		x2, n2 = x1, n1
 	}
-	full := make([]float64, n1*k*n2*k)
-	linalg.Dgemm(false, true, n1*k, n2*k, p, 1, j1, p, j2, p, 0, full, n2*k)
+	r1, r2 := n1*k, n2*k
+	b := min(r1, max(1, maxBytes/(8*max(1, p))))
+	block := make([]float64, b*p)
+	dy := make([]float64, k)
+	// grad leaves the gradient of output c of example i in net.Grads.
+	grad := func(x []float64, row int) []float64 {
+		i, c := row/k, row%k
+		net.Forward(x[i*d:(i+1)*d], 1)
+		clear(dy)
+		dy[c] = 1
+		net.ZeroGrad()
+		net.Backward(dy)
+		return net.Grads
+	}
+	full := make([]float64, r1*r2)
+	dots := make([]float64, b)
+	for a := 0; a < r1; a += b {
+		nb := min(b, r1-a)
+		for t := 0; t < nb; t++ {
+			copy(block[t*p:(t+1)*p], grad(x1, a+t))
+		}
+		from := 0
+		if sym {
+			// The block with itself, then only the columns after it: the
+			// earlier ones are the transposes of earlier blocks.
+			linalg.Dgemm(false, true, nb, nb, p, 1, block, p, block, p, 0, full[a*r2+a:], r2)
+			from = a + nb
+		}
+		for col := from; col < r2; col++ {
+			linalg.Dgemv(false, nb, p, 1, block, p, grad(x2, col), 0, dots)
+			for t := 0; t < nb; t++ {
+				full[(a+t)*r2+col] = dots[t]
+			}
+		}
+	}
+	if sym {
+		for i := 0; i < r1; i++ {
+			for j := 0; j < (i/b)*b; j++ {
+				full[i*r2+j] = full[j*r2+i]
+			}
+		}
+	}
 	out := make([]float64, n1*n2)
 	for i := 0; i < n1; i++ {
 		for j := 0; j < n2; j++ {
 			var s float64
 			for c := 0; c < k; c++ {
-				s += full[(i*k+c)*n2*k+j*k+c]
+				s += full[(i*k+c)*r2+j*k+c]
 			}
 			out[i*n2+j] = s / float64(k)
 		}

@@ -458,3 +458,54 @@ func TestSlabKernels(t *testing.T) {
 		}
 	}
 }
+
+// TestEmpiricalNTKBlocked checks that streaming the Jacobian in blocks of
+// any size gives the kernel of the whole Jacobian, J1 J2ᵀ averaged over the
+// output diagonal, for a kernel of inputs with themselves and with others.
+func TestEmpiricalNTKBlocked(t *testing.T) {
+	a, err := Parse("conv(3,k=3),relu,globalavgpool,dense(5),relu,dense(2)", []int{1, 4, 4}, NTK)
+	if err != nil {
+		t.Fatal(err)
+	}
+	net := New[float64](a)
+	net.Init(3)
+	n1, n2, k, p := 5, 3, 2, len(net.Params)
+	x1 := randInputs(1, n1, 16)
+	x2 := randInputs(2, n2, 16)
+	ref := func(xa []float64, na int, xb []float64, nb int) []float64 {
+		ja := Jacobian(net, xa, na)
+		jb := Jacobian(net, xb, nb)
+		out := make([]float64, na*nb)
+		for i := 0; i < na; i++ {
+			for j := 0; j < nb; j++ {
+				for c := 0; c < k; c++ {
+					for q := 0; q < p; q++ {
+						out[i*nb+j] += ja[(i*k+c)*p+q] * jb[(j*k+c)*p+q] / float64(k)
+					}
+				}
+			}
+		}
+		return out
+	}
+	self, cross := ref(x1, n1, x1, n1), ref(x1, n1, x2, n2)
+	for _, rows := range []int{1, 2, 3, 4, 7, 10, 100} {
+		got := EmpiricalNTKBlocked(net, x1, n1, nil, 0, rows*8*p)
+		if e := relFrob(got, self); e > 1e-13 {
+			t.Errorf("blocks of %d rows: kernel with itself off by %.2g", rows, e)
+		}
+		for i := 0; i < n1; i++ {
+			for j := 0; j < i; j++ {
+				if got[i*n1+j] != got[j*n1+i] {
+					t.Fatalf("blocks of %d rows: not symmetric at (%d,%d)", rows, i, j)
+				}
+			}
+		}
+		got = EmpiricalNTKBlocked(net, x1, n1, x2, n2, rows*8*p)
+		if e := relFrob(got, cross); e > 1e-13 {
+			t.Errorf("blocks of %d rows: kernel with other inputs off by %.2g", rows, e)
+		}
+	}
+	if e := relFrob(EmpiricalNTKBlocked(net, x1, n1, nil, 0, 0), self); e > 1e-13 {
+		t.Errorf("no budget (one row at a time): off by %.2g", e)
+	}
+}
