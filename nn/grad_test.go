@@ -128,7 +128,19 @@ func TestReluKernels(t *testing.T) {
 // one and two workers, and the same gradients (to round-off) as without
 // the split.
 func TestConvParts(t *testing.T) {
-	a, err := Parse("conv(8,k=3,b_std=0.1),relu,conv(6,k=3),relu,globalavgpool,dense(3)", []int{8, 28, 28}, NTK)
+	for _, tc := range []struct {
+		spec  string
+		shape []int
+	}{
+		{"conv(8,k=3,b_std=0.1),relu,conv(6,k=3),relu,globalavgpool,dense(3)", []int{8, 28, 28}},
+		{"lift(c4,4,k=3,b_std=0.1),relu,gconv(3,k=3),relu,gpool,dense(3)", []int{2, 28, 28}},
+	} {
+		t.Run(tc.spec, func(t *testing.T) { testConvParts(t, tc.spec, tc.shape) })
+	}
+}
+
+func testConvParts(t *testing.T, spec string, shape []int) {
+	a, err := Parse(spec, shape, NTK)
 	if err != nil {
 		t.Fatal(err)
 	}

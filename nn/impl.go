@@ -117,10 +117,14 @@ type poolImpl[T Float] struct {
 	inv     T
 	taken   []bool
 	// global: every input row of out.Size() values averages into the one
-	// output (globalavgpool, gpool): sums of whole rows, vectorised.
-	global bool
-	srow   []T // scratch: one scaled output row
+	// output (globalavgpool, gpool): sums of whole rows, vectorised, the
+	// samples split among the workers.
+	global  bool
+	workers int
+	ranges  [][2]int
 }
+
+func (m *poolImpl[T]) setWorkers(n int) { m.workers = max(1, n) }
 
 func newPoolImpl[T Float](cfg *Pool, in, out Shape) *poolImpl[T] {
 	m := &poolImpl[T]{cfg: cfg, in: in, out: out, cells: make([]int32, in.H*in.W*in.G)}
@@ -154,6 +158,18 @@ func newPoolImpl[T Float](cfg *Pool, in, out Shape) *poolImpl[T] {
 
 func (*poolImpl[T]) init([]T, *rand.Rand) {}
 
+// sampleParts splits a batch of n samples into one contiguous range per
+// worker (at most one per 8 samples), reusing *ranges.
+func sampleParts(workers, n int, ranges *[][2]int) [][2]int {
+	parts := max(1, min(workers, n/8))
+	r := (*ranges)[:0]
+	for i := 0; i < parts; i++ {
+		r = append(r, [2]int{i * n / parts, (i + 1) * n / parts})
+	}
+	*ranges = r
+	return r
+}
+
 func (m *poolImpl[T]) forward(_ []T, x, y []T, n int) {
 	in, out := m.in, m.out
 	C := in.C
@@ -161,14 +177,16 @@ func (m *poolImpl[T]) forward(_ []T, x, y []T, n int) {
 	inv := m.inv
 	if m.global {
 		// The same additions in the same order as the general loop below.
-		for s := 0; s < n; s++ {
-			ys := y[s*out.Size() : (s+1)*out.Size()]
-			clear(ys)
-			sumRows(ys, x[s*in.Size():(s+1)*in.Size()])
-			for i := range ys {
-				ys[i] *= inv
+		runParts(m.workers, sampleParts(m.workers, n, &m.ranges), func(_, a, b int) {
+			for s := a; s < b; s++ {
+				ys := y[s*out.Size() : (s+1)*out.Size()]
+				clear(ys)
+				sumRows(ys, x[s*in.Size():(s+1)*in.Size()])
+				for i := range ys {
+					ys[i] *= inv
+				}
 			}
-		}
+		})
 		return
 	}
 	for s := 0; s < n; s++ {
@@ -216,16 +234,21 @@ func (m *poolImpl[T]) backward(_ []T, x, y, dy, dx, _ []T, n int) {
 		m.taken = ensureBool(m.taken, out.Size())
 	}
 	if m.global {
-		m.srow = ensure(m.srow, out.Size())
-		for s := 0; s < n; s++ {
-			for i, v := range dy[s*out.Size() : (s+1)*out.Size()] {
-				m.srow[i] = v * inv
+		r := out.Size()
+		runParts(m.workers, sampleParts(m.workers, n, &m.ranges), func(_, a, b int) {
+			for s := a; s < b; s++ {
+				// The first row, then copies of ever longer prefixes (a
+				// row can be only 8 values long: one copy per row costs
+				// more than the copying).
+				dxs := dx[s*in.Size() : (s+1)*in.Size()]
+				for i, v := range dy[s*r : (s+1)*r] {
+					dxs[i] = v * inv
+				}
+				for done := r; done < len(dxs); done *= 2 {
+					copy(dxs[done:], dxs[:done])
+				}
 			}
-			dxs := dx[s*in.Size() : (s+1)*in.Size()]
-			for i := 0; i < len(dxs); i += len(m.srow) {
-				copy(dxs[i:i+len(m.srow)], m.srow)
-			}
-		}
+		})
 		return
 	}
 	for s := 0; s < n; s++ {

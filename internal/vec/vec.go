@@ -44,15 +44,41 @@ func AddRows(y, b []float32) {
 	if nc == 0 || addRowsBulk(y, b) {
 		return
 	}
+	if nc < 8 && 8%nc == 0 && len(y)%8 == 0 {
+		// Short rows (the biases of a few fields): 8/nc rows at once.
+		var b8 [8]float32
+		for i := 0; i < 8; i += nc {
+			copy(b8[i:], b)
+		}
+		if addRowsBulk(y, b8[:]) {
+			return
+		}
+	}
 	for i := 0; i+nc <= len(y); i += nc {
 		Add(y[i:i+nc], b)
 	}
 }
 
-// SumRows adds every row of len(db) values of dy to db, row after row.
+// SumRows adds every row of len(db) values of dy to db. Rows of 1, 2 or 4
+// values (when dy holds a whole number of 8-value blocks) are summed 8/nc
+// rows at once, each lane in row order, and the lanes are then added to db
+// in order; other rows are added to db row after row.
 func SumRows(db, dy []float32) {
 	nc := len(db)
-	if nc == 0 || sumRowsBulk(db, dy) {
+	if nc == 0 {
+		return
+	}
+	if nc < 8 && 8%nc == 0 && len(dy) >= 8 && len(dy)%8 == 0 {
+		var acc [8]float32
+		SumRows(acc[:], dy)
+		for i := 0; i < 8; i += nc {
+			for c := range db {
+				db[c] += acc[i+c]
+			}
+		}
+		return
+	}
+	if sumRowsBulk(db, dy) {
 		return
 	}
 	for i := 0; i+nc <= len(dy); i += nc {
