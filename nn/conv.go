@@ -464,9 +464,8 @@ func (m *convImpl[T]) im2col(x, cols []T, s0, ns int) {
 					continue
 				}
 				xrow := xs[ii*iw*gc : (ii+1)*iw*gc]
-				for tj := ilo; tj < ihi; tj++ {
-					j0 := (tj - c + org) * gc
-					copyShort(cs[(ti*ow+tj)*ncol+roff:(ti*ow+tj)*ncol+roff+kgc], xrow[j0:j0+kgc])
+				if ihi > ilo {
+					copyBlocks(cs[(ti*ow+ilo)*ncol+roff:], xrow[(ilo-c+org)*gc:], ihi-ilo, kgc, ncol, gc)
 				}
 				for tj := 0; tj < ow; tj++ {
 					if tj >= ilo && tj < ihi {
@@ -500,6 +499,31 @@ func copyShort[T Float](dst, src []T) {
 	}
 }
 
+// copyBlocks copies rows blocks of n values from src[r*ss:] to dst[r*ds:]
+// (the taps of consecutive output positions): one call instead of one copy
+// per position.
+func copyBlocks[T Float](dst, src []T, rows, n, ds, ss int) {
+	if d, ok := any(dst).([]float32); ok {
+		vec.CopyBlocks(d, any(src).([]float32), rows, n, ds, ss)
+		return
+	}
+	for r := 0; r < rows; r++ {
+		copyShort(dst[r*ds:r*ds+n], src[r*ss:r*ss+n])
+	}
+}
+
+// addBlocks adds rows blocks of n values of src[r*ss:] to dst[r*ds:],
+// block after block (the blocks of dst overlap).
+func addBlocks[T Float](dst, src []T, rows, n, ds, ss int) {
+	if d, ok := any(dst).([]float32); ok {
+		vec.AddBlocks(d, any(src).([]float32), rows, n, ds, ss)
+		return
+	}
+	for r := 0; r < rows; r++ {
+		addTo(dst[r*ds:r*ds+n], src[r*ss:r*ss+n])
+	}
+}
+
 // col2im adds the unrolled gradient dcol of samples [s0, s0+ns) into dx,
 // with the same contiguous blocks as im2col.
 func (m *convImpl[T]) col2im(dcol, dx []T, s0, ns int) {
@@ -527,9 +551,8 @@ func (m *convImpl[T]) col2im(dcol, dx []T, s0, ns int) {
 				}
 				roff := (di + c) * kgc
 				xrow := xs[ii*iw*gc : (ii+1)*iw*gc]
-				for tj := ilo; tj < ihi; tj++ {
-					j0 := (tj - c + org) * gc
-					addTo(xrow[j0:j0+kgc], cs[(ti*ow+tj)*ncol+roff:(ti*ow+tj)*ncol+roff+kgc])
+				if ihi > ilo {
+					addBlocks(xrow[(ilo-c+org)*gc:], cs[(ti*ow+ilo)*ncol+roff:], ihi-ilo, kgc, gc, ncol)
 				}
 				for tj := 0; tj < ow; tj++ {
 					if tj >= ilo && tj < ihi {

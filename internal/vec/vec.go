@@ -59,19 +59,65 @@ func AddRows(y, b []float32) {
 	}
 }
 
-// SumRows adds every row of len(db) values of dy to db. Rows of 1, 2 or 4
-// values (when dy holds a whole number of 8-value blocks) are summed 8/nc
-// rows at once, each lane in row order, and the lanes are then added to db
-// in order; other rows are added to db row after row.
+// CopyBlocks copies rows blocks of n values, block r from src[r*ss:] to
+// dst[r*ds:] (im2col: the taps of consecutive output positions). Blocks of
+// dst must not overlap those of src; strides are at least 0.
+func CopyBlocks(dst, src []float32, rows, n, ds, ss int) {
+	if rows <= 0 || n <= 0 {
+		return
+	}
+	checkBlocks("CopyBlocks", len(dst), len(src), rows, n, ds, ss)
+	if copyBlocksBulk(dst, src, rows, n, ds, ss) {
+		return
+	}
+	for r := 0; r < rows; r++ {
+		d := dst[r*ds : r*ds+n]
+		for i, v := range src[r*ss : r*ss+n] {
+			d[i] = v
+		}
+	}
+}
+
+// AddBlocks adds rows blocks of n values, block r of src[r*ss:] to
+// dst[r*ds:], block after block (col2im: blocks of dst may overlap, and each
+// sees the sums of the blocks before it).
+func AddBlocks(dst, src []float32, rows, n, ds, ss int) {
+	if rows <= 0 || n <= 0 {
+		return
+	}
+	checkBlocks("AddBlocks", len(dst), len(src), rows, n, ds, ss)
+	if addBlocksBulk(dst, src, rows, n, ds, ss) {
+		return
+	}
+	for r := 0; r < rows; r++ {
+		Add(dst[r*ds:r*ds+n], src[r*ss:r*ss+n])
+	}
+}
+
+func checkBlocks(name string, ld, ls, rows, n, ds, ss int) {
+	if ds < 0 || ss < 0 || (rows-1)*ds+n > ld || (rows-1)*ss+n > ls {
+		panic(name + ": blocks out of range")
+	}
+}
+
+// sumLanes is the number of independent sums SumRows keeps for short rows.
+const sumLanes = 64
+
+// SumRows adds every row of len(db) values of dy to db. Rows shorter than
+// 64 values whose length divides 64 (when dy holds a whole number of
+// 64-value blocks) are summed 64/nc rows at once, into 64 lanes each summed
+// in row order, and the lanes are then added to db in order (independent
+// sums run in parallel; one running sum of a short row waits for each
+// addition); other rows are added to db row after row.
 func SumRows(db, dy []float32) {
 	nc := len(db)
 	if nc == 0 {
 		return
 	}
-	if nc < 8 && 8%nc == 0 && len(dy) >= 8 && len(dy)%8 == 0 {
-		var acc [8]float32
+	if nc < sumLanes && sumLanes%nc == 0 && len(dy) >= sumLanes && len(dy)%sumLanes == 0 {
+		var acc [sumLanes]float32
 		SumRows(acc[:], dy)
-		for i := 0; i < 8; i += nc {
+		for i := 0; i < sumLanes; i += nc {
 			for c := range db {
 				db[c] += acc[i+c]
 			}

@@ -71,3 +71,27 @@ func addBulk(dst, src []float32) int {
 	addAVX2(&dst[0], &src[0], n)
 	return n
 }
+
+//go:noescape
+func copyBlocksAVX2(dst, src *float32, rows, n, ds, ss int)
+
+//go:noescape
+func addBlocksAVX2(dst, src *float32, rows, n, ds, ss int)
+
+// copyBlocksBulk and addBlocksBulk run their kernel when the block length
+// is a multiple of 8, and report whether they did.
+func copyBlocksBulk(dst, src []float32, rows, n, ds, ss int) bool {
+	if !hasAVX2 || n%8 != 0 {
+		return false
+	}
+	copyBlocksAVX2(&dst[0], &src[0], rows, n, ds, ss)
+	return true
+}
+
+func addBlocksBulk(dst, src []float32, rows, n, ds, ss int) bool {
+	if !hasAVX2 || n%8 != 0 {
+		return false
+	}
+	addBlocksAVX2(&dst[0], &src[0], rows, n, ds, ss)
+	return true
+}

@@ -201,3 +201,68 @@ sblk:
 	JNZ  srow
 	VZEROUPPER
 	RET
+
+// func copyBlocksAVX2(dst, src *float32, rows, n, ds, ss int):
+// dst[r*ds+i] = src[r*ss+i] for i < n, row after row; n a positive
+// multiple of 8, rows > 0, strides in elements.
+TEXT ·copyBlocksAVX2(SB), NOSPLIT, $0-48
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ rows+16(FP), BX
+	MOVQ n+24(FP), DX
+	MOVQ ds+32(FP), R9
+	MOVQ ss+40(FP), R10
+	SHLQ $2, R9
+	SHLQ $2, R10
+
+crow:
+	MOVQ DI, R8
+	MOVQ SI, R11
+	MOVQ DX, CX
+
+cblk:
+	VMOVUPS (R11), Y1
+	VMOVUPS Y1, (R8)
+	ADDQ $32, R11
+	ADDQ $32, R8
+	SUBQ $8, CX
+	JNZ  cblk
+	ADDQ R9, DI
+	ADDQ R10, SI
+	DECQ BX
+	JNZ  crow
+	VZEROUPPER
+	RET
+
+// func addBlocksAVX2(dst, src *float32, rows, n, ds, ss int):
+// dst[r*ds+i] += src[r*ss+i] for i < n, row after row (rows of dst may
+// overlap); n a positive multiple of 8, rows > 0, strides in elements.
+TEXT ·addBlocksAVX2(SB), NOSPLIT, $0-48
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ rows+16(FP), BX
+	MOVQ n+24(FP), DX
+	MOVQ ds+32(FP), R9
+	MOVQ ss+40(FP), R10
+	SHLQ $2, R9
+	SHLQ $2, R10
+
+brow:
+	MOVQ DI, R8
+	MOVQ SI, R11
+	MOVQ DX, CX
+
+bblk:
+	VMOVUPS (R8), Y1
+	VADDPS  (R11), Y1, Y1
+	VMOVUPS Y1, (R8)
+	ADDQ $32, R11
+	ADDQ $32, R8
+	SUBQ $8, CX
+	JNZ  bblk
+	ADDQ R9, DI
+	ADDQ R10, SI
+	DECQ BX
+	JNZ  brow
+	VZEROUPPER
+	RET

@@ -7,3 +7,6 @@ func maskBulk([]float32, []float32, []float32) int { return 0 }
 func addBulk([]float32, []float32) int             { return 0 }
 func addRowsBulk([]float32, []float32) bool        { return false }
 func sumRowsBulk([]float32, []float32) bool        { return false }
+
+func copyBlocksBulk([]float32, []float32, int, int, int, int) bool { return false }
+func addBlocksBulk([]float32, []float32, int, int, int, int) bool  { return false }

@@ -85,7 +85,7 @@ func TestKernels(t *testing.T) {
 
 func TestRows(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
-	for _, tc := range []struct{ nc, rows int }{{1, 50}, {1, 48}, {2, 50}, {2, 48}, {4, 50}, {4, 48}, {3, 50}, {8, 50}, {16, 50}, {32, 50}, {33, 50}} {
+	for _, tc := range []struct{ nc, rows int }{{1, 50}, {1, 64}, {1, 640}, {2, 50}, {2, 96}, {4, 50}, {4, 48}, {3, 50}, {8, 50}, {8, 64}, {16, 50}, {16, 40}, {32, 50}, {32, 6}, {33, 50}, {64, 7}} {
 		nc, rows := tc.nc, tc.rows
 		y := randSlice(rng, rows*nc)
 		b := randSlice(rng, nc)
@@ -102,14 +102,14 @@ func TestRows(t *testing.T) {
 		}
 		db := append([]float32(nil), b...)
 		wdb := append([]float32(nil), b...)
-		if nc < 8 && 8%nc == 0 && len(y)%8 == 0 {
-			// The documented order for short rows: eight lanes summed
-			// over blocks of 8 values, then added to db lane by lane.
-			var acc [8]float32
+		if nc < 64 && 64%nc == 0 && len(y)%64 == 0 {
+			// The documented order for short rows: 64 lanes summed over
+			// blocks of 64 values, then added to db lane by lane.
+			var acc [64]float32
 			for i, v := range y {
-				acc[i%8] += v
+				acc[i%64] += v
 			}
-			for i := 0; i < 8; i += nc {
+			for i := 0; i < 64; i += nc {
 				for c := range wdb {
 					wdb[c] += acc[i+c]
 				}
@@ -145,4 +145,48 @@ func BenchmarkMask(b *testing.B) {
 	for b.Loop() {
 		Mask(x, d, o)
 	}
+}
+
+// TestBlocks checks CopyBlocks and AddBlocks bit for bit against the
+// scalar definition, with overlapping source blocks (im2col) and
+// overlapping destination blocks (col2im).
+func TestBlocks(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	for _, tc := range []struct{ rows, n, ds, ss int }{
+		{1, 8, 8, 8}, {28, 48, 144, 16}, {26, 48, 144, 16}, {5, 3, 9, 1}, {7, 16, 16, 32},
+		{4, 50, 60, 70}, {28, 48, 16, 144}, {9, 24, 8, 24}, {3, 8, 0, 8},
+	} {
+		dst := randSlice(rng, (tc.rows-1)*tc.ds+tc.n+5)
+		src := randSlice(rng, (tc.rows-1)*tc.ss+tc.n+3)
+		if tc.ds >= tc.n {
+			want := append([]float32(nil), dst...)
+			for r := 0; r < tc.rows; r++ {
+				for i := 0; i < tc.n; i++ {
+					want[r*tc.ds+i] = src[r*tc.ss+i]
+				}
+			}
+			got := append([]float32(nil), dst...)
+			CopyBlocks(got, src, tc.rows, tc.n, tc.ds, tc.ss)
+			if i := sameBits(got, want); i >= 0 {
+				t.Errorf("CopyBlocks %+v: element %d is %v, want %v", tc, i, got[i], want[i])
+			}
+		}
+		want := append([]float32(nil), dst...)
+		for r := 0; r < tc.rows; r++ {
+			for i := 0; i < tc.n; i++ {
+				want[r*tc.ds+i] += src[r*tc.ss+i]
+			}
+		}
+		got := append([]float32(nil), dst...)
+		AddBlocks(got, src, tc.rows, tc.n, tc.ds, tc.ss)
+		if i := sameBits(got, want); i >= 0 {
+			t.Errorf("AddBlocks %+v: element %d is %v, want %v", tc, i, got[i], want[i])
+		}
+	}
+	defer func() {
+		if recover() == nil {
+			t.Error("blocks beyond the slice did not panic")
+		}
+	}()
+	CopyBlocks(make([]float32, 10), make([]float32, 100), 2, 8, 8, 8)
 }
