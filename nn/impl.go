@@ -176,7 +176,8 @@ func (m *poolImpl[T]) forward(_ []T, x, y []T, n int) {
 	isMax := m.cfg.Kind == "maxpool"
 	inv := m.inv
 	if m.global {
-		// The same additions in the same order as the general loop below.
+		// Sums of whole rows (for float32 in vec.SumRows's order), each
+		// sample on its own: the result does not depend on the workers.
 		runParts(m.workers, sampleParts(m.workers, n, &m.ranges), func(_, a, b int) {
 			for s := a; s < b; s++ {
 				ys := y[s*out.Size() : (s+1)*out.Size()]
