@@ -14,6 +14,9 @@ ONLY = set()
 for i, a in enumerate(sys.argv[1:]):
     if a == "--only" and i + 2 < len(sys.argv):
         ONLY = set(sys.argv[i + 2].split(","))
+if ONLY - {"steps", "ensemble", "ntk", "scale"}:
+    sys.exit(f"bench/run: --only: unknown workload group(s) {', '.join(sorted(ONLY - {'steps', 'ensemble', 'ntk', 'scale'}))}; "
+             "expected a comma-separated list of steps, ensemble, ntk, scale")
 
 
 def want(group):
@@ -72,24 +75,24 @@ for work in (["mlp", "cnn", "gcnn"] if want("steps") else []):
     ratio(f"{work}_step_peak_mib", mo, mb, unit="MiB")
 
 # 4: ensemble of 8 CNNs, S steps each, both cores on each side.
-members, steps = (8, 40) if QUICK else (8, 200)
-vals, mems = [], []
-# PyTorch: one process with 2 threads, or 2 processes with 1 thread and half the members each.
-one, two, tm = [], [], 0.0
-for _ in range(runs if want("ensemble") else 0):
-    r = eq("-work", "ensemble", "-members", str(members), "-steps", str(steps))
-    vals.append(r["seconds"])
-    mems.append(r["peak_mib"])
-    s, m = py("torch_steps.py", f"ensemble:{members}:{steps}", 2, 1)
-    one.append(float(s))
-    tm = max(tm, float(m))
-    t = time.perf_counter()
-    procs = [subprocess.Popen([PY, os.path.join(ROOT, "bench", "torch_steps.py"), f"ensemble:{members // 2}:{steps}", "1", "1"],
-                              stdout=subprocess.PIPE, text=True, env=ENV) for _ in range(2)]
-    outs = [p.communicate()[0].split() for p in procs]
-    two.append(time.perf_counter() - t)
-    tm = max(tm, sum(float(o[1]) for o in outs))
 if want("ensemble"):
+    members, steps = (8, 40) if QUICK else (8, 200)
+    vals, mems = [], []
+    # PyTorch: one process with 2 threads, or 2 processes with 1 thread and half the members each.
+    one, two, tm = [], [], 0.0
+    for _ in range(runs):
+        r = eq("-work", "ensemble", "-members", str(members), "-steps", str(steps))
+        vals.append(r["seconds"])
+        mems.append(r["peak_mib"])
+        s, m = py("torch_steps.py", f"ensemble:{members}:{steps}", 2, 1)
+        one.append(float(s))
+        tm = max(tm, float(m))
+        t = time.perf_counter()
+        procs = [subprocess.Popen([PY, os.path.join(ROOT, "bench", "torch_steps.py"), f"ensemble:{members // 2}:{steps}", "1", "1"],
+                                  stdout=subprocess.PIPE, text=True, env=ENV) for _ in range(2)]
+        outs = [p.communicate()[0].split() for p in procs]
+        two.append(time.perf_counter() - t)
+        tm = max(tm, sum(float(o[1]) for o in outs))
     ours = statistics.median(vals)
     best = min(statistics.median(one), statistics.median(two))
     ratio("ensemble_cnn", ours, best, note=f"{members} members x {steps} steps: eqens {members * steps / ours:.1f} member-steps/s, "

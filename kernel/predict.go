@@ -87,7 +87,8 @@ type PredictOptions struct {
 // NewPredictor only validates and copies the inputs. The first call that
 // needs a finite time computes the eigendecomposition of the training
 // kernel, the first call that needs t = +Inf its Cholesky factorisation;
-// both are kept for later calls. A Predictor is safe for concurrent use.
+// both are kept for later calls (see PredictOptions.InPlace and InfOnly for
+// holding less). A Predictor is safe for concurrent use.
 type Predictor struct {
 	n, k   int
 	regime Regime
@@ -103,7 +104,6 @@ type Predictor struct {
 	cholErr  error
 	eigDone  bool
 	cholDone bool
-	infOnly  bool // PredictOptions.InfOnly
 }
 
 // predEigen is the eigendecomposition Theta = V diag(vals) V^T.
@@ -136,7 +136,8 @@ const predictNegEigTol = 0x1p-26 // sqrt(machine epsilon) ≈ 1.5e-8
 // training kernel ktrain (row-major; Theta(X,X) for RegimeNTK, K(X,X) for
 // RegimeNNGP) and the n×k targets y (row-major: y[i*k+j] is output j of
 // sample i). ktrain must be symmetric (up to round-off; it is symmetrised)
-// and positive semi-definite; y and ktrain are copied.
+// and positive semi-definite; y and ktrain are copied (ktrain not with
+// PredictOptions.InPlace).
 func NewPredictor(n int, ktrain []float64, y []float64, k int, opts PredictOptions) (*Predictor, error) {
 	const fn = "kernel.NewPredictor"
 	switch {
@@ -193,11 +194,19 @@ func NewPredictor(n int, ktrain []float64, y []float64, k int, opts PredictOptio
 	if eta == 0 {
 		eta = 1
 	}
-	return &Predictor{
+	p := &Predictor{
 		n: n, k: k, regime: opts.Regime, eta: eta, reg: reg,
 		y: append([]float64(nil), y...),
-		a: a, infOnly: opts.InfOnly,
-	}, nil
+		a: a,
+	}
+	if opts.InfOnly {
+		// No eigendecomposition will ever be made: the Cholesky factor may
+		// take the kernel itself (see take).
+		p.eigDone = true
+		p.eigErr = errors.New("finite times need the eigendecomposition of the training kernel, " +
+			"but the predictor was made for t = +Inf only (PredictOptions.InfOnly)")
+	}
+	return p, nil
 }
 
 // N returns the number of training points.
@@ -525,11 +534,6 @@ func (p *Predictor) eigen() (*predEigen, error) {
 		return p.eig, p.eigErr
 	}
 	p.eigDone = true
-	if p.infOnly {
-		p.eigErr = errors.New("finite times need the eigendecomposition of the training kernel, " +
-			"but the predictor was made for t = +Inf only (PredictOptions.InfOnly)")
-		return nil, p.eigErr
-	}
 	n, k := p.n, p.k
 	v := p.take(p.cholDone)
 	w := make([]float64, n)
@@ -562,7 +566,7 @@ func (p *Predictor) cholesky() (*predChol, error) {
 	}
 	p.cholDone = true
 	n, k := p.n, p.k
-	l := p.take(p.eigDone || p.infOnly)
+	l := p.take(p.eigDone)
 	if err := linalg.Cholesky(n, l); err != nil {
 		if errors.Is(err, linalg.ErrNotPositiveDefinite) {
 			p.cholErr = fmt.Errorf("t = +Inf needs a positive definite %s training kernel (regulariser %g): %w; "+

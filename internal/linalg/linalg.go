@@ -7,8 +7,8 @@
 //
 // Two backends implement the package. The default is pure Go on gonum and
 // always builds with CGO_ENABLED=0. Building with the tag "openblas" links
-// OpenBLAS (cblas_sgemm, cblas_dgemm, ...) and LAPACKE (dsyevd, dpotrf,
-// dpotrs) through cgo; it is several times faster for GEMM and one to two
+// OpenBLAS (cblas_sgemm, cblas_dgemm, cblas_dtrsm, ...) and LAPACKE
+// (dsyevd, dpotrf) through cgo; it is several times faster for GEMM and one to two
 // orders of magnitude faster for eigendecompositions. Backend names the
 // compiled-in one. Both backends pass the same tests.
 package linalg

@@ -135,7 +135,7 @@ func EigSym(n int, a []float64, w []float64) error {
 	}
 	// The row-major lower triangle is the column-major upper one: calling
 	// LAPACK in its native column-major order avoids LAPACKE's transposed
-	// n×n copy (which would double the memory of large kernels). The
+	// n×n copy (one n×n matrix less next to dsyevd's own 2n² workspace). The
 	// eigenvectors come back as column-major columns, i.e. rows here, and
 	// are transposed in place.
 	info := C.LAPACKE_dsyevd(C.LAPACK_COL_MAJOR, 'V', 'U', C.lapack_int(n),
