@@ -179,7 +179,6 @@ func runConvergence(ctx context.Context, env *Env, node *yaml.Node) (*Result, er
 				}
 				nngpErr[s] = relFrobenius(kn, k.K)
 			}
-			net = nil
 			debug.FreeOSMemory()
 			mean, sd := meanSD(ntkErr)
 			nm, nsd := meanSD(nngpErr)

@@ -142,24 +142,10 @@ func fashionRowOf(models []*Orbits, size int, sets *EvalSets, seed uint64) fashi
 		}
 		r.SymKLOOD += st.OOD["pooled"].SymKL.Mean * w
 	}
-	r.OSPOOD, r.OSPOODStd = meanStd(ood)
-	r.OSPID, r.OSPIDStd = meanStd(id)
-	r.Accuracy, r.AccStd = meanStd(acc)
+	r.OSPOOD, r.OSPOODStd = meanSD(ood)
+	r.OSPID, r.OSPIDStd = meanSD(id)
+	r.Accuracy, r.AccStd = meanSD(acc)
 	return r
-}
-
-// meanStd returns the mean and the sample standard deviation (0 for fewer
-// than two values).
-func meanStd(v []float64) (float64, float64) {
-	m := metrics.Mean(v)
-	if len(v) < 2 {
-		return m, 0
-	}
-	var s float64
-	for _, x := range v {
-		s += (x - m) * (x - m)
-	}
-	return m, math.Sqrt(s / float64(len(v)-1))
 }
 
 // fashionCurvePoint is the OSP of augmented ensembles of one size.
@@ -202,7 +188,6 @@ type fashionData struct {
 	train *data.Dataset
 	sets  *EvalSets
 	so2   *data.Dataset
-	notes []string
 }
 
 // loadFashionData reads the Fashion-MNIST subsets and the OOD sets and
@@ -234,7 +219,6 @@ func loadFashionData(env *Env, p *fashionParams) (*fashionData, error) {
 	}
 	digits := mn.Subset(mn.Shuffled(p.Seed + 101)[:p.OODSize])
 	digits.Labels = nil
-	digits.Classes = 10
 	digits.Name = "mnist"
 	blur, err := data.BlurredNoise(p.OODSize, []int{1, 28, 28}, p.BlurSigma, p.Seed+102)
 	if err != nil {
@@ -270,9 +254,8 @@ func discRep() (*group.Rep, error) {
 // fashionConfig is the training config of a model family on the
 // preprocessed training subset (already standardised and masked).
 func fashionConfig(m modelParams, arch string, p *fashionParams, aug train.AugConfig) *train.Config {
-	mp := m
-	mp.Arch = arch
-	c := mp.config("fashion-mnist/disc", "", p.TrainSize, p.Seed, aug)
+	m.Arch = arch
+	c := m.config("fashion-mnist/disc", "", p.TrainSize, p.Seed, aug)
 	c.Data.Standardize = "none"
 	return c
 }
@@ -481,7 +464,7 @@ func runFashion(ctx context.Context, env *Env, node *yaml.Node) (*Result, error)
 		}
 		res["so2"] = so2JSON
 	}
-	rep := fashionReport(&p, groups, rows, curves, so2, so2NoAug, so2Angles, archs, sets)
+	rep := fashionReport(&p, groups, rows, curves, so2, so2NoAug, so2Angles, archs)
 	return &Result{JSON: res, Report: rep, Summary: fashionSummary(groups, rows)}, nil
 }
 
@@ -511,10 +494,6 @@ func fashionSO2Eval(ctx context.Context, ens *train.Ensemble, ds *data.Dataset, 
 	orbs, err := ensembleOrbits(ctx, ens, ds, rep, 256)
 	if err != nil {
 		return nil, nil, err
-	}
-	all := make([]int, len(orbs))
-	for i := range all {
-		all[i] = i
 	}
 	angles := make([]float64, n)
 	inGroup := make([]bool, n)
@@ -548,7 +527,7 @@ func fashionSO2Eval(ctx context.Context, ens *train.Ensemble, ds *data.Dataset, 
 		return agree, acc
 	}
 	s := &fashionSO2{}
-	s.EnsembleAgreement, s.EnsembleAccuracy = agreeAcc(metrics.Combine(orbs, all, false))
+	s.EnsembleAgreement, s.EnsembleAccuracy = agreeAcc(metrics.Combine(orbs, cgAll(len(orbs)), false))
 	s.MemberAgreement = make([]float64, n)
 	s.MemberAccuracy = make([]float64, n)
 	for _, o := range orbs {
@@ -595,7 +574,7 @@ func fashionSummary(groups []string, rows map[string]map[string]fashionRow) stri
 	fmt.Fprintf(&b, "\nOrbit same predictions out of distribution (MNIST digits + blurred noise), paper | ours (chance):\n")
 	fmt.Fprintf(&b, "%-12s", "")
 	for _, g := range groups {
-		fmt.Fprintf(&b, " %-34s", strings.ToUpper(g[:1])+g[1:])
+		fmt.Fprintf(&b, " %-34s", groupTitle(g))
 	}
 	b.WriteString("\n")
 	for _, m := range fashionMethods {
@@ -626,7 +605,7 @@ func fashionSummary(groups []string, rows map[string]map[string]fashionRow) stri
 func groupTitle(g string) string { return "C" + strings.TrimPrefix(g, "c") }
 
 func fashionReport(p *fashionParams, groups []string, rows map[string]map[string]fashionRow, curves map[string][]fashionCurvePoint,
-	so2 map[string]*fashionSO2, so2NoAug *fashionSO2, angles []float64, archs map[string]map[string]string, sets *EvalSets) *report.Report {
+	so2 map[string]*fashionSO2, so2NoAug *fashionSO2, angles []float64, archs map[string]map[string]string) *report.Report {
 	order := func(g string) int { gg, _ := group.Parse(g); return gg.Order() }
 	// Main table: paper vs ours.
 	main := report.Table{Name: "paper_vs_ours",
@@ -752,7 +731,6 @@ func fashionReport(p *fashionParams, groups []string, rows map[string]map[string
 	setup := fmt.Sprintf("CNN members: %d, %d steps, batch %d, %s lr %g. E2CNN: %d members, %d steps. Canon: %d members, %d steps. Without augmentation: %d CNNs. The canonicaliser learns through a straight-through estimator (forward: hard argmax; backward: the softmax-weighted average of the rotated images) unless its spec says learn=frozen.",
 		p.CNN.Members, p.CNN.Steps, p.CNN.BatchSize, p.CNN.Optimizer.Name, p.CNN.Optimizer.LR, p.GCNN.Members, p.GCNN.Steps, p.Canon.Members, p.Canon.Steps, p.NoAugMembers)
 	sections = append(sections, report.Section{Heading: "Setup", Text: setup, Tables: []report.Table{arch}})
-	_ = sets
 	return &report.Report{Title: "Emergent invariance on rotated Fashion-MNIST: ensembles vs GCNNs and canonicalisation", Intro: intro, Sections: sections}
 }
 
