@@ -217,6 +217,9 @@ func loadFashionData(env *Env, p *fashionParams) (*fashionData, error) {
 	if err != nil {
 		return nil, err
 	}
+	if p.OODSize > mn.Len() {
+		return nil, fmt.Errorf("experiments/fashion.yaml: ood_size %d is above the %d MNIST test digits", p.OODSize, mn.Len())
+	}
 	digits := mn.Subset(mn.Shuffled(p.Seed + 101)[:p.OODSize])
 	digits.Labels = nil
 	digits.Name = "mnist"
@@ -285,6 +288,16 @@ func checkFashionParams(p *fashionParams) error {
 		}
 		if g.Dim() != 2 || !g.Closed() {
 			return bad("groups: %s is not a finite rotation group of the plane (want c4, c8, c16, ...)", gn)
+		}
+		for a := 0; a < g.Order(); a++ {
+			if m := g.Matrix(a); m[0]*m[3]-m[1]*m[2] < 0 {
+				return bad("groups: %s contains reflections; the experiment compares rotation groups (want c4, c8, c16, ...)", gn)
+			}
+		}
+	}
+	for _, m := range p.Sizes {
+		if m < 1 || m > p.CNN.Members {
+			return bad("sizes: ensemble sizes must be between 1 and cnn.members (%d), got %d", p.CNN.Members, m)
 		}
 	}
 	return nil

@@ -163,6 +163,8 @@ func TestFashionConfigErrors(t *testing.T) {
 		{"groups: [c4, c8]", "groups: [so2:8]", "not a finite rotation group"},
 		{"angles: 8", "angles: 0", "so2: angles and size"},
 		{"blur_sigma: 1.5", "blur_sigmas: 1.5", "blur_sigmas"},
+		{"groups: [c4, c8]", "groups: [c4, d4]", "d4 contains reflections"},
+		{"sizes: [1, 2, 4]", "sizes: [1, 0]", "sizes: ensemble sizes must be between 1 and cnn.members"},
 	} {
 		cfg := filepath.Join(dir, "bad.yaml")
 		if err := os.WriteFile(cfg, []byte(strings.Replace(fashionTinyConfig, tc.from, tc.to, 1)), 0o644); err != nil {
