@@ -75,7 +75,6 @@ type Canon struct {
 	mask    []bool     // pixels inside the circular mask, nil for exact groups
 	pmask   []bool     // the same on the pooled grid of the canonicaliser
 	npos    int        // number of pooled pixels averaged over
-	in      Shape
 }
 
 // makeCanon parses the arguments of a canon token.
@@ -132,7 +131,7 @@ func (c *Canon) setup(in Shape, ctx *buildCtx) (Shape, int, error) {
 	if err != nil {
 		return Shape{}, 0, err
 	}
-	c.rep, c.in = rep, in
+	c.rep = rep
 	ph, pw := in.H/c.Pool, in.W/c.Pool
 	c.mask, c.pmask, c.npos = nil, nil, ph*pw
 	if rep.Masked() {
@@ -155,7 +154,6 @@ func (c *Canon) setup(in Shape, ctx *buildCtx) (Shape, int, error) {
 	// layers after canon see plain images.
 	c.lift = &Conv{Kind: "lift", Group: c.Group, Out: c.C, K: c.K, Pad: kernel.Same, WStd: 1, BStd: 0}
 	c.lift.op = canonOp(c.Group, c.K, pin, canonSigma)
-	c.lift.cin = in.C
 	c.liftOut = Shape{ph, pw, c.Group.Order(), c.C}
 	return in, c.C*c.lift.op.Base*in.C + c.C + c.C, nil
 }
@@ -244,8 +242,9 @@ type canonImpl[T Float] struct {
 	feat   []float64 // n×G×C pooled features
 	score  []float64 // n×G scores
 	gstar  []int     // n argmax elements
-	tx     []float64 // one transformed sample
 	inv    []*group.Map
+	// scratch of the backward pass
+	dfeat, prob, a, dwd []float64
 }
 
 func newCanonImpl[T Float](c *Canon, in Shape, p Param) *canonImpl[T] {
@@ -462,10 +461,13 @@ func (m *canonImpl[T]) backward(p []T, x, _, dy, dx, dp []T, n int) {
 	w := p[m.nl : m.nl+C]
 	dw := dp[m.nl : m.nl+C]
 	// dL/ds through the soft canonicalisation, then dL/dF.
-	dfeat := make([]float64, n*G*C)
-	prob := make([]float64, G)
-	a := make([]float64, G)
-	dwd := make([]float64, C)
+	m.dfeat = ensure(m.dfeat, n*G*C)
+	m.prob = ensure(m.prob, G)
+	m.a = ensure(m.a, G)
+	m.dwd = ensure(m.dwd, C)
+	dfeat, prob, a, dwd := m.dfeat, m.prob, m.a, m.dwd
+	clear(dfeat)
+	clear(dwd)
 	for s := 0; s < n; s++ {
 		softmaxInto(prob, m.score[s*G:(s+1)*G])
 		var mean float64

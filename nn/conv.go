@@ -40,8 +40,7 @@ type Conv struct {
 	Support    string
 	WStd, BStd float64
 
-	op  *kernel.ConvOp
-	cin int
+	op *kernel.ConvOp
 }
 
 func (c *Conv) String() string {
@@ -122,7 +121,6 @@ func (c *Conv) setup(in Shape, ctx *buildCtx) (Shape, int, error) {
 			return Shape{}, 0, fmt.Errorf("valid padding with k=%d leaves no output on %dx%d features", c.K, in.H, in.W)
 		}
 	}
-	c.cin = in.C
 	ns := 1
 	if c.Kind == "gconv" {
 		ns = len(support)

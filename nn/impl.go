@@ -109,7 +109,8 @@ func (m *activationImpl[T]) backward(_ []T, x, y, dy, dx, _ []T, _ int) {
 }
 
 // poolImpl averages (or takes the maximum) over positions. cells maps each
-// input position (i, j, g) to its output cell (without the channel).
+// input position (i, j, g) to its output cell (without the channel); the
+// global pools (global set) need no map.
 type poolImpl[T Float] struct {
 	cfg     *Pool
 	in, out Shape
@@ -127,29 +128,21 @@ type poolImpl[T Float] struct {
 func (m *poolImpl[T]) setWorkers(n int) { m.workers = max(1, n) }
 
 func newPoolImpl[T Float](cfg *Pool, in, out Shape) *poolImpl[T] {
-	m := &poolImpl[T]{cfg: cfg, in: in, out: out, cells: make([]int32, in.H*in.W*in.G)}
-	size := cfg.K * cfg.K
+	m := &poolImpl[T]{cfg: cfg, in: in, out: out}
 	switch cfg.Kind {
 	case "globalavgpool":
-		size = in.H * in.W
+		m.inv, m.global = T(1/float64(in.H*in.W)), true
+		return m
 	case "gpool":
-		size = in.H * in.W * in.G
+		m.inv, m.global = T(1/float64(in.H*in.W*in.G)), true
+		return m
 	}
-	m.inv = T(1 / float64(size))
-	m.global = cfg.Kind == "globalavgpool" || cfg.Kind == "gpool"
+	m.inv = T(1 / float64(cfg.K*cfg.K))
+	m.cells = make([]int32, in.H*in.W*in.G)
 	for i := 0; i < in.H; i++ {
 		for j := 0; j < in.W; j++ {
 			for g := 0; g < in.G; g++ {
-				var c int
-				switch cfg.Kind {
-				case "globalavgpool":
-					c = g
-				case "gpool":
-					c = 0
-				default:
-					c = ((i/cfg.K)*out.W+j/cfg.K)*out.G + g
-				}
-				m.cells[(i*in.W+j)*in.G+g] = int32(c)
+				m.cells[(i*in.W+j)*in.G+g] = int32(((i/cfg.K)*out.W+j/cfg.K)*out.G + g)
 			}
 		}
 	}
