@@ -419,20 +419,11 @@ func (m *convImpl[T]) reduce(dp []T) {
 	}
 }
 
-// span returns, for output coordinates 0..nout-1 shifted by d, the range
-// [lo, hi) whose input coordinate t+d lies inside 0..nin-1 (zero padding).
-func span(d, nout, nin int) (lo, hi int) {
-	lo, hi = max(0, -d), min(nout, nin-d)
-	if hi < lo {
-		hi = lo
-	}
-	return lo, hi
-}
-
 // im2col unrolls samples [s0, s0+ns) of x into cols: one row per output
 // position, columns ordered (tap i, tap j, group, channel). For a fixed tap
 // row, the k taps of an output position whose whole filter row lies inside
-// the input are one contiguous block in both x and cols: one copy each.
+// the input are one contiguous block in both x and cols, and the blocks of
+// consecutive such positions are copied by one copyBlocks call.
 func (m *convImpl[T]) im2col(x, cols []T, s0, ns int) {
 	op := m.cfg.op
 	k, org := op.K, op.Origin()
