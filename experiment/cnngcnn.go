@@ -11,9 +11,9 @@ import (
 
 	"github.com/eqens/eqens/data"
 	"github.com/eqens/eqens/group"
-	"github.com/eqens/eqens/kernel"
 	"github.com/eqens/eqens/metrics"
 	"github.com/eqens/eqens/nn"
+	"github.com/eqens/eqens/predict"
 	"github.com/eqens/eqens/report"
 	"github.com/eqens/eqens/train"
 	"go.yaml.in/yaml/v3"
@@ -742,11 +742,11 @@ func cgNTKPredict(ctx context.Context, np cgNTKParams, g *group.Group, trainSet,
 	}
 	md := cgMeanDiag(kAug.Theta, G*n)
 	r := np.Reg * md
-	pAug, err := kernel.NewPredictor(G*n, kAug.Theta, yAug, k, kernel.PredictOptions{Reg: r, RegAbsolute: true})
+	pAug, err := predict.NewRegressor(G*n, kAug.Theta, yAug, k, predict.Options{Reg: r, RegAbsolute: true})
 	if err != nil {
 		return nil, err
 	}
-	pG, err := kernel.NewPredictor(n, kG.Theta, y, k, kernel.PredictOptions{Reg: r / float64(G), RegAbsolute: true})
+	pG, err := predict.NewRegressor(n, kG.Theta, y, k, predict.Options{Reg: predict.AveragedReg(r, G), RegAbsolute: true})
 	if err != nil {
 		return nil, err
 	}
@@ -759,7 +759,7 @@ func cgNTKPredict(ctx context.Context, np cgNTKParams, g *group.Group, trainSet,
 	for i := 0; i < m; i++ {
 		copy(kPT[i*n:(i+1)*n], kAugT.Theta[i*G*n:i*G*n+n])
 	}
-	pP, err := kernel.NewPredictor(n, kP, y, k, kernel.PredictOptions{Reg: np.Reg * cgMeanDiag(kP, n), RegAbsolute: true})
+	pP, err := predict.NewRegressor(n, kP, y, k, predict.Options{Reg: np.Reg * cgMeanDiag(kP, n), RegAbsolute: true})
 	if err != nil {
 		return nil, err
 	}

@@ -66,9 +66,9 @@ import (
 	"github.com/eqens/eqens/data"
 	"github.com/eqens/eqens/group"
 	"github.com/eqens/eqens/internal/linalg"
-	"github.com/eqens/eqens/kernel"
 	"github.com/eqens/eqens/metrics"
 	"github.com/eqens/eqens/nn"
+	"github.com/eqens/eqens/predict"
 	"github.com/eqens/eqens/report"
 	"github.com/eqens/eqens/train"
 	"go.yaml.in/yaml/v3"
@@ -325,7 +325,7 @@ type cpNTKModel struct {
 	n       int
 	g       *group.Group
 	in, out *group.Rep
-	pred    *kernel.Predictor
+	pred    *predict.Regressor
 }
 
 // cpNTKExpanded builds kernel regression on the n·|S| augmented training
@@ -353,7 +353,7 @@ func cpNTKExpanded(ctx context.Context, arch *nn.Arch, x, y []float64, n int, in
 	if err != nil {
 		return nil, err
 	}
-	p, err := kernel.NewPredictor(G*n, kt.Theta, ye, 3, kernel.PredictOptions{Reg: r, RegAbsolute: true, LearningRate: lr})
+	p, err := predict.NewRegressor(G*n, kt.Theta, ye, 3, predict.Options{Reg: r, RegAbsolute: true, LearningRate: lr})
 	if err != nil {
 		return nil, err
 	}
@@ -402,8 +402,7 @@ func cpNTKAveraged(ctx context.Context, arch *nn.Arch, x, y []float64, n int, in
 	if err != nil {
 		return nil, err
 	}
-	G := float64(in.Group().Order())
-	p, err := kernel.NewPredictor(3*n, kb, y, 1, kernel.PredictOptions{Reg: r / G, RegAbsolute: true, LearningRate: 3 * lr})
+	p, err := predict.NewRegressor(3*n, kb, y, 1, predict.Options{Reg: predict.AveragedReg(r, in.Group().Order()), RegAbsolute: true, LearningRate: 3 * lr})
 	if err != nil {
 		return nil, err
 	}
@@ -554,8 +553,7 @@ func cpIdentityCheck(ctx context.Context, arch *nn.Arch, x, y []float64, n int, 
 	if ck.AvgMinEig < -1e-8 {
 		return ck, nil
 	}
-	G := float64(g.Order())
-	p, err := kernel.NewPredictor(N, kb, y[:n*3], 1, kernel.PredictOptions{Reg: r / G, RegAbsolute: true, LearningRate: 3 * lr})
+	p, err := predict.NewRegressor(N, kb, y[:n*3], 1, predict.Options{Reg: predict.AveragedReg(r, g.Order()), RegAbsolute: true, LearningRate: 3 * lr})
 	if err != nil {
 		return ck, err
 	}

@@ -9,9 +9,9 @@ import (
 
 	"github.com/eqens/eqens/data"
 	"github.com/eqens/eqens/group"
-	"github.com/eqens/eqens/kernel"
 	"github.com/eqens/eqens/metrics"
 	"github.com/eqens/eqens/nn"
+	"github.com/eqens/eqens/predict"
 	"github.com/eqens/eqens/report"
 	"github.com/eqens/eqens/train"
 	"go.yaml.in/yaml/v3"
@@ -416,7 +416,7 @@ func demoNTK(ctx context.Context, env *Env, p *demoParams, cfg *train.Config, re
 	if err != nil {
 		return nil, "", err
 	}
-	pred, err := kernel.NewPredictor(n, ktr.Theta, y, k, kernel.PredictOptions{Reg: p.NTK.Reg})
+	pred, err := predict.NewRegressor(n, ktr.Theta, y, k, predict.Options{Reg: p.NTK.Reg})
 	if err != nil {
 		return nil, "", err
 	}

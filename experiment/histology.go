@@ -11,9 +11,9 @@ import (
 
 	"github.com/eqens/eqens/data"
 	"github.com/eqens/eqens/group"
-	"github.com/eqens/eqens/kernel"
 	"github.com/eqens/eqens/metrics"
 	"github.com/eqens/eqens/nn"
+	"github.com/eqens/eqens/predict"
 	"github.com/eqens/eqens/report"
 	"github.com/eqens/eqens/train"
 	"go.yaml.in/yaml/v3"
@@ -418,10 +418,10 @@ func histKernels(ctx context.Context, env *Env, np *histNTKParams, groups []*gro
 	slices.Sort(sizes)
 	for _, kd := range kdefs {
 		res.Kernels = append(res.Kernels, kd.name)
-		var pred *kernel.Predictor
+		var pred *predict.Regressor
 		for _, ns := range sizes {
 			ktrain := histBlockAverage(ktr.Theta[:ns*B*n], ns, n, ns, kd.blocks)
-			p, err := kernel.NewPredictor(ns, ktrain, y[:ns*k], k, kernel.PredictOptions{Reg: np.Reg})
+			p, err := predict.NewRegressor(ns, ktrain, y[:ns*k], k, predict.Options{Reg: np.Reg})
 			if err != nil {
 				return nil, fmt.Errorf("ntk %s, %d images: %w", kd.name, ns, err)
 			}

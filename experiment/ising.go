@@ -31,7 +31,7 @@ package experiment
 //	                 rel_std_median, mse: one value per step}]; model
 //	                 "ensemble" (mean of the members), "member" (per-member
 //	                 values averaged over members), "ntk" (group-averaged
-//	                 NTK, gradient flow of kernel.Predictor) or "ntk_gd"
+//	                 NTK, gradient flow of predict.Regressor) or "ntk_gd"
 //	                 (the same kernel with discrete GD steps), width 0 for
 //	                 the NTK; rel_std is metrics.RelativeStd (std over the
 //	                 orbit / |orbit mean|) averaged over test points (for
@@ -83,9 +83,9 @@ import (
 	"github.com/eqens/eqens/internal/atomicfile"
 	"github.com/eqens/eqens/internal/linalg"
 	"github.com/eqens/eqens/ising"
-	"github.com/eqens/eqens/kernel"
 	"github.com/eqens/eqens/metrics"
 	"github.com/eqens/eqens/nn"
+	"github.com/eqens/eqens/predict"
 	"github.com/eqens/eqens/report"
 	"github.com/eqens/eqens/train"
 	"go.yaml.in/yaml/v3"
@@ -639,7 +639,7 @@ func trainIsingWidth(ctx context.Context, env *Env, p *isingParams, w int, raw *
 
 // isingNTKResult is what isingNTK computes.
 type isingNTKResult struct {
-	// curves: "ntk" (gradient flow, kernel.Predictor) and "ntk_gd" (the
+	// curves: "ntk" (gradient flow, predict.Regressor) and "ntk_gd" (the
 	// same kernel, discrete full-batch GD steps) per set.
 	curves []isingCurve
 	// maxRel is the largest relative std of either over all times, sets
@@ -655,7 +655,7 @@ type isingNTKResult struct {
 // (the group-averaged NTK, with the networks' learning rate and t = GD
 // steps) on every test point and on the orbit subset of the first
 // ntk.orbit_points points of each set, at every step: as the gradient flow
-// of kernel.Predictor, mu_t = Θ̄(x,X) Θ̄^-1 (1 - exp(-η t Θ̄/N)) Y, and as
+// of predict.Regressor, mu_t = Θ̄(x,X) Θ̄^-1 (1 - exp(-η t Θ̄/N)) Y, and as
 // discrete gradient descent, mu_t = Θ̄(x,X) Θ̄^-1 (1 - (1 - η Θ̄/N)^t) Y,
 // which is what the networks' optimiser does at infinite width.
 func isingNTK(ctx context.Context, env *Env, p *isingParams, rep *group.Rep, raw *data.Dataset, sets []*isingSet, elems []int, steps []int) (*isingNTKResult, error) {
@@ -673,7 +673,7 @@ func isingNTK(ctx context.Context, env *Env, p *isingParams, rep *group.Rep, raw
 	if err != nil {
 		return nil, err
 	}
-	pred, err := kernel.NewPredictor(n, ktr.Theta, y, 1, kernel.PredictOptions{LearningRate: p.LR, Reg: p.NTK.Reg})
+	pred, err := predict.NewRegressor(n, ktr.Theta, y, 1, predict.Options{LearningRate: p.LR, Reg: p.NTK.Reg})
 	if err != nil {
 		return nil, err
 	}
@@ -1302,7 +1302,7 @@ func isingReport(p *isingParams, scale string, g *group.Group, sets []*isingSet,
 		}
 		t.Rows = append(t.Rows, row("ntk", 0, mse), row("ntk_gd", 0, mse))
 	}
-	fin.Notes = fmt.Sprintf("member: single networks, averaged over the %d members; ensemble: the mean of the %d members; ntk: the infinite ensemble of infinitely wide networks trained with full augmentation (group-averaged NTK, same learning rate and steps) as gradient flow (kernel.Predictor); ntk_gd: the same with discrete GD steps. results.json also has the mean over points with its 95%% bootstrap interval.", p.Members, p.Members)
+	fin.Notes = fmt.Sprintf("member: single networks, averaged over the %d members; ensemble: the mean of the %d members; ntk: the infinite ensemble of infinitely wide networks trained with full augmentation (group-averaged NTK, same learning rate and steps) as gradient flow (predict.Regressor); ntk_gd: the same with discrete GD steps. results.json also has the mean over points with its 95%% bootstrap interval.", p.Members, p.Members)
 
 	dt := report.Table{Name: "data", Caption: "Training and test sets (energy per site E/L²; uniform configurations, whose orbit is a single point, are left out of the test sets).",
 		Columns: []string{"set", "temperature", "configurations", "uniform left out", "E/L² mean", "E/L² std", "target variance"}}
@@ -1364,7 +1364,7 @@ The invariance of a model at a configuration x is measured by the relative stand
 The NTK line is the infinite ensemble of infinitely wide networks trained with full augmentation: the group-averaged NTK Θ̄(x,x') = (1/|G|) Σ_g Θ(x, ρ(g)x') on the %d training configurations, with mean μ_t(x) = Θ̄(x,X) Θ̄^-1 (1 − exp(−η t Θ̄/N)) Y. On the invariant subspace the augmented kernel acts as |G|·Θ̄ on N·|G| samples, so this is exactly the flow of GD on the fully augmented set with the loss normalised per sample; random augmentation follows the same flow in expectation. NTK time t is therefore the number of GD steps, with the same learning rate, and the curves are directly comparable (GD noise from the random draws aside).`,
 		strings.ReplaceAll(p.Arch, "{w}", "w"), p.L, p.L, p.Algorithm, isingFloats(p.TrainTemperatures), ising.CriticalTemperature, p.LR, p.Steps, g.Name(), g.Order(),
 		isingInts(p.Widths), p.Members, ntrain, orbitText, statName, len(steps), ntrain)
-	ntkText := fmt.Sprintf("The NTK prediction is invariant to round-off at every step: its largest relative std over all times, sets and measured points is %.2g (gradient flow and discrete GD together). For the group-averaged training kernel η λ/N lies in [%.2g, %.2g]: discrete GD (stable below 2) and the gradient flow exp(−η t Θ̄/N) differ only in the fastest modes during the first steps, by the factor (1 − ηλ/N)^t against exp(−ηλt/N); the MSE figure uses the discrete steps, the relative-std panels the gradient flow of kernel.Predictor.", ntkMax, ntk.etaLamMin, ntk.etaLamMax)
+	ntkText := fmt.Sprintf("The NTK prediction is invariant to round-off at every step: its largest relative std over all times, sets and measured points is %.2g (gradient flow and discrete GD together). For the group-averaged training kernel η λ/N lies in [%.2g, %.2g]: discrete GD (stable below 2) and the gradient flow exp(−η t Θ̄/N) differ only in the fastest modes during the first steps, by the factor (1 − ηλ/N)^t against exp(−ηλt/N); the MSE figure uses the discrete steps, the relative-std panels the gradient flow of predict.Regressor.", ntkMax, ntk.etaLamMin, ntk.etaLamMax)
 	finiteMText := fmt.Sprintf("NTK theory puts the non-invariance of a finite ensemble of M members at ~1/√M times the members' (their deviations from the mean are independent), at every width; with full augmentation, and also with random augmentation (whose draws are uniform over the group), the infinite ensemble of networks of any finite width is exactly invariant, because the distribution of the initial weights is invariant under the group (Nordenfors & Flinth 2024). Width enters only through the members' deviations. The second table separates the ensemble's orbit variance into the finite-M part and the rest.")
 	results := findingsText(p, scale, claims, finM, sets, curves, len(steps)-1)
 	r := &report.Report{

@@ -13,8 +13,8 @@ import (
 
 	"github.com/eqens/eqens/data"
 	"github.com/eqens/eqens/group"
-	"github.com/eqens/eqens/kernel"
 	"github.com/eqens/eqens/nn"
+	"github.com/eqens/eqens/predict"
 	"github.com/eqens/eqens/report"
 	"go.yaml.in/yaml/v3"
 )
@@ -280,7 +280,7 @@ type qm9Invariance struct {
 // qm9Fit is kernel regression of the standardised baseline residuals with
 // one training kernel; predict returns the predictions in target units.
 type qm9Fit struct {
-	pred  *kernel.Predictor
+	pred  *predict.Regressor
 	base  qm9Baseline
 	scale float64
 }
@@ -300,7 +300,7 @@ func newQM9Fit(ktrain []float64, n int, counts [][5]float64, y []float64, reg fl
 	for i := range r {
 		r[i] /= scale
 	}
-	p, err := kernel.NewPredictor(n, ktrain, r, 1, kernel.PredictOptions{Reg: reg})
+	p, err := predict.NewRegressor(n, ktrain, r, 1, predict.Options{Reg: reg})
 	if err != nil {
 		return nil, err
 	}

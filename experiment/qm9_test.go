@@ -16,8 +16,8 @@ import (
 
 	"github.com/eqens/eqens/data"
 	"github.com/eqens/eqens/group"
-	"github.com/eqens/eqens/kernel"
 	"github.com/eqens/eqens/nn"
+	"github.com/eqens/eqens/predict"
 )
 
 // qm9FixtureXYZ returns molecule id in the published .xyz format (tabs,
@@ -244,7 +244,7 @@ func TestQM9AveragedEqualsAugmented(t *testing.T) {
 		t.Fatal(err)
 	}
 	const r = 1e-3
-	pa, err := kernel.NewPredictor(G*n, kaug.Theta, yaug, 1, kernel.PredictOptions{Reg: r, RegAbsolute: true})
+	pa, err := predict.NewRegressor(G*n, kaug.Theta, yaug, 1, predict.Options{Reg: r, RegAbsolute: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -261,7 +261,7 @@ func TestQM9AveragedEqualsAugmented(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pv, err := kernel.NewPredictor(n, kav, ytr, 1, kernel.PredictOptions{Reg: r / float64(G), RegAbsolute: true})
+	pv, err := predict.NewRegressor(n, kav, ytr, 1, predict.Options{Reg: predict.AveragedReg(r, G), RegAbsolute: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -24,7 +24,7 @@
 //     "sym_ntk_noaug" (symmetry error mean_i |f(x_i) − f(−x_i)|; "member"
 //     is the mean over members, "ensemble" the ensemble mean of all
 //     members, "ntk" the infinite ensemble under discrete gradient descent,
-//     "ntk_da_continuous" the continuous-time kernel.Predictor mean);
+//     "ntk_da_continuous" the continuous-time predict.Regressor mean);
 //     "dist_ensemble_ntk_da", "dist_ensemble_ntk_noaug" (root mean square
 //     over the grid of ensemble mean − NTK mean), "dist_ntk_discrete_continuous"
 //     (same, NTK discrete vs continuous time, augmented); "rmse_member_da",
@@ -67,9 +67,9 @@ import (
 	"github.com/eqens/eqens/data"
 	"github.com/eqens/eqens/internal/atomicfile"
 	"github.com/eqens/eqens/internal/linalg"
-	"github.com/eqens/eqens/kernel"
 	"github.com/eqens/eqens/metrics"
 	"github.com/eqens/eqens/nn"
+	"github.com/eqens/eqens/predict"
 	"github.com/eqens/eqens/report"
 	"github.com/eqens/eqens/train"
 	"go.yaml.in/yaml/v3"
@@ -209,7 +209,7 @@ func toyTrain(ctx context.Context, env *Env, name string, cfg *train.Config, raw
 // for the training set (x, y) (N points): under discrete full-batch gradient
 // descent with learning rate lr on L = 1/(2N) Σ (f − y)², the exact
 // infinite-width dynamics f ← f − (lr/N) Θ(·,X)(f(X) − Y) from f = 0, and in
-// continuous time from kernel.Predictor. It also returns lr·λ_max/N.
+// continuous time from predict.Regressor. It also returns lr·λ_max/N.
 func toyNTK(ctx context.Context, arch *nn.Arch, x, y, grid []float64, steps []int, lr float64) (disc, cont [][]float64, ratio float64, err error) {
 	n, m := len(x), len(grid)
 	kt, err := arch.Kernel(ctx, x, n, nil, 0, nn.KernelOptions{NTK: true})
@@ -256,7 +256,7 @@ func toyNTK(ctx context.Context, arch *nn.Arch, x, y, grid []float64, steps []in
 		}
 	}
 	// Continuous time.
-	pred, err := kernel.NewPredictor(n, kt.Theta, y, 1, kernel.PredictOptions{LearningRate: lr})
+	pred, err := predict.NewRegressor(n, kt.Theta, y, 1, predict.Options{LearningRate: lr})
 	if err != nil {
 		return nil, nil, 0, err
 	}
@@ -787,7 +787,7 @@ func toyReport(p *toyParams, spec string, tr *data.Dataset, x, truth []float64, 
 		measured += fmt.Sprintf(" From M = %d to M = %d the augmented ensemble's symmetry error falls from %.3g to %.3g (1/√M would give %.3g) and its distance to μ_t from %.3g to %.3g.",
 			a.Size, b.Size, a.SymEnsembleDA, b.SymEnsembleDA, a.SymEnsembleDA*math.Sqrt(float64(a.Size)/float64(b.Size)), a.DistNTKDA, b.DistNTKDA)
 	}
-	timeNote := fmt.Sprintf("The kernel.Predictor mean in continuous time (exponent −η t Θ/N) is also computed; it differs from the discrete-step μ_t mostly in the first steps (largest RMS difference %.3g) and is just as symmetric. Discrete gradient descent is what the networks do, so the panels show the discrete μ_t.", toyMax(curve, func(c toyCurvePoint) float64 { return c.DistNTKDiscCont }))
+	timeNote := fmt.Sprintf("The predict.Regressor mean in continuous time (exponent −η t Θ/N) is also computed; it differs from the discrete-step μ_t mostly in the first steps (largest RMS difference %.3g) and is just as symmetric. Discrete gradient descent is what the networks do, so the panels show the discrete μ_t.", toyMax(curve, func(c toyCurvePoint) float64 { return c.DistNTKDiscCont }))
 	first := curve[0]
 	symText := fmt.Sprintf("The symmetry error of single augmented members falls during training, from %.3g at initialisation to %.3g after %d steps, but stays %.1f× above that of their ensemble mean (%.3g); the NTK mean is symmetric to round-off at every step (points at 1e-15 and below; the exact zero at initialisation is not drawn on the log axis). Without augmentation neither members (%.3g) nor the ensemble (%.3g) become symmetric.",
 		first.SymMemberDA, fin.SymMemberDA, p.Steps, fin.SymMemberDA/fin.SymEnsembleDA, fin.SymEnsembleDA, fin.SymMemberNoAug, fin.SymEnsembleNoAug)

@@ -10,9 +10,8 @@
 // (group × pixel positions, the recursion of Misof, Kessel & Gerken). The
 // layer definitions live in package nn; this package holds the State, the
 // closed-form and quadrature transforms of activations, the linear operators
-// of convolutions and pooling, and kernel regression: the mean and
-// covariance of the infinite ensemble trained by gradient descent with MSE
-// loss (Predictor).
+// of convolutions and pooling. Kernel regression with these kernels (the
+// predictions of the infinite ensemble) is package predict.
 package kernel
 
 import "fmt"

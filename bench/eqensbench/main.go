@@ -30,8 +30,8 @@ import (
 	"github.com/eqens/eqens/data"
 	"github.com/eqens/eqens/group"
 	"github.com/eqens/eqens/internal/linalg"
-	"github.com/eqens/eqens/kernel"
 	"github.com/eqens/eqens/nn"
+	"github.com/eqens/eqens/predict"
 	"github.com/eqens/eqens/train"
 )
 
@@ -283,7 +283,7 @@ func ntkPredict(n, threads int) (*result, error) {
 		y[i*10+ds.Labels[i]] = 1
 	}
 	t := time.Now()
-	p, err := kernel.NewPredictor(n, k.Theta, y, 10, kernel.PredictOptions{Reg: 1e-6})
+	p, err := predict.NewRegressor(n, k.Theta, y, 10, predict.Options{Reg: 1e-6})
 	if err != nil {
 		return nil, err
 	}
@@ -358,7 +358,7 @@ func scale(n, nTest int) (*result, error) {
 	}
 	linalg.SetThreads(runtime.GOMAXPROCS(0))
 	t = time.Now()
-	p, err := kernel.NewPredictor(n, k.Theta, y, 10, kernel.PredictOptions{Reg: 1e-4, InPlace: true, InfOnly: true})
+	p, err := predict.NewRegressor(n, k.Theta, y, 10, predict.Options{Reg: 1e-4, InPlace: true, InfOnly: true})
 	if err != nil {
 		return nil, err
 	}

@@ -7,9 +7,9 @@ import (
 	"strings"
 
 	"github.com/eqens/eqens/group"
-	"github.com/eqens/eqens/kernel"
 	"github.com/eqens/eqens/nn"
 	"github.com/eqens/eqens/npy"
+	"github.com/eqens/eqens/predict"
 	"github.com/spf13/cobra"
 )
 
@@ -120,97 +120,27 @@ Output: MU.npy of shape (times, test points, outputs) and COV.npy of shape
 			if err != nil {
 				return fmt.Errorf("--arch: %w", err)
 			}
-			x, n := xa.x, xa.n
-			opts := nn.KernelOptions{NTK: ntk}
-			if augment != "" {
-				rep, err := averageRep("augment", augment, xa.shape)
-				if err != nil {
-					return err
-				}
-				if x, y, err = augmentSet(rep, targets, x, y, n, k); err != nil {
-					return err
-				}
-				n *= rep.Group().Order()
-			}
-			if average != "" {
-				if opts.Average, err = averageRep("average", average, xa.shape); err != nil {
-					return err
-				}
-				if targets != "invariant" {
-					return fmt.Errorf("--average supports invariant targets only (use --augment for --targets %s)", targets)
-				}
-			}
-			prog, finish := kernelProgress("kernel (train)")
-			opts.Progress = prog
-			opts.NTK = true // the NTK regime needs both K and Theta; NNGP ignores Theta
-			ktr, err := arch.Kernel(cmd.Context(), x, n, nil, 0, opts)
-			finish()
-			if err != nil {
-				return err
-			}
-			prog, finish = kernelProgress("kernel (test)")
-			opts.Progress = prog
-			kte, err := arch.Kernel(cmd.Context(), ta.x, ta.n, x, n, opts)
-			finish()
-			if err != nil {
-				return err
-			}
-			regime, train, test := kernel.RegimeNTK, ktr.Theta, kte.Theta
+			setup := predict.Setup{LearningRate: lr, Reg: reg, RegAbsolute: regAbs, Progress: kernelProgress}
 			if !ntk {
-				regime, train, test = kernel.RegimeNNGP, ktr.K, kte.K
+				setup.Regime = predict.RegimeNNGP
 			}
-			popts := kernel.PredictOptions{Regime: regime, LearningRate: lr, Reg: reg, RegAbsolute: regAbs}
-			if opts.Average != nil && reg > 0 {
-				// The averaged kernel reproduces the augmented training set
-				// when its regulariser is that of the augmented kernel
-				// divided by |G| (its eigenvalues on invariant functions are
-				// those of the augmented kernel over |G|). A relative --reg
-				// refers to the augmented kernel's mean diagonal, the mean of
-				// k(x, x) over the training points.
-				G := float64(opts.Average.Group().Order())
-				abs := reg
-				if !regAbs {
-					var mean float64
-					d := len(x) / n
-					for i := 0; i < n; i++ {
-						ki, err := arch.Kernel(cmd.Context(), x[i*d:(i+1)*d], 1, nil, 0, nn.KernelOptions{NTK: ntk})
-						if err != nil {
-							return err
-						}
-						v := ki.K[0]
-						if ntk {
-							v = ki.Theta[0]
-						}
-						mean += v / float64(n)
-					}
-					abs = reg * mean
-				}
-				popts.Reg, popts.RegAbsolute = abs/G, true
+			if setup.Symmetry, setup.Input, setup.Target, err = predictSymmetry(augment, average, targets, xa.shape, k); err != nil {
+				return err
 			}
-			pred, err := kernel.NewPredictor(n, train, y, k, popts)
+			model, err := predict.Fit(cmd.Context(), arch, xa.x, xa.n, y, k, setup)
 			if err != nil {
 				return err
 			}
-			mu, err := pred.Mean(test, ta.n, times)
+			p, err := model.Predict(cmd.Context(), ta.x, ta.n, times, covPath != "")
 			if err != nil {
 				return err
 			}
-			if err := npy.WriteFile(out, npy.FromFloat64([]int{len(times), ta.n, k}, mu)); err != nil {
+			if err := npy.WriteFile(out, npy.FromFloat64([]int{len(times), ta.n, k}, p.Mean)); err != nil {
 				return fmt.Errorf("--out: %w", err)
 			}
 			fmt.Fprintf(cmd.ErrOrStderr(), "wrote %s: mean of shape (%d, %d, %d)\n", out, len(times), ta.n, k)
 			if covPath != "" {
-				opts.Progress = nil
-				ktt, err := arch.Kernel(cmd.Context(), ta.x, ta.n, nil, 0, opts)
-				if err != nil {
-					return err
-				}
-				ck := kernel.CovarianceKernels{TestTrain: test, NNGPTestTest: ktt.K, NNGPTestTrain: kte.K, NNGPTrainTrain: ktr.K}
-				cov, err := pred.Covariance(ta.n, ck, times)
-				if err != nil {
-					return err
-				}
-				if err := npy.WriteFile(covPath, npy.FromFloat64([]int{len(times), ta.n, ta.n}, cov)); err != nil {
+				if err := npy.WriteFile(covPath, npy.FromFloat64([]int{len(times), ta.n, ta.n}, p.Cov)); err != nil {
 					return fmt.Errorf("--cov: %w", err)
 				}
 				fmt.Fprintf(cmd.ErrOrStderr(), "wrote %s: covariance of shape (%d, %d, %d)\n", covPath, len(times), ta.n, ta.n)
@@ -236,35 +166,39 @@ Output: MU.npy of shape (times, test points, outputs) and COV.npy of shape
 	return cmd
 }
 
-// augmentSet expands a training set by its orbit: block g holds rho(g) X
-// with targets Y (invariant) or rho_Y(g) Y (vector targets).
-func augmentSet(rep *group.Rep, targets string, x, y []float64, n, k int) ([]float64, []float64, error) {
+// predictSymmetry parses --augment, --average and --targets for inputs of
+// the given shape and k outputs.
+func predictSymmetry(augment, average, targets string, shape []int, k int) (predict.Symmetry, *group.Rep, *group.Rep, error) {
+	if average != "" {
+		rep, err := averageRep("average", average, shape)
+		if err != nil {
+			return 0, nil, nil, err
+		}
+		if targets != "invariant" {
+			return 0, nil, nil, fmt.Errorf("--average supports invariant targets only (use --augment for --targets %s)", targets)
+		}
+		return predict.Average, rep, nil, nil
+	}
+	if augment == "" {
+		return predict.NoSymmetry, nil, nil, nil
+	}
+	rep, err := averageRep("augment", augment, shape)
+	if err != nil {
+		return 0, nil, nil, err
+	}
 	g := rep.Group()
-	G := g.Order()
-	d := len(x) / n
-	var yrep *group.Rep
 	switch targets {
 	case "invariant":
+		return predict.Augment, rep, nil, nil
 	case "vector":
 		if g.Dim() == 0 || k%g.Dim() != 0 {
-			return nil, nil, fmt.Errorf("--targets vector: %d outputs are not a multiple of the dimension %d of group %s", k, g.Dim(), g.Name())
+			return 0, nil, nil, fmt.Errorf("--targets vector: %d outputs are not a multiple of the dimension %d of group %s", k, g.Dim(), g.Name())
 		}
-		var err error
-		if yrep, err = group.VectorRep(g, k/g.Dim()); err != nil {
-			return nil, nil, fmt.Errorf("--targets: %w", err)
+		yrep, err := group.VectorRep(g, k/g.Dim())
+		if err != nil {
+			return 0, nil, nil, fmt.Errorf("--targets: %w", err)
 		}
-	default:
-		return nil, nil, fmt.Errorf("--targets: %q (want invariant or vector)", targets)
+		return predict.Augment, rep, yrep, nil
 	}
-	xo := make([]float64, G*n*d)
-	yo := make([]float64, G*n*k)
-	for a := 0; a < G; a++ {
-		group.ApplyBatch(rep, a, xo[a*n*d:(a+1)*n*d], x)
-		if yrep != nil {
-			group.ApplyBatch(yrep, a, yo[a*n*k:(a+1)*n*k], y)
-		} else {
-			copy(yo[a*n*k:(a+1)*n*k], y)
-		}
-	}
-	return xo, yo, nil
+	return 0, nil, nil, fmt.Errorf("--targets: %q (want invariant or vector)", targets)
 }

@@ -1,4 +1,4 @@
-package kernel
+package predict
 
 import (
 	"fmt"
@@ -250,7 +250,7 @@ func TestPredictAgainstODE(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			pr := ptNewProblem(tc.seed, n, m, k, 40)
 			dd, td := pr.train(tc.regime)
-			p, err := NewPredictor(n, dd, pr.y, k, PredictOptions{Regime: tc.regime, LearningRate: tc.eta, Reg: tc.reg, RegAbsolute: tc.regAbs})
+			p, err := NewRegressor(n, dd, pr.y, k, Options{Regime: tc.regime, LearningRate: tc.eta, Reg: tc.reg, RegAbsolute: tc.regAbs})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -346,7 +346,7 @@ func TestPredictInfinityLimit(t *testing.T) {
 		t.Run(regime.String(), func(t *testing.T) {
 			pr := ptNewProblem(11, n, m, k, 60)
 			dd, td := pr.train(regime)
-			p, err := NewPredictor(n, dd, pr.y, k, PredictOptions{Regime: regime})
+			p, err := NewRegressor(n, dd, pr.y, k, Options{Regime: regime})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -378,7 +378,7 @@ func TestPredictTimeZero(t *testing.T) {
 	for _, regime := range []Regime{RegimeNTK, RegimeNNGP} {
 		pr := ptNewProblem(21, n, m, k, 20)
 		dd, td := pr.train(regime)
-		p, err := NewPredictor(n, dd, pr.y, k, PredictOptions{Regime: regime, Reg: 0.1})
+		p, err := NewRegressor(n, dd, pr.y, k, Options{Regime: regime, Reg: 0.1})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -406,7 +406,7 @@ func TestPredictScalar(t *testing.T) {
 	const th, kap, y = 2.0, 1.5, 0.7 // Theta(X,X), K(X,X), target
 	const a, b, s = 1.2, 0.9, 1.1    // Theta(x,X), K(x,X), K(x,x)
 	for _, tc := range []struct{ eta, t float64 }{{1, 0.3}, {0.5, 2}, {3, 10}, {1, math.Inf(1)}} {
-		p, err := NewPredictor(1, []float64{th}, []float64{y}, 1, PredictOptions{LearningRate: tc.eta})
+		p, err := NewRegressor(1, []float64{th}, []float64{y}, 1, Options{LearningRate: tc.eta})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -478,7 +478,7 @@ func TestPredictInvariance(t *testing.T) {
 			y[i] = target(x)
 		}
 		orbit := [][2]float64{test, ptRot(test, 1), ptRot(test, 2), ptRot(test, 3)}
-		p, err := NewPredictor(n, gram(theta, xs, xs), y, 1, PredictOptions{Reg: 1e-6, RegAbsolute: true})
+		p, err := NewRegressor(n, gram(theta, xs, xs), y, 1, Options{Reg: 1e-6, RegAbsolute: true})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -519,7 +519,7 @@ func TestPredictCovariancePSD(t *testing.T) {
 	for _, regime := range []Regime{RegimeNTK, RegimeNNGP} {
 		pr := ptNewProblem(31, n, m, k, 30) // rank 30 < n: singular training kernels
 		dd, _ := pr.train(regime)
-		p, err := NewPredictor(n, dd, pr.y, k, PredictOptions{Regime: regime, Reg: 1e-4})
+		p, err := NewRegressor(n, dd, pr.y, k, Options{Regime: regime, Reg: 1e-4})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -576,7 +576,7 @@ func TestPredictNeuralTangentsTime(t *testing.T) {
 		}
 		return ptMatMul(m, n, k, pr.ttd, ptMatMul(n, n, k, mop, pr.y))
 	}
-	p, err := NewPredictor(n, pr.tdd, pr.y, k, PredictOptions{LearningRate: lr, Reg: diagReg})
+	p, err := NewRegressor(n, pr.tdd, pr.y, k, Options{LearningRate: lr, Reg: diagReg})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -618,7 +618,7 @@ func TestPredictSingularKernel(t *testing.T) {
 		}
 		y[a] = pr.y[i]
 	}
-	p, err := NewPredictor(n, dd, y, k, PredictOptions{})
+	p, err := NewRegressor(n, dd, y, k, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -659,7 +659,7 @@ func TestPredictSingularKernel(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "--reg") || !strings.Contains(err.Error(), "positive definite") {
 		t.Errorf("t=+Inf on a singular kernel: error %v, want a positive-definite error suggesting --reg", err)
 	}
-	p, err = NewPredictor(n, dd, y, k, PredictOptions{Reg: 1e-8})
+	p, err = NewRegressor(n, dd, y, k, Options{Reg: 1e-8})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -684,8 +684,8 @@ func TestPredictGain(t *testing.T) {
 		{0, 0, 0},
 	}
 	for _, tc := range cases {
-		if got := predGain(tc.lam, tc.c); math.Abs(got-tc.want) > 1e-15*tc.want {
-			t.Errorf("predGain(%g, %g) = %.17g, want %.17g", tc.lam, tc.c, got, tc.want)
+		if got := gain(tc.lam, tc.c); math.Abs(got-tc.want) > 1e-15*tc.want {
+			t.Errorf("gain(%g, %g) = %.17g, want %.17g", tc.lam, tc.c, got, tc.want)
 		}
 	}
 }
@@ -694,13 +694,13 @@ func TestPredictGain(t *testing.T) {
 // rejected with an error that suggests a regulariser.
 func TestPredictIndefinite(t *testing.T) {
 	dd := []float64{1, 2, 2, 1} // eigenvalues 3 and -1
-	p, err := NewPredictor(2, dd, []float64{1, 0}, 1, PredictOptions{})
+	p, err := NewRegressor(2, dd, []float64{1, 0}, 1, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, tm := range []float64{1, math.Inf(1)} {
 		_, err := p.Mean([]float64{1, 1}, 1, []float64{tm})
-		if err == nil || !strings.Contains(err.Error(), "PredictOptions.Reg") {
+		if err == nil || !strings.Contains(err.Error(), "Options.Reg") {
 			t.Errorf("t=%g: error %v, want one suggesting a regulariser", tm, err)
 		}
 		if tm == 1 && !strings.Contains(err.Error(), "not positive semi-definite") {
@@ -719,7 +719,7 @@ func TestPredictBlocks(t *testing.T) {
 	for i := range td {
 		td[i] = r.NormFloat64()
 	}
-	p, err := NewPredictor(n, pr.tdd, pr.y, k, PredictOptions{Reg: 1e-3})
+	p, err := NewRegressor(n, pr.tdd, pr.y, k, Options{Reg: 1e-3})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -748,7 +748,7 @@ func TestPredictBlocks(t *testing.T) {
 func TestPredictConcurrent(t *testing.T) {
 	const n, m, k = 25, 6, 2
 	pr := ptNewProblem(71, n, m, k, 30)
-	ref, err := NewPredictor(n, pr.tdd, pr.y, k, PredictOptions{Reg: 1e-3})
+	ref, err := NewRegressor(n, pr.tdd, pr.y, k, Options{Reg: 1e-3})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -757,7 +757,7 @@ func TestPredictConcurrent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := NewPredictor(n, pr.tdd, pr.y, k, PredictOptions{Reg: 1e-3})
+	p, err := NewRegressor(n, pr.tdd, pr.y, k, Options{Reg: 1e-3})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -799,23 +799,23 @@ func TestPredictValidation(t *testing.T) {
 		run  func() error
 		want string
 	}{
-		{"n=0", func() error { _, err := NewPredictor(0, nil, nil, 1, PredictOptions{}); return err }, "n = 0"},
-		{"k=0", func() error { _, err := NewPredictor(2, good, y, 0, PredictOptions{}); return err }, "k = 0"},
-		{"ktrain length", func() error { _, err := NewPredictor(2, good[:3], y, 1, PredictOptions{}); return err }, "ktrain has 3 elements, want n×n = 2×2 = 4"},
-		{"y length", func() error { _, err := NewPredictor(2, good, y, 2, PredictOptions{}); return err }, "y has 2 elements, want n×k = 2×2 = 4"},
-		{"ktrain NaN", func() error { _, err := NewPredictor(2, []float64{2, 1, nan, 2}, y, 1, PredictOptions{}); return err }, "ktrain[1,0] = NaN"},
+		{"n=0", func() error { _, err := NewRegressor(0, nil, nil, 1, Options{}); return err }, "n = 0"},
+		{"k=0", func() error { _, err := NewRegressor(2, good, y, 0, Options{}); return err }, "k = 0"},
+		{"ktrain length", func() error { _, err := NewRegressor(2, good[:3], y, 1, Options{}); return err }, "ktrain has 3 elements, want n×n = 2×2 = 4"},
+		{"y length", func() error { _, err := NewRegressor(2, good, y, 2, Options{}); return err }, "y has 2 elements, want n×k = 2×2 = 4"},
+		{"ktrain NaN", func() error { _, err := NewRegressor(2, []float64{2, 1, nan, 2}, y, 1, Options{}); return err }, "ktrain[1,0] = NaN"},
 		{"y Inf", func() error {
-			_, err := NewPredictor(2, good, []float64{1, math.Inf(-1)}, 1, PredictOptions{})
+			_, err := NewRegressor(2, good, []float64{1, math.Inf(-1)}, 1, Options{})
 			return err
 		}, "y[1,0] = -Inf"},
-		{"asymmetric", func() error { _, err := NewPredictor(2, []float64{2, 1, 0.5, 2}, y, 1, PredictOptions{}); return err }, "not symmetric"},
-		{"negative diagonal", func() error { _, err := NewPredictor(2, []float64{2, 0, 0, -1}, y, 1, PredictOptions{}); return err }, "ktrain[1,1] = -1 is negative"},
-		{"learning rate", func() error { _, err := NewPredictor(2, good, y, 1, PredictOptions{LearningRate: -1}); return err }, "learning rate -1"},
-		{"reg NaN", func() error { _, err := NewPredictor(2, good, y, 1, PredictOptions{Reg: nan}); return err }, "regulariser NaN"},
-		{"reg negative", func() error { _, err := NewPredictor(2, good, y, 1, PredictOptions{Reg: -1e-3}); return err }, "regulariser -0.001"},
-		{"regime", func() error { _, err := NewPredictor(2, good, y, 1, PredictOptions{Regime: 7}); return err }, "unknown regime Regime(7)"},
+		{"asymmetric", func() error { _, err := NewRegressor(2, []float64{2, 1, 0.5, 2}, y, 1, Options{}); return err }, "not symmetric"},
+		{"negative diagonal", func() error { _, err := NewRegressor(2, []float64{2, 0, 0, -1}, y, 1, Options{}); return err }, "ktrain[1,1] = -1 is negative"},
+		{"learning rate", func() error { _, err := NewRegressor(2, good, y, 1, Options{LearningRate: -1}); return err }, "learning rate -1"},
+		{"reg NaN", func() error { _, err := NewRegressor(2, good, y, 1, Options{Reg: nan}); return err }, "regulariser NaN"},
+		{"reg negative", func() error { _, err := NewRegressor(2, good, y, 1, Options{Reg: -1e-3}); return err }, "regulariser -0.001"},
+		{"regime", func() error { _, err := NewRegressor(2, good, y, 1, Options{Regime: 7}); return err }, "unknown regime Regime(7)"},
 	}
-	p, err := NewPredictor(2, good, y, 1, PredictOptions{})
+	p, err := NewRegressor(2, good, y, 1, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -870,7 +870,7 @@ func TestPredictValidation(t *testing.T) {
 // ExamplePredictor predicts, for two training points, the ensemble mean and
 // variance at a test point before training, after 3 gradient-descent steps
 // and at convergence.
-func ExamplePredictor() {
+func ExampleRegressor() {
 	ntk := []float64{ // Theta(X,X)
 		2.0, 0.5,
 		0.5, 1.0,
@@ -880,7 +880,7 @@ func ExamplePredictor() {
 		0.2, 0.5,
 	}
 	y := []float64{1, -1} // one output per training point
-	p, err := NewPredictor(2, ntk, y, 1, PredictOptions{LearningRate: 0.5})
+	p, err := NewRegressor(2, ntk, y, 1, Options{LearningRate: 0.5})
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -919,7 +919,7 @@ func TestPredictInPlaceInfOnly(t *testing.T) {
 	const n, m, k = 25, 4, 3
 	pr := ptNewProblem(5, n, m, k, 40)
 	dd, td := pr.train(RegimeNTK)
-	ref, err := NewPredictor(n, dd, pr.y, k, PredictOptions{Reg: 1e-3})
+	ref, err := NewRegressor(n, dd, pr.y, k, Options{Reg: 1e-3})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -927,13 +927,13 @@ func TestPredictInPlaceInfOnly(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, opts := range []PredictOptions{
+	for _, opts := range []Options{
 		{Reg: 1e-3, InPlace: true},
 		{Reg: 1e-3, InfOnly: true},
 		{Reg: 1e-3, InPlace: true, InfOnly: true},
 	} {
 		a := append([]float64(nil), dd...)
-		p, err := NewPredictor(n, a, pr.y, k, opts)
+		p, err := NewRegressor(n, a, pr.y, k, opts)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,4 +1,4 @@
-package kernel
+package predict
 
 import (
 	"errors"
@@ -16,7 +16,7 @@ import (
 // derives the formulas and gives the conversion to neural-tangents' time.
 
 // Regime says which kernel drives the training dynamics, that is which
-// kernel the training kernel passed to NewPredictor is. It corresponds to
+// kernel the training kernel passed to NewRegressor is. It corresponds to
 // the get argument of neural-tangents' prediction functions.
 type Regime int
 
@@ -43,9 +43,9 @@ func (r Regime) String() string {
 	return fmt.Sprintf("Regime(%d)", int(r))
 }
 
-// PredictOptions configures a Predictor. The zero value is valid: the NTK
+// Options configures a Regressor. The zero value is valid: the NTK
 // regime, learning rate 1 and no regulariser.
-type PredictOptions struct {
+type Options struct {
 	// Regime says which kernel the training kernel is (default RegimeNTK).
 	Regime Regime
 	// LearningRate is eta, the step size of full-batch gradient descent on
@@ -61,9 +61,9 @@ type PredictOptions struct {
 	// mean diagonal of the training kernel (neural-tangents'
 	// diag_reg_absolute_scale).
 	RegAbsolute bool
-	// InPlace hands ktrain over to the Predictor instead of copying it: it
+	// InPlace hands ktrain over to the Regressor instead of copying it: it
 	// is regularised and symmetrised in place, and must not be used by the
-	// caller afterwards. The Predictor still keeps it next to the first
+	// caller afterwards. The Regressor still keeps it next to the first
 	// factorisation, in case finite and infinite times both come; with
 	// InfOnly as well, one n×n matrix is all a prediction holds (a
 	// 40,000-point kernel is 12.8 GB).
@@ -74,7 +74,7 @@ type PredictOptions struct {
 	InfOnly bool
 }
 
-// Predictor predicts the outputs of an infinite ensemble of infinitely wide
+// Regressor predicts the outputs of an infinite ensemble of infinitely wide
 // networks trained by full-batch gradient descent on the MSE loss, given
 // the kernels of the network. With the training kernel Theta = Theta(X,X) +
 // r*I of the N training points X, targets Y (N×k) and c = eta*t/N,
@@ -84,12 +84,12 @@ type PredictOptions struct {
 // for t >= 0 gradient-descent steps, including t = +Inf. See Mean and
 // Covariance for the formulas and docs/predict.md for the derivation.
 //
-// NewPredictor only validates and copies the inputs. The first call that
+// NewRegressor only validates and copies the inputs. The first call that
 // needs a finite time computes the eigendecomposition of the training
 // kernel, the first call that needs t = +Inf its Cholesky factorisation;
-// both are kept for later calls (see PredictOptions.InPlace and InfOnly for
-// holding less). A Predictor is safe for concurrent use.
-type Predictor struct {
+// both are kept for later calls (see Options.InPlace and InfOnly for
+// holding less). A Regressor is safe for concurrent use.
+type Regressor struct {
 	n, k   int
 	regime Regime
 	eta    float64   // learning rate
@@ -98,23 +98,23 @@ type Predictor struct {
 
 	mu       sync.Mutex
 	a        []float64 // regularised training kernel; nil once no factorisation needs it
-	eig      *predEigen
+	eig      *eigenFactor
 	eigErr   error
-	chol     *predChol
+	chol     *cholFactor
 	cholErr  error
 	eigDone  bool
 	cholDone bool
 }
 
-// predEigen is the eigendecomposition Theta = V diag(vals) V^T.
-type predEigen struct {
+// eigenFactor is the eigendecomposition Theta = V diag(vals) V^T.
+type eigenFactor struct {
 	vals []float64 // ascending, clamped at 0
 	vecs []float64 // n×n, eigenvectors as columns
 	vty  []float64 // V^T Y, n×k
 }
 
-// predChol is the Cholesky factorisation Theta = L L^T.
-type predChol struct {
+// cholFactor is the Cholesky factorisation Theta = L L^T.
+type cholFactor struct {
 	l     []float64 // n×n lower triangle
 	alpha []float64 // Theta^-1 Y, n×k
 }
@@ -132,14 +132,14 @@ const predictSymTol = 1e-6
 // eigenvalues in [-tol, 0) are set to 0.
 const predictNegEigTol = 0x1p-26 // sqrt(machine epsilon) ≈ 1.5e-8
 
-// NewPredictor returns a Predictor for n training points with the n×n
+// NewRegressor returns a Regressor for n training points with the n×n
 // training kernel ktrain (row-major; Theta(X,X) for RegimeNTK, K(X,X) for
 // RegimeNNGP) and the n×k targets y (row-major: y[i*k+j] is output j of
 // sample i). ktrain must be symmetric (up to round-off; it is symmetrised)
 // and positive semi-definite; y and ktrain are copied (ktrain not with
-// PredictOptions.InPlace).
-func NewPredictor(n int, ktrain []float64, y []float64, k int, opts PredictOptions) (*Predictor, error) {
-	const fn = "kernel.NewPredictor"
+// Options.InPlace).
+func NewRegressor(n int, ktrain []float64, y []float64, k int, opts Options) (*Regressor, error) {
+	const fn = "kernel.NewRegressor"
 	switch {
 	case n < 1:
 		return nil, fmt.Errorf("%s: n = %d training points, need at least 1", fn, n)
@@ -156,7 +156,7 @@ func NewPredictor(n int, ktrain []float64, y []float64, k int, opts PredictOptio
 	case opts.Reg < 0 || math.IsNaN(opts.Reg) || math.IsInf(opts.Reg, 0):
 		return nil, fmt.Errorf("%s: regulariser %g, want a non-negative finite number", fn, opts.Reg)
 	}
-	if err := predCheckFinite(fn, "y", y, k); err != nil {
+	if err := checkFinite(fn, "y", y, k); err != nil {
 		return nil, err
 	}
 	a := ktrain
@@ -179,7 +179,7 @@ func NewPredictor(n int, ktrain []float64, y []float64, k int, opts PredictOptio
 			return nil, fmt.Errorf("%s: ktrain[%d,%d] = %g is negative, so the training kernel is not positive semi-definite", fn, i, i, d)
 		}
 	}
-	if i, j, ok := predSymmetrize(n, a, predictSymTol*maxDiag); !ok {
+	if i, j, ok := symmetrize(n, a, predictSymTol*maxDiag); !ok {
 		return nil, fmt.Errorf("%s: ktrain is not symmetric: ktrain[%d,%d] = %g but ktrain[%d,%d] = %g (is it an n×n row-major matrix?)",
 			fn, i, j, a[i*n+j], j, i, a[j*n+i])
 	}
@@ -194,7 +194,7 @@ func NewPredictor(n int, ktrain []float64, y []float64, k int, opts PredictOptio
 	if eta == 0 {
 		eta = 1
 	}
-	p := &Predictor{
+	p := &Regressor{
 		n: n, k: k, regime: opts.Regime, eta: eta, reg: reg,
 		y: append([]float64(nil), y...),
 		a: a,
@@ -204,23 +204,23 @@ func NewPredictor(n int, ktrain []float64, y []float64, k int, opts PredictOptio
 		// take the kernel itself (see take).
 		p.eigDone = true
 		p.eigErr = errors.New("finite times need the eigendecomposition of the training kernel, " +
-			"but the predictor was made for t = +Inf only (PredictOptions.InfOnly)")
+			"but the predictor was made for t = +Inf only (Options.InfOnly)")
 	}
 	return p, nil
 }
 
 // N returns the number of training points.
-func (p *Predictor) N() int { return p.n }
+func (p *Regressor) N() int { return p.n }
 
 // Outputs returns the number of outputs k per point.
-func (p *Predictor) Outputs() int { return p.k }
+func (p *Regressor) Outputs() int { return p.k }
 
-// Regime returns the regime the Predictor was made for.
-func (p *Predictor) Regime() Regime { return p.regime }
+// Regime returns the regime the Regressor was made for.
+func (p *Regressor) Regime() Regime { return p.regime }
 
 // Regulariser returns the absolute value r added to the diagonal of the
 // training kernel (Reg, or Reg times the mean diagonal).
-func (p *Predictor) Regulariser() float64 { return p.reg }
+func (p *Regressor) Regulariser() float64 { return p.reg }
 
 // Mean returns the ensemble mean on m test points at every time in times:
 //
@@ -237,8 +237,8 @@ func (p *Predictor) Regulariser() float64 { return p.reg }
 // Besides the result, Mean needs the n×(len(times)·k) regression
 // coefficients and one block of 256 test rows: the test points are
 // processed in blocks, so memory does not grow with m beyond the result.
-func (p *Predictor) Mean(ktest []float64, m int, times []float64) ([]float64, error) {
-	const fn = "kernel.Predictor.Mean"
+func (p *Regressor) Mean(ktest []float64, m int, times []float64) ([]float64, error) {
+	const fn = "kernel.Regressor.Mean"
 	n, k := p.n, p.k
 	if m < 0 {
 		return nil, fmt.Errorf("%s: m = %d test points, want at least 0", fn, m)
@@ -250,7 +250,7 @@ func (p *Predictor) Mean(ktest []float64, m int, times []float64) ([]float64, er
 	if err != nil {
 		return nil, err
 	}
-	if err := predCheckFinite(fn, "ktest", ktest, n); err != nil {
+	if err := checkFinite(fn, "ktest", ktest, n); err != nil {
 		return nil, err
 	}
 	nt := len(times)
@@ -274,7 +274,7 @@ func (p *Predictor) Mean(ktest []float64, m int, times []float64) ([]float64, er
 		for i, lam := range e.vals {
 			row := e.vty[i*k : i*k+k]
 			for f, c := range sched.finite {
-				g := predGain(lam, c)
+				g := gain(lam, c)
 				dst := s[(i*nf+f)*k : (i*nf+f)*k+k]
 				for j, v := range row {
 					dst[j] = g * v
@@ -311,7 +311,7 @@ func (p *Predictor) Mean(ktest []float64, m int, times []float64) ([]float64, er
 }
 
 // CovarianceKernels holds the kernel blocks that involve the m test points
-// x, besides the training kernel of the Predictor. All are row-major.
+// x, besides the training kernel of the Regressor. All are row-major.
 type CovarianceKernels struct {
 	// TestTrain is the m×n block of the training kernel between test and
 	// training points: Theta(x,X) in RegimeNTK, K(x,X) in RegimeNNGP.
@@ -324,7 +324,7 @@ type CovarianceKernels struct {
 	NNGPTestTrain []float64
 	// NNGPTrainTrain is the n×n NNGP kernel K(X,X) of the training points,
 	// without regulariser. Required in RegimeNTK; ignored in RegimeNNGP,
-	// where the (regularised) training kernel of the Predictor is used.
+	// where the (regularised) training kernel of the Regressor is used.
 	NNGPTrainTrain []float64
 }
 
@@ -348,8 +348,8 @@ type CovarianceKernels struct {
 // s*m*m; it is symmetrised exactly.
 //
 // Memory: a few n×m scratch matrices besides the result.
-func (p *Predictor) Covariance(m int, kern CovarianceKernels, times []float64) ([]float64, error) {
-	const fn = "kernel.Predictor.Covariance"
+func (p *Regressor) Covariance(m int, kern CovarianceKernels, times []float64) ([]float64, error) {
+	const fn = "kernel.Regressor.Covariance"
 	n := p.n
 	if m < 0 {
 		return nil, fmt.Errorf("%s: m = %d test points, want at least 0", fn, m)
@@ -383,7 +383,7 @@ func (p *Predictor) Covariance(m int, kern CovarianceKernels, times []float64) (
 		return nil, err
 	}
 	for _, c := range checks {
-		if err := predCheckFinite(fn, c.name, c.v, c.col); err != nil {
+		if err := checkFinite(fn, c.name, c.v, c.col); err != nil {
 			return nil, err
 		}
 	}
@@ -401,12 +401,12 @@ func (p *Predictor) Covariance(m int, kern CovarianceKernels, times []float64) (
 	b := make([]float64, n*m)
 	d := make([]float64, n*m)
 	ntkCov := func(dst []float64) {
-		predTranspose(m, n, ktd, d) // d = K(X,x')
+		transpose(m, n, ktd, d) // d = K(X,x')
 		linalg.Dgemm(false, false, n, m, n, 1, kern.NNGPTrainTrain, n, b, m, -1, d, m)
 		copy(dst, ktt)
 		linalg.Dgemm(true, false, m, m, n, 1, b, m, d, m, 1, dst, m)
 		linalg.Dgemm(false, false, m, m, n, -1, ktd, n, b, m, 1, dst, m)
-		predSymmetrize(m, dst, math.Inf(1))
+		symmetrize(m, dst, math.Inf(1))
 	}
 
 	if len(sched.finite) > 0 {
@@ -422,7 +422,7 @@ func (p *Predictor) Covariance(m int, kern CovarianceKernels, times []float64) (
 			if ntk {
 				// B = V diag(g(lambda, c)) V^T Theta(X,x).
 				for i, lam := range e.vals {
-					g := predGain(lam, c)
+					g := gain(lam, c)
 					for j, v := range vtk[i*m : i*m+m] {
 						d[i*m+j] = g * v
 					}
@@ -433,14 +433,14 @@ func (p *Predictor) Covariance(m int, kern CovarianceKernels, times []float64) (
 			}
 			// R = diag(sqrt(g(lambda, 2c))) V^T K(X,x); Sigma = K(x,x') - R^T R.
 			for i, lam := range e.vals {
-				g := math.Sqrt(predGain(lam, 2*c))
+				g := math.Sqrt(gain(lam, 2*c))
 				for j, v := range vtk[i*m : i*m+m] {
 					b[i*m+j] = g * v
 				}
 			}
 			copy(dst, ktt)
 			linalg.Dgemm(true, false, m, m, n, -1, b, m, b, m, 1, dst, m)
-			predSymmetrize(m, dst, math.Inf(1))
+			symmetrize(m, dst, math.Inf(1))
 		}
 	}
 	if sched.inf > 0 {
@@ -449,7 +449,7 @@ func (p *Predictor) Covariance(m int, kern CovarianceKernels, times []float64) (
 			return nil, fmt.Errorf("%s: %w", fn, err)
 		}
 		// B = Theta^-1 Theta(X,x).
-		predTranspose(m, n, kern.TestTrain, b)
+		transpose(m, n, kern.TestTrain, b)
 		if err := linalg.CholeskySolve(n, m, ch.l, b); err != nil {
 			return nil, fmt.Errorf("%s: %w", fn, err)
 		}
@@ -471,24 +471,24 @@ func (p *Predictor) Covariance(m int, kern CovarianceKernels, times []float64) (
 			// Sigma = K(x,x') - K(x,X) (K + r I)^-1 K(X,x').
 			copy(dst, ktt)
 			linalg.Dgemm(false, false, m, m, n, -1, ktd, n, b, m, 1, dst, m)
-			predSymmetrize(m, dst, math.Inf(1))
+			symmetrize(m, dst, math.Inf(1))
 		}
 	}
 	return out, nil
 }
 
-// predSchedule sorts the requested times into finite ones (as c = eta*t/N)
+// timeSchedule sorts the requested times into finite ones (as c = eta*t/N)
 // and infinite ones. slot[s] is the position of times[s] in the order
 // finite..., infinite...; index[f] is the position in times of finite[f].
-type predSchedule struct {
+type timeSchedule struct {
 	finite []float64
 	index  []int
 	inf    int
 	slot   []int
 }
 
-func (p *Predictor) schedule(fn string, times []float64) (predSchedule, error) {
-	var sc predSchedule
+func (p *Regressor) schedule(fn string, times []float64) (timeSchedule, error) {
+	var sc timeSchedule
 	sc.slot = make([]int, len(times))
 	var inf []int
 	for s, t := range times {
@@ -516,7 +516,7 @@ func (p *Predictor) schedule(fn string, times []float64) (predSchedule, error) {
 // take returns the regularised training kernel to be overwritten by a
 // factorisation: the kernel itself if the other factorisation no longer
 // needs it, a copy otherwise. p.mu must be held.
-func (p *Predictor) take(otherDone bool) []float64 {
+func (p *Regressor) take(otherDone bool) []float64 {
 	if otherDone {
 		a := p.a
 		p.a = nil
@@ -527,7 +527,7 @@ func (p *Predictor) take(otherDone bool) []float64 {
 
 // eigen returns the eigendecomposition of the regularised training kernel,
 // computing it on first use.
-func (p *Predictor) eigen() (*predEigen, error) {
+func (p *Regressor) eigen() (*eigenFactor, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.eigDone {
@@ -544,7 +544,7 @@ func (p *Predictor) eigen() (*predEigen, error) {
 	lo, hi := w[0], w[n-1]
 	if tol := predictNegEigTol * math.Abs(hi); lo < -tol {
 		p.eigErr = fmt.Errorf("the %s training kernel is not positive semi-definite: eigenvalues from %.6g to %.6g with regulariser %g added; "+
-			"check the kernel or add a diagonal regulariser (PredictOptions.Reg, --reg)", p.regime, lo, hi, p.reg)
+			"check the kernel or add a diagonal regulariser (Options.Reg, --reg)", p.regime, lo, hi, p.reg)
 		return nil, p.eigErr
 	}
 	for i, l := range w {
@@ -552,13 +552,13 @@ func (p *Predictor) eigen() (*predEigen, error) {
 	}
 	vty := make([]float64, n*k)
 	linalg.Dgemm(true, false, n, k, n, 1, v, n, p.y, k, 0, vty, k)
-	p.eig = &predEigen{vals: w, vecs: v, vty: vty}
+	p.eig = &eigenFactor{vals: w, vecs: v, vty: vty}
 	return p.eig, nil
 }
 
 // cholesky returns the Cholesky factorisation of the regularised training
 // kernel, computing it on first use.
-func (p *Predictor) cholesky() (*predChol, error) {
+func (p *Regressor) cholesky() (*cholFactor, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.cholDone {
@@ -570,7 +570,7 @@ func (p *Predictor) cholesky() (*predChol, error) {
 	if err := linalg.Cholesky(n, l); err != nil {
 		if errors.Is(err, linalg.ErrNotPositiveDefinite) {
 			p.cholErr = fmt.Errorf("t = +Inf needs a positive definite %s training kernel (regulariser %g): %w; "+
-				"add a diagonal regulariser (PredictOptions.Reg, --reg) or use finite times", p.regime, p.reg, err)
+				"add a diagonal regulariser (Options.Reg, --reg) or use finite times", p.regime, p.reg, err)
 		} else {
 			p.cholErr = fmt.Errorf("factorising the %s training kernel: %w", p.regime, err)
 		}
@@ -581,24 +581,24 @@ func (p *Predictor) cholesky() (*predChol, error) {
 		p.cholErr = fmt.Errorf("solving with the %s training kernel: %w", p.regime, err)
 		return nil, p.cholErr
 	}
-	p.chol = &predChol{l: l, alpha: alpha}
+	p.chol = &cholFactor{l: l, alpha: alpha}
 	return p.chol, nil
 }
 
-// predGain returns (1 - exp(-c*lam))/lam, the eigenvalue function of
+// gain returns (1 - exp(-c*lam))/lam, the eigenvalue function of
 // Theta^-1 (I - exp(-c Theta)), for lam >= 0 and finite c >= 0. It is
 // evaluated with expm1, which is accurate for small c*lam, and equals its
 // limit c at lam = 0.
-func predGain(lam, c float64) float64 {
+func gain(lam, c float64) float64 {
 	if lam <= 0 {
 		return c
 	}
 	return -math.Expm1(-c*lam) / lam
 }
 
-// predCheckFinite reports the first non-finite element of the row-major
+// checkFinite reports the first non-finite element of the row-major
 // matrix v with cols columns.
-func predCheckFinite(fn, name string, v []float64, cols int) error {
+func checkFinite(fn, name string, v []float64, cols int) error {
 	for i, x := range v {
 		if math.IsNaN(x) || math.IsInf(x, 0) {
 			return fmt.Errorf("%s: %s[%d,%d] = %g is not finite", fn, name, i/cols, i%cols, x)
@@ -607,10 +607,10 @@ func predCheckFinite(fn, name string, v []float64, cols int) error {
 	return nil
 }
 
-// predSymmetrize replaces the n×n matrix a by (a + a^T)/2. If some
+// symmetrize replaces the n×n matrix a by (a + a^T)/2. If some
 // |a_ij - a_ji| exceeds tol it stops and returns i, j and false; a is then
 // partly symmetrised. It works on tiles to stay cache friendly.
-func predSymmetrize(n int, a []float64, tol float64) (int, int, bool) {
+func symmetrize(n int, a []float64, tol float64) (int, int, bool) {
 	const tile = 64
 	for i0 := 0; i0 < n; i0 += tile {
 		for j0 := 0; j0 <= i0; j0 += tile {
@@ -629,9 +629,9 @@ func predSymmetrize(n int, a []float64, tol float64) (int, int, bool) {
 	return 0, 0, true
 }
 
-// predTranspose writes the transpose of the rows×cols matrix a into
+// transpose writes the transpose of the rows×cols matrix a into
 // dst (cols×rows).
-func predTranspose(rows, cols int, a, dst []float64) {
+func transpose(rows, cols int, a, dst []float64) {
 	const tile = 64
 	for i0 := 0; i0 < rows; i0 += tile {
 		for j0 := 0; j0 < cols; j0 += tile {

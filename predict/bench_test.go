@@ -1,4 +1,4 @@
-package kernel
+package predict
 
 import (
 	"fmt"
@@ -30,7 +30,7 @@ func pbRBF(a, b []float64, d int, ell float64) []float64 {
 	return out
 }
 
-// BenchmarkPredict times NewPredictor + Mean (N training points, 10 outputs,
+// BenchmarkPredict times NewRegressor + Mean (N training points, 10 outputs,
 // 1000 test points, times {10, 1000, +Inf}: one eigendecomposition and one
 // Cholesky factorisation) and, on the same matrix, a bare linalg.EigSym +
 // linalg.Cholesky (LAPACK dsyevd + dpotrf with -tags openblas). ns/op and
@@ -70,7 +70,7 @@ func BenchmarkPredict(b *testing.B) {
 
 			predict := func() time.Duration {
 				t0 := time.Now()
-				p, err := NewPredictor(n, ktrain, y, k, PredictOptions{})
+				p, err := NewRegressor(n, ktrain, y, k, Options{})
 				if err != nil {
 					b.Fatal(err)
 				}
