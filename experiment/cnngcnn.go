@@ -20,7 +20,7 @@ import (
 )
 
 func init() {
-	register(&Experiment{
+	Register(&Experiment{
 		Name:    "cnn-to-gcnn",
 		Summary: "CNN ensembles trained with C4 augmentation approach the roto-translation GCNN ensemble, in and out of distribution (MNIST, CIFAR-10), next to the kernel identity Θ_GCNN = mean_r Θ_CNN(f, ρ(r)f')",
 		Run:     runCNNGCNN,
@@ -47,13 +47,13 @@ type cgDataset struct {
 	OODSize   int     `yaml:"ood_size"` // per out-of-distribution set
 	Blur      float64 `yaml:"blur"`     // sigma (pixels) of the blurred-noise set
 	// CNN is trained with random augmentation by the group.
-	CNN modelParams `yaml:"cnn"`
+	CNN ModelParams `yaml:"cnn"`
 	// NoAugMembers, if positive, trains a control ensemble of the same CNN
 	// without augmentation.
 	NoAugMembers int `yaml:"noaug_members"`
 	// GCNN is trained without augmentation; it must mirror the CNN
 	// (lift/gconv with support=e and the same channels per rotation).
-	GCNN     modelParams      `yaml:"gcnn"`
+	GCNN     ModelParams      `yaml:"gcnn"`
 	Identity cgIdentityParams `yaml:"kernel_identity"`
 	NTK      cgNTKParams      `yaml:"ntk"`
 }
@@ -192,7 +192,7 @@ type cgDatasetResult struct {
 // NAME-compare, and kernels.
 func runCNNGCNN(ctx context.Context, env *Env, node *yaml.Node) (*Result, error) {
 	var p cgParams
-	if err := decodeParams("cnn-to-gcnn", node, &p); err != nil {
+	if err := DecodeParams("cnn-to-gcnn", node, &p); err != nil {
 		return nil, err
 	}
 	g, err := group.Parse(p.Group)
@@ -322,49 +322,6 @@ func (dp *cgDataset) check(g *group.Group) error {
 	return nil
 }
 
-// cgOODSets builds the out-of-distribution sets for a test split: its
-// images with pixels shuffled by one permutation, blurred Gaussian noise
-// and, for MNIST, Fashion-MNIST when installed.
-func cgOODSets(env *Env, name string, test *data.Dataset, n int, blur float64, seed uint64) ([]*data.Dataset, []string, []string, error) {
-	var sets []*data.Dataset
-	var names, notes []string
-	if name == "mnist" {
-		fm, err := data.FashionMNIST("test", env.DataDir)
-		if err == nil {
-			fm = fm.Subset(fm.Shuffled(seed + 101)[:min(n, fm.Len())])
-			fm.Labels = nil
-			sets = append(sets, fm)
-			names = append(names, "fashion-mnist")
-		} else {
-			notes = append(notes, "Fashion-MNIST was not found (apt install dataset-fashion-mnist, or eqens data fetch fashion-mnist), so it is missing from the out-of-distribution sets.")
-		}
-	}
-	sh, err := data.PixelShuffled(test.Subset(test.Shuffled(seed + 102)[:min(n, test.Len())]), seed+103)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	sets = append(sets, sh)
-	names = append(names, "shuffled")
-	if blur <= 0 {
-		blur = 2
-	}
-	bn, err := data.BlurredNoise(n, test.Shape, blur, seed+104)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	sets = append(sets, bn)
-	names = append(names, "blurred-noise")
-	return sets, names, notes, nil
-}
-
-func cgAll(n int) []int {
-	idx := make([]int, n)
-	for i := range idx {
-		idx[i] = i
-	}
-	return idx
-}
-
 // runCGDataset trains and evaluates the models of one dataset. The
 // training split is loaded once by the caller and handed to every run
 // (train selects the same subset from it as it would from the named set).
@@ -377,20 +334,20 @@ func runCGDataset(ctx context.Context, env *Env, p *cgParams, dp *cgDataset, g *
 		return nil, nil, fmt.Errorf("group %s acts on %v images by interpolation; this experiment needs exact rotations (c4, d4)", g.Name(), testAll.Shape)
 	}
 	id := testAll.Subset(testAll.Shuffled(p.Seed + 100)[:min(dp.TestSize, testAll.Len())])
-	ood, oodNames, notes, err := cgOODSets(env, dp.Name, testAll, dp.OODSize, dp.Blur, p.Seed)
+	ood, oodNames, notes, err := OODSets(env, dp.Name, testAll, dp.OODSize, dp.Blur, p.Seed)
 	if err != nil {
 		return nil, nil, err
 	}
 	sets := &EvalSets{ID: id, OOD: ood, OODName: oodNames}
 	aug := train.AugConfig{Mode: "random", Group: p.Group}
 	none := train.AugConfig{Mode: "none"}
-	cfgDA := dp.CNN.config(dp.Name, env.DataDir, dp.TrainSize, p.Seed, aug)
-	cfgG := dp.GCNN.config(dp.Name, env.DataDir, dp.TrainSize, p.Seed, none)
-	ensDA, err := trainEnsemble(ctx, env, dp.Name+"-cnn_da", cfgDA, trainAll, train.Options{})
+	cfgDA := dp.CNN.Config(dp.Name, env.DataDir, dp.TrainSize, p.Seed, aug)
+	cfgG := dp.GCNN.Config(dp.Name, env.DataDir, dp.TrainSize, p.Seed, none)
+	ensDA, err := TrainEnsemble(ctx, env, dp.Name+"-cnn_da", cfgDA, trainAll, train.Options{})
 	if err != nil {
 		return nil, nil, err
 	}
-	ensG, err := trainEnsemble(ctx, env, dp.Name+"-gcnn", cfgG, trainAll, train.Options{})
+	ensG, err := TrainEnsemble(ctx, env, dp.Name+"-gcnn", cfgG, trainAll, train.Options{})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -398,31 +355,31 @@ func runCGDataset(ctx context.Context, env *Env, p *cgParams, dp *cgDataset, g *
 	if dp.NoAugMembers > 0 {
 		mp := dp.CNN
 		mp.Members = dp.NoAugMembers
-		cfgNo := mp.config(dp.Name, env.DataDir, dp.TrainSize, p.Seed, none)
-		if ensNo, err = trainEnsemble(ctx, env, dp.Name+"-cnn_noaug", cfgNo, trainAll, train.Options{}); err != nil {
+		cfgNo := mp.Config(dp.Name, env.DataDir, dp.TrainSize, p.Seed, none)
+		if ensNo, err = TrainEnsemble(ctx, env, dp.Name+"-cnn_noaug", cfgNo, trainAll, train.Options{}); err != nil {
 			return nil, nil, err
 		}
 	}
 	env.Logf("%s: evaluating on the %d-element orbits of %d test and %d out-of-distribution images", dp.Name, g.Order(), id.Len(), len(ood)*dp.OODSize)
-	daOrb, err := evalEnsemble(ctx, ensDA, rep, id, ood)
+	daOrb, err := EvalEnsemble(ctx, ensDA, rep, id, ood)
 	if err != nil {
 		return nil, nil, err
 	}
-	gOrb, err := evalEnsemble(ctx, ensG, rep, id, ood)
+	gOrb, err := EvalEnsemble(ctx, ensG, rep, id, ood)
 	if err != nil {
 		return nil, nil, err
 	}
 	var noOrb []*Orbits
 	if ensNo != nil {
-		if noOrb, err = evalEnsemble(ctx, ensNo, rep, id, ood); err != nil {
+		if noOrb, err = EvalEnsemble(ctx, ensNo, rep, id, ood); err != nil {
 			return nil, nil, err
 		}
 	}
-	gEns := Ensemble(gOrb, cgAll(len(gOrb)))
+	gEns := Ensemble(gOrb, Indices(len(gOrb)))
 	res := &cgDatasetResult{Name: dp.Name, Shape: slices.Clone(testAll.Shape), TrainSize: dp.TrainSize, OODSets: oodNames, Labels: map[string]string{}}
 	res.Models = map[string]ModelStats{
 		"cnn_member":  Stats(daOrb, sets, p.Seed),
-		"cnn_da":      Stats([]*Orbits{Ensemble(daOrb, cgAll(len(daOrb)))}, sets, p.Seed),
+		"cnn_da":      Stats([]*Orbits{Ensemble(daOrb, Indices(len(daOrb)))}, sets, p.Seed),
 		"gcnn_member": Stats(gOrb, sets, p.Seed),
 		"gcnn":        Stats([]*Orbits{gEns}, sets, p.Seed),
 	}
@@ -433,20 +390,20 @@ func runCGDataset(ctx context.Context, env *Env, p *cgParams, dp *cgDataset, g *
 		"gcnn":        fmt.Sprintf("GCNN, ensemble of %d", len(gOrb)),
 	}
 	if noOrb != nil {
-		res.Models["cnn_noaug"] = Stats([]*Orbits{Ensemble(noOrb, cgAll(len(noOrb)))}, sets, p.Seed)
+		res.Models["cnn_noaug"] = Stats([]*Orbits{Ensemble(noOrb, Indices(len(noOrb)))}, sets, p.Seed)
 		res.Labels["cnn_noaug"] = fmt.Sprintf("CNN, no DA, ensemble of %d", len(noOrb))
 	}
 	res.Curve = cgCurve(daOrb, gEns, sets, p.Sizes, p.Seed)
 	if noOrb != nil {
 		res.NoAugCurve = cgCurve(noOrb, gEns, sets, p.Sizes, p.Seed+1000)
 	}
-	res.Compare = append(res.Compare, cgCompare("cnn_da", "gcnn", Ensemble(daOrb, cgAll(len(daOrb))), gEns, len(daOrb), len(gOrb), p.Seed))
+	res.Compare = append(res.Compare, cgCompare("cnn_da", "gcnn", Ensemble(daOrb, Indices(len(daOrb))), gEns, len(daOrb), len(gOrb), p.Seed))
 	if noOrb != nil {
-		res.Compare = append(res.Compare, cgCompare("cnn_noaug", "gcnn", Ensemble(noOrb, cgAll(len(noOrb))), gEns, len(noOrb), len(gOrb), p.Seed))
+		res.Compare = append(res.Compare, cgCompare("cnn_noaug", "gcnn", Ensemble(noOrb, Indices(len(noOrb))), gEns, len(noOrb), len(gOrb), p.Seed))
 	}
 	if h := len(gOrb) / 2; h >= 1 {
-		a := Ensemble(gOrb, cgAll(h))
-		bi := cgAll(len(gOrb))[h:]
+		a := Ensemble(gOrb, Indices(h))
+		bi := Indices(len(gOrb))[h:]
 		b := Ensemble(gOrb, bi)
 		res.Compare = append(res.Compare, cgCompare("gcnn_half_a", "gcnn_half_b", a, b, h, len(bi), p.Seed))
 	}
@@ -456,7 +413,7 @@ func runCGDataset(ctx context.Context, env *Env, p *cgParams, dp *cgDataset, g *
 	if err != nil {
 		return nil, nil, err
 	}
-	idPrep := cloneSet(id)
+	idPrep := CloneSet(id)
 	if err := s.Preprocess.Apply(idPrep, nil); err != nil {
 		return nil, nil, err
 	}
@@ -479,7 +436,7 @@ func cgOrbitAgreement(a, b *metrics.Orbit) []float64 {
 	out := make([]float64, a.N)
 	for i := 0; i < a.N; i++ {
 		for g := 0; g < a.G; g++ {
-			if cgArgmax(a.At(g, i)) == cgArgmax(b.At(g, i)) {
+			if argmax(a.At(g, i)) == argmax(b.At(g, i)) {
 				out[i]++
 			}
 		}
@@ -505,16 +462,6 @@ func cgOrbitDistance(a, b *metrics.Orbit) []float64 {
 		out[i] /= float64(a.G)
 	}
 	return out
-}
-
-func cgArgmax(v []float64) int {
-	b := 0
-	for i, x := range v {
-		if x > v[b] {
-			b = i
-		}
-	}
-	return b
 }
 
 // cgCurve computes the curve of an ensemble family against the reference
@@ -559,55 +506,11 @@ func cgCompare(an, bn string, a, b *Orbits, am, bm int, seed uint64) cgCompariso
 	}
 }
 
-// cgAvgPool returns the images of d average-pooled by f×f blocks (f
-// must divide H and W), as float64, and their shape.
-func cgAvgPool(d *data.Dataset, f int) ([]float64, []int, error) {
-	if len(d.Shape) != 3 {
-		return nil, nil, fmt.Errorf("pooling: %s has shape %v, want C×H×W images", d.Name, d.Shape)
-	}
-	c, h, w := d.Shape[0], d.Shape[1], d.Shape[2]
-	if f < 1 || h%f != 0 || w%f != 0 {
-		return nil, nil, fmt.Errorf("pooling: factor %d does not divide %dx%d images", f, h, w)
-	}
-	H, W := h/f, w/f
-	n := d.Len()
-	out := make([]float64, n*c*H*W)
-	inv := 1 / float64(f*f)
-	for i := 0; i < n; i++ {
-		x := d.Input(i)
-		for ch := 0; ch < c; ch++ {
-			for a := 0; a < H; a++ {
-				for b := 0; b < W; b++ {
-					var s float64
-					for u := 0; u < f; u++ {
-						row := x[ch*h*w+(a*f+u)*w+b*f:]
-						for v := 0; v < f; v++ {
-							s += float64(row[v])
-						}
-					}
-					out[((i*c+ch)*H+a)*W+b] = s * inv
-				}
-			}
-		}
-	}
-	return out, []int{c, H, W}, nil
-}
-
-// cgMaxRelDiff returns max |a - b| / max |b|.
-func cgMaxRelDiff(a, b []float64) float64 {
-	var d, s float64
-	for i := range a {
-		d = math.Max(d, math.Abs(a[i]-b[i]))
-		s = math.Max(s, math.Abs(b[i]))
-	}
-	return d / math.Max(s, 1e-300)
-}
-
 // cgKernelIdentity compares the group-averaged CNN kernel with the GCNN
 // kernel on the first ip.Inputs images of test, pooled.
 func cgKernelIdentity(ctx context.Context, ip cgIdentityParams, g *group.Group, test *data.Dataset) (*cgIdentity, error) {
 	start := time.Now()
-	x, shape, err := cgAvgPool(test.Head(ip.Inputs), ip.Pool)
+	x, shape, err := AvgPool(test.Head(ip.Inputs), ip.Pool)
 	if err != nil {
 		return nil, err
 	}
@@ -638,34 +541,11 @@ func cgKernelIdentity(ctx context.Context, ip cgIdentityParams, g *group.Group, 
 	}
 	return &cgIdentity{
 		Inputs: n, Shape: shape, CNN: ca.Spec, GCNN: ga.Spec,
-		MaxRelDiffNTK:   cgMaxRelDiff(avg.Theta, gk.Theta),
-		MaxRelDiffNNGP:  cgMaxRelDiff(avg.K, gk.K),
-		PlainRelDiffNTK: cgMaxRelDiff(plain.Theta, gk.Theta),
-		Seconds:         round3(time.Since(start).Seconds()),
+		MaxRelDiffNTK:   MaxRelDiff(avg.Theta, gk.Theta),
+		MaxRelDiffNNGP:  MaxRelDiff(avg.K, gk.K),
+		PlainRelDiffNTK: MaxRelDiff(plain.Theta, gk.Theta),
+		Seconds:         Round3(time.Since(start).Seconds()),
 	}, nil
-}
-
-// cgOneHot returns n×k targets: 1 - 1/k for the label, -1/k elsewhere.
-func cgOneHot(labels []int, k int) []float64 {
-	y := make([]float64, len(labels)*k)
-	for i, l := range labels {
-		for c := 0; c < k; c++ {
-			y[i*k+c] = -1 / float64(k)
-		}
-		y[i*k+l] += 1
-	}
-	return y
-}
-
-// cgOrbitInputs returns the |G|·n inputs rho(g) x_i, block g after block g.
-func cgOrbitInputs(rep *group.Rep, x []float64, n int) []float64 {
-	d := rep.Dim()
-	G := rep.Group().Order()
-	out := make([]float64, G*n*d)
-	for a := 0; a < G; a++ {
-		group.ApplyBatch(rep, a, out[a*n*d:(a+1)*n*d], x[:n*d])
-	}
-	return out
 }
 
 func cgMeanDiag(k []float64, n int) float64 {
@@ -674,16 +554,6 @@ func cgMeanDiag(k []float64, n int) float64 {
 		s += k[i*n+i]
 	}
 	return s / float64(n)
-}
-
-func cgAccuracy(mu []float64, labels []int, k int) float64 {
-	var c float64
-	for i, l := range labels {
-		if cgArgmax(mu[i*k:(i+1)*k]) == l {
-			c++
-		}
-	}
-	return c / float64(len(labels))
 }
 
 // cgNTKPredict compares infinite ensembles: the CNN NTK trained on the
@@ -695,11 +565,11 @@ func cgNTKPredict(ctx context.Context, np cgNTKParams, g *group.Group, trainSet,
 	start := time.Now()
 	tr := trainSet.Head(np.TrainSize)
 	te := test.Head(np.TestSize)
-	x, shape, err := cgAvgPool(tr, np.Pool)
+	x, shape, err := AvgPool(tr, np.Pool)
 	if err != nil {
 		return nil, err
 	}
-	xt, _, err := cgAvgPool(te, np.Pool)
+	xt, _, err := AvgPool(te, np.Pool)
 	if err != nil {
 		return nil, err
 	}
@@ -717,7 +587,7 @@ func cgNTKPredict(ctx context.Context, np cgNTKParams, g *group.Group, trainSet,
 	if err != nil {
 		return nil, fmt.Errorf("ntk.gcnn: %w", err)
 	}
-	xo := cgOrbitInputs(rep, x, n)
+	xo := OrbitInputs(rep, x, n)
 	kAug, err := ca.Kernel(ctx, xo, G*n, nil, 0, nn.KernelOptions{NTK: true})
 	if err != nil {
 		return nil, err
@@ -735,7 +605,7 @@ func cgNTKPredict(ctx context.Context, np cgNTKParams, g *group.Group, trainSet,
 		return nil, err
 	}
 	k := classes
-	y := cgOneHot(tr.Labels, k)
+	y := CentredOneHot(tr.Labels, k)
 	yAug := make([]float64, 0, G*n*k)
 	for a := 0; a < G; a++ {
 		yAug = append(yAug, y...)
@@ -781,18 +651,14 @@ func cgNTKPredict(ctx context.Context, np cgNTKParams, g *group.Group, trainSet,
 	return &cgNTK{
 		TrainSize: n, TestSize: m, Shape: shape, CNN: ca.Spec, GCNN: ga.Spec,
 		Reg: r, T1: t1,
-		MaxDiffT1:        cgMaxRelDiff(muAug[:mk], muG[:mk]),
-		MaxDiffInf:       cgMaxRelDiff(muAug[mk:], muG[mk:]),
-		PlainDiffInf:     cgMaxRelDiff(muP, muG[mk:]),
-		AccuracyCNNAug:   cgAccuracy(muAug[mk:], te.Labels, k),
-		AccuracyGCNN:     cgAccuracy(muG[mk:], te.Labels, k),
-		AccuracyCNNPlain: cgAccuracy(muP, te.Labels, k),
-		Seconds:          round3(time.Since(start).Seconds()),
+		MaxDiffT1:        MaxRelDiff(muAug[:mk], muG[:mk]),
+		MaxDiffInf:       MaxRelDiff(muAug[mk:], muG[mk:]),
+		PlainDiffInf:     MaxRelDiff(muP, muG[mk:]),
+		AccuracyCNNAug:   Accuracy(muAug[mk:], te.Labels, k),
+		AccuracyGCNN:     Accuracy(muG[mk:], te.Labels, k),
+		AccuracyCNNPlain: Accuracy(muP, te.Labels, k),
+		Seconds:          Round3(time.Since(start).Seconds()),
 	}, nil
-}
-
-func cgPM(e metrics.Estimate, prec int) string {
-	return fmt.Sprintf("%.*f ± %.*f", prec, e.Mean, prec, (e.Hi-e.Lo)/2)
 }
 
 func cgSci(v float64) string { return fmt.Sprintf("%.2g", v) }
@@ -805,7 +671,7 @@ func cgKernelRows(res *cgDatasetResult) [][]string {
 		rows = append(rows,
 			[]string{res.Name, "NTK: averaged CNN vs GCNN", shape, cgSci(id.MaxRelDiffNTK)},
 			[]string{res.Name, "NNGP: averaged CNN vs GCNN", shape, cgSci(id.MaxRelDiffNNGP)},
-			[]string{res.Name, "NTK: plain CNN vs GCNN", shape, f2(id.PlainRelDiffNTK)},
+			[]string{res.Name, "NTK: plain CNN vs GCNN", shape, F2(id.PlainRelDiffNTK)},
 		)
 	}
 	if nt := res.NTK; nt != nil {
@@ -813,7 +679,7 @@ func cgKernelRows(res *cgDatasetResult) [][]string {
 		rows = append(rows,
 			[]string{res.Name, fmt.Sprintf("mean: CNN+full DA vs GCNN at t = %.3g", nt.T1), shape, cgSci(nt.MaxDiffT1)},
 			[]string{res.Name, "mean: CNN+full DA vs GCNN at t = ∞", shape, cgSci(nt.MaxDiffInf)},
-			[]string{res.Name, "mean: CNN without DA vs GCNN at t = ∞", shape, f2(nt.PlainDiffInf)},
+			[]string{res.Name, "mean: CNN without DA vs GCNN at t = ∞", shape, F2(nt.PlainDiffInf)},
 			[]string{res.Name, "accuracy at t = ∞: CNN+DA / GCNN / CNN", shape, fmt.Sprintf("%.3f / %.3f / %.3f", nt.AccuracyCNNAug, nt.AccuracyGCNN, nt.AccuracyCNNPlain)},
 		)
 	}
@@ -861,11 +727,11 @@ func writeCGSummary(sum *strings.Builder, res *cgDatasetResult, g *group.Group) 
 		if !ok {
 			continue
 		}
-		fmt.Fprintf(sum, "%-34s %-15s %-15s %-15s\n", res.Labels[name], cgPM(*ms.ID.Accuracy, 3), cgPM(ms.ID.OSP, 2), cgPM(ms.OOD["pooled"].OSP, 2))
+		fmt.Fprintf(sum, "%-34s %-15s %-15s %-15s\n", res.Labels[name], PM(*ms.ID.Accuracy, 3), PM(ms.ID.OSP, 2), PM(ms.OOD["pooled"].OSP, 2))
 	}
 	fmt.Fprintf(sum, "%-34s %-15s %-15s %-15s %-15s\n", "comparison (ensemble means)", "agree test", "agree OOD", "dist test", "dist OOD")
 	for _, c := range res.Compare {
-		fmt.Fprintf(sum, "%-34s %-15s %-15s %-15s %-15s\n", fmt.Sprintf("%s(%d) vs %s(%d)", c.A, c.AMembers, c.B, c.BMembers), cgPM(c.AgreeID, 3), cgPM(c.AgreeOOD, 3), cgPM(c.DistID, 3), cgPM(c.DistOOD, 3))
+		fmt.Fprintf(sum, "%-34s %-15s %-15s %-15s %-15s\n", fmt.Sprintf("%s(%d) vs %s(%d)", c.A, c.AMembers, c.B, c.BMembers), PM(c.AgreeID, 3), PM(c.AgreeOOD, 3), PM(c.DistID, 3), PM(c.DistOOD, 3))
 	}
 	fmt.Fprintf(sum, "%-10s %-10s %-10s %-10s %-10s %-8s\n", "CNN size", "agree ID", "agree OOD", "dist ID", "dist OOD", "OSP ID")
 	for _, c := range res.Curve {
@@ -900,25 +766,25 @@ func cgSections(res *cgDatasetResult, dp *cgDataset, g *group.Group, notes []str
 		} else {
 			label += fmt.Sprintf(" (%d)", cgMembers(name, dp))
 		}
-		row := []string{label, cgPM(*ms.ID.Accuracy, 3), cgPM(ms.ID.OSP, 2)}
+		row := []string{label, PM(*ms.ID.Accuracy, 3), PM(ms.ID.OSP, 2)}
 		for _, o := range res.OODSets {
-			row = append(row, cgPM(ms.OOD[o].OSP, 2))
+			row = append(row, PM(ms.OOD[o].OSP, 2))
 		}
-		row = append(row, f2(ms.ID.ChanceOSP))
+		row = append(row, F2(ms.ID.ChanceOSP))
 		mt.Rows = append(mt.Rows, row)
 	}
 	ct := report.Table{Name: n + "-compare", Caption: fmt.Sprintf("%s: agreement (share of orbit points with the same predicted class) and relative distance of the ensemble-mean logits, ||f_A − f_B|| / ||f_B||, on all %d rotations of each image; out of distribution pools %s.", n, g.Order(), strings.Join(res.OODSets, ", ")),
 		Columns: []string{"A", "B", "agreement test", "agreement OOD", "distance test", "distance OOD"}}
 	for _, c := range res.Compare {
-		ct.Rows = append(ct.Rows, []string{fmt.Sprintf("%s (%d)", cgShort(c.A), c.AMembers), fmt.Sprintf("%s (%d)", cgShort(c.B), c.BMembers), cgPM(c.AgreeID, 3), cgPM(c.AgreeOOD, 3), cgPM(c.DistID, 3), cgPM(c.DistOOD, 3)})
+		ct.Rows = append(ct.Rows, []string{fmt.Sprintf("%s (%d)", cgShort(c.A), c.AMembers), fmt.Sprintf("%s (%d)", cgShort(c.B), c.BMembers), PM(c.AgreeID, 3), PM(c.AgreeOOD, 3), PM(c.DistID, 3), PM(c.DistOOD, 3)})
 	}
 	cv := report.Table{Name: n + "-curve", Caption: fmt.Sprintf("%s: CNN ensembles of each size (means over up to 8 member subsets) against the GCNN ensemble of %d.", n, dp.GCNN.Members),
 		Columns: []string{"CNN", "size", "agreement test", "agreement OOD", "distance test", "distance OOD", "OSP test", "OSP OOD", "accuracy"}}
 	for _, c := range res.Curve {
-		cv.Rows = append(cv.Rows, []string{"DA", fmt.Sprint(c.Size), fmt.Sprintf("%.3f", c.AgreeID), fmt.Sprintf("%.3f", c.AgreeOOD), fmt.Sprintf("%.3f", c.DistID), fmt.Sprintf("%.3f", c.DistOOD), f2(c.OSPID), f2(c.OSPOOD), fmt.Sprintf("%.3f", c.Accuracy)})
+		cv.Rows = append(cv.Rows, []string{"DA", fmt.Sprint(c.Size), fmt.Sprintf("%.3f", c.AgreeID), fmt.Sprintf("%.3f", c.AgreeOOD), fmt.Sprintf("%.3f", c.DistID), fmt.Sprintf("%.3f", c.DistOOD), F2(c.OSPID), F2(c.OSPOOD), fmt.Sprintf("%.3f", c.Accuracy)})
 	}
 	for _, c := range res.NoAugCurve {
-		cv.Rows = append(cv.Rows, []string{"no DA", fmt.Sprint(c.Size), fmt.Sprintf("%.3f", c.AgreeID), fmt.Sprintf("%.3f", c.AgreeOOD), fmt.Sprintf("%.3f", c.DistID), fmt.Sprintf("%.3f", c.DistOOD), f2(c.OSPID), f2(c.OSPOOD), fmt.Sprintf("%.3f", c.Accuracy)})
+		cv.Rows = append(cv.Rows, []string{"no DA", fmt.Sprint(c.Size), fmt.Sprintf("%.3f", c.AgreeID), fmt.Sprintf("%.3f", c.AgreeOOD), fmt.Sprintf("%.3f", c.DistID), fmt.Sprintf("%.3f", c.DistOOD), F2(c.OSPID), F2(c.OSPOOD), fmt.Sprintf("%.3f", c.Accuracy)})
 	}
 	xs := func(cs []cgPoint) []float64 {
 		var v []float64

@@ -11,14 +11,13 @@ import (
 
 	"github.com/eqens/eqens/data"
 	"github.com/eqens/eqens/internal/linalg"
-	"github.com/eqens/eqens/metrics"
 	"github.com/eqens/eqens/nn"
 	"github.com/eqens/eqens/report"
 	"go.yaml.in/yaml/v3"
 )
 
 func init() {
-	register(&Experiment{
+	Register(&Experiment{
 		Name:    "kernel-convergence",
 		Summary: "empirical NNGP and NTK vs width for MLP, CNN and C4 GCNN, against the analytic kernels",
 		Run:     runConvergence,
@@ -37,12 +36,6 @@ type convParams struct {
 	Seeds  int        `yaml:"seeds"`
 	Seed   uint64     `yaml:"seed"`
 	Archs  []convArch `yaml:"archs"`
-}
-
-// expandSpec fills {w} (the width) and {w4} (width/4) into a spec template.
-func expandSpec(tmpl string, w int) string {
-	s := strings.ReplaceAll(tmpl, "{w4}", strconv.Itoa(max(1, w/4)))
-	return strings.ReplaceAll(s, "{w}", strconv.Itoa(w))
 }
 
 // pooledDigits returns n standardised MNIST test digits average-pooled by
@@ -107,19 +100,9 @@ type convRow struct {
 	MeanNTKErr float64 `json:"mean_ntk_rel_error"`
 }
 
-// meanSD returns the mean and the sample standard deviation.
-func meanSD(v []float64) (float64, float64) {
-	m := metrics.Mean(v)
-	var s float64
-	for _, x := range v {
-		s += (x - m) * (x - m)
-	}
-	return m, math.Sqrt(s / float64(max(1, len(v)-1)))
-}
-
 func runConvergence(ctx context.Context, env *Env, node *yaml.Node) (*Result, error) {
 	var p convParams
-	if err := decodeParams("kernel-convergence", node, &p); err != nil {
+	if err := DecodeParams("kernel-convergence", node, &p); err != nil {
 		return nil, err
 	}
 	if p.Inputs < 2 || p.Pool < 1 || 28%p.Pool != 0 || p.Seeds < 2 {
@@ -142,7 +125,7 @@ func runConvergence(ctx context.Context, env *Env, node *yaml.Node) (*Result, er
 	for _, ar := range p.Archs {
 		var sx, sy, ssd, ny, nsds []float64
 		for _, w := range ar.Widths {
-			spec := expandSpec(ar.Spec, w)
+			spec := ExpandSpec(ar.Spec, w)
 			arch, err := nn.Parse(spec, shape, nn.NTK)
 			if err != nil {
 				return nil, fmt.Errorf("experiments/kernel-convergence.yaml: %s: %w", ar.Name, err)
@@ -180,8 +163,8 @@ func runConvergence(ctx context.Context, env *Env, node *yaml.Node) (*Result, er
 				nngpErr[s] = relFrobenius(kn, k.K)
 			}
 			debug.FreeOSMemory()
-			mean, sd := meanSD(ntkErr)
-			nm, nsd := meanSD(nngpErr)
+			mean, sd := MeanSD(ntkErr)
+			nm, nsd := MeanSD(nngpErr)
 			row := convRow{Arch: ar.Name, Width: w, Spec: arch.Spec, Params: arch.NumParams(), NTKErr: mean, NTKErrSD: sd, NNGPErr: nm, NNGPErrSD: nsd,
 				MeanNTKErr: relFrobenius(ntkSum, k.Theta)}
 			rows = append(rows, row)

@@ -75,7 +75,7 @@ import (
 )
 
 func init() {
-	register(&Experiment{
+	Register(&Experiment{
 		Name:    "cross-product",
 		Summary: "SO(3) equivariance of MLP ensembles trained on cross products with partial rotation augmentation, on and off the data manifold, with the NTK",
 		Run:     runCrossProduct,
@@ -90,7 +90,7 @@ type cpParams struct {
 	Groups       []string    `yaml:"groups" json:"groups"`
 	EvalGroup    string      `yaml:"eval_group" json:"eval_group"`
 	Sizes        []int       `yaml:"sizes" json:"sizes"`
-	MLP          modelParams `yaml:"mlp" json:"mlp"`
+	MLP          ModelParams `yaml:"mlp" json:"mlp"`
 	NoAugMembers int         `yaml:"noaug_members" json:"noaug_members"`
 	NTK          struct {
 		// Arch is the MLP in NTK parametrisation ("" skips the NTK).
@@ -275,11 +275,11 @@ func cpCombine(ms []*cpOrbits, idx []int) *cpOrbits {
 // evaluation rotations and, if trainIn is not nil, the training rotations.
 func cpEnsembleOrbits(ctx context.Context, ens *train.Ensemble, ev *cpEval, trainIn *group.Rep) ([]*cpOrbits, error) {
 	eval := func(ds *data.Dataset, rep *group.Rep) ([]*metrics.Orbit, error) {
-		c := cloneSet(ds)
+		c := CloneSet(ds)
 		if err := ens.PrepareData(c); err != nil {
 			return nil, err
 		}
-		return ensembleOrbits(ctx, ens, c, rep, 512)
+		return EnsembleOrbits(ctx, ens, c, rep, 512)
 	}
 	out := make([]*cpOrbits, len(ens.Members))
 	for i := range out {
@@ -445,7 +445,7 @@ func (c *cpNTKModel) predict(ctx context.Context, xt []float64, m int, times []f
 func (c *cpNTKModel) orbit(ctx context.Context, ds *data.Dataset, rep *group.Rep) (*metrics.Orbit, error) {
 	G, n := rep.Group().Order(), ds.Len()
 	x := make([]float64, G*n*6)
-	src := toF64(ds.X)
+	src := ToF64(ds.X)
 	for g := 0; g < G; g++ {
 		group.ApplyBatch(rep, g, x[g*n*6:(g+1)*n*6], src)
 	}
@@ -598,7 +598,7 @@ func cpRatio(num, den []float64) float64 {
 
 func runCrossProduct(ctx context.Context, env *Env, node *yaml.Node) (*Result, error) {
 	var p cpParams
-	if err := decodeParams("cross-product", node, &p); err != nil {
+	if err := DecodeParams("cross-product", node, &p); err != nil {
 		return nil, err
 	}
 	if p.TrainSize < 1 || p.TestSize < 2 || p.OODSize < 2 || p.MLP.Members < 2 || p.NoAugMembers < 2 {
@@ -626,7 +626,7 @@ func runCrossProduct(ctx context.Context, env *Env, node *yaml.Node) (*Result, e
 	if ev.off, err = train.LoadData(dc, "ood"); err != nil {
 		return nil, err
 	}
-	ev.yOn, ev.yOff = toF64(ev.on.Y), toF64(ev.off.Y)
+	ev.yOn, ev.yOff = ToF64(ev.on.Y), ToF64(ev.off.Y)
 
 	var runs []*cpRun
 	for _, gs := range p.Groups {
@@ -644,8 +644,8 @@ func runCrossProduct(ctx context.Context, env *Env, node *yaml.Node) (*Result, e
 		if r.out, err = group.VectorRep(g, 1); err != nil {
 			return nil, err
 		}
-		cfg := p.MLP.config(train.CrossProductName, "", p.TrainSize, p.Seed, train.AugConfig{Mode: "partial", Group: gs, Output: "vector"})
-		ens, err := trainEnsemble(ctx, env, "da-"+strings.ReplaceAll(gs, ":", "_"), cfg, nil, train.Options{})
+		cfg := p.MLP.Config(train.CrossProductName, "", p.TrainSize, p.Seed, train.AugConfig{Mode: "partial", Group: gs, Output: "vector"})
+		ens, err := TrainEnsemble(ctx, env, "da-"+strings.ReplaceAll(gs, ":", "_"), cfg, nil, train.Options{})
 		if err != nil {
 			return nil, err
 		}
@@ -657,7 +657,7 @@ func runCrossProduct(ctx context.Context, env *Env, node *yaml.Node) (*Result, e
 	}
 	noCfgP := p.MLP
 	noCfgP.Members = p.NoAugMembers
-	ensNo, err := trainEnsemble(ctx, env, "noaug", noCfgP.config(train.CrossProductName, "", p.TrainSize, p.Seed, train.AugConfig{Mode: "none"}), nil, train.Options{})
+	ensNo, err := TrainEnsemble(ctx, env, "noaug", noCfgP.Config(train.CrossProductName, "", p.TrainSize, p.Seed, train.AugConfig{Mode: "none"}), nil, train.Options{})
 	if err != nil {
 		return nil, err
 	}
@@ -690,10 +690,10 @@ func runCrossProduct(ctx context.Context, env *Env, node *yaml.Node) (*Result, e
 		return [2]*cpSet{a, b}
 	}
 	addModel("member_noaug", fmt.Sprintf("single MLP, no DA (mean of %d)", len(noOrb)), memberSets(noOrb, nil), p.Seed)
-	addModel("ensemble_noaug", fmt.Sprintf("ensemble of %d, no DA", len(noOrb)), [][2]*cpSet{ensSet(noOrb, toyAll(len(noOrb)), nil)}, p.Seed)
+	addModel("ensemble_noaug", fmt.Sprintf("ensemble of %d, no DA", len(noOrb)), [][2]*cpSet{ensSet(noOrb, Indices(len(noOrb)), nil)}, p.Seed)
 	for _, r := range runs {
 		addModel("member_da_"+r.g.Name(), fmt.Sprintf("single MLP + DA %s (mean of %d)", r.g.Name(), len(r.orbits)), memberSets(r.orbits, r.out), p.Seed)
-		addModel("ensemble_da_"+r.g.Name(), fmt.Sprintf("ensemble of %d + DA %s", len(r.orbits), r.g.Name()), [][2]*cpSet{ensSet(r.orbits, toyAll(len(r.orbits)), r.out)}, p.Seed)
+		addModel("ensemble_da_"+r.g.Name(), fmt.Sprintf("ensemble of %d + DA %s", len(r.orbits), r.g.Name()), [][2]*cpSet{ensSet(r.orbits, Indices(len(r.orbits)), r.out)}, p.Seed)
 	}
 
 	// Against ensemble size.
@@ -735,7 +735,7 @@ func runCrossProduct(ctx context.Context, env *Env, node *yaml.Node) (*Result, e
 			return nil, err
 		}
 		n := tr.Len()
-		x, y := toF64(tr.X), toF64(tr.Y)
+		x, y := ToF64(tr.X), ToF64(tr.Y)
 		base, err := arch.Kernel(ctx, x, n, nil, 0, nn.KernelOptions{NTK: true})
 		if err != nil {
 			return nil, err
@@ -753,7 +753,7 @@ func runCrossProduct(ctx context.Context, env *Env, node *yaml.Node) (*Result, e
 			return ds.Head(nt)
 		}
 		evN := &cpEval{g: eg, inRep: ev.inRep, outRep: ev.outRep, on: sub(ev.on), off: sub(ev.off)}
-		evN.yOn, evN.yOff = toF64(evN.on.Y), toF64(evN.off.Y)
+		evN.yOn, evN.yOff = ToF64(evN.on.Y), ToF64(evN.off.Y)
 		ntkOrbits := func(model *cpNTKModel, trainIn *group.Rep) (*cpOrbits, error) {
 			o := &cpOrbits{}
 			var err error
@@ -811,7 +811,7 @@ func runCrossProduct(ctx context.Context, env *Env, node *yaml.Node) (*Result, e
 			if p.NTK.CheckSize > 0 {
 				nc := min(p.NTK.CheckSize, n)
 				mc := min(64, ev.on.Len())
-				ck, err := cpIdentityCheck(ctx, arch, x, y, nc, toF64(ev.on.X[:mc*6]), mc, run.in, run.out, p.NTK.Reg)
+				ck, err := cpIdentityCheck(ctx, arch, x, y, nc, ToF64(ev.on.X[:mc*6]), mc, run.in, run.out, p.NTK.Reg)
 				if err != nil {
 					return nil, err
 				}
@@ -855,7 +855,7 @@ func runCrossProduct(ctx context.Context, env *Env, node *yaml.Node) (*Result, e
 	return &Result{JSON: res, Report: rep, Summary: sum.String()}, nil
 }
 
-func cpOptName(m modelParams) string {
+func cpOptName(m ModelParams) string {
 	s := fmt.Sprintf("%s (lr %g", m.Optimizer.Name, m.Optimizer.LR)
 	if m.BatchSize > 0 {
 		s += fmt.Sprintf(", batch %d", m.BatchSize)
@@ -881,7 +881,7 @@ func cpPM(e metrics.Estimate) string {
 	if math.IsNaN(e.Mean) {
 		return "—"
 	}
-	return fmt.Sprintf("%s ± %s", toyG3(e.Mean), strconv.FormatFloat((e.Hi-e.Lo)/2, 'g', 2, 64))
+	return fmt.Sprintf("%s ± %s", G3(e.Mean), strconv.FormatFloat((e.Hi-e.Lo)/2, 'g', 2, 64))
 }
 
 func cpPMp(e *metrics.Estimate) string {
@@ -917,7 +917,7 @@ func cpReport(p *cpParams, eg *group.Group, runs []*cpRun, models map[string]cpM
 			xs = append(xs, float64(c.Size))
 			on, off = append(on, c.EqOn), append(off, c.EqOff)
 			mon, moff = append(mon, c.RelMSEOn), append(moff, c.RelMSEOff)
-			ct.Rows = append(ct.Rows, []string{gname, strconv.Itoa(c.Size), strconv.Itoa(c.Subsets), toyG3(c.EqOn), toyG3(c.EqOff), toyG3(c.RelMSEOn), toyG3(c.RelMSEOff)})
+			ct.Rows = append(ct.Rows, []string{gname, strconv.Itoa(c.Size), strconv.Itoa(c.Subsets), G3(c.EqOn), G3(c.EqOff), G3(c.RelMSEOn), G3(c.RelMSEOff)})
 		}
 		lbl := "no DA"
 		col := 2

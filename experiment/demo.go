@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"strconv"
 	"strings"
 
 	"github.com/eqens/eqens/data"
@@ -18,63 +17,11 @@ import (
 )
 
 func init() {
-	register(&Experiment{
+	Register(&Experiment{
 		Name:    "demo",
 		Summary: "MNIST, C4: augmented MLP ensembles vs members, no augmentation, a GCNN and the NTK (eqens demo)",
 		Run:     runDemo,
 	})
-}
-
-// modelParams describes a trained model family in an experiment config.
-type modelParams struct {
-	Arch      string                `yaml:"arch"`
-	Param     string                `yaml:"param"`
-	Members   int                   `yaml:"members"`
-	Steps     int                   `yaml:"steps"`
-	BatchSize int                   `yaml:"batch_size"`
-	Optimizer train.OptimizerConfig `yaml:"optimizer"`
-	Loss      string                `yaml:"loss"`
-}
-
-// config turns model parameters into a training config on the named data.
-func (m modelParams) config(dataName, dataDir string, size int, seed uint64, aug train.AugConfig) *train.Config {
-	c := train.DefaultConfig()
-	c.Data.Name = dataName
-	c.Data.Dir = dataDir
-	c.Data.Size = size
-	c.Data.Seed = seed
-	if aug.Mode != "" {
-		c.Augmentation.Mode = aug.Mode
-	}
-	if aug.Group != "" {
-		c.Augmentation.Group = aug.Group
-	}
-	if aug.Output != "" {
-		c.Augmentation.Output = aug.Output
-	}
-	if aug.Sampling != "" {
-		c.Augmentation.Sampling = aug.Sampling
-	}
-	c.Model.Arch = m.Arch
-	c.Model.Param = m.Param
-	c.Members = m.Members
-	c.Steps = m.Steps
-	c.BatchSize = m.BatchSize
-	o := &c.Optimizer
-	o.Name, o.LR = m.Optimizer.Name, m.Optimizer.LR
-	if m.Optimizer.Momentum != 0 {
-		o.Momentum = m.Optimizer.Momentum
-	}
-	if m.Optimizer.Schedule != "" {
-		o.Schedule = m.Optimizer.Schedule
-		o.MinLR, o.StepSize = m.Optimizer.MinLR, m.Optimizer.StepSize
-		if m.Optimizer.Gamma != 0 {
-			o.Gamma = m.Optimizer.Gamma
-		}
-	}
-	c.Loss = m.Loss
-	c.Seed = seed
-	return c
 }
 
 type demoParams struct {
@@ -84,8 +31,8 @@ type demoParams struct {
 	OODSize   int         `yaml:"ood_size"`
 	Seed      uint64      `yaml:"seed"`
 	Sizes     []int       `yaml:"sizes"`
-	MLP       modelParams `yaml:"mlp"`
-	GCNN      modelParams `yaml:"gcnn"`
+	MLP       ModelParams `yaml:"mlp"`
+	GCNN      ModelParams `yaml:"gcnn"`
 	NTK       struct {
 		Arch      string  `yaml:"arch"`
 		TrainSize int     `yaml:"train_size"`
@@ -129,38 +76,9 @@ func demoSets(env *Env, p *demoParams) (*data.Dataset, []*data.Dataset, []string
 	return id, ood, names, notes, nil
 }
 
-// cloneSet returns a deep copy of a dataset (preprocessing works in place).
-func cloneSet(d *data.Dataset) *data.Dataset {
-	idx := make([]int, d.Len())
-	for i := range idx {
-		idx[i] = i
-	}
-	c := d.Subset(idx)
-	c.Classes = d.Classes
-	return c
-}
-
-// evalEnsemble evaluates an ensemble's members on the test sets (prepared
-// with the ensemble's own preprocessing).
-func evalEnsemble(ctx context.Context, ens *train.Ensemble, rep *group.Rep, id *data.Dataset, ood []*data.Dataset) ([]*Orbits, error) {
-	prep := &EvalSets{}
-	for j, s := range append([]*data.Dataset{id}, ood...) {
-		c := cloneSet(s)
-		if err := ens.PrepareData(c); err != nil {
-			return nil, err
-		}
-		if j == 0 {
-			prep.ID = c
-		} else {
-			prep.OOD = append(prep.OOD, c)
-		}
-	}
-	return memberOrbits(ctx, ens, rep, prep)
-}
-
 func runDemo(ctx context.Context, env *Env, node *yaml.Node) (*Result, error) {
 	var p demoParams
-	if err := decodeParams("demo", node, &p); err != nil {
+	if err := DecodeParams("demo", node, &p); err != nil {
 		return nil, err
 	}
 	g, err := group.Parse(p.Group)
@@ -180,32 +98,32 @@ func runDemo(ctx context.Context, env *Env, node *yaml.Node) (*Result, error) {
 	}
 	sets := &EvalSets{ID: id, OOD: ood, OODName: oodNames}
 	aug := train.AugConfig{Mode: "random", Group: p.Group}
-	cfgDA := p.MLP.config("mnist", env.DataDir, p.TrainSize, p.Seed, aug)
-	cfgNo := p.MLP.config("mnist", env.DataDir, p.TrainSize, p.Seed, train.AugConfig{Mode: "none"})
-	cfgG := p.GCNN.config("mnist", env.DataDir, p.TrainSize, p.Seed, train.AugConfig{Mode: "none"})
+	cfgDA := p.MLP.Config("mnist", env.DataDir, p.TrainSize, p.Seed, aug)
+	cfgNo := p.MLP.Config("mnist", env.DataDir, p.TrainSize, p.Seed, train.AugConfig{Mode: "none"})
+	cfgG := p.GCNN.Config("mnist", env.DataDir, p.TrainSize, p.Seed, train.AugConfig{Mode: "none"})
 
-	ensDA, err := trainEnsemble(ctx, env, "mlp_da", cfgDA, nil, train.Options{})
+	ensDA, err := TrainEnsemble(ctx, env, "mlp_da", cfgDA, nil, train.Options{})
 	if err != nil {
 		return nil, err
 	}
-	ensNo, err := trainEnsemble(ctx, env, "mlp_noaug", cfgNo, nil, train.Options{})
+	ensNo, err := TrainEnsemble(ctx, env, "mlp_noaug", cfgNo, nil, train.Options{})
 	if err != nil {
 		return nil, err
 	}
-	ensG, err := trainEnsemble(ctx, env, "gcnn", cfgG, nil, train.Options{})
+	ensG, err := TrainEnsemble(ctx, env, "gcnn", cfgG, nil, train.Options{})
 	if err != nil {
 		return nil, err
 	}
 	env.Logf("evaluating on the %d-element orbits of %d test and %d out-of-distribution images", g.Order(), id.Len(), len(ood)*p.OODSize)
-	daOrb, err := evalEnsemble(ctx, ensDA, rep, id, ood)
+	daOrb, err := EvalEnsemble(ctx, ensDA, rep, id, ood)
 	if err != nil {
 		return nil, err
 	}
-	noOrb, err := evalEnsemble(ctx, ensNo, rep, id, ood)
+	noOrb, err := EvalEnsemble(ctx, ensNo, rep, id, ood)
 	if err != nil {
 		return nil, err
 	}
-	gOrb, err := evalEnsemble(ctx, ensG, rep, id, ood)
+	gOrb, err := EvalEnsemble(ctx, ensG, rep, id, ood)
 	if err != nil {
 		return nil, err
 	}
@@ -287,12 +205,12 @@ func runDemo(ctx context.Context, env *Env, node *yaml.Node) (*Result, error) {
 	for _, name := range order {
 		ms := models[name]
 		row := []string{labels[name], pm(*ms.ID.Accuracy, 3), pm(ms.ID.OSP, 2)}
-		drow := []string{shortLabel(name), f2(ms.ID.MajorityShare), f2(ms.ID.ChanceOSP)}
+		drow := []string{shortLabel(name), F2(ms.ID.MajorityShare), F2(ms.ID.ChanceOSP)}
 		fmt.Fprintf(&sum, "%-40s %-16s %-16s", labels[name], pm(*ms.ID.Accuracy, 3), pm(ms.ID.OSP, 2))
 		for _, n := range oodNames {
 			st := ms.OOD[n]
 			row = append(row, pm(st.OSP, 2))
-			drow = append(drow, f2(st.MajorityShare), f2(st.ChanceOSP))
+			drow = append(drow, F2(st.MajorityShare), F2(st.ChanceOSP))
 			fmt.Fprintf(&sum, " %-16s", pm(st.OSP, 2))
 		}
 		tab.Rows = append(tab.Rows, row)
@@ -369,8 +287,6 @@ func runDemo(ctx context.Context, env *Env, node *yaml.Node) (*Result, error) {
 	return &Result{JSON: res, Report: r, Summary: sum.String()}, nil
 }
 
-func f2(v float64) string { return strconv.FormatFloat(v, 'f', 2, 64) }
-
 func shortLabel(name string) string {
 	switch name {
 	case "member_da":
@@ -402,7 +318,7 @@ func demoNTK(ctx context.Context, env *Env, p *demoParams, cfg *train.Config, re
 	if err != nil {
 		return nil, "", fmt.Errorf("experiments/demo.yaml: ntk.arch: %w", err)
 	}
-	x := toF64(tr.X)
+	x := ToF64(tr.X)
 	k := tr.Classes
 	y := make([]float64, n*k)
 	for i, l := range tr.Labels {
@@ -421,7 +337,7 @@ func demoNTK(ctx context.Context, env *Env, p *demoParams, cfg *train.Config, re
 		return nil, "", err
 	}
 	orbitOf := func(ds *data.Dataset) (*metrics.Orbit, error) {
-		c := cloneSet(ds)
+		c := CloneSet(ds)
 		if err := s.Preprocess.Apply(c, nil); err != nil {
 			return nil, err
 		}
@@ -461,12 +377,4 @@ func demoNTK(ctx context.Context, env *Env, p *demoParams, cfg *train.Config, re
 	}
 	note := fmt.Sprintf("The NTK prediction uses the analytic NTK of %s (NTK parametrisation), the mean of the infinite ensemble at t = ∞ with centred one-hot targets and a diagonal regulariser of %g times the mean diagonal, trained on the first %d of the training digits.", arch.Spec, p.NTK.Reg, n)
 	return out, note, nil
-}
-
-func toF64(x []float32) []float64 {
-	out := make([]float64, len(x))
-	for i, v := range x {
-		out[i] = float64(v)
-	}
-	return out
 }

@@ -56,10 +56,10 @@ type SetStats struct {
 	Accuracy *metrics.Estimate `json:"accuracy,omitempty"`
 }
 
-// setStats computes the statistics of one or more orbits of the same set
+// statsOf computes the statistics of one or more orbits of the same set
 // (several for "single member" rows: per-point values are averaged over the
 // members before bootstrapping).
-func setStats(orbits []*metrics.Orbit, labels []int, seed uint64) SetStats {
+func statsOf(orbits []*metrics.Orbit, labels []int, seed uint64) SetStats {
 	n := orbits[0].N
 	osp := make([]float64, n)
 	kl := make([]float64, n)
@@ -153,7 +153,7 @@ func Stats(models []*Orbits, sets *EvalSets, seed uint64) ModelStats {
 		id = append(id, m.ID)
 	}
 	ms := ModelStats{Members: len(models), OOD: map[string]SetStats{}}
-	ms.ID = setStats(id, sets.ID.Labels, seed)
+	ms.ID = statsOf(id, sets.ID.Labels, seed)
 	ms.Accuracy = ms.ID.Accuracy.Mean
 	ms.OSPID = ms.ID.OSP.Mean
 	for j, name := range sets.OODName {
@@ -161,14 +161,14 @@ func Stats(models []*Orbits, sets *EvalSets, seed uint64) ModelStats {
 		for _, m := range models {
 			os = append(os, m.OOD[j])
 		}
-		ms.OOD[name] = setStats(os, nil, seed+10*uint64(j+1))
+		ms.OOD[name] = statsOf(os, nil, seed+10*uint64(j+1))
 	}
 	if len(sets.OODName) > 0 {
 		var pool []*metrics.Orbit
 		for _, m := range models {
 			pool = append(pool, m.pooled())
 		}
-		p := setStats(pool, nil, seed+7)
+		p := statsOf(pool, nil, seed+7)
 		ms.OOD["pooled"] = p
 		ms.OSPOOD = p.OSP.Mean
 	}
@@ -192,13 +192,13 @@ func Ensemble(members []*Orbits, idx []int) *Orbits {
 	return out
 }
 
-// memberOrbits evaluates every member of an ensemble on the orbits of the
+// MemberOrbits evaluates every member of an ensemble on the orbits of the
 // (preprocessed) evaluation sets.
-func memberOrbits(ctx context.Context, ens *train.Ensemble, rep *group.Rep, sets *EvalSets) ([]*Orbits, error) {
+func MemberOrbits(ctx context.Context, ens *train.Ensemble, rep *group.Rep, sets *EvalSets) ([]*Orbits, error) {
 	all := append([]*data.Dataset{sets.ID}, sets.OOD...)
 	per := make([][]*metrics.Orbit, len(all))
 	for j, s := range all {
-		o, err := ensembleOrbits(ctx, ens, s, rep, 256)
+		o, err := EnsembleOrbits(ctx, ens, s, rep, 256)
 		if err != nil {
 			return nil, err
 		}
@@ -209,6 +209,68 @@ func memberOrbits(ctx context.Context, ens *train.Ensemble, rep *group.Rep, sets
 		out[m] = &Orbits{ID: per[0][m]}
 		for j := 1; j < len(all); j++ {
 			out[m].OOD = append(out[m].OOD, per[j][m])
+		}
+	}
+	return out, nil
+}
+
+// CloneSet returns a deep copy of a dataset (preprocessing works in place).
+func CloneSet(d *data.Dataset) *data.Dataset {
+	idx := make([]int, d.Len())
+	for i := range idx {
+		idx[i] = i
+	}
+	c := d.Subset(idx)
+	c.Classes = d.Classes
+	return c
+}
+
+// EvalEnsemble evaluates an ensemble's members on the test sets (prepared
+// with the ensemble's own preprocessing).
+func EvalEnsemble(ctx context.Context, ens *train.Ensemble, rep *group.Rep, id *data.Dataset, ood []*data.Dataset) ([]*Orbits, error) {
+	prep := &EvalSets{}
+	for j, s := range append([]*data.Dataset{id}, ood...) {
+		c := CloneSet(s)
+		if err := ens.PrepareData(c); err != nil {
+			return nil, err
+		}
+		if j == 0 {
+			prep.ID = c
+		} else {
+			prep.OOD = append(prep.OOD, c)
+		}
+	}
+	return MemberOrbits(ctx, ens, rep, prep)
+}
+
+// EnsembleOrbits evaluates every member of an ensemble on the orbits of a
+// prepared dataset: one orbit per member.
+func EnsembleOrbits(ctx context.Context, ens *train.Ensemble, ds *data.Dataset, rep *group.Rep, batch int) ([]*metrics.Orbit, error) {
+	n, d := ds.Len(), ds.SampleSize()
+	k := ens.Arch.OutputDim()
+	G := rep.Group().Order()
+	out := make([]*metrics.Orbit, len(ens.Members))
+	for m := range out {
+		out[m] = metrics.NewOrbit(G, n, k)
+	}
+	buf := make([]float32, min(batch, n)*d)
+	for g := 0; g < G; g++ {
+		for s := 0; s < n; s += batch {
+			b := min(batch, n-s)
+			x := buf[:b*d]
+			group.ApplyBatch(rep, g, x, ds.X[s*d:(s+b)*d])
+			preds, err := ens.Predict(ctx, x, b, 0)
+			if err != nil {
+				return nil, err
+			}
+			for m, y := range preds {
+				for i := 0; i < b; i++ {
+					row := out[m].At(g, s+i)
+					for c := range row {
+						row[c] = float64(y[i*k+c])
+					}
+				}
+			}
 		}
 	}
 	return out, nil

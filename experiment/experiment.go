@@ -69,8 +69,8 @@ type Experiment struct {
 
 var registry = map[string]*Experiment{}
 
-// register adds an experiment; called from init functions of this package.
-func register(e *Experiment) { registry[e.Name] = e }
+// Register adds an experiment; called from init functions of this package.
+func Register(e *Experiment) { registry[e.Name] = e }
 
 // List returns the experiments sorted by name.
 func List() []*Experiment {
@@ -135,9 +135,9 @@ func LoadConfig(name, scale, path string) (*yaml.Node, error) {
 	return nil, fmt.Errorf("--scale: %q is not a scale (want quick or full)", scale)
 }
 
-// decodeParams strictly decodes a parameter node into dst, with errors that
+// DecodeParams strictly decodes a parameter node into dst, with errors that
 // name the experiment's config file and line.
-func decodeParams(name string, node *yaml.Node, dst any) error {
+func DecodeParams(name string, node *yaml.Node, dst any) error {
 	if node == nil || node.Kind == 0 {
 		return fmt.Errorf("experiments/%s.yaml: missing parameters for this scale", name)
 	}
@@ -181,7 +181,7 @@ func Run(ctx context.Context, e *Experiment, env *Env, configPath string) error 
 		"version":    env.Version,
 		"backend":    linalg.Backend,
 		"cores":      runtime.GOMAXPROCS(0),
-		"seconds":    round3(secs),
+		"seconds":    Round3(secs),
 		"command":    env.Command,
 	}
 	doc := map[string]any{"meta": meta, "results": res.JSON}
@@ -218,5 +218,3 @@ func Run(ctx context.Context, e *Experiment, env *Env, configPath string) error 
 	env.Logf("%s: done in %.1f s; results in %s (results.json, report.html)", e.Name, secs, env.Out)
 	return nil
 }
-
-func round3(v float64) float64 { return float64(int64(v*1000+0.5)) / 1000 }

@@ -18,7 +18,7 @@ import (
 )
 
 func init() {
-	register(&Experiment{
+	Register(&Experiment{
 		Name:    "fashion",
 		Summary: "Fashion-MNIST, C4/C8/C16: deep ensembles with augmentation vs single augmented CNNs, GCNNs and canonicalisation (the talk's comparison table), and invariance under SO(2)",
 		Run:     runFashion,
@@ -30,7 +30,7 @@ func init() {
 // (the architecture of the augmented CNN members); arch_by_group replaces
 // arch for the named groups.
 type fashionModel struct {
-	modelParams `yaml:",inline"`
+	ModelParams `yaml:",inline"`
 	ArchByGroup map[string]string `yaml:"arch_by_group"`
 }
 
@@ -142,9 +142,9 @@ func fashionRowOf(models []*Orbits, size int, sets *EvalSets, seed uint64) fashi
 		}
 		r.SymKLOOD += st.OOD["pooled"].SymKL.Mean * w
 	}
-	r.OSPOOD, r.OSPOODStd = meanSD(ood)
-	r.OSPID, r.OSPIDStd = meanSD(id)
-	r.Accuracy, r.AccStd = meanSD(acc)
+	r.OSPOOD, r.OSPOODStd = MeanSD(ood)
+	r.OSPID, r.OSPIDStd = MeanSD(id)
+	r.Accuracy, r.AccStd = MeanSD(acc)
 	return r
 }
 
@@ -256,9 +256,9 @@ func discRep() (*group.Rep, error) {
 
 // fashionConfig is the training config of a model family on the
 // preprocessed training subset (already standardised and masked).
-func fashionConfig(m modelParams, arch string, p *fashionParams, aug train.AugConfig) *train.Config {
+func fashionConfig(m ModelParams, arch string, p *fashionParams, aug train.AugConfig) *train.Config {
 	m.Arch = arch
-	c := m.config("fashion-mnist/disc", "", p.TrainSize, p.Seed, aug)
+	c := m.Config("fashion-mnist/disc", "", p.TrainSize, p.Seed, aug)
 	c.Data.Standardize = "none"
 	return c
 }
@@ -305,7 +305,7 @@ func checkFashionParams(p *fashionParams) error {
 
 func runFashion(ctx context.Context, env *Env, node *yaml.Node) (*Result, error) {
 	var p fashionParams
-	if err := decodeParams("fashion", node, &p); err != nil {
+	if err := DecodeParams("fashion", node, &p); err != nil {
 		return nil, err
 	}
 	if err := checkFashionParams(&p); err != nil {
@@ -325,10 +325,10 @@ func runFashion(ctx context.Context, env *Env, node *yaml.Node) (*Result, error)
 	var noaug *train.Ensemble
 	if p.NoAugMembers > 0 {
 		start := time.Now()
-		mp := p.CNN.modelParams
+		mp := p.CNN.ModelParams
 		mp.Members = p.NoAugMembers
 		cfg := fashionConfig(mp, cnnArch, &p, train.AugConfig{Mode: "none"})
-		if noaug, err = trainEnsemble(ctx, env, "cnn_noaug", cfg, fd.train, train.Options{}); err != nil {
+		if noaug, err = TrainEnsemble(ctx, env, "cnn_noaug", cfg, fd.train, train.Options{}); err != nil {
 			return nil, err
 		}
 		lap("train", start)
@@ -352,18 +352,18 @@ func runFashion(ctx context.Context, env *Env, node *yaml.Node) (*Result, error)
 			"canon": p.Canon.archFor(gn, cnnArch),
 		}
 		start := time.Now()
-		cfgDA := fashionConfig(p.CNN.modelParams, cnnArch, &p, train.AugConfig{Mode: "random", Group: gn})
-		ensDA, err := trainEnsemble(ctx, env, "cnn_da_"+gn, cfgDA, fd.train, train.Options{})
+		cfgDA := fashionConfig(p.CNN.ModelParams, cnnArch, &p, train.AugConfig{Mode: "random", Group: gn})
+		ensDA, err := TrainEnsemble(ctx, env, "cnn_da_"+gn, cfgDA, fd.train, train.Options{})
 		if err != nil {
 			return nil, err
 		}
-		cfgG := fashionConfig(p.GCNN.modelParams, archs[gn]["gcnn"], &p, train.AugConfig{Mode: "none"})
-		ensG, err := trainEnsemble(ctx, env, "gcnn_"+gn, cfgG, fd.train, train.Options{})
+		cfgG := fashionConfig(p.GCNN.ModelParams, archs[gn]["gcnn"], &p, train.AugConfig{Mode: "none"})
+		ensG, err := TrainEnsemble(ctx, env, "gcnn_"+gn, cfgG, fd.train, train.Options{})
 		if err != nil {
 			return nil, err
 		}
-		cfgC := fashionConfig(p.Canon.modelParams, archs[gn]["canon"], &p, train.AugConfig{Mode: "none"})
-		ensC, err := trainEnsemble(ctx, env, "canon_"+gn, cfgC, fd.train, train.Options{})
+		cfgC := fashionConfig(p.Canon.ModelParams, archs[gn]["canon"], &p, train.AugConfig{Mode: "none"})
+		ensC, err := TrainEnsemble(ctx, env, "canon_"+gn, cfgC, fd.train, train.Options{})
 		if err != nil {
 			return nil, err
 		}
@@ -371,15 +371,15 @@ func runFashion(ctx context.Context, env *Env, node *yaml.Node) (*Result, error)
 
 		start = time.Now()
 		env.Logf("%s: evaluating on the %d-element orbits of %d test and %d out-of-distribution images", gn, g.Order(), sets.ID.Len(), 2*p.OODSize)
-		daOrb, err := memberOrbits(ctx, ensDA, rep, sets)
+		daOrb, err := MemberOrbits(ctx, ensDA, rep, sets)
 		if err != nil {
 			return nil, err
 		}
-		gOrb, err := memberOrbits(ctx, ensG, rep, sets)
+		gOrb, err := MemberOrbits(ctx, ensG, rep, sets)
 		if err != nil {
 			return nil, err
 		}
-		cOrb, err := memberOrbits(ctx, ensC, rep, sets)
+		cOrb, err := MemberOrbits(ctx, ensC, rep, sets)
 		if err != nil {
 			return nil, err
 		}
@@ -400,7 +400,7 @@ func runFashion(ctx context.Context, env *Env, node *yaml.Node) (*Result, error)
 			"canon":      fashionRowOf(cOrb, 1, sets, seed),
 		}
 		if noaug != nil {
-			nOrb, err := memberOrbits(ctx, noaug, rep, sets)
+			nOrb, err := MemberOrbits(ctx, noaug, rep, sets)
 			if err != nil {
 				return nil, err
 			}
@@ -449,7 +449,7 @@ func runFashion(ctx context.Context, env *Env, node *yaml.Node) (*Result, error)
 	}
 	timing["total"] = time.Since(t0).Seconds()
 	for k, v := range timing {
-		timing[k] = round3(v)
+		timing[k] = Round3(v)
 	}
 	groups := make([]string, 0, len(rows))
 	for _, gn := range p.Groups {
@@ -504,7 +504,7 @@ func fashionSO2Eval(ctx context.Context, ens *train.Ensemble, ds *data.Dataset, 
 	if err != nil {
 		return nil, nil, err
 	}
-	orbs, err := ensembleOrbits(ctx, ens, ds, rep, 256)
+	orbs, err := EnsembleOrbits(ctx, ens, ds, rep, 256)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -516,7 +516,7 @@ func fashionSO2Eval(ctx context.Context, ens *train.Ensemble, ds *data.Dataset, 
 		if deg < -1e-9 {
 			deg += 360
 		}
-		angles[a] = round3(deg)
+		angles[a] = Round3(deg)
 		step := 360 / float64(g.Order())
 		q := deg / step
 		inGroup[a] = math.Abs(q-math.Round(q)) < 1e-6
@@ -540,7 +540,7 @@ func fashionSO2Eval(ctx context.Context, ens *train.Ensemble, ds *data.Dataset, 
 		return agree, acc
 	}
 	s := &fashionSO2{}
-	s.EnsembleAgreement, s.EnsembleAccuracy = agreeAcc(metrics.Combine(orbs, cgAll(len(orbs)), false))
+	s.EnsembleAgreement, s.EnsembleAccuracy = agreeAcc(metrics.Combine(orbs, Indices(len(orbs)), false))
 	s.MemberAgreement = make([]float64, n)
 	s.MemberAccuracy = make([]float64, n)
 	for _, o := range orbs {
@@ -638,11 +638,11 @@ func fashionReport(p *fashionParams, groups []string, rows map[string]map[string
 				paper = fmt.Sprintf("%.2f ± %.2f", pv[0], pv[1])
 			}
 			main.Rows = append(main.Rows, []string{groupTitle(g), fashionMethodLabel[m], paper, pmStd(r.OSPOOD, r.OSPOODStd, r.Models),
-				f2(r.Chance["pooled"]), f2(r.Majority["pooled"]), pmStd(r.OSPID, r.OSPIDStd, r.Models), fmt.Sprintf("%.3f", r.Accuracy)})
+				F2(r.Chance["pooled"]), F2(r.Majority["pooled"]), pmStd(r.OSPID, r.OSPIDStd, r.Models), fmt.Sprintf("%.3f", r.Accuracy)})
 			bySet.Rows = append(bySet.Rows, []string{groupTitle(g), fashionMethodLabel[m],
-				f2(r.OSPOODSet["mnist"]), f2(r.Chance["mnist"]), f2(r.Majority["mnist"]),
-				f2(r.OSPOODSet["blurred-noise"]), f2(r.Chance["blurred-noise"]), f2(r.Majority["blurred-noise"]),
-				f2(r.OSPID), f2(r.Chance["test"]), f2(r.Majority["test"])})
+				F2(r.OSPOODSet["mnist"]), F2(r.Chance["mnist"]), F2(r.Majority["mnist"]),
+				F2(r.OSPOODSet["blurred-noise"]), F2(r.Chance["blurred-noise"]), F2(r.Majority["blurred-noise"]),
+				F2(r.OSPID), F2(r.Chance["test"]), F2(r.Majority["test"])})
 		}
 	}
 	// Grouped bar chart: groups × methods, OSP/|G|, ours solid, paper dashed.

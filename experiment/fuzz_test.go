@@ -86,7 +86,7 @@ func FuzzLoadConfig(f *testing.F) {
 			default:
 				dst = new(map[string]any)
 			}
-			err = decodeParams(name, node, dst)
+			err = DecodeParams(name, node, dst)
 			if err != nil && !strings.Contains(err.Error(), "experiments/"+name+".yaml") {
 				t.Errorf("decodeParams error %q does not name the config", err)
 			}
@@ -123,7 +123,7 @@ func TestLoadConfigErrors(t *testing.T) {
 			if err != nil {
 				t.Fatalf("%q: %v", tc.src, err)
 			}
-			err = decodeParams("demo", node, new(demoParams))
+			err = DecodeParams("demo", node, new(demoParams))
 		}
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%q: error %v, want %q", tc.src, err, tc.want)
@@ -133,7 +133,7 @@ func TestLoadConfigErrors(t *testing.T) {
 		t.Errorf("unknown scale: %v", err)
 	}
 	var n yaml.Node
-	if err := decodeParams("demo", &n, new(demoParams)); err == nil {
+	if err := DecodeParams("demo", &n, new(demoParams)); err == nil {
 		t.Error("decodeParams accepted an empty node")
 	}
 }

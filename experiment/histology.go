@@ -20,7 +20,7 @@ import (
 )
 
 func init() {
-	register(&Experiment{
+	Register(&Experiment{
 		Name:    "histology",
 		Summary: "PathMNIST histology, C4 and D4: OSP and accuracy of augmented CNN ensembles vs members, and equivariant (GCNN) NTKs vs the CNN NTK",
 		Run:     runHistology,
@@ -44,7 +44,7 @@ type histParams struct {
 	Seed      uint64   `yaml:"seed"`
 	Sizes     []int    `yaml:"sizes"`
 	// CNN is trained once per group with random augmentation by it.
-	CNN modelParams `yaml:"cnn"`
+	CNN ModelParams `yaml:"cnn"`
 	// NoAugMembers, if positive, trains the CNN without augmentation as a
 	// control (evaluated under every group).
 	NoAugMembers int           `yaml:"noaug_members"`
@@ -152,7 +152,7 @@ func histLoad(env *Env, p *histParams, split string) (*data.Dataset, error) {
 // Tables: models-G, curve, ntk-curve, ntk-osp.
 func runHistology(ctx context.Context, env *Env, node *yaml.Node) (*Result, error) {
 	var p histParams
-	if err := decodeParams("histology", node, &p); err != nil {
+	if err := DecodeParams("histology", node, &p); err != nil {
 		return nil, err
 	}
 	if p.Dataset != "pathmnist" && p.Dataset != "pathmnist64" {
@@ -189,15 +189,15 @@ func runHistology(ctx context.Context, env *Env, node *yaml.Node) (*Result, erro
 		}
 	}
 	id := testAll.Subset(testAll.Shuffled(p.Seed + 100)[:min(p.TestSize, testAll.Len())])
-	ood, oodNames, notes, err := cgOODSets(env, p.Dataset, testAll, p.OODSize, p.Blur, p.Seed)
+	ood, oodNames, notes, err := OODSets(env, p.Dataset, testAll, p.OODSize, p.Blur, p.Seed)
 	if err != nil {
 		return nil, err
 	}
 	sets := &EvalSets{ID: id, OOD: ood, OODName: oodNames}
 
 	// Ensembles: one per group with augmentation, one without.
-	cfgOf := func(mp modelParams, aug train.AugConfig) *train.Config {
-		cfg := mp.config(p.Dataset, env.DataDir, p.TrainSize, p.Seed, aug)
+	cfgOf := func(mp ModelParams, aug train.AugConfig) *train.Config {
+		cfg := mp.Config(p.Dataset, env.DataDir, p.TrainSize, p.Seed, aug)
 		cfg.Data.Path = p.File // a fixture or copy gets its own run hash
 		return cfg
 	}
@@ -208,35 +208,35 @@ func runHistology(ctx context.Context, env *Env, node *yaml.Node) (*Result, erro
 	if p.NoAugMembers > 0 {
 		mp := p.CNN
 		mp.Members = p.NoAugMembers
-		if ensNo, err = trainEnsemble(ctx, env, "cnn_noaug", cfgOf(mp, train.AugConfig{Mode: "none"}), trainAll, train.Options{}); err != nil {
+		if ensNo, err = TrainEnsemble(ctx, env, "cnn_noaug", cfgOf(mp, train.AugConfig{Mode: "none"}), trainAll, train.Options{}); err != nil {
 			return nil, err
 		}
 	}
 	var daSpec string
 	for i, g := range groups {
-		ens, err := trainEnsemble(ctx, env, "cnn_da_"+g.Name(), cfgOf(p.CNN, train.AugConfig{Mode: "random", Group: g.Name()}), trainAll, train.Options{})
+		ens, err := TrainEnsemble(ctx, env, "cnn_da_"+g.Name(), cfgOf(p.CNN, train.AugConfig{Mode: "random", Group: g.Name()}), trainAll, train.Options{})
 		if err != nil {
 			return nil, err
 		}
 		daSpec = ens.Arch.Spec
 		env.Logf("histology: evaluating under %s on %d test and %d out-of-distribution images", g.Name(), id.Len(), len(ood)*p.OODSize)
-		daOrb, err := evalEnsemble(ctx, ens, reps[i], id, ood)
+		daOrb, err := EvalEnsemble(ctx, ens, reps[i], id, ood)
 		if err != nil {
 			return nil, err
 		}
 		var noOrb []*Orbits
 		if ensNo != nil {
-			if noOrb, err = evalEnsemble(ctx, ensNo, reps[i], id, ood); err != nil {
+			if noOrb, err = EvalEnsemble(ctx, ensNo, reps[i], id, ood); err != nil {
 				return nil, err
 			}
 		}
 		noOrbByGroup = append(noOrbByGroup, noOrb)
 		gr := &histGroupResult{Order: g.Order(), Models: map[string]ModelStats{
 			"member_da":   Stats(daOrb, sets, p.Seed),
-			"ensemble_da": Stats([]*Orbits{Ensemble(daOrb, cgAll(len(daOrb)))}, sets, p.Seed),
+			"ensemble_da": Stats([]*Orbits{Ensemble(daOrb, Indices(len(daOrb)))}, sets, p.Seed),
 		}}
 		if noOrb != nil {
-			gr.Models["ensemble_noaug"] = Stats([]*Orbits{Ensemble(noOrb, cgAll(len(noOrb)))}, sets, p.Seed)
+			gr.Models["ensemble_noaug"] = Stats([]*Orbits{Ensemble(noOrb, Indices(len(noOrb)))}, sets, p.Seed)
 		}
 		for _, m := range p.Sizes {
 			if m > len(daOrb) || m < 1 {
@@ -273,7 +273,7 @@ func runHistology(ctx context.Context, env *Env, node *yaml.Node) (*Result, erro
 		if err != nil {
 			return nil, err
 		}
-		te := cloneSet(id)
+		te := CloneSet(id)
 		if err := s.Preprocess.Apply(te, nil); err != nil {
 			return nil, err
 		}
@@ -363,11 +363,11 @@ func histKernels(ctx context.Context, env *Env, np *histNTKParams, groups []*gro
 	}
 	tr := trainSet.Head(nmax)
 	te := test.Head(np.TestSize)
-	x, shape, err := cgAvgPool(tr, np.Pool)
+	x, shape, err := AvgPool(tr, np.Pool)
 	if err != nil {
 		return nil, err
 	}
-	xt, _, err := cgAvgPool(te, np.Pool)
+	xt, _, err := AvgPool(te, np.Pool)
 	if err != nil {
 		return nil, err
 	}
@@ -394,7 +394,7 @@ func histKernels(ctx context.Context, env *Env, np *histNTKParams, groups []*gro
 		return nil, fmt.Errorf("experiments/histology.yaml: ntk.arch: %w", err)
 	}
 	B := big.Order()
-	xo := cgOrbitInputs(repB, x, n)
+	xo := OrbitInputs(repB, x, n)
 	env.Logf("histology: NTK of %s on %d training images × %d elements of %s and %d test images (%dx%dx%d)", arch.Spec, n, B, big.Name(), m, shape[0], shape[1], shape[2])
 	ktr, err := arch.Kernel(ctx, x, n, xo, B*n, nn.KernelOptions{NTK: true})
 	if err != nil {
@@ -413,7 +413,7 @@ func histKernels(ctx context.Context, env *Env, np *histNTKParams, groups []*gro
 	for i, g := range groups {
 		kdefs = append(kdefs, kdef{"gcnn-" + g.Name(), sub[i]})
 	}
-	y := cgOneHot(tr.Labels, k)
+	y := CentredOneHot(tr.Labels, k)
 	sizes := slices.Clone(np.TrainSizes)
 	slices.Sort(sizes)
 	for _, kd := range kdefs {
@@ -430,7 +430,7 @@ func histKernels(ctx context.Context, env *Env, np *histNTKParams, groups []*gro
 			if err != nil {
 				return nil, err
 			}
-			res.Curve = append(res.Curve, histNTKPoint{Kernel: kd.name, TrainSize: ns, Accuracy: cgAccuracy(mu, te.Labels, k)})
+			res.Curve = append(res.Curve, histNTKPoint{Kernel: kd.name, TrainSize: ns, Accuracy: Accuracy(mu, te.Labels, k)})
 			pred = p
 		}
 		// Orbits of the test images for the largest training size:
@@ -458,7 +458,7 @@ func histKernels(ctx context.Context, env *Env, np *histNTKParams, groups []*gro
 		res.Identity = map[string]float64{}
 		nc := min(np.CheckInputs, m)
 		xc := xt[:nc*len(xt)/m]
-		kc, err := arch.Kernel(ctx, xc, nc, cgOrbitInputs(repB, xc, nc), B*nc, nn.KernelOptions{NTK: true})
+		kc, err := arch.Kernel(ctx, xc, nc, OrbitInputs(repB, xc, nc), B*nc, nn.KernelOptions{NTK: true})
 		if err != nil {
 			return nil, err
 		}
@@ -472,10 +472,10 @@ func histKernels(ctx context.Context, env *Env, np *histNTKParams, groups []*gro
 			if err != nil {
 				return nil, err
 			}
-			res.Identity[g.Name()] = cgMaxRelDiff(histBlockAverage(kc.Theta, nc, nc, nc, sub[i]), gk.Theta)
+			res.Identity[g.Name()] = MaxRelDiff(histBlockAverage(kc.Theta, nc, nc, nc, sub[i]), gk.Theta)
 		}
 	}
-	res.Seconds = round3(time.Since(start).Seconds())
+	res.Seconds = Round3(time.Since(start).Seconds())
 	return res, nil
 }
 
@@ -506,25 +506,25 @@ func histReport(p *histParams, groups []*group.Group, gr map[string]*histGroupRe
 			if !ok {
 				continue
 			}
-			row := []string{labels[name], cgPM(*ms.ID.Accuracy, 3), cgPM(ms.ID.OSP, 2)}
+			row := []string{labels[name], PM(*ms.ID.Accuracy, 3), PM(ms.ID.OSP, 2)}
 			for _, o := range oodNames {
-				row = append(row, cgPM(ms.OOD[o].OSP, 2))
+				row = append(row, PM(ms.OOD[o].OSP, 2))
 			}
-			row = append(row, f2(ms.ID.ChanceOSP), f2(ms.ID.MajorityShare))
+			row = append(row, F2(ms.ID.ChanceOSP), F2(ms.ID.MajorityShare))
 			tab.Rows = append(tab.Rows, row)
-			fmt.Fprintf(&sum, "%-36s %-15s %-15s %-15s\n", labels[name], cgPM(*ms.ID.Accuracy, 3), cgPM(ms.ID.OSP, 2), cgPM(ms.OOD["pooled"].OSP, 2))
+			fmt.Fprintf(&sum, "%-36s %-15s %-15s %-15s\n", labels[name], PM(*ms.ID.Accuracy, 3), PM(ms.ID.OSP, 2), PM(ms.OOD["pooled"].OSP, 2))
 		}
 		var xs, yid, yood, nxs, nid, nood []float64
 		for _, c := range r.Curve {
 			xs = append(xs, float64(c.Size))
 			yid = append(yid, c.OSPID)
 			yood = append(yood, c.OSPOOD)
-			row := []string{g.Name(), fmt.Sprint(c.Size), f2(c.OSPID), f2(c.OSPOOD), fmt.Sprintf("%.3f", c.Accuracy), "", ""}
+			row := []string{g.Name(), fmt.Sprint(c.Size), F2(c.OSPID), F2(c.OSPOOD), fmt.Sprintf("%.3f", c.Accuracy), "", ""}
 			if c.NoAugOSPID != nil {
 				nxs = append(nxs, float64(c.Size))
 				nid = append(nid, *c.NoAugOSPID)
 				nood = append(nood, *c.NoAugOOD)
-				row[5], row[6] = f2(*c.NoAugOSPID), f2(*c.NoAugOOD)
+				row[5], row[6] = F2(*c.NoAugOSPID), F2(*c.NoAugOOD)
 			}
 			curveTab.Rows = append(curveTab.Rows, row)
 		}
@@ -598,7 +598,7 @@ func histReport(p *histParams, groups []*group.Group, gr map[string]*histGroupRe
 			row := []string{histKernelLabel(kn)}
 			fmt.Fprintf(&sum, "  OSP %-10s", kn)
 			for _, g := range groups {
-				row = append(row, f2(ntk.OSP[kn][g.Name()]))
+				row = append(row, F2(ntk.OSP[kn][g.Name()]))
 				fmt.Fprintf(&sum, " %s %.2f", g.Name(), ntk.OSP[kn][g.Name()])
 			}
 			sum.WriteString("\n")

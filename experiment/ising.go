@@ -92,7 +92,7 @@ import (
 )
 
 func init() {
-	register(&Experiment{
+	Register(&Experiment{
 		Name:    "ising",
 		Summary: "2D Ising energy, lattice-symmetry augmentation: relative std over the orbit vs training time for MLP ensembles of several widths, members and the NTK, in and out of distribution",
 		Run:     runIsing,
@@ -412,7 +412,7 @@ func isingTestSets(ctx context.Context, p *isingParams) ([]*isingSet, error) {
 		for i, v := range y {
 			s.y[i] = float64(v)
 		}
-		s.EnergyMean, s.EnergyStd = meanSD(s.y)
+		s.EnergyMean, s.EnergyStd = MeanSD(s.y)
 		out = append(out, s)
 	}
 	return out, nil
@@ -563,9 +563,9 @@ type isingWidth struct {
 // without them is retrained from scratch, since the snapshot hook does not
 // revisit steps before a restart point.
 func trainIsingWidth(ctx context.Context, env *Env, p *isingParams, w int, raw *data.Dataset, dataLabel string, sets []*isingSet, xorb [][]float32, steps []int, evalHash string) (*isingWidth, error) {
-	mp := modelParams{Arch: expandSpec(p.Arch, w), Param: "ntk", Members: p.Members, Steps: p.Steps,
+	mp := ModelParams{Arch: ExpandSpec(p.Arch, w), Param: "ntk", Members: p.Members, Steps: p.Steps,
 		Optimizer: train.OptimizerConfig{Name: "gd", LR: p.LR}, Loss: "mse"}
-	cfg := mp.config(dataLabel, "", raw.Len(), p.Seed, train.AugConfig{Mode: "random", Group: fmt.Sprintf("ising:%d", p.L)})
+	cfg := mp.Config(dataLabel, "", raw.Len(), p.Seed, train.AugConfig{Mode: "random", Group: fmt.Sprintf("ising:%d", p.L)})
 	cfg.Data.Standardize = "none"
 	cfg.BatchSize = 0
 	name := fmt.Sprintf("ising_w%d", w)
@@ -616,7 +616,7 @@ func trainIsingWidth(ctx context.Context, env *Env, p *isingParams, w int, raw *
 		r.count[m]++
 		return nil
 	}}
-	ens, err := trainEnsemble(ctx, env, name, cfg, raw, opts)
+	ens, err := TrainEnsemble(ctx, env, name, cfg, raw, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -660,14 +660,14 @@ type isingNTKResult struct {
 // which is what the networks' optimiser does at infinite width.
 func isingNTK(ctx context.Context, env *Env, p *isingParams, rep *group.Rep, raw *data.Dataset, sets []*isingSet, elems []int, steps []int) (*isingNTKResult, error) {
 	start := time.Now()
-	arch, err := nn.Parse(expandSpec(p.Arch, p.Widths[0]), raw.Shape, nn.NTK)
+	arch, err := nn.Parse(ExpandSpec(p.Arch, p.Widths[0]), raw.Shape, nn.NTK)
 	if err != nil {
 		return nil, fmt.Errorf("experiments/ising.yaml: arch: %w", err)
 	}
 	n := raw.Len()
 	d := raw.SampleSize()
-	xtr := toF64(raw.X)
-	y := toF64(raw.Y)
+	xtr := ToF64(raw.X)
+	y := ToF64(raw.Y)
 	env.Logf("NTK: group-averaged kernel of %s over the %d elements of %s on %d training configurations", arch.Spec, rep.Group().Order(), rep.Group().Name(), n)
 	ktr, err := arch.Kernel(ctx, xtr, n, nil, 0, nn.KernelOptions{NTK: true, Average: rep})
 	if err != nil {
@@ -719,7 +719,7 @@ func isingNTK(ctx context.Context, env *Env, p *isingParams, rep *group.Rep, raw
 	for _, s := range sets {
 		q := min(p.NTK.OrbitPoints, s.N)
 		b := block{id: m, n: s.N, q: q}
-		xt = append(xt, toF64(s.data.X)...)
+		xt = append(xt, ToF64(s.data.X)...)
 		m += s.N
 		b.orb = m
 		for e := 1; e < S; e++ {
@@ -792,7 +792,7 @@ func isingNTK(ctx context.Context, env *Env, p *isingParams, rep *group.Rep, raw
 
 func runIsing(ctx context.Context, env *Env, node *yaml.Node) (*Result, error) {
 	var p isingParams
-	if err := decodeParams("ising", node, &p); err != nil {
+	if err := DecodeParams("ising", node, &p); err != nil {
 		return nil, err
 	}
 	if p.Algorithm == "" {
@@ -835,7 +835,7 @@ func runIsing(ctx context.Context, env *Env, node *yaml.Node) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	trE, trSD := meanSD(toF64(raw.Y))
+	trE, trSD := MeanSD(ToF64(raw.Y))
 	elems := isingOrbitSubset(g.Order(), p.OrbitElements, p.Seed+5000)
 	S := len(elems)
 	steps := isingLogSteps(p.Steps, p.Snapshots)
@@ -964,11 +964,11 @@ func runIsing(ctx context.Context, env *Env, node *yaml.Node) (*Result, error) {
 		for _, iw := range widths {
 			for j, s := range sets {
 				q := min(fp, s.N)
-				sub := cloneSet(s.data.Head(q))
+				sub := CloneSet(s.data.Head(q))
 				if err := iw.ens.PrepareData(sub); err != nil {
 					return nil, err
 				}
-				orbs, err := ensembleOrbits(ctx, iw.ens, sub, rep, 256)
+				orbs, err := EnsembleOrbits(ctx, iw.ens, sub, rep, 256)
 				if err != nil {
 					return nil, err
 				}

@@ -176,7 +176,7 @@ func TestIsingConfig(t *testing.T) {
 			t.Fatal(err)
 		}
 		var p isingParams
-		if err := decodeParams("ising", node, &p); err != nil {
+		if err := DecodeParams("ising", node, &p); err != nil {
 			t.Fatalf("%s: %v", scale, err)
 		}
 		if err := p.validate(); err != nil {

@@ -8,17 +8,15 @@ import (
 	"time"
 
 	"github.com/eqens/eqens/data"
-	"github.com/eqens/eqens/group"
 	"github.com/eqens/eqens/internal/progress"
-	"github.com/eqens/eqens/metrics"
 	"github.com/eqens/eqens/train"
 )
 
-// trainEnsemble trains (or resumes, or reuses) the ensemble described by
+// TrainEnsemble trains (or resumes, or reuses) the ensemble described by
 // cfg in env.Out/runs/NAME-HASH (HASH from the config, so that a changed
 // config trains afresh) and opens it. raw, if not nil, is the training data
 // to use instead of loading cfg.Data.
-func trainEnsemble(ctx context.Context, env *Env, name string, cfg *train.Config, raw *data.Dataset, opts train.Options) (*train.Ensemble, error) {
+func TrainEnsemble(ctx context.Context, env *Env, name string, cfg *train.Config, raw *data.Dataset, opts train.Options) (*train.Ensemble, error) {
 	dir := filepath.Join(env.Out, "runs", name+"-"+cfg.Hash()[:10])
 	if raw != nil {
 		opts.Data = raw
@@ -53,35 +51,54 @@ func trainEnsemble(ctx context.Context, env *Env, name string, cfg *train.Config
 	return train.OpenEnsemble(dir)
 }
 
-// ensembleOrbits evaluates every member of an ensemble on the orbits of a
-// prepared dataset: one orbit per member.
-func ensembleOrbits(ctx context.Context, ens *train.Ensemble, ds *data.Dataset, rep *group.Rep, batch int) ([]*metrics.Orbit, error) {
-	n, d := ds.Len(), ds.SampleSize()
-	k := ens.Arch.OutputDim()
-	G := rep.Group().Order()
-	out := make([]*metrics.Orbit, len(ens.Members))
-	for m := range out {
-		out[m] = metrics.NewOrbit(G, n, k)
+// ModelParams describes a trained model family in an experiment config.
+type ModelParams struct {
+	Arch      string                `yaml:"arch"`
+	Param     string                `yaml:"param"`
+	Members   int                   `yaml:"members"`
+	Steps     int                   `yaml:"steps"`
+	BatchSize int                   `yaml:"batch_size"`
+	Optimizer train.OptimizerConfig `yaml:"optimizer"`
+	Loss      string                `yaml:"loss"`
+}
+
+// Config turns model parameters into a training Config on the named data.
+func (m ModelParams) Config(dataName, dataDir string, size int, seed uint64, aug train.AugConfig) *train.Config {
+	c := train.DefaultConfig()
+	c.Data.Name = dataName
+	c.Data.Dir = dataDir
+	c.Data.Size = size
+	c.Data.Seed = seed
+	if aug.Mode != "" {
+		c.Augmentation.Mode = aug.Mode
 	}
-	buf := make([]float32, min(batch, n)*d)
-	for g := 0; g < G; g++ {
-		for s := 0; s < n; s += batch {
-			b := min(batch, n-s)
-			x := buf[:b*d]
-			group.ApplyBatch(rep, g, x, ds.X[s*d:(s+b)*d])
-			preds, err := ens.Predict(ctx, x, b, 0)
-			if err != nil {
-				return nil, err
-			}
-			for m, y := range preds {
-				for i := 0; i < b; i++ {
-					row := out[m].At(g, s+i)
-					for c := range row {
-						row[c] = float64(y[i*k+c])
-					}
-				}
-			}
+	if aug.Group != "" {
+		c.Augmentation.Group = aug.Group
+	}
+	if aug.Output != "" {
+		c.Augmentation.Output = aug.Output
+	}
+	if aug.Sampling != "" {
+		c.Augmentation.Sampling = aug.Sampling
+	}
+	c.Model.Arch = m.Arch
+	c.Model.Param = m.Param
+	c.Members = m.Members
+	c.Steps = m.Steps
+	c.BatchSize = m.BatchSize
+	o := &c.Optimizer
+	o.Name, o.LR = m.Optimizer.Name, m.Optimizer.LR
+	if m.Optimizer.Momentum != 0 {
+		o.Momentum = m.Optimizer.Momentum
+	}
+	if m.Optimizer.Schedule != "" {
+		o.Schedule = m.Optimizer.Schedule
+		o.MinLR, o.StepSize = m.Optimizer.MinLR, m.Optimizer.StepSize
+		if m.Optimizer.Gamma != 0 {
+			o.Gamma = m.Optimizer.Gamma
 		}
 	}
-	return out, nil
+	c.Loss = m.Loss
+	c.Seed = seed
+	return c
 }

@@ -20,7 +20,7 @@ import (
 )
 
 func init() {
-	register(&Experiment{
+	Register(&Experiment{
 		Name:    "qm9",
 		Summary: "QM9 internal energy U0: kernel regression with NTKs averaged over rotations (octahedral group, SO(3) samples) against the plain NTK, learning curves in meV",
 		Run:     runQM9,
@@ -110,7 +110,7 @@ func qm9Features(mols []data.Molecule, maxAtoms int, scale float64) ([]float64, 
 			}
 			dist[a] = math.Sqrt(pos[a][0]*pos[a][0] + pos[a][1]*pos[a][1] + pos[a][2]*pos[a][2])
 		}
-		order := cgAll(len(m.Z))
+		order := Indices(len(m.Z))
 		sort.SliceStable(order, func(p, q int) bool {
 			a, b := order[p], order[q]
 			if m.Z[a] != m.Z[b] {
@@ -161,7 +161,7 @@ func qm9AvgKernel(ctx context.Context, arch *nn.Arch, rep *group.Rep, x1 []float
 	g := rep.Group()
 	left := []int{g.Identity()}
 	if !g.Closed() {
-		left = cgAll(g.Order())
+		left = Indices(g.Order())
 	}
 	w := 1 / float64(len(left)*g.Order())
 	out := make([]float64, n1*n2)
@@ -373,7 +373,7 @@ func qm9Load(env *Env, p *qm9Params) (*data.QM9Set, error) {
 func runQM9(ctx context.Context, env *Env, node *yaml.Node) (*Result, error) {
 	start := time.Now()
 	var p qm9Params
-	if err := decodeParams("qm9", node, &p); err != nil {
+	if err := DecodeParams("qm9", node, &p); err != nil {
 		return nil, err
 	}
 	prop, err := data.ParseQM9Property(p.Target)

@@ -269,7 +269,7 @@ func TestQM9AveragedEqualsAugmented(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d := cgMaxRelDiff(mua, muv); d > 1e-8 {
+	if d := MaxRelDiff(mua, muv); d > 1e-8 {
 		t.Errorf("augmented plain kernel vs averaged kernel: max rel diff %g", d)
 	}
 	// Invariance of the averaged predictor under the cube's rotations.
@@ -284,7 +284,7 @@ func TestQM9AveragedEqualsAugmented(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if d := cgMaxRelDiff(mu, muv); d > 1e-10 {
+		if d := MaxRelDiff(mu, muv); d > 1e-10 {
 			t.Fatalf("rotation %d changes the averaged prediction by %g (relative)", a, d)
 		}
 	}

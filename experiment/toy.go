@@ -76,7 +76,7 @@ import (
 )
 
 func init() {
-	register(&Experiment{
+	Register(&Experiment{
 		Name:    "toy",
 		Summary: "toy regression with Z2 augmentation: single MLPs vs ensemble mean vs NTK over training (the talk's toy figure)",
 		Run:     runToy,
@@ -185,7 +185,7 @@ func toyTrain(ctx context.Context, env *Env, name string, cfg *train.Config, raw
 			return nil
 		},
 	}
-	if _, err := trainEnsemble(ctx, env, name, cfg, raw, opts); err != nil {
+	if _, err := TrainEnsemble(ctx, env, name, cfg, raw, opts); err != nil {
 		return nil, err
 	}
 	for m := range preds {
@@ -333,14 +333,6 @@ func toyMember(preds [][][]float32, m, s int) []float64 {
 	return out
 }
 
-func toyAll(n int) []int {
-	idx := make([]int, n)
-	for i := range idx {
-		idx[i] = i
-	}
-	return idx
-}
-
 type toyCurvePoint struct {
 	Step              int     `json:"step"`
 	SymMemberDA       float64 `json:"sym_member_da"`
@@ -410,7 +402,7 @@ func toyAvgSubsets(n, k int, seed uint64, f func(idx []int) float64) (float64, i
 
 func runToy(ctx context.Context, env *Env, node *yaml.Node) (*Result, error) {
 	var p toyParams
-	if err := decodeParams("toy", node, &p); err != nil {
+	if err := DecodeParams("toy", node, &p); err != nil {
 		return nil, err
 	}
 	if err := p.check(); err != nil {
@@ -424,9 +416,9 @@ func runToy(ctx context.Context, env *Env, node *yaml.Node) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	gridX := toF64(gd.X)
-	truth := toF64(gd.Y)
-	spec := expandSpec(p.Arch, p.Width)
+	gridX := ToF64(gd.X)
+	truth := ToF64(gd.Y)
+	spec := ExpandSpec(p.Arch, p.Width)
 	arch, err := nn.Parse(spec, []int{1}, nn.NTK)
 	if err != nil {
 		return nil, fmt.Errorf("experiments/toy.yaml: arch: %w", err)
@@ -441,13 +433,13 @@ func runToy(ctx context.Context, env *Env, node *yaml.Node) (*Result, error) {
 		stepAt[s] = i
 	}
 
-	model := func(width, members int) modelParams {
-		return modelParams{Arch: expandSpec(p.Arch, width), Param: "ntk", Members: members, Steps: p.Steps, BatchSize: 0,
+	model := func(width, members int) ModelParams {
+		return ModelParams{Arch: ExpandSpec(p.Arch, width), Param: "ntk", Members: members, Steps: p.Steps, BatchSize: 0,
 			Optimizer: train.OptimizerConfig{Name: "gd", LR: p.LR}, Loss: "mse"}
 	}
 	label := fmt.Sprintf("toy(n=%d,neg=%g,noise=%g)", p.TrainSize, p.NegativeFraction, p.Noise)
-	cfgDA := model(p.Width, p.Members).config(label, "", p.TrainSize, p.Seed, train.AugConfig{Mode: "full", Group: "z2"})
-	cfgNo := model(p.Width, p.NoAugMembers).config(label, "", p.TrainSize, p.Seed, train.AugConfig{Mode: "none"})
+	cfgDA := model(p.Width, p.Members).Config(label, "", p.TrainSize, p.Seed, train.AugConfig{Mode: "full", Group: "z2"})
+	cfgNo := model(p.Width, p.NoAugMembers).Config(label, "", p.TrainSize, p.Seed, train.AugConfig{Mode: "none"})
 	predDA, err := toyTrain(ctx, env, "da", cfgDA, tr, steps, gd.X)
 	if err != nil {
 		return nil, err
@@ -471,13 +463,13 @@ func runToy(ctx context.Context, env *Env, node *yaml.Node) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	ntkNo, _, ratioNo, err := toyNTK(ctx, arch, toF64(tr.X), toF64(tr.Y), gridX, steps, p.LR)
+	ntkNo, _, ratioNo, err := toyNTK(ctx, arch, ToF64(tr.X), ToF64(tr.Y), gridX, steps, p.LR)
 	if err != nil {
 		return nil, err
 	}
 
 	// Curves over training.
-	allDA, allNo := toyAll(p.Members), toyAll(p.NoAugMembers)
+	allDA, allNo := Indices(p.Members), Indices(p.NoAugMembers)
 	curve := make([]toyCurvePoint, len(steps))
 	var maxNTKSym, maxNTKAbs float64
 	for s, step := range steps {
@@ -544,7 +536,7 @@ func runToy(ctx context.Context, env *Env, node *yaml.Node) (*Result, error) {
 				widths = append(widths, widthStats(w, predDA, metrics.Subsets(p.Members, p.WidthMembers, 8, p.Seed+99)))
 				continue
 			}
-			cfg := model(w, p.WidthMembers).config(label, "", p.TrainSize, p.Seed, train.AugConfig{Mode: "full", Group: "z2"})
+			cfg := model(w, p.WidthMembers).Config(label, "", p.TrainSize, p.Seed, train.AugConfig{Mode: "full", Group: "z2"})
 			pw, err := toyTrain(ctx, env, fmt.Sprintf("da-w%d", w), cfg, tr, []int{p.Steps}, gd.X)
 			if err != nil {
 				return nil, err
@@ -555,7 +547,7 @@ func runToy(ctx context.Context, env *Env, node *yaml.Node) (*Result, error) {
 				full[mb] = make([][]float32, len(steps))
 				full[mb][last] = pw[mb][0]
 			}
-			widths = append(widths, widthStats(w, full, [][]int{toyAll(p.WidthMembers)}))
+			widths = append(widths, widthStats(w, full, [][]int{Indices(p.WidthMembers)}))
 		}
 	}
 
@@ -578,7 +570,7 @@ func runToy(ctx context.Context, env *Env, node *yaml.Node) (*Result, error) {
 	res := map[string]any{
 		"params":               p,
 		"arch":                 spec,
-		"train":                map[string]any{"x": toF64(tr.X), "y": toF64(tr.Y)},
+		"train":                map[string]any{"x": ToF64(tr.X), "y": ToF64(tr.Y)},
 		"grid":                 map[string]any{"x": gridX, "truth": truth},
 		"lr":                   p.LR,
 		"lr_lambda_max_over_n": ratioDA,
@@ -644,21 +636,14 @@ func toyIsolated(x, y []float64) ([]float64, []float64) {
 	return ox, oy
 }
 
-func toyG3(v float64) string {
-	if math.IsNaN(v) {
-		return "—"
-	}
-	return strconv.FormatFloat(v, 'g', 3, 64)
-}
-
 func toyReport(p *toyParams, spec string, tr *data.Dataset, x, truth []float64, panels []toyPanel, curve []toyCurvePoint, sizes []toySizePoint, widths []toyWidthPoint, ratioDA, ratioNo, ntkRel float64) *report.Report {
 	ylo, yhi := -2.0, 2.0
-	tx, ty := toyIsolated(toF64(tr.X), toF64(tr.Y))
-	neg := toF64(tr.X)
+	tx, ty := toyIsolated(ToF64(tr.X), ToF64(tr.Y))
+	neg := ToF64(tr.X)
 	for i := range neg {
 		neg[i] = -neg[i]
 	}
-	mx, my := toyIsolated(neg, toF64(tr.Y))
+	mx, my := toyIsolated(neg, ToF64(tr.Y))
 	var figs []report.Figure
 	for _, pn := range panels {
 		pl := &report.Plot{Title: pn.Title, XLabel: "x", YLabel: "f(x)", YMin: &ylo, YMax: &yhi}
@@ -757,21 +742,21 @@ func toyReport(p *toyParams, spec string, tr *data.Dataset, x, truth []float64, 
 	ct := report.Table{Name: "curve", Caption: "Over training: symmetry error mean |f(x) − f(−x)| on the grid (member: mean over members), RMS distance of ensemble mean and NTK mean, and RMSE against the ground truth.",
 		Columns: []string{"step", "sym member+DA", "sym ensemble+DA", "sym NTK+DA", "sym NTK+DA (cont.)", "sym member no DA", "sym ensemble no DA", "sym NTK no DA", "ens−NTK +DA", "ens−NTK no DA", "NTK disc−cont", "RMSE ens+DA", "RMSE NTK+DA", "RMSE ens no DA"}}
 	for _, c := range curve {
-		ct.Rows = append(ct.Rows, []string{strconv.Itoa(c.Step), toyG3(c.SymMemberDA), toyG3(c.SymEnsembleDA), toyG3(c.SymNTKDA), toyG3(c.SymNTKDACont), toyG3(c.SymMemberNoAug), toyG3(c.SymEnsembleNoAug), toyG3(c.SymNTKNoAug),
-			toyG3(c.DistEnsNTKDA), toyG3(c.DistEnsNTKNoAug), toyG3(c.DistNTKDiscCont), toyG3(c.RMSEEnsembleDA), toyG3(c.RMSENTKDA), toyG3(c.RMSEEnsembleNoAug)})
+		ct.Rows = append(ct.Rows, []string{strconv.Itoa(c.Step), G3(c.SymMemberDA), G3(c.SymEnsembleDA), G3(c.SymNTKDA), G3(c.SymNTKDACont), G3(c.SymMemberNoAug), G3(c.SymEnsembleNoAug), G3(c.SymNTKNoAug),
+			G3(c.DistEnsNTKDA), G3(c.DistEnsNTKNoAug), G3(c.DistNTKDiscCont), G3(c.RMSEEnsembleDA), G3(c.RMSENTKDA), G3(c.RMSEEnsembleNoAug)})
 	}
 	ft := report.Table{Name: "final", Caption: fmt.Sprintf("After %d steps.", p.Steps), Columns: []string{"model", "symmetry error", "RMSE vs ground truth", "RMS distance to its NTK mean"}}
 	ft.Rows = [][]string{
-		{"single member + DA (mean over members)", toyG3(fin.SymMemberDA), toyG3(fin.RMSEMemberDA), "—"},
-		{fmt.Sprintf("ensemble of %d + DA", p.Members), toyG3(fin.SymEnsembleDA), toyG3(fin.RMSEEnsembleDA), toyG3(fin.DistEnsNTKDA)},
-		{"NTK + DA (infinite ensemble)", toyG3(fin.SymNTKDA), toyG3(fin.RMSENTKDA), "0"},
-		{"single member, no DA (mean over members)", toyG3(fin.SymMemberNoAug), "—", "—"},
-		{fmt.Sprintf("ensemble of %d, no DA", p.NoAugMembers), toyG3(fin.SymEnsembleNoAug), toyG3(fin.RMSEEnsembleNoAug), toyG3(fin.DistEnsNTKNoAug)},
-		{"NTK, no DA", toyG3(fin.SymNTKNoAug), toyG3(fin.RMSENTKNoAug), "0"},
+		{"single member + DA (mean over members)", G3(fin.SymMemberDA), G3(fin.RMSEMemberDA), "—"},
+		{fmt.Sprintf("ensemble of %d + DA", p.Members), G3(fin.SymEnsembleDA), G3(fin.RMSEEnsembleDA), G3(fin.DistEnsNTKDA)},
+		{"NTK + DA (infinite ensemble)", G3(fin.SymNTKDA), G3(fin.RMSENTKDA), "0"},
+		{"single member, no DA (mean over members)", G3(fin.SymMemberNoAug), "—", "—"},
+		{fmt.Sprintf("ensemble of %d, no DA", p.NoAugMembers), G3(fin.SymEnsembleNoAug), G3(fin.RMSEEnsembleNoAug), G3(fin.DistEnsNTKNoAug)},
+		{"NTK, no DA", G3(fin.SymNTKNoAug), G3(fin.RMSENTKNoAug), "0"},
 	}
 	szt := report.Table{Name: "sizes", Caption: fmt.Sprintf("After %d steps, against ensemble size (averaged over up to 8 groups of members).", p.Steps), Columns: []string{"M", "groups", "sym ensemble+DA", "sym ensemble no DA", "ens−NTK +DA", "ens−NTK no DA"}}
 	for _, s := range sizes {
-		szt.Rows = append(szt.Rows, []string{strconv.Itoa(s.Size), strconv.Itoa(s.Subsets), toyG3(s.SymEnsembleDA), toyG3(toyOpt(s.SymEnsembleNoAug)), toyG3(s.DistNTKDA), toyG3(toyOpt(s.DistNTKNoAug))})
+		szt.Rows = append(szt.Rows, []string{strconv.Itoa(s.Size), strconv.Itoa(s.Subsets), G3(s.SymEnsembleDA), G3(toyOpt(s.SymEnsembleNoAug)), G3(s.DistNTKDA), G3(toyOpt(s.DistNTKNoAug))})
 	}
 
 	intro := fmt.Sprintf("The toy example of the talk. Ground truth cos(3x)·exp(−x²/4), even in x. %d training points, %s; an ensemble of %d MLPs %s (NTK parametrisation) trained by full-batch gradient descent (learning rate %g, MSE loss 1/(2N) Σ (f − y)², %d steps) with full Z2 augmentation, i.e. on the %d points and their mirror images. "+
@@ -824,7 +809,7 @@ func toyReport(p *toyParams, spec string, tr *data.Dataset, x, truth []float64, 
 			wd = append(wd, w.DistNTKDA)
 			ws = append(ws, w.SymEnsembleDA)
 			wm = append(wm, w.SymMemberDA)
-			wt.Rows = append(wt.Rows, []string{strconv.Itoa(w.Width), strconv.Itoa(w.Members), toyG3(w.SymMemberDA), toyG3(w.SymEnsembleDA), toyG3(w.DistNTKDA), toyG3(w.RMSEEnsembleDA)})
+			wt.Rows = append(wt.Rows, []string{strconv.Itoa(w.Width), strconv.Itoa(w.Members), G3(w.SymMemberDA), G3(w.SymEnsembleDA), G3(w.DistNTKDA), G3(w.RMSEEnsembleDA)})
 		}
 		widthText := "At a fixed number of members the distance between the ensemble mean and μ_t combines the ensemble's sampling noise (which does not shrink with width) and the systematic deviation of finite-width training from the infinite-width kernel dynamics (which does, as the NTK stops moving during training)."
 		var dl, sl []string
