@@ -125,8 +125,8 @@ type Orbits struct {
 	OOD []*metrics.Orbit
 }
 
-// pooled concatenates the out-of-distribution orbits point-wise.
-func (o *Orbits) pooled() *metrics.Orbit {
+// Pooled concatenates the out-of-distribution orbits point-wise.
+func (o *Orbits) Pooled() *metrics.Orbit {
 	G, K := o.OOD[0].G, o.OOD[0].K
 	n := 0
 	for _, p := range o.OOD {
@@ -166,7 +166,7 @@ func Stats(models []*Orbits, sets *EvalSets, seed uint64) ModelStats {
 	if len(sets.OODName) > 0 {
 		var pool []*metrics.Orbit
 		for _, m := range models {
-			pool = append(pool, m.pooled())
+			pool = append(pool, m.Pooled())
 		}
 		p := statsOf(pool, nil, seed+7)
 		ms.OOD["pooled"] = p

@@ -1,4 +1,4 @@
-package experiment
+package experiment_test
 
 import (
 	"os"
@@ -7,8 +7,8 @@ import (
 	"strings"
 	"testing"
 
-	"go.yaml.in/yaml/v3"
-
+	"github.com/eqens/eqens/experiment"
+	_ "github.com/eqens/eqens/experiment/all"
 	"github.com/eqens/eqens/experiments"
 )
 
@@ -52,7 +52,7 @@ func FuzzLoadConfig(f *testing.F) {
 		f.Add([]byte(s), uint8(0), false)
 	}
 	names := []string{"demo", "kernel-convergence"}
-	for _, e := range List() {
+	for _, e := range experiment.List() {
 		if e.Name != "demo" && e.Name != "kernel-convergence" {
 			names = append(names, e.Name)
 		}
@@ -72,21 +72,12 @@ func FuzzLoadConfig(f *testing.F) {
 		}
 		var a, b runtime.MemStats
 		runtime.ReadMemStats(&a)
-		node, err := LoadConfig(name, scale, path)
+		node, err := experiment.LoadConfig(name, scale, path)
 		if err == nil {
 			if node == nil {
 				t.Fatal("LoadConfig returned neither parameters nor an error")
 			}
-			var dst any
-			switch name {
-			case "demo":
-				dst = new(demoParams)
-			case "kernel-convergence":
-				dst = new(convParams)
-			default:
-				dst = new(map[string]any)
-			}
-			err = DecodeParams(name, node, dst)
+			err = experiment.DecodeParams(name, node, new(map[string]any))
 			if err != nil && !strings.Contains(err.Error(), "experiments/"+name+".yaml") {
 				t.Errorf("decodeParams error %q does not name the config", err)
 			}
@@ -98,42 +89,4 @@ func FuzzLoadConfig(f *testing.F) {
 			t.Fatalf("%d bytes of YAML allocated %d (limit %d); err = %v", len(src), n, limit, err)
 		}
 	})
-}
-
-// TestLoadConfigErrors checks the messages of bad experiment configs: each
-// names the file and, where the YAML parser knows it, the line.
-func TestLoadConfigErrors(t *testing.T) {
-	dir := t.TempDir()
-	for _, tc := range []struct {
-		src, want string
-		decode    bool
-	}{
-		{"name: demo\nquick: {}\nfull: {}\nextra: 1\n", "line 4: field extra not found", false},
-		{"name: toy\n", `names experiment "toy", want "demo"`, false},
-		{"name: demo\nquick:\n  group: c4\n  seeds: 3\n", "field seeds not found in type experiment.demoParams", true},
-		{"name: demo\nquick:\n  train_size: many\n", "cannot unmarshal !!str `many` into int", true},
-		{"name: demo\nfull: {}\n", "missing parameters for this scale", true},
-	} {
-		path := filepath.Join(dir, "c.yaml")
-		if err := os.WriteFile(path, []byte(tc.src), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		node, err := LoadConfig("demo", "quick", path)
-		if tc.decode {
-			if err != nil {
-				t.Fatalf("%q: %v", tc.src, err)
-			}
-			err = DecodeParams("demo", node, new(demoParams))
-		}
-		if err == nil || !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("%q: error %v, want %q", tc.src, err, tc.want)
-		}
-	}
-	if _, err := LoadConfig("demo", "huge", ""); err == nil || !strings.Contains(err.Error(), "--scale") {
-		t.Errorf("unknown scale: %v", err)
-	}
-	var n yaml.Node
-	if err := DecodeParams("demo", &n, new(demoParams)); err == nil {
-		t.Error("decodeParams accepted an empty node")
-	}
 }

@@ -85,22 +85,11 @@ func OrbitInputs(rep *group.Rep, x []float64, n int) []float64 {
 func Accuracy(mu []float64, labels []int, k int) float64 {
 	var c float64
 	for i, l := range labels {
-		if argmax(mu[i*k:(i+1)*k]) == l {
+		if metrics.Argmax(mu[i*k:(i+1)*k]) == l {
 			c++
 		}
 	}
 	return c / float64(len(labels))
-}
-
-// argmax returns the index of the first largest entry.
-func argmax(v []float64) int {
-	b := 0
-	for i, x := range v {
-		if x > v[b] {
-			b = i
-		}
-	}
-	return b
 }
 
 // Round3 rounds v to three decimals (for JSON).

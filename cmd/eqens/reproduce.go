@@ -8,6 +8,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/eqens/eqens/experiment"
+	_ "github.com/eqens/eqens/experiment/all"
 	"github.com/spf13/cobra"
 )
 

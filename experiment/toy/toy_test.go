@@ -1,12 +1,12 @@
-package experiment
+package toy
 
 import (
-	"context"
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"reflect"
 	"testing"
+
+	"github.com/eqens/eqens/experiment/experimenttest"
 )
 
 // toyTestConfig is a tiny scale of experiments/toy.yaml.
@@ -33,53 +33,9 @@ full:
   train_size: 1
 `
 
-// runTiny runs an experiment on a temporary config and returns
-// results.json.
-func toyRunTiny(t *testing.T, name, config, out string) map[string]any {
-	t.Helper()
-	cfg := filepath.Join(t.TempDir(), name+".yaml")
-	if err := os.WriteFile(cfg, []byte(config), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	e, err := Lookup(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := Run(context.Background(), e, &Env{Out: out, Scale: "quick"}, cfg); err != nil {
-		t.Fatal(err)
-	}
-	b, err := os.ReadFile(filepath.Join(out, "results.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var res map[string]any
-	if err := json.Unmarshal(b, &res); err != nil {
-		t.Fatal(err)
-	}
-	return res
-}
-
-func toyNum(t *testing.T, v any, path ...string) float64 {
-	t.Helper()
-	for _, k := range path {
-		m, ok := v.(map[string]any)
-		if !ok {
-			t.Fatalf("%v: not an object at %q", path, k)
-		}
-		if v, ok = m[k]; !ok {
-			t.Fatalf("%v: key %q missing", path, k)
-		}
-	}
-	f, ok := v.(float64)
-	if !ok {
-		t.Fatalf("%v: %v is not a number", path, v)
-	}
-	return f
-}
-
 func TestToyExperiment(t *testing.T) {
 	out := t.TempDir()
-	res := toyRunTiny(t, "toy", toyTestConfig, out)
+	res := experimenttest.RunConfig(t, "toy", toyTestConfig, out)
 	for _, k := range []string{"meta", "params", "arch", "train", "grid", "lr", "lr_lambda_max_over_n", "curve", "sizes", "widths", "ntk_sym_rel_max", "panels"} {
 		if _, ok := res[k]; !ok {
 			t.Errorf("results.json lacks %q", k)
@@ -91,10 +47,10 @@ func TestToyExperiment(t *testing.T) {
 		}
 	}
 	// The NTK mean of the augmented problem is symmetric at every step.
-	if v := toyNum(t, res, "ntk_sym_rel_max"); !(v < 1e-10) {
+	if v := experimenttest.Num(t, res, "ntk_sym_rel_max"); !(v < 1e-10) {
 		t.Errorf("NTK + DA symmetry error relative to its scale is %g, want < 1e-10", v)
 	}
-	if r := toyNum(t, res, "lr_lambda_max_over_n"); !(r > 0 && r < 2) {
+	if r := experimenttest.Num(t, res, "lr_lambda_max_over_n"); !(r > 0 && r < 2) {
 		t.Errorf("η λ_max/N = %g: discrete gradient descent is unstable", r)
 	}
 	curve := res["curve"].([]any)
@@ -102,21 +58,21 @@ func TestToyExperiment(t *testing.T) {
 		t.Fatalf("curve has %d steps, want 5", len(curve))
 	}
 	for _, c := range curve {
-		if v := toyNum(t, c, "sym_ntk_da"); v > 1e-12 {
-			t.Errorf("step %v: NTK + DA symmetry error %g", toyNum(t, c, "step"), v)
+		if v := experimenttest.Num(t, c, "sym_ntk_da"); v > 1e-12 {
+			t.Errorf("step %v: NTK + DA symmetry error %g", experimenttest.Num(t, c, "step"), v)
 		}
 	}
-	if v := toyNum(t, curve[0], "rmse_ntk_da"); v == 0 {
+	if v := experimenttest.Num(t, curve[0], "rmse_ntk_da"); v == 0 {
 		t.Error("the NTK mean at initialisation should be 0, so its RMSE the truth's RMS, not 0")
 	}
 	last := curve[len(curve)-1]
-	if m, e := toyNum(t, last, "sym_member_da"), toyNum(t, last, "sym_ensemble_da"); !(e < m) {
+	if m, e := experimenttest.Num(t, last, "sym_member_da"), experimenttest.Num(t, last, "sym_ensemble_da"); !(e < m) {
 		t.Errorf("last step: ensemble symmetry error %g not below the members' %g", e, m)
 	}
-	if da, no := toyNum(t, last, "sym_ensemble_da"), toyNum(t, last, "sym_ensemble_noaug"); !(da < no) {
+	if da, no := experimenttest.Num(t, last, "sym_ensemble_da"), experimenttest.Num(t, last, "sym_ensemble_noaug"); !(da < no) {
 		t.Errorf("last step: augmented ensemble symmetry error %g not below the unaugmented %g", da, no)
 	}
-	if v := toyNum(t, last, "sym_ntk_noaug"); !(v > 0.05) {
+	if v := experimenttest.Num(t, last, "sym_ntk_noaug"); !(v > 0.05) {
 		t.Errorf("without augmentation the NTK mean should not be symmetric (points on one side only); error %g", v)
 	}
 	if n := len(res["panels"].([]any)); n != 3 {
@@ -127,7 +83,7 @@ func TestToyExperiment(t *testing.T) {
 	}
 	// A second run into the same folder reuses the members and their
 	// snapshots and gives the same numbers.
-	again := toyRunTiny(t, "toy", toyTestConfig, out)
+	again := experimenttest.RunConfig(t, "toy", toyTestConfig, out)
 	if !reflect.DeepEqual(res["curve"], again["curve"]) || !reflect.DeepEqual(res["sizes"], again["sizes"]) {
 		t.Error("rerunning into the same output folder changed the results")
 	}

@@ -1,4 +1,4 @@
-package experiment
+package cnngcnn
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/eqens/eqens/data"
+	"github.com/eqens/eqens/experiment"
 	"github.com/eqens/eqens/group"
 	"github.com/eqens/eqens/metrics"
 	"github.com/eqens/eqens/nn"
@@ -20,7 +21,7 @@ import (
 )
 
 func init() {
-	Register(&Experiment{
+	experiment.Register(&experiment.Experiment{
 		Name:    "cnn-to-gcnn",
 		Summary: "CNN ensembles trained with C4 augmentation approach the roto-translation GCNN ensemble, in and out of distribution (MNIST, CIFAR-10), next to the kernel identity Θ_GCNN = mean_r Θ_CNN(f, ρ(r)f')",
 		Run:     runCNNGCNN,
@@ -47,15 +48,15 @@ type cgDataset struct {
 	OODSize   int     `yaml:"ood_size"` // per out-of-distribution set
 	Blur      float64 `yaml:"blur"`     // sigma (pixels) of the blurred-noise set
 	// CNN is trained with random augmentation by the group.
-	CNN ModelParams `yaml:"cnn"`
+	CNN experiment.ModelParams `yaml:"cnn"`
 	// NoAugMembers, if positive, trains a control ensemble of the same CNN
 	// without augmentation.
 	NoAugMembers int `yaml:"noaug_members"`
 	// GCNN is trained without augmentation; it must mirror the CNN
 	// (lift/gconv with support=e and the same channels per rotation).
-	GCNN     ModelParams      `yaml:"gcnn"`
-	Identity cgIdentityParams `yaml:"kernel_identity"`
-	NTK      cgNTKParams      `yaml:"ntk"`
+	GCNN     experiment.ModelParams `yaml:"gcnn"`
+	Identity cgIdentityParams       `yaml:"kernel_identity"`
+	NTK      cgNTKParams            `yaml:"ntk"`
 }
 
 // cgIdentityParams configures the kernel identity check on a few test
@@ -151,12 +152,12 @@ type cgNTK struct {
 
 // cgDatasetResult is everything measured on one dataset.
 type cgDatasetResult struct {
-	Name      string                `json:"name"`
-	Shape     []int                 `json:"shape"`
-	TrainSize int                   `json:"train_size"`
-	OODSets   []string              `json:"ood_sets"`
-	Models    map[string]ModelStats `json:"models"`
-	Labels    map[string]string     `json:"labels"`
+	Name      string                           `json:"name"`
+	Shape     []int                            `json:"shape"`
+	TrainSize int                              `json:"train_size"`
+	OODSets   []string                         `json:"ood_sets"`
+	Models    map[string]experiment.ModelStats `json:"models"`
+	Labels    map[string]string                `json:"labels"`
 	// Curve is CNN+DA against the GCNN ensemble by CNN ensemble size,
 	// NoAugCurve the same for the CNN ensemble without augmentation.
 	Curve      []cgPoint      `json:"curve"`
@@ -190,9 +191,9 @@ type cgDatasetResult struct {
 //
 // Tables (tables/*.csv): per dataset NAME-models, NAME-curve,
 // NAME-compare, and kernels.
-func runCNNGCNN(ctx context.Context, env *Env, node *yaml.Node) (*Result, error) {
+func runCNNGCNN(ctx context.Context, env *experiment.Env, node *yaml.Node) (*experiment.Result, error) {
 	var p cgParams
-	if err := DecodeParams("cnn-to-gcnn", node, &p); err != nil {
+	if err := experiment.DecodeParams("cnn-to-gcnn", node, &p); err != nil {
 		return nil, err
 	}
 	g, err := group.Parse(p.Group)
@@ -271,7 +272,7 @@ func runCNNGCNN(ctx context.Context, env *Env, node *yaml.Node) (*Result, error)
 		Intro:    intro.String(),
 		Sections: sections,
 	}
-	return &Result{JSON: res, Report: r, Summary: sum.String()}, nil
+	return &experiment.Result{JSON: res, Report: r, Summary: sum.String()}, nil
 }
 
 // cgImageShapes are the input shapes of the image datasets the experiments
@@ -325,7 +326,7 @@ func (dp *cgDataset) check(g *group.Group) error {
 // runCGDataset trains and evaluates the models of one dataset. The
 // training split is loaded once by the caller and handed to every run
 // (train selects the same subset from it as it would from the named set).
-func runCGDataset(ctx context.Context, env *Env, p *cgParams, dp *cgDataset, g *group.Group, trainAll, testAll *data.Dataset) (*cgDatasetResult, []report.Section, error) {
+func runCGDataset(ctx context.Context, env *experiment.Env, p *cgParams, dp *cgDataset, g *group.Group, trainAll, testAll *data.Dataset) (*cgDatasetResult, []report.Section, error) {
 	rep, err := group.ImageRep(g, testAll.Shape[0], testAll.Shape[1], testAll.Shape[2])
 	if err != nil {
 		return nil, nil, err
@@ -334,20 +335,20 @@ func runCGDataset(ctx context.Context, env *Env, p *cgParams, dp *cgDataset, g *
 		return nil, nil, fmt.Errorf("group %s acts on %v images by interpolation; this experiment needs exact rotations (c4, d4)", g.Name(), testAll.Shape)
 	}
 	id := testAll.Subset(testAll.Shuffled(p.Seed + 100)[:min(dp.TestSize, testAll.Len())])
-	ood, oodNames, notes, err := OODSets(env, dp.Name, testAll, dp.OODSize, dp.Blur, p.Seed)
+	ood, oodNames, notes, err := experiment.OODSets(env, dp.Name, testAll, dp.OODSize, dp.Blur, p.Seed)
 	if err != nil {
 		return nil, nil, err
 	}
-	sets := &EvalSets{ID: id, OOD: ood, OODName: oodNames}
+	sets := &experiment.EvalSets{ID: id, OOD: ood, OODName: oodNames}
 	aug := train.AugConfig{Mode: "random", Group: p.Group}
 	none := train.AugConfig{Mode: "none"}
 	cfgDA := dp.CNN.Config(dp.Name, env.DataDir, dp.TrainSize, p.Seed, aug)
 	cfgG := dp.GCNN.Config(dp.Name, env.DataDir, dp.TrainSize, p.Seed, none)
-	ensDA, err := TrainEnsemble(ctx, env, dp.Name+"-cnn_da", cfgDA, trainAll, train.Options{})
+	ensDA, err := experiment.TrainEnsemble(ctx, env, dp.Name+"-cnn_da", cfgDA, trainAll, train.Options{})
 	if err != nil {
 		return nil, nil, err
 	}
-	ensG, err := TrainEnsemble(ctx, env, dp.Name+"-gcnn", cfgG, trainAll, train.Options{})
+	ensG, err := experiment.TrainEnsemble(ctx, env, dp.Name+"-gcnn", cfgG, trainAll, train.Options{})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -356,32 +357,32 @@ func runCGDataset(ctx context.Context, env *Env, p *cgParams, dp *cgDataset, g *
 		mp := dp.CNN
 		mp.Members = dp.NoAugMembers
 		cfgNo := mp.Config(dp.Name, env.DataDir, dp.TrainSize, p.Seed, none)
-		if ensNo, err = TrainEnsemble(ctx, env, dp.Name+"-cnn_noaug", cfgNo, trainAll, train.Options{}); err != nil {
+		if ensNo, err = experiment.TrainEnsemble(ctx, env, dp.Name+"-cnn_noaug", cfgNo, trainAll, train.Options{}); err != nil {
 			return nil, nil, err
 		}
 	}
 	env.Logf("%s: evaluating on the %d-element orbits of %d test and %d out-of-distribution images", dp.Name, g.Order(), id.Len(), len(ood)*dp.OODSize)
-	daOrb, err := EvalEnsemble(ctx, ensDA, rep, id, ood)
+	daOrb, err := experiment.EvalEnsemble(ctx, ensDA, rep, id, ood)
 	if err != nil {
 		return nil, nil, err
 	}
-	gOrb, err := EvalEnsemble(ctx, ensG, rep, id, ood)
+	gOrb, err := experiment.EvalEnsemble(ctx, ensG, rep, id, ood)
 	if err != nil {
 		return nil, nil, err
 	}
-	var noOrb []*Orbits
+	var noOrb []*experiment.Orbits
 	if ensNo != nil {
-		if noOrb, err = EvalEnsemble(ctx, ensNo, rep, id, ood); err != nil {
+		if noOrb, err = experiment.EvalEnsemble(ctx, ensNo, rep, id, ood); err != nil {
 			return nil, nil, err
 		}
 	}
-	gEns := Ensemble(gOrb, Indices(len(gOrb)))
+	gEns := experiment.Ensemble(gOrb, experiment.Indices(len(gOrb)))
 	res := &cgDatasetResult{Name: dp.Name, Shape: slices.Clone(testAll.Shape), TrainSize: dp.TrainSize, OODSets: oodNames, Labels: map[string]string{}}
-	res.Models = map[string]ModelStats{
-		"cnn_member":  Stats(daOrb, sets, p.Seed),
-		"cnn_da":      Stats([]*Orbits{Ensemble(daOrb, Indices(len(daOrb)))}, sets, p.Seed),
-		"gcnn_member": Stats(gOrb, sets, p.Seed),
-		"gcnn":        Stats([]*Orbits{gEns}, sets, p.Seed),
+	res.Models = map[string]experiment.ModelStats{
+		"cnn_member":  experiment.Stats(daOrb, sets, p.Seed),
+		"cnn_da":      experiment.Stats([]*experiment.Orbits{experiment.Ensemble(daOrb, experiment.Indices(len(daOrb)))}, sets, p.Seed),
+		"gcnn_member": experiment.Stats(gOrb, sets, p.Seed),
+		"gcnn":        experiment.Stats([]*experiment.Orbits{gEns}, sets, p.Seed),
 	}
 	res.Labels = map[string]string{
 		"cnn_member":  fmt.Sprintf("CNN + DA, single members (mean of %d)", len(daOrb)),
@@ -390,21 +391,21 @@ func runCGDataset(ctx context.Context, env *Env, p *cgParams, dp *cgDataset, g *
 		"gcnn":        fmt.Sprintf("GCNN, ensemble of %d", len(gOrb)),
 	}
 	if noOrb != nil {
-		res.Models["cnn_noaug"] = Stats([]*Orbits{Ensemble(noOrb, Indices(len(noOrb)))}, sets, p.Seed)
+		res.Models["cnn_noaug"] = experiment.Stats([]*experiment.Orbits{experiment.Ensemble(noOrb, experiment.Indices(len(noOrb)))}, sets, p.Seed)
 		res.Labels["cnn_noaug"] = fmt.Sprintf("CNN, no DA, ensemble of %d", len(noOrb))
 	}
 	res.Curve = cgCurve(daOrb, gEns, sets, p.Sizes, p.Seed)
 	if noOrb != nil {
 		res.NoAugCurve = cgCurve(noOrb, gEns, sets, p.Sizes, p.Seed+1000)
 	}
-	res.Compare = append(res.Compare, cgCompare("cnn_da", "gcnn", Ensemble(daOrb, Indices(len(daOrb))), gEns, len(daOrb), len(gOrb), p.Seed))
+	res.Compare = append(res.Compare, cgCompare("cnn_da", "gcnn", experiment.Ensemble(daOrb, experiment.Indices(len(daOrb))), gEns, len(daOrb), len(gOrb), p.Seed))
 	if noOrb != nil {
-		res.Compare = append(res.Compare, cgCompare("cnn_noaug", "gcnn", Ensemble(noOrb, Indices(len(noOrb))), gEns, len(noOrb), len(gOrb), p.Seed))
+		res.Compare = append(res.Compare, cgCompare("cnn_noaug", "gcnn", experiment.Ensemble(noOrb, experiment.Indices(len(noOrb))), gEns, len(noOrb), len(gOrb), p.Seed))
 	}
 	if h := len(gOrb) / 2; h >= 1 {
-		a := Ensemble(gOrb, Indices(h))
-		bi := Indices(len(gOrb))[h:]
-		b := Ensemble(gOrb, bi)
+		a := experiment.Ensemble(gOrb, experiment.Indices(h))
+		bi := experiment.Indices(len(gOrb))[h:]
+		b := experiment.Ensemble(gOrb, bi)
 		res.Compare = append(res.Compare, cgCompare("gcnn_half_a", "gcnn_half_b", a, b, h, len(bi), p.Seed))
 	}
 
@@ -413,7 +414,7 @@ func runCGDataset(ctx context.Context, env *Env, p *cgParams, dp *cgDataset, g *
 	if err != nil {
 		return nil, nil, err
 	}
-	idPrep := CloneSet(id)
+	idPrep := experiment.CloneSet(id)
 	if err := s.Preprocess.Apply(idPrep, nil); err != nil {
 		return nil, nil, err
 	}
@@ -436,7 +437,7 @@ func cgOrbitAgreement(a, b *metrics.Orbit) []float64 {
 	out := make([]float64, a.N)
 	for i := 0; i < a.N; i++ {
 		for g := 0; g < a.G; g++ {
-			if argmax(a.At(g, i)) == argmax(b.At(g, i)) {
+			if metrics.Argmax(a.At(g, i)) == metrics.Argmax(b.At(g, i)) {
 				out[i]++
 			}
 		}
@@ -466,8 +467,8 @@ func cgOrbitDistance(a, b *metrics.Orbit) []float64 {
 
 // cgCurve computes the curve of an ensemble family against the reference
 // (GCNN) ensemble by ensemble size.
-func cgCurve(members []*Orbits, ref *Orbits, sets *EvalSets, sizes []int, seed uint64) []cgPoint {
-	refPool := ref.pooled()
+func cgCurve(members []*experiment.Orbits, ref *experiment.Orbits, sets *experiment.EvalSets, sizes []int, seed uint64) []cgPoint {
+	refPool := ref.Pooled()
 	var out []cgPoint
 	for _, m := range sizes {
 		if m > len(members) || m < 1 {
@@ -477,9 +478,9 @@ func cgCurve(members []*Orbits, ref *Orbits, sets *EvalSets, sizes []int, seed u
 		subs := metrics.Subsets(len(members), m, 8, seed+uint64(m))
 		w := 1 / float64(len(subs))
 		for _, sub := range subs {
-			e := Ensemble(members, sub)
-			st := Stats([]*Orbits{e}, sets, seed)
-			ep := e.pooled()
+			e := experiment.Ensemble(members, sub)
+			st := experiment.Stats([]*experiment.Orbits{e}, sets, seed)
+			ep := e.Pooled()
 			cp.AgreeID += metrics.Mean(cgOrbitAgreement(e.ID, ref.ID)) * w
 			cp.AgreeOOD += metrics.Mean(cgOrbitAgreement(ep, refPool)) * w
 			cp.DistID += metrics.Mean(cgOrbitDistance(e.ID, ref.ID)) * w
@@ -495,8 +496,8 @@ func cgCurve(members []*Orbits, ref *Orbits, sets *EvalSets, sizes []int, seed u
 
 // cgCompare compares two ensembles (orbits of their means) with bootstrap
 // intervals over test images.
-func cgCompare(an, bn string, a, b *Orbits, am, bm int, seed uint64) cgComparison {
-	ap, bp := a.pooled(), b.pooled()
+func cgCompare(an, bn string, a, b *experiment.Orbits, am, bm int, seed uint64) cgComparison {
+	ap, bp := a.Pooled(), b.Pooled()
 	return cgComparison{
 		A: an, B: bn, AMembers: am, BMembers: bm,
 		AgreeID:  metrics.Bootstrap(cgOrbitAgreement(a.ID, b.ID), 1000, 0.95, seed+21),
@@ -510,7 +511,7 @@ func cgCompare(an, bn string, a, b *Orbits, am, bm int, seed uint64) cgCompariso
 // kernel on the first ip.Inputs images of test, pooled.
 func cgKernelIdentity(ctx context.Context, ip cgIdentityParams, g *group.Group, test *data.Dataset) (*cgIdentity, error) {
 	start := time.Now()
-	x, shape, err := AvgPool(test.Head(ip.Inputs), ip.Pool)
+	x, shape, err := experiment.AvgPool(test.Head(ip.Inputs), ip.Pool)
 	if err != nil {
 		return nil, err
 	}
@@ -541,10 +542,10 @@ func cgKernelIdentity(ctx context.Context, ip cgIdentityParams, g *group.Group, 
 	}
 	return &cgIdentity{
 		Inputs: n, Shape: shape, CNN: ca.Spec, GCNN: ga.Spec,
-		MaxRelDiffNTK:   MaxRelDiff(avg.Theta, gk.Theta),
-		MaxRelDiffNNGP:  MaxRelDiff(avg.K, gk.K),
-		PlainRelDiffNTK: MaxRelDiff(plain.Theta, gk.Theta),
-		Seconds:         Round3(time.Since(start).Seconds()),
+		MaxRelDiffNTK:   experiment.MaxRelDiff(avg.Theta, gk.Theta),
+		MaxRelDiffNNGP:  experiment.MaxRelDiff(avg.K, gk.K),
+		PlainRelDiffNTK: experiment.MaxRelDiff(plain.Theta, gk.Theta),
+		Seconds:         experiment.Round3(time.Since(start).Seconds()),
 	}, nil
 }
 
@@ -565,11 +566,11 @@ func cgNTKPredict(ctx context.Context, np cgNTKParams, g *group.Group, trainSet,
 	start := time.Now()
 	tr := trainSet.Head(np.TrainSize)
 	te := test.Head(np.TestSize)
-	x, shape, err := AvgPool(tr, np.Pool)
+	x, shape, err := experiment.AvgPool(tr, np.Pool)
 	if err != nil {
 		return nil, err
 	}
-	xt, _, err := AvgPool(te, np.Pool)
+	xt, _, err := experiment.AvgPool(te, np.Pool)
 	if err != nil {
 		return nil, err
 	}
@@ -587,7 +588,7 @@ func cgNTKPredict(ctx context.Context, np cgNTKParams, g *group.Group, trainSet,
 	if err != nil {
 		return nil, fmt.Errorf("ntk.gcnn: %w", err)
 	}
-	xo := OrbitInputs(rep, x, n)
+	xo := experiment.OrbitInputs(rep, x, n)
 	kAug, err := ca.Kernel(ctx, xo, G*n, nil, 0, nn.KernelOptions{NTK: true})
 	if err != nil {
 		return nil, err
@@ -605,7 +606,7 @@ func cgNTKPredict(ctx context.Context, np cgNTKParams, g *group.Group, trainSet,
 		return nil, err
 	}
 	k := classes
-	y := CentredOneHot(tr.Labels, k)
+	y := experiment.CentredOneHot(tr.Labels, k)
 	yAug := make([]float64, 0, G*n*k)
 	for a := 0; a < G; a++ {
 		yAug = append(yAug, y...)
@@ -651,13 +652,13 @@ func cgNTKPredict(ctx context.Context, np cgNTKParams, g *group.Group, trainSet,
 	return &cgNTK{
 		TrainSize: n, TestSize: m, Shape: shape, CNN: ca.Spec, GCNN: ga.Spec,
 		Reg: r, T1: t1,
-		MaxDiffT1:        MaxRelDiff(muAug[:mk], muG[:mk]),
-		MaxDiffInf:       MaxRelDiff(muAug[mk:], muG[mk:]),
-		PlainDiffInf:     MaxRelDiff(muP, muG[mk:]),
-		AccuracyCNNAug:   Accuracy(muAug[mk:], te.Labels, k),
-		AccuracyGCNN:     Accuracy(muG[mk:], te.Labels, k),
-		AccuracyCNNPlain: Accuracy(muP, te.Labels, k),
-		Seconds:          Round3(time.Since(start).Seconds()),
+		MaxDiffT1:        experiment.MaxRelDiff(muAug[:mk], muG[:mk]),
+		MaxDiffInf:       experiment.MaxRelDiff(muAug[mk:], muG[mk:]),
+		PlainDiffInf:     experiment.MaxRelDiff(muP, muG[mk:]),
+		AccuracyCNNAug:   experiment.Accuracy(muAug[mk:], te.Labels, k),
+		AccuracyGCNN:     experiment.Accuracy(muG[mk:], te.Labels, k),
+		AccuracyCNNPlain: experiment.Accuracy(muP, te.Labels, k),
+		Seconds:          experiment.Round3(time.Since(start).Seconds()),
 	}, nil
 }
 
@@ -671,7 +672,7 @@ func cgKernelRows(res *cgDatasetResult) [][]string {
 		rows = append(rows,
 			[]string{res.Name, "NTK: averaged CNN vs GCNN", shape, cgSci(id.MaxRelDiffNTK)},
 			[]string{res.Name, "NNGP: averaged CNN vs GCNN", shape, cgSci(id.MaxRelDiffNNGP)},
-			[]string{res.Name, "NTK: plain CNN vs GCNN", shape, F2(id.PlainRelDiffNTK)},
+			[]string{res.Name, "NTK: plain CNN vs GCNN", shape, experiment.F2(id.PlainRelDiffNTK)},
 		)
 	}
 	if nt := res.NTK; nt != nil {
@@ -679,7 +680,7 @@ func cgKernelRows(res *cgDatasetResult) [][]string {
 		rows = append(rows,
 			[]string{res.Name, fmt.Sprintf("mean: CNN+full DA vs GCNN at t = %.3g", nt.T1), shape, cgSci(nt.MaxDiffT1)},
 			[]string{res.Name, "mean: CNN+full DA vs GCNN at t = ∞", shape, cgSci(nt.MaxDiffInf)},
-			[]string{res.Name, "mean: CNN without DA vs GCNN at t = ∞", shape, F2(nt.PlainDiffInf)},
+			[]string{res.Name, "mean: CNN without DA vs GCNN at t = ∞", shape, experiment.F2(nt.PlainDiffInf)},
 			[]string{res.Name, "accuracy at t = ∞: CNN+DA / GCNN / CNN", shape, fmt.Sprintf("%.3f / %.3f / %.3f", nt.AccuracyCNNAug, nt.AccuracyGCNN, nt.AccuracyCNNPlain)},
 		)
 	}
@@ -727,11 +728,11 @@ func writeCGSummary(sum *strings.Builder, res *cgDatasetResult, g *group.Group) 
 		if !ok {
 			continue
 		}
-		fmt.Fprintf(sum, "%-34s %-15s %-15s %-15s\n", res.Labels[name], PM(*ms.ID.Accuracy, 3), PM(ms.ID.OSP, 2), PM(ms.OOD["pooled"].OSP, 2))
+		fmt.Fprintf(sum, "%-34s %-15s %-15s %-15s\n", res.Labels[name], experiment.PM(*ms.ID.Accuracy, 3), experiment.PM(ms.ID.OSP, 2), experiment.PM(ms.OOD["pooled"].OSP, 2))
 	}
 	fmt.Fprintf(sum, "%-34s %-15s %-15s %-15s %-15s\n", "comparison (ensemble means)", "agree test", "agree OOD", "dist test", "dist OOD")
 	for _, c := range res.Compare {
-		fmt.Fprintf(sum, "%-34s %-15s %-15s %-15s %-15s\n", fmt.Sprintf("%s(%d) vs %s(%d)", c.A, c.AMembers, c.B, c.BMembers), PM(c.AgreeID, 3), PM(c.AgreeOOD, 3), PM(c.DistID, 3), PM(c.DistOOD, 3))
+		fmt.Fprintf(sum, "%-34s %-15s %-15s %-15s %-15s\n", fmt.Sprintf("%s(%d) vs %s(%d)", c.A, c.AMembers, c.B, c.BMembers), experiment.PM(c.AgreeID, 3), experiment.PM(c.AgreeOOD, 3), experiment.PM(c.DistID, 3), experiment.PM(c.DistOOD, 3))
 	}
 	fmt.Fprintf(sum, "%-10s %-10s %-10s %-10s %-10s %-8s\n", "CNN size", "agree ID", "agree OOD", "dist ID", "dist OOD", "OSP ID")
 	for _, c := range res.Curve {
@@ -766,25 +767,25 @@ func cgSections(res *cgDatasetResult, dp *cgDataset, g *group.Group, notes []str
 		} else {
 			label += fmt.Sprintf(" (%d)", cgMembers(name, dp))
 		}
-		row := []string{label, PM(*ms.ID.Accuracy, 3), PM(ms.ID.OSP, 2)}
+		row := []string{label, experiment.PM(*ms.ID.Accuracy, 3), experiment.PM(ms.ID.OSP, 2)}
 		for _, o := range res.OODSets {
-			row = append(row, PM(ms.OOD[o].OSP, 2))
+			row = append(row, experiment.PM(ms.OOD[o].OSP, 2))
 		}
-		row = append(row, F2(ms.ID.ChanceOSP))
+		row = append(row, experiment.F2(ms.ID.ChanceOSP))
 		mt.Rows = append(mt.Rows, row)
 	}
 	ct := report.Table{Name: n + "-compare", Caption: fmt.Sprintf("%s: agreement (share of orbit points with the same predicted class) and relative distance of the ensemble-mean logits, ||f_A − f_B|| / ||f_B||, on all %d rotations of each image; out of distribution pools %s.", n, g.Order(), strings.Join(res.OODSets, ", ")),
 		Columns: []string{"A", "B", "agreement test", "agreement OOD", "distance test", "distance OOD"}}
 	for _, c := range res.Compare {
-		ct.Rows = append(ct.Rows, []string{fmt.Sprintf("%s (%d)", cgShort(c.A), c.AMembers), fmt.Sprintf("%s (%d)", cgShort(c.B), c.BMembers), PM(c.AgreeID, 3), PM(c.AgreeOOD, 3), PM(c.DistID, 3), PM(c.DistOOD, 3)})
+		ct.Rows = append(ct.Rows, []string{fmt.Sprintf("%s (%d)", cgShort(c.A), c.AMembers), fmt.Sprintf("%s (%d)", cgShort(c.B), c.BMembers), experiment.PM(c.AgreeID, 3), experiment.PM(c.AgreeOOD, 3), experiment.PM(c.DistID, 3), experiment.PM(c.DistOOD, 3)})
 	}
 	cv := report.Table{Name: n + "-curve", Caption: fmt.Sprintf("%s: CNN ensembles of each size (means over up to 8 member subsets) against the GCNN ensemble of %d.", n, dp.GCNN.Members),
 		Columns: []string{"CNN", "size", "agreement test", "agreement OOD", "distance test", "distance OOD", "OSP test", "OSP OOD", "accuracy"}}
 	for _, c := range res.Curve {
-		cv.Rows = append(cv.Rows, []string{"DA", fmt.Sprint(c.Size), fmt.Sprintf("%.3f", c.AgreeID), fmt.Sprintf("%.3f", c.AgreeOOD), fmt.Sprintf("%.3f", c.DistID), fmt.Sprintf("%.3f", c.DistOOD), F2(c.OSPID), F2(c.OSPOOD), fmt.Sprintf("%.3f", c.Accuracy)})
+		cv.Rows = append(cv.Rows, []string{"DA", fmt.Sprint(c.Size), fmt.Sprintf("%.3f", c.AgreeID), fmt.Sprintf("%.3f", c.AgreeOOD), fmt.Sprintf("%.3f", c.DistID), fmt.Sprintf("%.3f", c.DistOOD), experiment.F2(c.OSPID), experiment.F2(c.OSPOOD), fmt.Sprintf("%.3f", c.Accuracy)})
 	}
 	for _, c := range res.NoAugCurve {
-		cv.Rows = append(cv.Rows, []string{"no DA", fmt.Sprint(c.Size), fmt.Sprintf("%.3f", c.AgreeID), fmt.Sprintf("%.3f", c.AgreeOOD), fmt.Sprintf("%.3f", c.DistID), fmt.Sprintf("%.3f", c.DistOOD), F2(c.OSPID), F2(c.OSPOOD), fmt.Sprintf("%.3f", c.Accuracy)})
+		cv.Rows = append(cv.Rows, []string{"no DA", fmt.Sprint(c.Size), fmt.Sprintf("%.3f", c.AgreeID), fmt.Sprintf("%.3f", c.AgreeOOD), fmt.Sprintf("%.3f", c.DistID), fmt.Sprintf("%.3f", c.DistOOD), experiment.F2(c.OSPID), experiment.F2(c.OSPOOD), fmt.Sprintf("%.3f", c.Accuracy)})
 	}
 	xs := func(cs []cgPoint) []float64 {
 		var v []float64

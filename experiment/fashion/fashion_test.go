@@ -1,4 +1,4 @@
-package experiment
+package fashion
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/eqens/eqens/data"
+	"github.com/eqens/eqens/experiment"
 )
 
 // fashionTinyConfig has the layout of experiments/fashion.yaml at a scale
@@ -62,14 +63,14 @@ func TestFashionTiny(t *testing.T) {
 	if err := os.WriteFile(cfg, []byte(fashionTinyConfig), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	e, err := Lookup("fashion")
+	e, err := experiment.Lookup("fashion")
 	if err != nil {
 		t.Fatal(err)
 	}
 	out := filepath.Join(dir, "out")
 	var log strings.Builder
-	env := &Env{Out: out, Scale: "quick", Log: &log, Version: "test", Command: "go test"}
-	if err := Run(context.Background(), e, env, cfg); err != nil {
+	env := &experiment.Env{Out: out, Scale: "quick", Log: &log, Version: "test", Command: "go test"}
+	if err := experiment.Run(context.Background(), e, env, cfg); err != nil {
 		t.Fatal(err)
 	}
 	for _, f := range []string{"results.json", "report.md", "report.html", "figures/osp_paper_vs_ours.png", "figures/so2_agreement.png", "tables/paper_vs_ours.csv"} {
@@ -156,7 +157,7 @@ func TestFashionTiny(t *testing.T) {
 }
 
 func TestFashionConfigErrors(t *testing.T) {
-	e, _ := Lookup("fashion")
+	e, _ := experiment.Lookup("fashion")
 	dir := t.TempDir()
 	for _, tc := range []struct{ from, to, msg string }{
 		{"ensemble_size: 2", "ensemble_size: 5", "ensemble_size must be between 1 and cnn.members"},
@@ -170,8 +171,8 @@ func TestFashionConfigErrors(t *testing.T) {
 		if err := os.WriteFile(cfg, []byte(strings.Replace(fashionTinyConfig, tc.from, tc.to, 1)), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		env := &Env{Out: filepath.Join(dir, "out"), Scale: "quick"}
-		err := Run(context.Background(), e, env, cfg)
+		env := &experiment.Env{Out: filepath.Join(dir, "out"), Scale: "quick"}
+		err := experiment.Run(context.Background(), e, env, cfg)
 		if err == nil || !strings.Contains(err.Error(), tc.msg) {
 			t.Errorf("%s: error %v, want one containing %q", tc.to, err, tc.msg)
 		}

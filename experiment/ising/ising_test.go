@@ -1,4 +1,4 @@
-package experiment
+package ising
 
 import (
 	"bytes"
@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/eqens/eqens/experiment"
 )
 
 // isingTestConfig is a tiny scale of experiments/ising.yaml: a 4×4 lattice
@@ -46,14 +48,14 @@ func TestIsingTiny(t *testing.T) {
 	if err := os.WriteFile(cfg, []byte(isingTestConfig), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	e, err := Lookup("ising")
+	e, err := experiment.Lookup("ising")
 	if err != nil {
 		t.Fatal(err)
 	}
 	var log bytes.Buffer
 	out := filepath.Join(dir, "out")
-	env := &Env{Out: out, Scale: "quick", Log: &log, Version: "test", Command: "test"}
-	if err := Run(context.Background(), e, env, cfg); err != nil {
+	env := &experiment.Env{Out: out, Scale: "quick", Log: &log, Version: "test", Command: "test"}
+	if err := experiment.Run(context.Background(), e, env, cfg); err != nil {
 		t.Fatalf("%v\n%s", err, log.String())
 	}
 	raw, err := os.ReadFile(filepath.Join(out, "results.json"))
@@ -144,7 +146,7 @@ func TestIsingTiny(t *testing.T) {
 	}
 	// A second run reuses the members and their snapshots.
 	log.Reset()
-	if err := Run(context.Background(), e, env, cfg); err != nil {
+	if err := experiment.Run(context.Background(), e, env, cfg); err != nil {
 		t.Fatalf("rerun: %v\n%s", err, log.String())
 	}
 	raw2, err := os.ReadFile(filepath.Join(out, "results.json"))
@@ -171,12 +173,12 @@ func TestIsingTiny(t *testing.T) {
 // experiments/ising.yaml decode strictly and validate.
 func TestIsingConfig(t *testing.T) {
 	for _, scale := range []string{"quick", "full"} {
-		node, err := LoadConfig("ising", scale, "")
+		node, err := experiment.LoadConfig("ising", scale, "")
 		if err != nil {
 			t.Fatal(err)
 		}
 		var p isingParams
-		if err := DecodeParams("ising", node, &p); err != nil {
+		if err := experiment.DecodeParams("ising", node, &p); err != nil {
 			t.Fatalf("%s: %v", scale, err)
 		}
 		if err := p.validate(); err != nil {

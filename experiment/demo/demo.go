@@ -1,4 +1,4 @@
-package experiment
+package demo
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/eqens/eqens/data"
+	"github.com/eqens/eqens/experiment"
 	"github.com/eqens/eqens/group"
 	"github.com/eqens/eqens/metrics"
 	"github.com/eqens/eqens/nn"
@@ -17,7 +18,7 @@ import (
 )
 
 func init() {
-	Register(&Experiment{
+	experiment.Register(&experiment.Experiment{
 		Name:    "demo",
 		Summary: "MNIST, C4: augmented MLP ensembles vs members, no augmentation, a GCNN and the NTK (eqens demo)",
 		Run:     runDemo,
@@ -25,14 +26,14 @@ func init() {
 }
 
 type demoParams struct {
-	Group     string      `yaml:"group"`
-	TrainSize int         `yaml:"train_size"`
-	TestSize  int         `yaml:"test_size"`
-	OODSize   int         `yaml:"ood_size"`
-	Seed      uint64      `yaml:"seed"`
-	Sizes     []int       `yaml:"sizes"`
-	MLP       ModelParams `yaml:"mlp"`
-	GCNN      ModelParams `yaml:"gcnn"`
+	Group     string                 `yaml:"group"`
+	TrainSize int                    `yaml:"train_size"`
+	TestSize  int                    `yaml:"test_size"`
+	OODSize   int                    `yaml:"ood_size"`
+	Seed      uint64                 `yaml:"seed"`
+	Sizes     []int                  `yaml:"sizes"`
+	MLP       experiment.ModelParams `yaml:"mlp"`
+	GCNN      experiment.ModelParams `yaml:"gcnn"`
 	NTK       struct {
 		Arch      string  `yaml:"arch"`
 		TrainSize int     `yaml:"train_size"`
@@ -43,7 +44,7 @@ type demoParams struct {
 // demoSets loads the in-distribution test set and the out-of-distribution
 // sets: Fashion-MNIST when installed, MNIST digits with their pixels
 // shuffled by one fixed permutation, and Gaussian noise images.
-func demoSets(env *Env, p *demoParams) (*data.Dataset, []*data.Dataset, []string, []string, error) {
+func demoSets(env *experiment.Env, p *demoParams) (*data.Dataset, []*data.Dataset, []string, []string, error) {
 	test, err := data.MNIST("test")
 	if err != nil {
 		return nil, nil, nil, nil, err
@@ -76,9 +77,9 @@ func demoSets(env *Env, p *demoParams) (*data.Dataset, []*data.Dataset, []string
 	return id, ood, names, notes, nil
 }
 
-func runDemo(ctx context.Context, env *Env, node *yaml.Node) (*Result, error) {
+func runDemo(ctx context.Context, env *experiment.Env, node *yaml.Node) (*experiment.Result, error) {
 	var p demoParams
-	if err := DecodeParams("demo", node, &p); err != nil {
+	if err := experiment.DecodeParams("demo", node, &p); err != nil {
 		return nil, err
 	}
 	g, err := group.Parse(p.Group)
@@ -96,34 +97,34 @@ func runDemo(ctx context.Context, env *Env, node *yaml.Node) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	sets := &EvalSets{ID: id, OOD: ood, OODName: oodNames}
+	sets := &experiment.EvalSets{ID: id, OOD: ood, OODName: oodNames}
 	aug := train.AugConfig{Mode: "random", Group: p.Group}
 	cfgDA := p.MLP.Config("mnist", env.DataDir, p.TrainSize, p.Seed, aug)
 	cfgNo := p.MLP.Config("mnist", env.DataDir, p.TrainSize, p.Seed, train.AugConfig{Mode: "none"})
 	cfgG := p.GCNN.Config("mnist", env.DataDir, p.TrainSize, p.Seed, train.AugConfig{Mode: "none"})
 
-	ensDA, err := TrainEnsemble(ctx, env, "mlp_da", cfgDA, nil, train.Options{})
+	ensDA, err := experiment.TrainEnsemble(ctx, env, "mlp_da", cfgDA, nil, train.Options{})
 	if err != nil {
 		return nil, err
 	}
-	ensNo, err := TrainEnsemble(ctx, env, "mlp_noaug", cfgNo, nil, train.Options{})
+	ensNo, err := experiment.TrainEnsemble(ctx, env, "mlp_noaug", cfgNo, nil, train.Options{})
 	if err != nil {
 		return nil, err
 	}
-	ensG, err := TrainEnsemble(ctx, env, "gcnn", cfgG, nil, train.Options{})
+	ensG, err := experiment.TrainEnsemble(ctx, env, "gcnn", cfgG, nil, train.Options{})
 	if err != nil {
 		return nil, err
 	}
 	env.Logf("evaluating on the %d-element orbits of %d test and %d out-of-distribution images", g.Order(), id.Len(), len(ood)*p.OODSize)
-	daOrb, err := EvalEnsemble(ctx, ensDA, rep, id, ood)
+	daOrb, err := experiment.EvalEnsemble(ctx, ensDA, rep, id, ood)
 	if err != nil {
 		return nil, err
 	}
-	noOrb, err := EvalEnsemble(ctx, ensNo, rep, id, ood)
+	noOrb, err := experiment.EvalEnsemble(ctx, ensNo, rep, id, ood)
 	if err != nil {
 		return nil, err
 	}
-	gOrb, err := EvalEnsemble(ctx, ensG, rep, id, ood)
+	gOrb, err := experiment.EvalEnsemble(ctx, ensG, rep, id, ood)
 	if err != nil {
 		return nil, err
 	}
@@ -138,12 +139,12 @@ func runDemo(ctx context.Context, env *Env, node *yaml.Node) (*Result, error) {
 		}
 		return idx
 	}
-	models := map[string]ModelStats{
-		"member_da":      Stats(daOrb, sets, p.Seed),
-		"ensemble_da":    Stats([]*Orbits{Ensemble(daOrb, all(len(daOrb)))}, sets, p.Seed),
-		"ensemble_noaug": Stats([]*Orbits{Ensemble(noOrb, all(len(noOrb)))}, sets, p.Seed),
-		"gcnn":           Stats([]*Orbits{Ensemble(gOrb, all(len(gOrb)))}, sets, p.Seed),
-		"ntk_da":         Stats([]*Orbits{ntkOrb}, sets, p.Seed),
+	models := map[string]experiment.ModelStats{
+		"member_da":      experiment.Stats(daOrb, sets, p.Seed),
+		"ensemble_da":    experiment.Stats([]*experiment.Orbits{experiment.Ensemble(daOrb, all(len(daOrb)))}, sets, p.Seed),
+		"ensemble_noaug": experiment.Stats([]*experiment.Orbits{experiment.Ensemble(noOrb, all(len(noOrb)))}, sets, p.Seed),
+		"gcnn":           experiment.Stats([]*experiment.Orbits{experiment.Ensemble(gOrb, all(len(gOrb)))}, sets, p.Seed),
+		"ntk_da":         experiment.Stats([]*experiment.Orbits{ntkOrb}, sets, p.Seed),
 	}
 	// OSP against ensemble size, averaged over disjoint member groups.
 	type curvePoint struct {
@@ -163,8 +164,8 @@ func runDemo(ctx context.Context, env *Env, node *yaml.Node) (*Result, error) {
 		cp.Size = m
 		subs := metrics.Subsets(len(daOrb), m, 8, p.Seed+uint64(m))
 		for _, sub := range subs {
-			a := Stats([]*Orbits{Ensemble(daOrb, sub)}, sets, p.Seed)
-			b := Stats([]*Orbits{Ensemble(noOrb, sub)}, sets, p.Seed)
+			a := experiment.Stats([]*experiment.Orbits{experiment.Ensemble(daOrb, sub)}, sets, p.Seed)
+			b := experiment.Stats([]*experiment.Orbits{experiment.Ensemble(noOrb, sub)}, sets, p.Seed)
 			w := 1 / float64(len(subs))
 			cp.OSPID += a.OSPID * w
 			cp.OSPOOD += a.OSPOOD * w
@@ -205,12 +206,12 @@ func runDemo(ctx context.Context, env *Env, node *yaml.Node) (*Result, error) {
 	for _, name := range order {
 		ms := models[name]
 		row := []string{labels[name], pm(*ms.ID.Accuracy, 3), pm(ms.ID.OSP, 2)}
-		drow := []string{shortLabel(name), F2(ms.ID.MajorityShare), F2(ms.ID.ChanceOSP)}
+		drow := []string{shortLabel(name), experiment.F2(ms.ID.MajorityShare), experiment.F2(ms.ID.ChanceOSP)}
 		fmt.Fprintf(&sum, "%-40s %-16s %-16s", labels[name], pm(*ms.ID.Accuracy, 3), pm(ms.ID.OSP, 2))
 		for _, n := range oodNames {
 			st := ms.OOD[n]
 			row = append(row, pm(st.OSP, 2))
-			drow = append(drow, F2(st.MajorityShare), F2(st.ChanceOSP))
+			drow = append(drow, experiment.F2(st.MajorityShare), experiment.F2(st.ChanceOSP))
 			fmt.Fprintf(&sum, " %-16s", pm(st.OSP, 2))
 		}
 		tab.Rows = append(tab.Rows, row)
@@ -284,7 +285,7 @@ func runDemo(ctx context.Context, env *Env, node *yaml.Node) (*Result, error) {
 			{Heading: "Models", Figures: []report.Figure{{Name: "osp_models", Caption: "Mean OSP per model with 95% intervals.", Plot: bars}, {Name: "accuracy", Caption: "Test accuracy with 95% intervals.", Plot: accBars}}},
 		},
 	}
-	return &Result{JSON: res, Report: r, Summary: sum.String()}, nil
+	return &experiment.Result{JSON: res, Report: r, Summary: sum.String()}, nil
 }
 
 func shortLabel(name string) string {
@@ -307,7 +308,7 @@ func shortLabel(name string) string {
 // trained (to convergence, t = inf) with full augmentation, through the
 // group-averaged NTK without expanding the training set, on the orbits of
 // the test sets.
-func demoNTK(ctx context.Context, env *Env, p *demoParams, cfg *train.Config, rep *group.Rep, id *data.Dataset, ood []*data.Dataset) (*Orbits, string, error) {
+func demoNTK(ctx context.Context, env *experiment.Env, p *demoParams, cfg *train.Config, rep *group.Rep, id *data.Dataset, ood []*data.Dataset) (*experiment.Orbits, string, error) {
 	s, err := train.Prepare(cfg.Clone(), nil)
 	if err != nil {
 		return nil, "", err
@@ -318,7 +319,7 @@ func demoNTK(ctx context.Context, env *Env, p *demoParams, cfg *train.Config, re
 	if err != nil {
 		return nil, "", fmt.Errorf("experiments/demo.yaml: ntk.arch: %w", err)
 	}
-	x := ToF64(tr.X)
+	x := experiment.ToF64(tr.X)
 	k := tr.Classes
 	y := make([]float64, n*k)
 	for i, l := range tr.Labels {
@@ -337,7 +338,7 @@ func demoNTK(ctx context.Context, env *Env, p *demoParams, cfg *train.Config, re
 		return nil, "", err
 	}
 	orbitOf := func(ds *data.Dataset) (*metrics.Orbit, error) {
-		c := CloneSet(ds)
+		c := experiment.CloneSet(ds)
 		if err := s.Preprocess.Apply(c, nil); err != nil {
 			return nil, err
 		}
@@ -364,7 +365,7 @@ func demoNTK(ctx context.Context, env *Env, p *demoParams, cfg *train.Config, re
 		}
 		return &metrics.Orbit{G: G, N: m, K: k, Out: mu}, nil
 	}
-	out := &Orbits{}
+	out := &experiment.Orbits{}
 	if out.ID, err = orbitOf(id); err != nil {
 		return nil, "", err
 	}

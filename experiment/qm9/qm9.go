@@ -1,4 +1,4 @@
-package experiment
+package qm9
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/eqens/eqens/data"
+	"github.com/eqens/eqens/experiment"
 	"github.com/eqens/eqens/group"
 	"github.com/eqens/eqens/nn"
 	"github.com/eqens/eqens/predict"
@@ -20,7 +21,7 @@ import (
 )
 
 func init() {
-	Register(&Experiment{
+	experiment.Register(&experiment.Experiment{
 		Name:    "qm9",
 		Summary: "QM9 internal energy U0: kernel regression with NTKs averaged over rotations (octahedral group, SO(3) samples) against the plain NTK, learning curves in meV",
 		Run:     runQM9,
@@ -110,7 +111,7 @@ func qm9Features(mols []data.Molecule, maxAtoms int, scale float64) ([]float64, 
 			}
 			dist[a] = math.Sqrt(pos[a][0]*pos[a][0] + pos[a][1]*pos[a][1] + pos[a][2]*pos[a][2])
 		}
-		order := Indices(len(m.Z))
+		order := experiment.Indices(len(m.Z))
 		sort.SliceStable(order, func(p, q int) bool {
 			a, b := order[p], order[q]
 			if m.Z[a] != m.Z[b] {
@@ -161,7 +162,7 @@ func qm9AvgKernel(ctx context.Context, arch *nn.Arch, rep *group.Rep, x1 []float
 	g := rep.Group()
 	left := []int{g.Identity()}
 	if !g.Closed() {
-		left = Indices(g.Order())
+		left = experiment.Indices(g.Order())
 	}
 	w := 1 / float64(len(left)*g.Order())
 	out := make([]float64, n1*n2)
@@ -338,7 +339,7 @@ func qm9Errors(pred, y []float64) (mae, rmse float64) {
 }
 
 // qm9Load reads QM9 from the configured file or the installed archive.
-func qm9Load(env *Env, p *qm9Params) (*data.QM9Set, error) {
+func qm9Load(env *experiment.Env, p *qm9Params) (*data.QM9Set, error) {
 	if p.File != "" {
 		q, err := data.ReadQM9(p.File)
 		if err != nil {
@@ -370,10 +371,10 @@ func qm9Load(env *Env, p *qm9Params) (*data.QM9Set, error) {
 //	params
 //
 // Tables: curve, invariance.
-func runQM9(ctx context.Context, env *Env, node *yaml.Node) (*Result, error) {
+func runQM9(ctx context.Context, env *experiment.Env, node *yaml.Node) (*experiment.Result, error) {
 	start := time.Now()
 	var p qm9Params
-	if err := DecodeParams("qm9", node, &p); err != nil {
+	if err := experiment.DecodeParams("qm9", node, &p); err != nil {
 		return nil, err
 	}
 	prop, err := data.ParseQM9Property(p.Target)
@@ -573,7 +574,7 @@ func runQM9(ctx context.Context, env *Env, node *yaml.Node) (*Result, error) {
 		"params":         p,
 	}
 	r, sum := qm9Report(&p, prop, unit, arch.Spec, len(q.Molecules), m, ni, kernels, sizes, baseline, curve, invariance)
-	return &Result{JSON: res, Report: r, Summary: sum}, nil
+	return &experiment.Result{JSON: res, Report: r, Summary: sum}, nil
 }
 
 // qm9KernelLabel names a kernel in tables; qm9KernelShort in legends.

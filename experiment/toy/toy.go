@@ -50,7 +50,7 @@
 // report, and tables/toy_predictions.csv with every panel's curves on the
 // grid.
 
-package experiment
+package toy
 
 import (
 	"bytes"
@@ -65,6 +65,7 @@ import (
 	"strings"
 
 	"github.com/eqens/eqens/data"
+	"github.com/eqens/eqens/experiment"
 	"github.com/eqens/eqens/internal/atomicfile"
 	"github.com/eqens/eqens/internal/linalg"
 	"github.com/eqens/eqens/metrics"
@@ -76,7 +77,7 @@ import (
 )
 
 func init() {
-	Register(&Experiment{
+	experiment.Register(&experiment.Experiment{
 		Name:    "toy",
 		Summary: "toy regression with Z2 augmentation: single MLPs vs ensemble mean vs NTK over training (the talk's toy figure)",
 		Run:     runToy,
@@ -149,7 +150,7 @@ type toySnapshots struct {
 
 // toyTrain trains an ensemble with snapshots of every member's predictions
 // on grid at the given steps, or reuses a finished one with its snapshots.
-func toyTrain(ctx context.Context, env *Env, name string, cfg *train.Config, raw *data.Dataset, steps []int, grid []float32) ([][][]float32, error) {
+func toyTrain(ctx context.Context, env *experiment.Env, name string, cfg *train.Config, raw *data.Dataset, steps []int, grid []float32) ([][][]float32, error) {
 	// The run directory of trainEnsemble.
 	dir := filepath.Join(env.Out, "runs", name+"-"+cfg.Hash()[:10])
 	cache := filepath.Join(dir, "toy-snapshots.gob")
@@ -185,7 +186,7 @@ func toyTrain(ctx context.Context, env *Env, name string, cfg *train.Config, raw
 			return nil
 		},
 	}
-	if _, err := TrainEnsemble(ctx, env, name, cfg, raw, opts); err != nil {
+	if _, err := experiment.TrainEnsemble(ctx, env, name, cfg, raw, opts); err != nil {
 		return nil, err
 	}
 	for m := range preds {
@@ -400,9 +401,9 @@ func toyAvgSubsets(n, k int, seed uint64, f func(idx []int) float64) (float64, i
 	return s / float64(len(subs)), len(subs)
 }
 
-func runToy(ctx context.Context, env *Env, node *yaml.Node) (*Result, error) {
+func runToy(ctx context.Context, env *experiment.Env, node *yaml.Node) (*experiment.Result, error) {
 	var p toyParams
-	if err := DecodeParams("toy", node, &p); err != nil {
+	if err := experiment.DecodeParams("toy", node, &p); err != nil {
 		return nil, err
 	}
 	if err := p.check(); err != nil {
@@ -416,9 +417,9 @@ func runToy(ctx context.Context, env *Env, node *yaml.Node) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	gridX := ToF64(gd.X)
-	truth := ToF64(gd.Y)
-	spec := ExpandSpec(p.Arch, p.Width)
+	gridX := experiment.ToF64(gd.X)
+	truth := experiment.ToF64(gd.Y)
+	spec := experiment.ExpandSpec(p.Arch, p.Width)
 	arch, err := nn.Parse(spec, []int{1}, nn.NTK)
 	if err != nil {
 		return nil, fmt.Errorf("experiments/toy.yaml: arch: %w", err)
@@ -433,8 +434,8 @@ func runToy(ctx context.Context, env *Env, node *yaml.Node) (*Result, error) {
 		stepAt[s] = i
 	}
 
-	model := func(width, members int) ModelParams {
-		return ModelParams{Arch: ExpandSpec(p.Arch, width), Param: "ntk", Members: members, Steps: p.Steps, BatchSize: 0,
+	model := func(width, members int) experiment.ModelParams {
+		return experiment.ModelParams{Arch: experiment.ExpandSpec(p.Arch, width), Param: "ntk", Members: members, Steps: p.Steps, BatchSize: 0,
 			Optimizer: train.OptimizerConfig{Name: "gd", LR: p.LR}, Loss: "mse"}
 	}
 	label := fmt.Sprintf("toy(n=%d,neg=%g,noise=%g)", p.TrainSize, p.NegativeFraction, p.Noise)
@@ -463,13 +464,13 @@ func runToy(ctx context.Context, env *Env, node *yaml.Node) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	ntkNo, _, ratioNo, err := toyNTK(ctx, arch, ToF64(tr.X), ToF64(tr.Y), gridX, steps, p.LR)
+	ntkNo, _, ratioNo, err := toyNTK(ctx, arch, experiment.ToF64(tr.X), experiment.ToF64(tr.Y), gridX, steps, p.LR)
 	if err != nil {
 		return nil, err
 	}
 
 	// Curves over training.
-	allDA, allNo := Indices(p.Members), Indices(p.NoAugMembers)
+	allDA, allNo := experiment.Indices(p.Members), experiment.Indices(p.NoAugMembers)
 	curve := make([]toyCurvePoint, len(steps))
 	var maxNTKSym, maxNTKAbs float64
 	for s, step := range steps {
@@ -547,7 +548,7 @@ func runToy(ctx context.Context, env *Env, node *yaml.Node) (*Result, error) {
 				full[mb] = make([][]float32, len(steps))
 				full[mb][last] = pw[mb][0]
 			}
-			widths = append(widths, widthStats(w, full, [][]int{Indices(p.WidthMembers)}))
+			widths = append(widths, widthStats(w, full, [][]int{experiment.Indices(p.WidthMembers)}))
 		}
 	}
 
@@ -570,7 +571,7 @@ func runToy(ctx context.Context, env *Env, node *yaml.Node) (*Result, error) {
 	res := map[string]any{
 		"params":               p,
 		"arch":                 spec,
-		"train":                map[string]any{"x": ToF64(tr.X), "y": ToF64(tr.Y)},
+		"train":                map[string]any{"x": experiment.ToF64(tr.X), "y": experiment.ToF64(tr.Y)},
 		"grid":                 map[string]any{"x": gridX, "truth": truth},
 		"lr":                   p.LR,
 		"lr_lambda_max_over_n": ratioDA,
@@ -591,7 +592,7 @@ func runToy(ctx context.Context, env *Env, node *yaml.Node) (*Result, error) {
 	fmt.Fprintf(&sum, "%-34s %-14.3g %-14.3g\n", fmt.Sprintf("ensemble of %d, no DA", p.NoAugMembers), fin.SymEnsembleNoAug, fin.RMSEEnsembleNoAug)
 	fmt.Fprintf(&sum, "%-34s %-14.3g %-14.3g\n", "NTK, no DA", fin.SymNTKNoAug, fin.RMSENTKNoAug)
 	fmt.Fprintf(&sum, "NTK + DA symmetry error relative to its scale, max over steps: %.2g; ensemble − NTK distance (RMS): %.3g\n", ntkRel, fin.DistEnsNTKDA)
-	return &Result{JSON: res, Report: rep, Summary: sum.String()}, nil
+	return &experiment.Result{JSON: res, Report: rep, Summary: sum.String()}, nil
 }
 
 // writeToyPredictions writes tables/toy_predictions.csv: the ground truth
@@ -638,12 +639,12 @@ func toyIsolated(x, y []float64) ([]float64, []float64) {
 
 func toyReport(p *toyParams, spec string, tr *data.Dataset, x, truth []float64, panels []toyPanel, curve []toyCurvePoint, sizes []toySizePoint, widths []toyWidthPoint, ratioDA, ratioNo, ntkRel float64) *report.Report {
 	ylo, yhi := -2.0, 2.0
-	tx, ty := toyIsolated(ToF64(tr.X), ToF64(tr.Y))
-	neg := ToF64(tr.X)
+	tx, ty := toyIsolated(experiment.ToF64(tr.X), experiment.ToF64(tr.Y))
+	neg := experiment.ToF64(tr.X)
 	for i := range neg {
 		neg[i] = -neg[i]
 	}
-	mx, my := toyIsolated(neg, ToF64(tr.Y))
+	mx, my := toyIsolated(neg, experiment.ToF64(tr.Y))
 	var figs []report.Figure
 	for _, pn := range panels {
 		pl := &report.Plot{Title: pn.Title, XLabel: "x", YLabel: "f(x)", YMin: &ylo, YMax: &yhi}
@@ -742,21 +743,21 @@ func toyReport(p *toyParams, spec string, tr *data.Dataset, x, truth []float64, 
 	ct := report.Table{Name: "curve", Caption: "Over training: symmetry error mean |f(x) − f(−x)| on the grid (member: mean over members), RMS distance of ensemble mean and NTK mean, and RMSE against the ground truth.",
 		Columns: []string{"step", "sym member+DA", "sym ensemble+DA", "sym NTK+DA", "sym NTK+DA (cont.)", "sym member no DA", "sym ensemble no DA", "sym NTK no DA", "ens−NTK +DA", "ens−NTK no DA", "NTK disc−cont", "RMSE ens+DA", "RMSE NTK+DA", "RMSE ens no DA"}}
 	for _, c := range curve {
-		ct.Rows = append(ct.Rows, []string{strconv.Itoa(c.Step), G3(c.SymMemberDA), G3(c.SymEnsembleDA), G3(c.SymNTKDA), G3(c.SymNTKDACont), G3(c.SymMemberNoAug), G3(c.SymEnsembleNoAug), G3(c.SymNTKNoAug),
-			G3(c.DistEnsNTKDA), G3(c.DistEnsNTKNoAug), G3(c.DistNTKDiscCont), G3(c.RMSEEnsembleDA), G3(c.RMSENTKDA), G3(c.RMSEEnsembleNoAug)})
+		ct.Rows = append(ct.Rows, []string{strconv.Itoa(c.Step), experiment.G3(c.SymMemberDA), experiment.G3(c.SymEnsembleDA), experiment.G3(c.SymNTKDA), experiment.G3(c.SymNTKDACont), experiment.G3(c.SymMemberNoAug), experiment.G3(c.SymEnsembleNoAug), experiment.G3(c.SymNTKNoAug),
+			experiment.G3(c.DistEnsNTKDA), experiment.G3(c.DistEnsNTKNoAug), experiment.G3(c.DistNTKDiscCont), experiment.G3(c.RMSEEnsembleDA), experiment.G3(c.RMSENTKDA), experiment.G3(c.RMSEEnsembleNoAug)})
 	}
 	ft := report.Table{Name: "final", Caption: fmt.Sprintf("After %d steps.", p.Steps), Columns: []string{"model", "symmetry error", "RMSE vs ground truth", "RMS distance to its NTK mean"}}
 	ft.Rows = [][]string{
-		{"single member + DA (mean over members)", G3(fin.SymMemberDA), G3(fin.RMSEMemberDA), "—"},
-		{fmt.Sprintf("ensemble of %d + DA", p.Members), G3(fin.SymEnsembleDA), G3(fin.RMSEEnsembleDA), G3(fin.DistEnsNTKDA)},
-		{"NTK + DA (infinite ensemble)", G3(fin.SymNTKDA), G3(fin.RMSENTKDA), "0"},
-		{"single member, no DA (mean over members)", G3(fin.SymMemberNoAug), "—", "—"},
-		{fmt.Sprintf("ensemble of %d, no DA", p.NoAugMembers), G3(fin.SymEnsembleNoAug), G3(fin.RMSEEnsembleNoAug), G3(fin.DistEnsNTKNoAug)},
-		{"NTK, no DA", G3(fin.SymNTKNoAug), G3(fin.RMSENTKNoAug), "0"},
+		{"single member + DA (mean over members)", experiment.G3(fin.SymMemberDA), experiment.G3(fin.RMSEMemberDA), "—"},
+		{fmt.Sprintf("ensemble of %d + DA", p.Members), experiment.G3(fin.SymEnsembleDA), experiment.G3(fin.RMSEEnsembleDA), experiment.G3(fin.DistEnsNTKDA)},
+		{"NTK + DA (infinite ensemble)", experiment.G3(fin.SymNTKDA), experiment.G3(fin.RMSENTKDA), "0"},
+		{"single member, no DA (mean over members)", experiment.G3(fin.SymMemberNoAug), "—", "—"},
+		{fmt.Sprintf("ensemble of %d, no DA", p.NoAugMembers), experiment.G3(fin.SymEnsembleNoAug), experiment.G3(fin.RMSEEnsembleNoAug), experiment.G3(fin.DistEnsNTKNoAug)},
+		{"NTK, no DA", experiment.G3(fin.SymNTKNoAug), experiment.G3(fin.RMSENTKNoAug), "0"},
 	}
 	szt := report.Table{Name: "sizes", Caption: fmt.Sprintf("After %d steps, against ensemble size (averaged over up to 8 groups of members).", p.Steps), Columns: []string{"M", "groups", "sym ensemble+DA", "sym ensemble no DA", "ens−NTK +DA", "ens−NTK no DA"}}
 	for _, s := range sizes {
-		szt.Rows = append(szt.Rows, []string{strconv.Itoa(s.Size), strconv.Itoa(s.Subsets), G3(s.SymEnsembleDA), G3(toyOpt(s.SymEnsembleNoAug)), G3(s.DistNTKDA), G3(toyOpt(s.DistNTKNoAug))})
+		szt.Rows = append(szt.Rows, []string{strconv.Itoa(s.Size), strconv.Itoa(s.Subsets), experiment.G3(s.SymEnsembleDA), experiment.G3(toyOpt(s.SymEnsembleNoAug)), experiment.G3(s.DistNTKDA), experiment.G3(toyOpt(s.DistNTKNoAug))})
 	}
 
 	intro := fmt.Sprintf("The toy example of the talk. Ground truth cos(3x)·exp(−x²/4), even in x. %d training points, %s; an ensemble of %d MLPs %s (NTK parametrisation) trained by full-batch gradient descent (learning rate %g, MSE loss 1/(2N) Σ (f − y)², %d steps) with full Z2 augmentation, i.e. on the %d points and their mirror images. "+
@@ -809,7 +810,7 @@ func toyReport(p *toyParams, spec string, tr *data.Dataset, x, truth []float64, 
 			wd = append(wd, w.DistNTKDA)
 			ws = append(ws, w.SymEnsembleDA)
 			wm = append(wm, w.SymMemberDA)
-			wt.Rows = append(wt.Rows, []string{strconv.Itoa(w.Width), strconv.Itoa(w.Members), G3(w.SymMemberDA), G3(w.SymEnsembleDA), G3(w.DistNTKDA), G3(w.RMSEEnsembleDA)})
+			wt.Rows = append(wt.Rows, []string{strconv.Itoa(w.Width), strconv.Itoa(w.Members), experiment.G3(w.SymMemberDA), experiment.G3(w.SymEnsembleDA), experiment.G3(w.DistNTKDA), experiment.G3(w.RMSEEnsembleDA)})
 		}
 		widthText := "At a fixed number of members the distance between the ensemble mean and μ_t combines the ensemble's sampling noise (which does not shrink with width) and the systematic deviation of finite-width training from the infinite-width kernel dynamics (which does, as the NTK stops moving during training)."
 		var dl, sl []string

@@ -1,4 +1,4 @@
-package experiment
+package convergence
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/eqens/eqens/data"
+	"github.com/eqens/eqens/experiment"
 	"github.com/eqens/eqens/internal/linalg"
 	"github.com/eqens/eqens/nn"
 	"github.com/eqens/eqens/report"
@@ -17,7 +18,7 @@ import (
 )
 
 func init() {
-	Register(&Experiment{
+	experiment.Register(&experiment.Experiment{
 		Name:    "kernel-convergence",
 		Summary: "empirical NNGP and NTK vs width for MLP, CNN and C4 GCNN, against the analytic kernels",
 		Run:     runConvergence,
@@ -100,9 +101,9 @@ type convRow struct {
 	MeanNTKErr float64 `json:"mean_ntk_rel_error"`
 }
 
-func runConvergence(ctx context.Context, env *Env, node *yaml.Node) (*Result, error) {
+func runConvergence(ctx context.Context, env *experiment.Env, node *yaml.Node) (*experiment.Result, error) {
 	var p convParams
-	if err := DecodeParams("kernel-convergence", node, &p); err != nil {
+	if err := experiment.DecodeParams("kernel-convergence", node, &p); err != nil {
 		return nil, err
 	}
 	if p.Inputs < 2 || p.Pool < 1 || 28%p.Pool != 0 || p.Seeds < 2 {
@@ -125,7 +126,7 @@ func runConvergence(ctx context.Context, env *Env, node *yaml.Node) (*Result, er
 	for _, ar := range p.Archs {
 		var sx, sy, ssd, ny, nsds []float64
 		for _, w := range ar.Widths {
-			spec := ExpandSpec(ar.Spec, w)
+			spec := experiment.ExpandSpec(ar.Spec, w)
 			arch, err := nn.Parse(spec, shape, nn.NTK)
 			if err != nil {
 				return nil, fmt.Errorf("experiments/kernel-convergence.yaml: %s: %w", ar.Name, err)
@@ -163,8 +164,8 @@ func runConvergence(ctx context.Context, env *Env, node *yaml.Node) (*Result, er
 				nngpErr[s] = relFrobenius(kn, k.K)
 			}
 			debug.FreeOSMemory()
-			mean, sd := MeanSD(ntkErr)
-			nm, nsd := MeanSD(nngpErr)
+			mean, sd := experiment.MeanSD(ntkErr)
+			nm, nsd := experiment.MeanSD(nngpErr)
 			row := convRow{Arch: ar.Name, Width: w, Spec: arch.Spec, Params: arch.NumParams(), NTKErr: mean, NTKErrSD: sd, NNGPErr: nm, NNGPErrSD: nsd,
 				MeanNTKErr: relFrobenius(ntkSum, k.Theta)}
 			rows = append(rows, row)
@@ -214,7 +215,7 @@ func runConvergence(ctx context.Context, env *Env, node *yaml.Node) (*Result, er
 		Intro:    fmt.Sprintf("Empirical NTKs and NNGPs of single networks (%d per width) on %d MNIST test digits average-pooled to %dx%d, against the analytic kernels computed by eqens from the same architecture spec. At infinite width both errors vanish; for single networks they fall roughly like 1/√width. For the C4 GCNN the width counts all channels (width/4 fields per rotation).", p.Seeds, n, shape[1], shape[2]),
 		Sections: []report.Section{{Heading: "Results", Tables: []report.Table{tab}, Figures: figs}},
 	}
-	return &Result{JSON: map[string]any{"rows": rows, "params": p}, Report: rep, Summary: sum.String()}, nil
+	return &experiment.Result{JSON: map[string]any{"rows": rows, "params": p}, Report: rep, Summary: sum.String()}, nil
 }
 
 func f4(v float64) string { return strconv.FormatFloat(v, 'f', 4, 64) }

@@ -1,4 +1,4 @@
-package experiment
+package ising
 
 // The Ising experiment (`eqens reproduce ising`) of "Emergent Equivariance
 // in Deep Ensembles" (Gerken & Kessel 2024): MLP ensembles regress the
@@ -79,6 +79,7 @@ import (
 	"time"
 
 	"github.com/eqens/eqens/data"
+	"github.com/eqens/eqens/experiment"
 	"github.com/eqens/eqens/group"
 	"github.com/eqens/eqens/internal/atomicfile"
 	"github.com/eqens/eqens/internal/linalg"
@@ -92,7 +93,7 @@ import (
 )
 
 func init() {
-	Register(&Experiment{
+	experiment.Register(&experiment.Experiment{
 		Name:    "ising",
 		Summary: "2D Ising energy, lattice-symmetry augmentation: relative std over the orbit vs training time for MLP ensembles of several widths, members and the NTK, in and out of distribution",
 		Run:     runIsing,
@@ -412,7 +413,7 @@ func isingTestSets(ctx context.Context, p *isingParams) ([]*isingSet, error) {
 		for i, v := range y {
 			s.y[i] = float64(v)
 		}
-		s.EnergyMean, s.EnergyStd = MeanSD(s.y)
+		s.EnergyMean, s.EnergyStd = experiment.MeanSD(s.y)
 		out = append(out, s)
 	}
 	return out, nil
@@ -562,8 +563,8 @@ type isingWidth struct {
 // that reuses finished members also reuses their snapshots; a member
 // without them is retrained from scratch, since the snapshot hook does not
 // revisit steps before a restart point.
-func trainIsingWidth(ctx context.Context, env *Env, p *isingParams, w int, raw *data.Dataset, dataLabel string, sets []*isingSet, xorb [][]float32, steps []int, evalHash string) (*isingWidth, error) {
-	mp := ModelParams{Arch: ExpandSpec(p.Arch, w), Param: "ntk", Members: p.Members, Steps: p.Steps,
+func trainIsingWidth(ctx context.Context, env *experiment.Env, p *isingParams, w int, raw *data.Dataset, dataLabel string, sets []*isingSet, xorb [][]float32, steps []int, evalHash string) (*isingWidth, error) {
+	mp := experiment.ModelParams{Arch: experiment.ExpandSpec(p.Arch, w), Param: "ntk", Members: p.Members, Steps: p.Steps,
 		Optimizer: train.OptimizerConfig{Name: "gd", LR: p.LR}, Loss: "mse"}
 	cfg := mp.Config(dataLabel, "", raw.Len(), p.Seed, train.AugConfig{Mode: "random", Group: fmt.Sprintf("ising:%d", p.L)})
 	cfg.Data.Standardize = "none"
@@ -616,7 +617,7 @@ func trainIsingWidth(ctx context.Context, env *Env, p *isingParams, w int, raw *
 		r.count[m]++
 		return nil
 	}}
-	ens, err := TrainEnsemble(ctx, env, name, cfg, raw, opts)
+	ens, err := experiment.TrainEnsemble(ctx, env, name, cfg, raw, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -658,16 +659,16 @@ type isingNTKResult struct {
 // of predict.Regressor, mu_t = Θ̄(x,X) Θ̄^-1 (1 - exp(-η t Θ̄/N)) Y, and as
 // discrete gradient descent, mu_t = Θ̄(x,X) Θ̄^-1 (1 - (1 - η Θ̄/N)^t) Y,
 // which is what the networks' optimiser does at infinite width.
-func isingNTK(ctx context.Context, env *Env, p *isingParams, rep *group.Rep, raw *data.Dataset, sets []*isingSet, elems []int, steps []int) (*isingNTKResult, error) {
+func isingNTK(ctx context.Context, env *experiment.Env, p *isingParams, rep *group.Rep, raw *data.Dataset, sets []*isingSet, elems []int, steps []int) (*isingNTKResult, error) {
 	start := time.Now()
-	arch, err := nn.Parse(ExpandSpec(p.Arch, p.Widths[0]), raw.Shape, nn.NTK)
+	arch, err := nn.Parse(experiment.ExpandSpec(p.Arch, p.Widths[0]), raw.Shape, nn.NTK)
 	if err != nil {
 		return nil, fmt.Errorf("experiments/ising.yaml: arch: %w", err)
 	}
 	n := raw.Len()
 	d := raw.SampleSize()
-	xtr := ToF64(raw.X)
-	y := ToF64(raw.Y)
+	xtr := experiment.ToF64(raw.X)
+	y := experiment.ToF64(raw.Y)
 	env.Logf("NTK: group-averaged kernel of %s over the %d elements of %s on %d training configurations", arch.Spec, rep.Group().Order(), rep.Group().Name(), n)
 	ktr, err := arch.Kernel(ctx, xtr, n, nil, 0, nn.KernelOptions{NTK: true, Average: rep})
 	if err != nil {
@@ -719,7 +720,7 @@ func isingNTK(ctx context.Context, env *Env, p *isingParams, rep *group.Rep, raw
 	for _, s := range sets {
 		q := min(p.NTK.OrbitPoints, s.N)
 		b := block{id: m, n: s.N, q: q}
-		xt = append(xt, ToF64(s.data.X)...)
+		xt = append(xt, experiment.ToF64(s.data.X)...)
 		m += s.N
 		b.orb = m
 		for e := 1; e < S; e++ {
@@ -790,9 +791,9 @@ func isingNTK(ctx context.Context, env *Env, p *isingParams, rep *group.Rep, raw
 	return res, nil
 }
 
-func runIsing(ctx context.Context, env *Env, node *yaml.Node) (*Result, error) {
+func runIsing(ctx context.Context, env *experiment.Env, node *yaml.Node) (*experiment.Result, error) {
 	var p isingParams
-	if err := DecodeParams("ising", node, &p); err != nil {
+	if err := experiment.DecodeParams("ising", node, &p); err != nil {
 		return nil, err
 	}
 	if p.Algorithm == "" {
@@ -835,7 +836,7 @@ func runIsing(ctx context.Context, env *Env, node *yaml.Node) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	trE, trSD := MeanSD(ToF64(raw.Y))
+	trE, trSD := experiment.MeanSD(experiment.ToF64(raw.Y))
 	elems := isingOrbitSubset(g.Order(), p.OrbitElements, p.Seed+5000)
 	S := len(elems)
 	steps := isingLogSteps(p.Steps, p.Snapshots)
@@ -964,11 +965,11 @@ func runIsing(ctx context.Context, env *Env, node *yaml.Node) (*Result, error) {
 		for _, iw := range widths {
 			for j, s := range sets {
 				q := min(fp, s.N)
-				sub := CloneSet(s.data.Head(q))
+				sub := experiment.CloneSet(s.data.Head(q))
 				if err := iw.ens.PrepareData(sub); err != nil {
 					return nil, err
 				}
-				orbs, err := EnsembleOrbits(ctx, iw.ens, sub, rep, 256)
+				orbs, err := experiment.EnsembleOrbits(ctx, iw.ens, sub, rep, 256)
 				if err != nil {
 					return nil, err
 				}
@@ -1017,7 +1018,7 @@ func runIsing(ctx context.Context, env *Env, node *yaml.Node) (*Result, error) {
 		"params":                p,
 	}
 	rep2, summary := isingReport(&p, env.Scale, g, sets, raw.Len(), trE, trSD, elems, steps, curves, finals, sizes, fullRows, finM, claims, ntk, stat)
-	return &Result{JSON: res, Report: rep2, Summary: summary}, nil
+	return &experiment.Result{JSON: res, Report: rep2, Summary: summary}, nil
 }
 
 // isingFindCurve returns the curve of a model, width and set.

@@ -1,4 +1,4 @@
-package experiment
+package fashion
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/eqens/eqens/data"
+	"github.com/eqens/eqens/experiment"
 	"github.com/eqens/eqens/group"
 	"github.com/eqens/eqens/metrics"
 	"github.com/eqens/eqens/report"
@@ -18,7 +19,7 @@ import (
 )
 
 func init() {
-	Register(&Experiment{
+	experiment.Register(&experiment.Experiment{
 		Name:    "fashion",
 		Summary: "Fashion-MNIST, C4/C8/C16: deep ensembles with augmentation vs single augmented CNNs, GCNNs and canonicalisation (the talk's comparison table), and invariance under SO(2)",
 		Run:     runFashion,
@@ -30,8 +31,8 @@ func init() {
 // (the architecture of the augmented CNN members); arch_by_group replaces
 // arch for the named groups.
 type fashionModel struct {
-	ModelParams `yaml:",inline"`
-	ArchByGroup map[string]string `yaml:"arch_by_group"`
+	experiment.ModelParams `yaml:",inline"`
+	ArchByGroup            map[string]string `yaml:"arch_by_group"`
 }
 
 // archFor expands the architecture template for a group.
@@ -122,12 +123,12 @@ type fashionRow struct {
 
 // fashionRowOf summarises models (each an Orbits of one network or one
 // ensemble).
-func fashionRowOf(models []*Orbits, size int, sets *EvalSets, seed uint64) fashionRow {
+func fashionRowOf(models []*experiment.Orbits, size int, sets *experiment.EvalSets, seed uint64) fashionRow {
 	r := fashionRow{Models: len(models), Size: size, OSPOODSet: map[string]float64{}, Majority: map[string]float64{}, Chance: map[string]float64{}}
 	var ood, id, acc []float64
 	w := 1 / float64(len(models))
 	for _, m := range models {
-		st := Stats([]*Orbits{m}, sets, seed)
+		st := experiment.Stats([]*experiment.Orbits{m}, sets, seed)
 		ood = append(ood, st.OSPOOD)
 		id = append(id, st.OSPID)
 		acc = append(acc, st.Accuracy)
@@ -142,9 +143,9 @@ func fashionRowOf(models []*Orbits, size int, sets *EvalSets, seed uint64) fashi
 		}
 		r.SymKLOOD += st.OOD["pooled"].SymKL.Mean * w
 	}
-	r.OSPOOD, r.OSPOODStd = MeanSD(ood)
-	r.OSPID, r.OSPIDStd = MeanSD(id)
-	r.Accuracy, r.AccStd = MeanSD(acc)
+	r.OSPOOD, r.OSPOODStd = experiment.MeanSD(ood)
+	r.OSPID, r.OSPIDStd = experiment.MeanSD(id)
+	r.Accuracy, r.AccStd = experiment.MeanSD(acc)
 	return r
 }
 
@@ -186,7 +187,7 @@ type so2Summary struct {
 // fashionData holds the preprocessed sets.
 type fashionData struct {
 	train *data.Dataset
-	sets  *EvalSets
+	sets  *experiment.EvalSets
 	so2   *data.Dataset
 }
 
@@ -195,7 +196,7 @@ type fashionData struct {
 // of the training subset, then the circular mask of radius 13.5 px that
 // interpolated rotations need (applied for every group, C4 included, so
 // that all models see the same images and the SO(2) evaluation is defined).
-func loadFashionData(env *Env, p *fashionParams) (*fashionData, error) {
+func loadFashionData(env *experiment.Env, p *fashionParams) (*fashionData, error) {
 	tr, err := data.FashionMNIST("train", env.DataDir)
 	if err != nil {
 		return nil, err
@@ -239,7 +240,7 @@ func loadFashionData(env *Env, p *fashionParams) (*fashionData, error) {
 	}
 	return &fashionData{
 		train: train,
-		sets:  &EvalSets{ID: id, OOD: []*data.Dataset{digits, blur}, OODName: []string{"mnist", "blurred-noise"}},
+		sets:  &experiment.EvalSets{ID: id, OOD: []*data.Dataset{digits, blur}, OODName: []string{"mnist", "blurred-noise"}},
 		so2:   so2,
 	}, nil
 }
@@ -256,7 +257,7 @@ func discRep() (*group.Rep, error) {
 
 // fashionConfig is the training config of a model family on the
 // preprocessed training subset (already standardised and masked).
-func fashionConfig(m ModelParams, arch string, p *fashionParams, aug train.AugConfig) *train.Config {
+func fashionConfig(m experiment.ModelParams, arch string, p *fashionParams, aug train.AugConfig) *train.Config {
 	m.Arch = arch
 	c := m.Config("fashion-mnist/disc", "", p.TrainSize, p.Seed, aug)
 	c.Data.Standardize = "none"
@@ -303,9 +304,9 @@ func checkFashionParams(p *fashionParams) error {
 	return nil
 }
 
-func runFashion(ctx context.Context, env *Env, node *yaml.Node) (*Result, error) {
+func runFashion(ctx context.Context, env *experiment.Env, node *yaml.Node) (*experiment.Result, error) {
 	var p fashionParams
-	if err := DecodeParams("fashion", node, &p); err != nil {
+	if err := experiment.DecodeParams("fashion", node, &p); err != nil {
 		return nil, err
 	}
 	if err := checkFashionParams(&p); err != nil {
@@ -328,7 +329,7 @@ func runFashion(ctx context.Context, env *Env, node *yaml.Node) (*Result, error)
 		mp := p.CNN.ModelParams
 		mp.Members = p.NoAugMembers
 		cfg := fashionConfig(mp, cnnArch, &p, train.AugConfig{Mode: "none"})
-		if noaug, err = TrainEnsemble(ctx, env, "cnn_noaug", cfg, fd.train, train.Options{}); err != nil {
+		if noaug, err = experiment.TrainEnsemble(ctx, env, "cnn_noaug", cfg, fd.train, train.Options{}); err != nil {
 			return nil, err
 		}
 		lap("train", start)
@@ -353,17 +354,17 @@ func runFashion(ctx context.Context, env *Env, node *yaml.Node) (*Result, error)
 		}
 		start := time.Now()
 		cfgDA := fashionConfig(p.CNN.ModelParams, cnnArch, &p, train.AugConfig{Mode: "random", Group: gn})
-		ensDA, err := TrainEnsemble(ctx, env, "cnn_da_"+gn, cfgDA, fd.train, train.Options{})
+		ensDA, err := experiment.TrainEnsemble(ctx, env, "cnn_da_"+gn, cfgDA, fd.train, train.Options{})
 		if err != nil {
 			return nil, err
 		}
 		cfgG := fashionConfig(p.GCNN.ModelParams, archs[gn]["gcnn"], &p, train.AugConfig{Mode: "none"})
-		ensG, err := TrainEnsemble(ctx, env, "gcnn_"+gn, cfgG, fd.train, train.Options{})
+		ensG, err := experiment.TrainEnsemble(ctx, env, "gcnn_"+gn, cfgG, fd.train, train.Options{})
 		if err != nil {
 			return nil, err
 		}
 		cfgC := fashionConfig(p.Canon.ModelParams, archs[gn]["canon"], &p, train.AugConfig{Mode: "none"})
-		ensC, err := TrainEnsemble(ctx, env, "canon_"+gn, cfgC, fd.train, train.Options{})
+		ensC, err := experiment.TrainEnsemble(ctx, env, "canon_"+gn, cfgC, fd.train, train.Options{})
 		if err != nil {
 			return nil, err
 		}
@@ -371,26 +372,26 @@ func runFashion(ctx context.Context, env *Env, node *yaml.Node) (*Result, error)
 
 		start = time.Now()
 		env.Logf("%s: evaluating on the %d-element orbits of %d test and %d out-of-distribution images", gn, g.Order(), sets.ID.Len(), 2*p.OODSize)
-		daOrb, err := MemberOrbits(ctx, ensDA, rep, sets)
+		daOrb, err := experiment.MemberOrbits(ctx, ensDA, rep, sets)
 		if err != nil {
 			return nil, err
 		}
-		gOrb, err := MemberOrbits(ctx, ensG, rep, sets)
+		gOrb, err := experiment.MemberOrbits(ctx, ensG, rep, sets)
 		if err != nil {
 			return nil, err
 		}
-		cOrb, err := MemberOrbits(ctx, ensC, rep, sets)
+		cOrb, err := experiment.MemberOrbits(ctx, ensC, rep, sets)
 		if err != nil {
 			return nil, err
 		}
-		var ens []*Orbits
+		var ens []*experiment.Orbits
 		S := p.EnsembleSize
 		for k := 0; k+S <= len(daOrb); k += S {
 			idx := make([]int, S)
 			for i := range idx {
 				idx[i] = k + i
 			}
-			ens = append(ens, Ensemble(daOrb, idx))
+			ens = append(ens, experiment.Ensemble(daOrb, idx))
 		}
 		seed := p.Seed + 1000
 		rows[gn] = map[string]fashionRow{
@@ -400,7 +401,7 @@ func runFashion(ctx context.Context, env *Env, node *yaml.Node) (*Result, error)
 			"canon":      fashionRowOf(cOrb, 1, sets, seed),
 		}
 		if noaug != nil {
-			nOrb, err := MemberOrbits(ctx, noaug, rep, sets)
+			nOrb, err := experiment.MemberOrbits(ctx, noaug, rep, sets)
 			if err != nil {
 				return nil, err
 			}
@@ -414,7 +415,7 @@ func runFashion(ctx context.Context, env *Env, node *yaml.Node) (*Result, error)
 			subs := metrics.Subsets(len(daOrb), m, 8, p.Seed+uint64(m))
 			cp := fashionCurvePoint{Size: m, Subsets: len(subs)}
 			for _, sub := range subs {
-				st := Stats([]*Orbits{Ensemble(daOrb, sub)}, sets, seed)
+				st := experiment.Stats([]*experiment.Orbits{experiment.Ensemble(daOrb, sub)}, sets, seed)
 				w := 1 / float64(len(subs))
 				cp.OSPOOD += st.OSPOOD * w
 				cp.OSPID += st.OSPID * w
@@ -449,7 +450,7 @@ func runFashion(ctx context.Context, env *Env, node *yaml.Node) (*Result, error)
 	}
 	timing["total"] = time.Since(t0).Seconds()
 	for k, v := range timing {
-		timing[k] = Round3(v)
+		timing[k] = experiment.Round3(v)
 	}
 	groups := make([]string, 0, len(rows))
 	for _, gn := range p.Groups {
@@ -478,7 +479,7 @@ func runFashion(ctx context.Context, env *Env, node *yaml.Node) (*Result, error)
 		res["so2"] = so2JSON
 	}
 	rep := fashionReport(&p, groups, rows, curves, so2, so2NoAug, so2Angles, archs)
-	return &Result{JSON: res, Report: rep, Summary: fashionSummary(groups, rows)}, nil
+	return &experiment.Result{JSON: res, Report: rep, Summary: fashionSummary(groups, rows)}, nil
 }
 
 func fashionPaperJSON() map[string]map[string]map[string]float64 {
@@ -504,7 +505,7 @@ func fashionSO2Eval(ctx context.Context, ens *train.Ensemble, ds *data.Dataset, 
 	if err != nil {
 		return nil, nil, err
 	}
-	orbs, err := EnsembleOrbits(ctx, ens, ds, rep, 256)
+	orbs, err := experiment.EnsembleOrbits(ctx, ens, ds, rep, 256)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -516,7 +517,7 @@ func fashionSO2Eval(ctx context.Context, ens *train.Ensemble, ds *data.Dataset, 
 		if deg < -1e-9 {
 			deg += 360
 		}
-		angles[a] = Round3(deg)
+		angles[a] = experiment.Round3(deg)
 		step := 360 / float64(g.Order())
 		q := deg / step
 		inGroup[a] = math.Abs(q-math.Round(q)) < 1e-6
@@ -540,7 +541,7 @@ func fashionSO2Eval(ctx context.Context, ens *train.Ensemble, ds *data.Dataset, 
 		return agree, acc
 	}
 	s := &fashionSO2{}
-	s.EnsembleAgreement, s.EnsembleAccuracy = agreeAcc(metrics.Combine(orbs, Indices(len(orbs)), false))
+	s.EnsembleAgreement, s.EnsembleAccuracy = agreeAcc(metrics.Combine(orbs, experiment.Indices(len(orbs)), false))
 	s.MemberAgreement = make([]float64, n)
 	s.MemberAccuracy = make([]float64, n)
 	for _, o := range orbs {
@@ -638,11 +639,11 @@ func fashionReport(p *fashionParams, groups []string, rows map[string]map[string
 				paper = fmt.Sprintf("%.2f ± %.2f", pv[0], pv[1])
 			}
 			main.Rows = append(main.Rows, []string{groupTitle(g), fashionMethodLabel[m], paper, pmStd(r.OSPOOD, r.OSPOODStd, r.Models),
-				F2(r.Chance["pooled"]), F2(r.Majority["pooled"]), pmStd(r.OSPID, r.OSPIDStd, r.Models), fmt.Sprintf("%.3f", r.Accuracy)})
+				experiment.F2(r.Chance["pooled"]), experiment.F2(r.Majority["pooled"]), pmStd(r.OSPID, r.OSPIDStd, r.Models), fmt.Sprintf("%.3f", r.Accuracy)})
 			bySet.Rows = append(bySet.Rows, []string{groupTitle(g), fashionMethodLabel[m],
-				F2(r.OSPOODSet["mnist"]), F2(r.Chance["mnist"]), F2(r.Majority["mnist"]),
-				F2(r.OSPOODSet["blurred-noise"]), F2(r.Chance["blurred-noise"]), F2(r.Majority["blurred-noise"]),
-				F2(r.OSPID), F2(r.Chance["test"]), F2(r.Majority["test"])})
+				experiment.F2(r.OSPOODSet["mnist"]), experiment.F2(r.Chance["mnist"]), experiment.F2(r.Majority["mnist"]),
+				experiment.F2(r.OSPOODSet["blurred-noise"]), experiment.F2(r.Chance["blurred-noise"]), experiment.F2(r.Majority["blurred-noise"]),
+				experiment.F2(r.OSPID), experiment.F2(r.Chance["test"]), experiment.F2(r.Majority["test"])})
 		}
 	}
 	// Grouped bar chart: groups × methods, OSP/|G|, ours solid, paper dashed.

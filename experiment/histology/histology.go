@@ -1,4 +1,4 @@
-package experiment
+package histology
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/eqens/eqens/data"
+	"github.com/eqens/eqens/experiment"
 	"github.com/eqens/eqens/group"
 	"github.com/eqens/eqens/metrics"
 	"github.com/eqens/eqens/nn"
@@ -20,7 +21,7 @@ import (
 )
 
 func init() {
-	Register(&Experiment{
+	experiment.Register(&experiment.Experiment{
 		Name:    "histology",
 		Summary: "PathMNIST histology, C4 and D4: OSP and accuracy of augmented CNN ensembles vs members, and equivariant (GCNN) NTKs vs the CNN NTK",
 		Run:     runHistology,
@@ -44,7 +45,7 @@ type histParams struct {
 	Seed      uint64   `yaml:"seed"`
 	Sizes     []int    `yaml:"sizes"`
 	// CNN is trained once per group with random augmentation by it.
-	CNN ModelParams `yaml:"cnn"`
+	CNN experiment.ModelParams `yaml:"cnn"`
 	// NoAugMembers, if positive, trains the CNN without augmentation as a
 	// control (evaluated under every group).
 	NoAugMembers int           `yaml:"noaug_members"`
@@ -81,9 +82,9 @@ type histCurvePoint struct {
 
 // histGroupResult holds the ensembles' results under one group.
 type histGroupResult struct {
-	Order  int                   `json:"order"`
-	Models map[string]ModelStats `json:"models"`
-	Curve  []histCurvePoint      `json:"curve"`
+	Order  int                              `json:"order"`
+	Models map[string]experiment.ModelStats `json:"models"`
+	Curve  []histCurvePoint                 `json:"curve"`
 }
 
 // histNTKPoint is the test accuracy of one kernel at one training size.
@@ -115,7 +116,7 @@ type histNTKResult struct {
 
 // histLoad reads one split of the configured dataset. A missing or
 // corrupt installed dataset gives an error that says how to get it.
-func histLoad(env *Env, p *histParams, split string) (*data.Dataset, error) {
+func histLoad(env *experiment.Env, p *histParams, split string) (*data.Dataset, error) {
 	if p.File != "" {
 		d, err := data.ReadPathMNIST(p.File, split)
 		if err != nil {
@@ -150,9 +151,9 @@ func histLoad(env *Env, p *histParams, split string) (*data.Dataset, error) {
 //	ood_sets, params, notes
 //
 // Tables: models-G, curve, ntk-curve, ntk-osp.
-func runHistology(ctx context.Context, env *Env, node *yaml.Node) (*Result, error) {
+func runHistology(ctx context.Context, env *experiment.Env, node *yaml.Node) (*experiment.Result, error) {
 	var p histParams
-	if err := DecodeParams("histology", node, &p); err != nil {
+	if err := experiment.DecodeParams("histology", node, &p); err != nil {
 		return nil, err
 	}
 	if p.Dataset != "pathmnist" && p.Dataset != "pathmnist64" {
@@ -189,54 +190,54 @@ func runHistology(ctx context.Context, env *Env, node *yaml.Node) (*Result, erro
 		}
 	}
 	id := testAll.Subset(testAll.Shuffled(p.Seed + 100)[:min(p.TestSize, testAll.Len())])
-	ood, oodNames, notes, err := OODSets(env, p.Dataset, testAll, p.OODSize, p.Blur, p.Seed)
+	ood, oodNames, notes, err := experiment.OODSets(env, p.Dataset, testAll, p.OODSize, p.Blur, p.Seed)
 	if err != nil {
 		return nil, err
 	}
-	sets := &EvalSets{ID: id, OOD: ood, OODName: oodNames}
+	sets := &experiment.EvalSets{ID: id, OOD: ood, OODName: oodNames}
 
 	// Ensembles: one per group with augmentation, one without.
-	cfgOf := func(mp ModelParams, aug train.AugConfig) *train.Config {
+	cfgOf := func(mp experiment.ModelParams, aug train.AugConfig) *train.Config {
 		cfg := mp.Config(p.Dataset, env.DataDir, p.TrainSize, p.Seed, aug)
 		cfg.Data.Path = p.File // a fixture or copy gets its own run hash
 		return cfg
 	}
 	res := map[string]any{}
 	groupRes := map[string]*histGroupResult{}
-	var noOrbByGroup [][]*Orbits
+	var noOrbByGroup [][]*experiment.Orbits
 	var ensNo *train.Ensemble
 	if p.NoAugMembers > 0 {
 		mp := p.CNN
 		mp.Members = p.NoAugMembers
-		if ensNo, err = TrainEnsemble(ctx, env, "cnn_noaug", cfgOf(mp, train.AugConfig{Mode: "none"}), trainAll, train.Options{}); err != nil {
+		if ensNo, err = experiment.TrainEnsemble(ctx, env, "cnn_noaug", cfgOf(mp, train.AugConfig{Mode: "none"}), trainAll, train.Options{}); err != nil {
 			return nil, err
 		}
 	}
 	var daSpec string
 	for i, g := range groups {
-		ens, err := TrainEnsemble(ctx, env, "cnn_da_"+g.Name(), cfgOf(p.CNN, train.AugConfig{Mode: "random", Group: g.Name()}), trainAll, train.Options{})
+		ens, err := experiment.TrainEnsemble(ctx, env, "cnn_da_"+g.Name(), cfgOf(p.CNN, train.AugConfig{Mode: "random", Group: g.Name()}), trainAll, train.Options{})
 		if err != nil {
 			return nil, err
 		}
 		daSpec = ens.Arch.Spec
 		env.Logf("histology: evaluating under %s on %d test and %d out-of-distribution images", g.Name(), id.Len(), len(ood)*p.OODSize)
-		daOrb, err := EvalEnsemble(ctx, ens, reps[i], id, ood)
+		daOrb, err := experiment.EvalEnsemble(ctx, ens, reps[i], id, ood)
 		if err != nil {
 			return nil, err
 		}
-		var noOrb []*Orbits
+		var noOrb []*experiment.Orbits
 		if ensNo != nil {
-			if noOrb, err = EvalEnsemble(ctx, ensNo, reps[i], id, ood); err != nil {
+			if noOrb, err = experiment.EvalEnsemble(ctx, ensNo, reps[i], id, ood); err != nil {
 				return nil, err
 			}
 		}
 		noOrbByGroup = append(noOrbByGroup, noOrb)
-		gr := &histGroupResult{Order: g.Order(), Models: map[string]ModelStats{
-			"member_da":   Stats(daOrb, sets, p.Seed),
-			"ensemble_da": Stats([]*Orbits{Ensemble(daOrb, Indices(len(daOrb)))}, sets, p.Seed),
+		gr := &histGroupResult{Order: g.Order(), Models: map[string]experiment.ModelStats{
+			"member_da":   experiment.Stats(daOrb, sets, p.Seed),
+			"ensemble_da": experiment.Stats([]*experiment.Orbits{experiment.Ensemble(daOrb, experiment.Indices(len(daOrb)))}, sets, p.Seed),
 		}}
 		if noOrb != nil {
-			gr.Models["ensemble_noaug"] = Stats([]*Orbits{Ensemble(noOrb, Indices(len(noOrb)))}, sets, p.Seed)
+			gr.Models["ensemble_noaug"] = experiment.Stats([]*experiment.Orbits{experiment.Ensemble(noOrb, experiment.Indices(len(noOrb)))}, sets, p.Seed)
 		}
 		for _, m := range p.Sizes {
 			if m > len(daOrb) || m < 1 {
@@ -246,7 +247,7 @@ func runHistology(ctx context.Context, env *Env, node *yaml.Node) (*Result, erro
 			subs := metrics.Subsets(len(daOrb), m, 8, p.Seed+uint64(m))
 			wt := 1 / float64(len(subs))
 			for _, sub := range subs {
-				a := Stats([]*Orbits{Ensemble(daOrb, sub)}, sets, p.Seed)
+				a := experiment.Stats([]*experiment.Orbits{experiment.Ensemble(daOrb, sub)}, sets, p.Seed)
 				cp.OSPID += a.OSPID * wt
 				cp.OSPOOD += a.OSPOOD * wt
 				cp.Accuracy += a.Accuracy * wt
@@ -255,7 +256,7 @@ func runHistology(ctx context.Context, env *Env, node *yaml.Node) (*Result, erro
 				var oi, oo float64
 				nsubs := metrics.Subsets(len(noOrb), m, 8, p.Seed+uint64(m))
 				for _, sub := range nsubs {
-					b := Stats([]*Orbits{Ensemble(noOrb, sub)}, sets, p.Seed)
+					b := experiment.Stats([]*experiment.Orbits{experiment.Ensemble(noOrb, sub)}, sets, p.Seed)
 					oi += b.OSPID / float64(len(nsubs))
 					oo += b.OSPOOD / float64(len(nsubs))
 				}
@@ -273,7 +274,7 @@ func runHistology(ctx context.Context, env *Env, node *yaml.Node) (*Result, erro
 		if err != nil {
 			return nil, err
 		}
-		te := CloneSet(id)
+		te := experiment.CloneSet(id)
 		if err := s.Preprocess.Apply(te, nil); err != nil {
 			return nil, err
 		}
@@ -297,7 +298,7 @@ func runHistology(ctx context.Context, env *Env, node *yaml.Node) (*Result, erro
 	res["notes"] = notes
 	res["params"] = p
 	r, sum := histReport(&p, groups, groupRes, ntk, oodNames, notes, daSpec, id.Len())
-	return &Result{JSON: res, Report: r, Summary: sum}, nil
+	return &experiment.Result{JSON: res, Report: r, Summary: sum}, nil
 }
 
 // histSubgroupIndex returns, for each element of h, the index of the element
@@ -355,7 +356,7 @@ func histBlockAverage(k []float64, r, stride, n int, blocks []int) []float64 {
 // orbit of the training images under the largest group gives every kernel
 // at every training size and the predictions on every test orbit:
 // Θ(ρ(a)t, ρ(h)x) = Θ(t, ρ(a⁻¹h)x).
-func histKernels(ctx context.Context, env *Env, np *histNTKParams, groups []*group.Group, trainSet, test *data.Dataset) (*histNTKResult, error) {
+func histKernels(ctx context.Context, env *experiment.Env, np *histNTKParams, groups []*group.Group, trainSet, test *data.Dataset) (*histNTKResult, error) {
 	start := time.Now()
 	nmax := slices.Max(np.TrainSizes)
 	if nmax > trainSet.Len() {
@@ -363,11 +364,11 @@ func histKernels(ctx context.Context, env *Env, np *histNTKParams, groups []*gro
 	}
 	tr := trainSet.Head(nmax)
 	te := test.Head(np.TestSize)
-	x, shape, err := AvgPool(tr, np.Pool)
+	x, shape, err := experiment.AvgPool(tr, np.Pool)
 	if err != nil {
 		return nil, err
 	}
-	xt, _, err := AvgPool(te, np.Pool)
+	xt, _, err := experiment.AvgPool(te, np.Pool)
 	if err != nil {
 		return nil, err
 	}
@@ -394,7 +395,7 @@ func histKernels(ctx context.Context, env *Env, np *histNTKParams, groups []*gro
 		return nil, fmt.Errorf("experiments/histology.yaml: ntk.arch: %w", err)
 	}
 	B := big.Order()
-	xo := OrbitInputs(repB, x, n)
+	xo := experiment.OrbitInputs(repB, x, n)
 	env.Logf("histology: NTK of %s on %d training images × %d elements of %s and %d test images (%dx%dx%d)", arch.Spec, n, B, big.Name(), m, shape[0], shape[1], shape[2])
 	ktr, err := arch.Kernel(ctx, x, n, xo, B*n, nn.KernelOptions{NTK: true})
 	if err != nil {
@@ -413,7 +414,7 @@ func histKernels(ctx context.Context, env *Env, np *histNTKParams, groups []*gro
 	for i, g := range groups {
 		kdefs = append(kdefs, kdef{"gcnn-" + g.Name(), sub[i]})
 	}
-	y := CentredOneHot(tr.Labels, k)
+	y := experiment.CentredOneHot(tr.Labels, k)
 	sizes := slices.Clone(np.TrainSizes)
 	slices.Sort(sizes)
 	for _, kd := range kdefs {
@@ -430,7 +431,7 @@ func histKernels(ctx context.Context, env *Env, np *histNTKParams, groups []*gro
 			if err != nil {
 				return nil, err
 			}
-			res.Curve = append(res.Curve, histNTKPoint{Kernel: kd.name, TrainSize: ns, Accuracy: Accuracy(mu, te.Labels, k)})
+			res.Curve = append(res.Curve, histNTKPoint{Kernel: kd.name, TrainSize: ns, Accuracy: experiment.Accuracy(mu, te.Labels, k)})
 			pred = p
 		}
 		// Orbits of the test images for the largest training size:
@@ -458,7 +459,7 @@ func histKernels(ctx context.Context, env *Env, np *histNTKParams, groups []*gro
 		res.Identity = map[string]float64{}
 		nc := min(np.CheckInputs, m)
 		xc := xt[:nc*len(xt)/m]
-		kc, err := arch.Kernel(ctx, xc, nc, OrbitInputs(repB, xc, nc), B*nc, nn.KernelOptions{NTK: true})
+		kc, err := arch.Kernel(ctx, xc, nc, experiment.OrbitInputs(repB, xc, nc), B*nc, nn.KernelOptions{NTK: true})
 		if err != nil {
 			return nil, err
 		}
@@ -472,10 +473,10 @@ func histKernels(ctx context.Context, env *Env, np *histNTKParams, groups []*gro
 			if err != nil {
 				return nil, err
 			}
-			res.Identity[g.Name()] = MaxRelDiff(histBlockAverage(kc.Theta, nc, nc, nc, sub[i]), gk.Theta)
+			res.Identity[g.Name()] = experiment.MaxRelDiff(histBlockAverage(kc.Theta, nc, nc, nc, sub[i]), gk.Theta)
 		}
 	}
-	res.Seconds = Round3(time.Since(start).Seconds())
+	res.Seconds = experiment.Round3(time.Since(start).Seconds())
 	return res, nil
 }
 
@@ -506,25 +507,25 @@ func histReport(p *histParams, groups []*group.Group, gr map[string]*histGroupRe
 			if !ok {
 				continue
 			}
-			row := []string{labels[name], PM(*ms.ID.Accuracy, 3), PM(ms.ID.OSP, 2)}
+			row := []string{labels[name], experiment.PM(*ms.ID.Accuracy, 3), experiment.PM(ms.ID.OSP, 2)}
 			for _, o := range oodNames {
-				row = append(row, PM(ms.OOD[o].OSP, 2))
+				row = append(row, experiment.PM(ms.OOD[o].OSP, 2))
 			}
-			row = append(row, F2(ms.ID.ChanceOSP), F2(ms.ID.MajorityShare))
+			row = append(row, experiment.F2(ms.ID.ChanceOSP), experiment.F2(ms.ID.MajorityShare))
 			tab.Rows = append(tab.Rows, row)
-			fmt.Fprintf(&sum, "%-36s %-15s %-15s %-15s\n", labels[name], PM(*ms.ID.Accuracy, 3), PM(ms.ID.OSP, 2), PM(ms.OOD["pooled"].OSP, 2))
+			fmt.Fprintf(&sum, "%-36s %-15s %-15s %-15s\n", labels[name], experiment.PM(*ms.ID.Accuracy, 3), experiment.PM(ms.ID.OSP, 2), experiment.PM(ms.OOD["pooled"].OSP, 2))
 		}
 		var xs, yid, yood, nxs, nid, nood []float64
 		for _, c := range r.Curve {
 			xs = append(xs, float64(c.Size))
 			yid = append(yid, c.OSPID)
 			yood = append(yood, c.OSPOOD)
-			row := []string{g.Name(), fmt.Sprint(c.Size), F2(c.OSPID), F2(c.OSPOOD), fmt.Sprintf("%.3f", c.Accuracy), "", ""}
+			row := []string{g.Name(), fmt.Sprint(c.Size), experiment.F2(c.OSPID), experiment.F2(c.OSPOOD), fmt.Sprintf("%.3f", c.Accuracy), "", ""}
 			if c.NoAugOSPID != nil {
 				nxs = append(nxs, float64(c.Size))
 				nid = append(nid, *c.NoAugOSPID)
 				nood = append(nood, *c.NoAugOOD)
-				row[5], row[6] = F2(*c.NoAugOSPID), F2(*c.NoAugOOD)
+				row[5], row[6] = experiment.F2(*c.NoAugOSPID), experiment.F2(*c.NoAugOOD)
 			}
 			curveTab.Rows = append(curveTab.Rows, row)
 		}
@@ -598,7 +599,7 @@ func histReport(p *histParams, groups []*group.Group, gr map[string]*histGroupRe
 			row := []string{histKernelLabel(kn)}
 			fmt.Fprintf(&sum, "  OSP %-10s", kn)
 			for _, g := range groups {
-				row = append(row, F2(ntk.OSP[kn][g.Name()]))
+				row = append(row, experiment.F2(ntk.OSP[kn][g.Name()]))
 				fmt.Fprintf(&sum, " %s %.2f", g.Name(), ntk.OSP[kn][g.Name()])
 			}
 			sum.WriteString("\n")

@@ -52,7 +52,7 @@
 //
 // Tables: tables/summary.csv, curve.csv and ntk_checks.csv.
 
-package experiment
+package crossproduct
 
 import (
 	"context"
@@ -64,6 +64,7 @@ import (
 	"strings"
 
 	"github.com/eqens/eqens/data"
+	"github.com/eqens/eqens/experiment"
 	"github.com/eqens/eqens/group"
 	"github.com/eqens/eqens/internal/linalg"
 	"github.com/eqens/eqens/metrics"
@@ -75,7 +76,7 @@ import (
 )
 
 func init() {
-	Register(&Experiment{
+	experiment.Register(&experiment.Experiment{
 		Name:    "cross-product",
 		Summary: "SO(3) equivariance of MLP ensembles trained on cross products with partial rotation augmentation, on and off the data manifold, with the NTK",
 		Run:     runCrossProduct,
@@ -83,15 +84,15 @@ func init() {
 }
 
 type cpParams struct {
-	TrainSize    int         `yaml:"train_size" json:"train_size"`
-	TestSize     int         `yaml:"test_size" json:"test_size"`
-	OODSize      int         `yaml:"ood_size" json:"ood_size"`
-	Seed         uint64      `yaml:"seed" json:"seed"`
-	Groups       []string    `yaml:"groups" json:"groups"`
-	EvalGroup    string      `yaml:"eval_group" json:"eval_group"`
-	Sizes        []int       `yaml:"sizes" json:"sizes"`
-	MLP          ModelParams `yaml:"mlp" json:"mlp"`
-	NoAugMembers int         `yaml:"noaug_members" json:"noaug_members"`
+	TrainSize    int                    `yaml:"train_size" json:"train_size"`
+	TestSize     int                    `yaml:"test_size" json:"test_size"`
+	OODSize      int                    `yaml:"ood_size" json:"ood_size"`
+	Seed         uint64                 `yaml:"seed" json:"seed"`
+	Groups       []string               `yaml:"groups" json:"groups"`
+	EvalGroup    string                 `yaml:"eval_group" json:"eval_group"`
+	Sizes        []int                  `yaml:"sizes" json:"sizes"`
+	MLP          experiment.ModelParams `yaml:"mlp" json:"mlp"`
+	NoAugMembers int                    `yaml:"noaug_members" json:"noaug_members"`
 	NTK          struct {
 		// Arch is the MLP in NTK parametrisation ("" skips the NTK).
 		Arch string `yaml:"arch" json:"arch"`
@@ -275,11 +276,11 @@ func cpCombine(ms []*cpOrbits, idx []int) *cpOrbits {
 // evaluation rotations and, if trainIn is not nil, the training rotations.
 func cpEnsembleOrbits(ctx context.Context, ens *train.Ensemble, ev *cpEval, trainIn *group.Rep) ([]*cpOrbits, error) {
 	eval := func(ds *data.Dataset, rep *group.Rep) ([]*metrics.Orbit, error) {
-		c := CloneSet(ds)
+		c := experiment.CloneSet(ds)
 		if err := ens.PrepareData(c); err != nil {
 			return nil, err
 		}
-		return EnsembleOrbits(ctx, ens, c, rep, 512)
+		return experiment.EnsembleOrbits(ctx, ens, c, rep, 512)
 	}
 	out := make([]*cpOrbits, len(ens.Members))
 	for i := range out {
@@ -445,7 +446,7 @@ func (c *cpNTKModel) predict(ctx context.Context, xt []float64, m int, times []f
 func (c *cpNTKModel) orbit(ctx context.Context, ds *data.Dataset, rep *group.Rep) (*metrics.Orbit, error) {
 	G, n := rep.Group().Order(), ds.Len()
 	x := make([]float64, G*n*6)
-	src := ToF64(ds.X)
+	src := experiment.ToF64(ds.X)
 	for g := 0; g < G; g++ {
 		group.ApplyBatch(rep, g, x[g*n*6:(g+1)*n*6], src)
 	}
@@ -596,9 +597,9 @@ func cpRatio(num, den []float64) float64 {
 	return a / b
 }
 
-func runCrossProduct(ctx context.Context, env *Env, node *yaml.Node) (*Result, error) {
+func runCrossProduct(ctx context.Context, env *experiment.Env, node *yaml.Node) (*experiment.Result, error) {
 	var p cpParams
-	if err := DecodeParams("cross-product", node, &p); err != nil {
+	if err := experiment.DecodeParams("cross-product", node, &p); err != nil {
 		return nil, err
 	}
 	if p.TrainSize < 1 || p.TestSize < 2 || p.OODSize < 2 || p.MLP.Members < 2 || p.NoAugMembers < 2 {
@@ -626,7 +627,7 @@ func runCrossProduct(ctx context.Context, env *Env, node *yaml.Node) (*Result, e
 	if ev.off, err = train.LoadData(dc, "ood"); err != nil {
 		return nil, err
 	}
-	ev.yOn, ev.yOff = ToF64(ev.on.Y), ToF64(ev.off.Y)
+	ev.yOn, ev.yOff = experiment.ToF64(ev.on.Y), experiment.ToF64(ev.off.Y)
 
 	var runs []*cpRun
 	for _, gs := range p.Groups {
@@ -645,7 +646,7 @@ func runCrossProduct(ctx context.Context, env *Env, node *yaml.Node) (*Result, e
 			return nil, err
 		}
 		cfg := p.MLP.Config(train.CrossProductName, "", p.TrainSize, p.Seed, train.AugConfig{Mode: "partial", Group: gs, Output: "vector"})
-		ens, err := TrainEnsemble(ctx, env, "da-"+strings.ReplaceAll(gs, ":", "_"), cfg, nil, train.Options{})
+		ens, err := experiment.TrainEnsemble(ctx, env, "da-"+strings.ReplaceAll(gs, ":", "_"), cfg, nil, train.Options{})
 		if err != nil {
 			return nil, err
 		}
@@ -657,7 +658,7 @@ func runCrossProduct(ctx context.Context, env *Env, node *yaml.Node) (*Result, e
 	}
 	noCfgP := p.MLP
 	noCfgP.Members = p.NoAugMembers
-	ensNo, err := TrainEnsemble(ctx, env, "noaug", noCfgP.Config(train.CrossProductName, "", p.TrainSize, p.Seed, train.AugConfig{Mode: "none"}), nil, train.Options{})
+	ensNo, err := experiment.TrainEnsemble(ctx, env, "noaug", noCfgP.Config(train.CrossProductName, "", p.TrainSize, p.Seed, train.AugConfig{Mode: "none"}), nil, train.Options{})
 	if err != nil {
 		return nil, err
 	}
@@ -690,10 +691,10 @@ func runCrossProduct(ctx context.Context, env *Env, node *yaml.Node) (*Result, e
 		return [2]*cpSet{a, b}
 	}
 	addModel("member_noaug", fmt.Sprintf("single MLP, no DA (mean of %d)", len(noOrb)), memberSets(noOrb, nil), p.Seed)
-	addModel("ensemble_noaug", fmt.Sprintf("ensemble of %d, no DA", len(noOrb)), [][2]*cpSet{ensSet(noOrb, Indices(len(noOrb)), nil)}, p.Seed)
+	addModel("ensemble_noaug", fmt.Sprintf("ensemble of %d, no DA", len(noOrb)), [][2]*cpSet{ensSet(noOrb, experiment.Indices(len(noOrb)), nil)}, p.Seed)
 	for _, r := range runs {
 		addModel("member_da_"+r.g.Name(), fmt.Sprintf("single MLP + DA %s (mean of %d)", r.g.Name(), len(r.orbits)), memberSets(r.orbits, r.out), p.Seed)
-		addModel("ensemble_da_"+r.g.Name(), fmt.Sprintf("ensemble of %d + DA %s", len(r.orbits), r.g.Name()), [][2]*cpSet{ensSet(r.orbits, Indices(len(r.orbits)), r.out)}, p.Seed)
+		addModel("ensemble_da_"+r.g.Name(), fmt.Sprintf("ensemble of %d + DA %s", len(r.orbits), r.g.Name()), [][2]*cpSet{ensSet(r.orbits, experiment.Indices(len(r.orbits)), r.out)}, p.Seed)
 	}
 
 	// Against ensemble size.
@@ -735,7 +736,7 @@ func runCrossProduct(ctx context.Context, env *Env, node *yaml.Node) (*Result, e
 			return nil, err
 		}
 		n := tr.Len()
-		x, y := ToF64(tr.X), ToF64(tr.Y)
+		x, y := experiment.ToF64(tr.X), experiment.ToF64(tr.Y)
 		base, err := arch.Kernel(ctx, x, n, nil, 0, nn.KernelOptions{NTK: true})
 		if err != nil {
 			return nil, err
@@ -753,7 +754,7 @@ func runCrossProduct(ctx context.Context, env *Env, node *yaml.Node) (*Result, e
 			return ds.Head(nt)
 		}
 		evN := &cpEval{g: eg, inRep: ev.inRep, outRep: ev.outRep, on: sub(ev.on), off: sub(ev.off)}
-		evN.yOn, evN.yOff = ToF64(evN.on.Y), ToF64(evN.off.Y)
+		evN.yOn, evN.yOff = experiment.ToF64(evN.on.Y), experiment.ToF64(evN.off.Y)
 		ntkOrbits := func(model *cpNTKModel, trainIn *group.Rep) (*cpOrbits, error) {
 			o := &cpOrbits{}
 			var err error
@@ -811,7 +812,7 @@ func runCrossProduct(ctx context.Context, env *Env, node *yaml.Node) (*Result, e
 			if p.NTK.CheckSize > 0 {
 				nc := min(p.NTK.CheckSize, n)
 				mc := min(64, ev.on.Len())
-				ck, err := cpIdentityCheck(ctx, arch, x, y, nc, ToF64(ev.on.X[:mc*6]), mc, run.in, run.out, p.NTK.Reg)
+				ck, err := cpIdentityCheck(ctx, arch, x, y, nc, experiment.ToF64(ev.on.X[:mc*6]), mc, run.in, run.out, p.NTK.Reg)
 				if err != nil {
 					return nil, err
 				}
@@ -852,10 +853,10 @@ func runCrossProduct(ctx context.Context, env *Env, node *yaml.Node) (*Result, e
 			fmt.Fprintf(&sum, "NTK identity check %s (closed: %v): the averaged kernel is not symmetric (%.2g) and its symmetric part not positive semi-definite (min/max eigenvalue %.2g); equivariance of the augmented NTK under its own rotations %.2g\n", c.Group, c.Closed, c.AvgAsymmetry, c.AvgMinEig, c.EqOwnGroup)
 		}
 	}
-	return &Result{JSON: res, Report: rep, Summary: sum.String()}, nil
+	return &experiment.Result{JSON: res, Report: rep, Summary: sum.String()}, nil
 }
 
-func cpOptName(m ModelParams) string {
+func cpOptName(m experiment.ModelParams) string {
 	s := fmt.Sprintf("%s (lr %g", m.Optimizer.Name, m.Optimizer.LR)
 	if m.BatchSize > 0 {
 		s += fmt.Sprintf(", batch %d", m.BatchSize)
@@ -881,7 +882,7 @@ func cpPM(e metrics.Estimate) string {
 	if math.IsNaN(e.Mean) {
 		return "—"
 	}
-	return fmt.Sprintf("%s ± %s", G3(e.Mean), strconv.FormatFloat((e.Hi-e.Lo)/2, 'g', 2, 64))
+	return fmt.Sprintf("%s ± %s", experiment.G3(e.Mean), strconv.FormatFloat((e.Hi-e.Lo)/2, 'g', 2, 64))
 }
 
 func cpPMp(e *metrics.Estimate) string {
@@ -917,7 +918,7 @@ func cpReport(p *cpParams, eg *group.Group, runs []*cpRun, models map[string]cpM
 			xs = append(xs, float64(c.Size))
 			on, off = append(on, c.EqOn), append(off, c.EqOff)
 			mon, moff = append(mon, c.RelMSEOn), append(moff, c.RelMSEOff)
-			ct.Rows = append(ct.Rows, []string{gname, strconv.Itoa(c.Size), strconv.Itoa(c.Subsets), G3(c.EqOn), G3(c.EqOff), G3(c.RelMSEOn), G3(c.RelMSEOff)})
+			ct.Rows = append(ct.Rows, []string{gname, strconv.Itoa(c.Size), strconv.Itoa(c.Subsets), experiment.G3(c.EqOn), experiment.G3(c.EqOff), experiment.G3(c.RelMSEOn), experiment.G3(c.RelMSEOff)})
 		}
 		lbl := "no DA"
 		col := 2

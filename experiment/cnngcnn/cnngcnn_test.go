@@ -1,103 +1,16 @@
-package experiment
+package cnngcnn
 
 import (
-	"context"
-	"encoding/json"
 	"math"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/eqens/eqens/experiment/experimenttest"
 	"github.com/eqens/eqens/group"
 	"github.com/eqens/eqens/nn"
 )
-
-// runTiny runs an experiment through Run with a temporary config file and
-// returns the decoded results.json.
-func runTinyExperiment(t *testing.T, name, quick, dataDir string) (map[string]any, string) {
-	t.Helper()
-	dir := t.TempDir()
-	cfg := filepath.Join(dir, name+".yaml")
-	body := "name: " + name + "\ndescription: test\nquick:\n" + quick + "full:\n" + quick
-	if err := os.WriteFile(cfg, []byte(body), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	e, err := Lookup(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := filepath.Join(dir, "out")
-	var log strings.Builder
-	env := &Env{Out: out, Scale: "quick", DataDir: dataDir, Log: &log, Command: "test"}
-	if err := Run(context.Background(), e, env, cfg); err != nil {
-		t.Fatalf("%v\nlog:\n%s", err, log.String())
-	}
-	raw, err := os.ReadFile(filepath.Join(out, "results.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var res map[string]any
-	if err := json.Unmarshal(raw, &res); err != nil {
-		t.Fatal(err)
-	}
-	for _, f := range []string{"report.html", "report.md"} {
-		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
-			t.Fatalf("missing %s", f)
-		}
-	}
-	return res, out
-}
-
-// path follows keys (and list indices as float64) into decoded JSON.
-func resAt(t *testing.T, v any, keys ...any) any {
-	t.Helper()
-	for _, k := range keys {
-		switch k := k.(type) {
-		case string:
-			m, ok := v.(map[string]any)
-			if !ok {
-				t.Fatalf("at %q: not an object: %v", k, v)
-			}
-			if v, ok = m[k]; !ok {
-				t.Fatalf("missing key %q (have %v)", k, resKeys(m))
-			}
-		case int:
-			l, ok := v.([]any)
-			if !ok || k >= len(l) {
-				t.Fatalf("at index %d: not a long enough list: %v", k, v)
-			}
-			v = l[k]
-		}
-	}
-	return v
-}
-
-func resKeys(m map[string]any) []string {
-	var k []string
-	for s := range m {
-		k = append(k, s)
-	}
-	return k
-}
-
-func resNum(t *testing.T, v any, keys ...any) float64 {
-	t.Helper()
-	f, ok := resAt(t, v, keys...).(float64)
-	if !ok {
-		t.Fatalf("%v: not a number", keys)
-	}
-	return f
-}
-
-// isolateData makes sure no real dataset is found outside dataDir.
-func isolateDataDirs(t *testing.T) string {
-	t.Helper()
-	dir := t.TempDir()
-	t.Setenv("EQENS_DATA", "")
-	t.Setenv("XDG_CACHE_HOME", filepath.Join(dir, "cache"))
-	return filepath.Join(dir, "data")
-}
 
 const cgTinyConfig = `  group: c4
   seed: 1
@@ -153,57 +66,57 @@ const cgTinyConfig = `  group: c4
 `
 
 func TestCNNToGCNNExperiment(t *testing.T) {
-	dataDir := isolateDataDirs(t)
-	res, out := runTinyExperiment(t, "cnn-to-gcnn", cgTinyConfig, dataDir)
-	mn := resAt(t, res, "datasets", "mnist")
+	dataDir := experimenttest.IsolateDataDirs(t)
+	res, out := experimenttest.Run(t, "cnn-to-gcnn", cgTinyConfig, dataDir)
+	mn := experimenttest.At(t, res, "datasets", "mnist")
 	// The kernel identity and the equality of the infinite-ensemble means.
-	if d := resNum(t, mn, "kernel_identity", "max_rel_diff_ntk"); d > 1e-10 {
+	if d := experimenttest.Num(t, mn, "kernel_identity", "max_rel_diff_ntk"); d > 1e-10 {
 		t.Errorf("averaged CNN NTK differs from the GCNN NTK by %g", d)
 	}
-	if d := resNum(t, mn, "kernel_identity", "max_rel_diff_nngp"); d > 1e-10 {
+	if d := experimenttest.Num(t, mn, "kernel_identity", "max_rel_diff_nngp"); d > 1e-10 {
 		t.Errorf("averaged CNN NNGP differs from the GCNN NNGP by %g", d)
 	}
-	if d := resNum(t, mn, "kernel_identity", "plain_rel_diff_ntk"); d < 1e-3 {
+	if d := experimenttest.Num(t, mn, "kernel_identity", "plain_rel_diff_ntk"); d < 1e-3 {
 		t.Errorf("plain CNN NTK equals the GCNN NTK (%g): the check is vacuous", d)
 	}
 	for _, k := range []string{"max_diff_t1", "max_diff_inf"} {
-		if d := resNum(t, mn, "ntk", k); d > 1e-8 {
+		if d := experimenttest.Num(t, mn, "ntk", k); d > 1e-8 {
 			t.Errorf("ntk %s = %g: CNN trained on the orbit and GCNN disagree", k, d)
 		}
 	}
-	if d := resNum(t, mn, "ntk", "plain_diff_inf"); d < 1e-3 {
+	if d := experimenttest.Num(t, mn, "ntk", "plain_diff_inf"); d < 1e-3 {
 		t.Errorf("CNN without augmentation matches the GCNN (%g)", d)
 	}
 	// The GCNN ensemble is exactly invariant; agreement is a share.
-	if o := resNum(t, mn, "models", "gcnn", "osp_id"); o < 3.99 {
+	if o := experimenttest.Num(t, mn, "models", "gcnn", "osp_id"); o < 3.99 {
 		t.Errorf("GCNN OSP %g, want 4", o)
 	}
 	for _, m := range []string{"cnn_member", "cnn_da", "cnn_noaug", "gcnn_member", "gcnn"} {
-		resNum(t, mn, "models", m, "accuracy")
-		resNum(t, mn, "models", m, "ood", "pooled", "osp", "mean")
+		experimenttest.Num(t, mn, "models", m, "accuracy")
+		experimenttest.Num(t, mn, "models", m, "ood", "pooled", "osp", "mean")
 	}
-	curve := resAt(t, mn, "curve").([]any)
+	curve := experimenttest.At(t, mn, "curve").([]any)
 	if len(curve) != 2 {
 		t.Fatalf("curve has %d points, want 2", len(curve))
 	}
 	for i := range curve {
 		for _, k := range []string{"agree_id", "agree_ood"} {
-			if a := resNum(t, curve[i], k); a < 0 || a > 1 {
+			if a := experimenttest.Num(t, curve[i], k); a < 0 || a > 1 {
 				t.Errorf("curve %d %s = %g", i, k, a)
 			}
 		}
-		if d := resNum(t, curve[i], "dist_id"); !(d >= 0) {
+		if d := experimenttest.Num(t, curve[i], "dist_id"); !(d >= 0) {
 			t.Errorf("curve %d dist = %g", i, d)
 		}
 	}
-	if n := len(resAt(t, mn, "noaug_curve").([]any)); n != 1 {
+	if n := len(experimenttest.At(t, mn, "noaug_curve").([]any)); n != 1 {
 		t.Errorf("noaug curve has %d points, want 1", n)
 	}
-	if n := len(resAt(t, mn, "compare").([]any)); n != 3 {
+	if n := len(experimenttest.At(t, mn, "compare").([]any)); n != 3 {
 		t.Errorf("%d comparisons, want 3", n)
 	}
 	// CIFAR-10 is absent: skipped with a note saying how to get it.
-	if msg, _ := resAt(t, res, "missing", "cifar10").(string); !strings.Contains(msg, "eqens data fetch cifar10") {
+	if msg, _ := experimenttest.At(t, res, "missing", "cifar10").(string); !strings.Contains(msg, "eqens data fetch cifar10") {
 		t.Errorf("missing note %q does not say how to get CIFAR-10", msg)
 	}
 	for _, f := range []string{"tables/mnist-curve.csv", "tables/mnist-compare.csv", "tables/kernels.csv", "figures/mnist-agreement.png", "figures/mnist-osp.svg"} {

@@ -1,9 +1,11 @@
-package experiment
+package crossproduct
 
 import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/eqens/eqens/experiment/experimenttest"
 )
 
 // cpTestConfig is a tiny scale of experiments/cross-product.yaml.
@@ -37,7 +39,7 @@ full:
 
 func TestCrossProductExperiment(t *testing.T) {
 	out := t.TempDir()
-	res := toyRunTiny(t, "cross-product", cpTestConfig, out)
+	res := experimenttest.RunConfig(t, "cross-product", cpTestConfig, out)
 	for _, k := range []string{"meta", "params", "eval_group", "eval_rotations", "groups", "models", "curve", "ntk_checks"} {
 		if _, ok := res[k]; !ok {
 			t.Errorf("results.json lacks %q", k)
@@ -48,7 +50,7 @@ func TestCrossProductExperiment(t *testing.T) {
 			t.Errorf("missing output: %v", err)
 		}
 	}
-	if v := toyNum(t, res, "eval_rotations"); v != 5 {
+	if v := experimenttest.Num(t, res, "eval_rotations"); v != 5 {
 		t.Errorf("eval_rotations = %v, want 5", v)
 	}
 	models := res["models"].(map[string]any)
@@ -60,7 +62,7 @@ func TestCrossProductExperiment(t *testing.T) {
 		}
 		for _, set := range []string{"on", "off"} {
 			for _, k := range []string{"rel_mse", "eq_err"} {
-				mean, lo, hi := toyNum(t, m, set, k, "mean"), toyNum(t, m, set, k, "lo"), toyNum(t, m, set, k, "hi")
+				mean, lo, hi := experimenttest.Num(t, m, set, k, "mean"), experimenttest.Num(t, m, set, k, "lo"), experimenttest.Num(t, m, set, k, "hi")
 				if !(lo <= mean && mean <= hi) || !(mean >= 0) {
 					t.Errorf("%s %s %s: mean %g outside [%g, %g]", name, set, k, mean, lo, hi)
 				}
@@ -70,8 +72,8 @@ func TestCrossProductExperiment(t *testing.T) {
 	// Ensembles are more equivariant than their members.
 	for _, g := range []string{"noaug", "da_so3:4:1", "da_oct"} {
 		for _, set := range []string{"on", "off"} {
-			mem := toyNum(t, models["member_"+g], set, "eq_err", "mean")
-			ens := toyNum(t, models["ensemble_"+g], set, "eq_err", "mean")
+			mem := experimenttest.Num(t, models["member_"+g], set, "eq_err", "mean")
+			ens := experimenttest.Num(t, models["ensemble_"+g], set, "eq_err", "mean")
 			if !(ens < mem) {
 				t.Errorf("%s, %s manifold: ensemble equivariance error %g not below the members' %g", g, set, ens, mem)
 			}
@@ -79,10 +81,10 @@ func TestCrossProductExperiment(t *testing.T) {
 	}
 	// The NTK trained with the cube group is equivariant under it.
 	for _, set := range []string{"on", "off"} {
-		if v := toyNum(t, models["ntk_da_oct"], set, "eq_err_train", "mean"); !(v < 1e-10) {
+		if v := experimenttest.Num(t, models["ntk_da_oct"], set, "eq_err_train", "mean"); !(v < 1e-10) {
 			t.Errorf("NTK + oct, %s manifold: equivariance error under oct %g, want < 1e-10", set, v)
 		}
-		if v := toyNum(t, models["ntk_da_oct"], set, "eq_err", "mean"); !(v > 1e-6) {
+		if v := experimenttest.Num(t, models["ntk_da_oct"], set, "eq_err", "mean"); !(v > 1e-6) {
 			t.Errorf("NTK + oct, %s manifold: equivariance error %g under random rotations; a finite group should not give SO(3) equivariance", set, v)
 		}
 	}
@@ -95,15 +97,15 @@ func TestCrossProductExperiment(t *testing.T) {
 		switch cm["group"] {
 		case "oct":
 			for _, k := range []string{"averaged_vs_expanded_inf", "averaged_vs_expanded_t", "eq_err_own_group", "eq_err_own_group_averaged", "averaged_asymmetry"} {
-				if v := toyNum(t, c, k); !(v < 1e-8) {
+				if v := experimenttest.Num(t, c, k); !(v < 1e-8) {
 					t.Errorf("oct check: %s = %g, want < 1e-8 (exact identity)", k, v)
 				}
 			}
 		case "so3:4:1":
-			if v := toyNum(t, c, "averaged_asymmetry"); !(v > 1e-3) {
+			if v := experimenttest.Num(t, c, "averaged_asymmetry"); !(v > 1e-3) {
 				t.Errorf("so3:4 check: the averaged kernel of a non-closed set should not be symmetric; asymmetry %g", v)
 			}
-			if v := toyNum(t, c, "eq_err_own_group"); !(v > 1e-6) {
+			if v := experimenttest.Num(t, c, "eq_err_own_group"); !(v > 1e-6) {
 				t.Errorf("so3:4 check: the augmented NTK of a non-closed set is not equivariant under it, but the error is %g", v)
 			}
 		default:

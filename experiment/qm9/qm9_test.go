@@ -1,4 +1,4 @@
-package experiment
+package qm9
 
 import (
 	"archive/tar"
@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/eqens/eqens/data"
+	"github.com/eqens/eqens/experiment"
+	"github.com/eqens/eqens/experiment/experimenttest"
 	"github.com/eqens/eqens/group"
 	"github.com/eqens/eqens/nn"
 	"github.com/eqens/eqens/predict"
@@ -105,36 +107,36 @@ const qm9TinyConfig = `  file: FILE
 `
 
 func TestQM9Experiment(t *testing.T) {
-	dataDir := isolateDataDirs(t)
+	dataDir := experimenttest.IsolateDataDirs(t)
 	fixture := filepath.Join(t.TempDir(), "qm9.tar.gz")
 	writeQM9Fixture(t, fixture, 80)
-	res, out := runTinyExperiment(t, "qm9", strings.Replace(qm9TinyConfig, "FILE", fixture, 1), dataDir)
-	if u := resAt(t, res, "unit"); u != "meV" {
+	res, out := experimenttest.Run(t, "qm9", strings.Replace(qm9TinyConfig, "FILE", fixture, 1), dataDir)
+	if u := experimenttest.At(t, res, "unit"); u != "meV" {
 		t.Errorf("unit %v", u)
 	}
-	if n := resNum(t, res, "molecules"); n != 80 {
+	if n := experimenttest.Num(t, res, "molecules"); n != 80 {
 		t.Errorf("%g molecules", n)
 	}
-	curve := resAt(t, res, "curve").([]any)
+	curve := experimenttest.At(t, res, "curve").([]any)
 	if len(curve) != 6 {
 		t.Fatalf("curve has %d points, want 3 kernels × 2 sizes", len(curve))
 	}
 	for _, pt := range curve {
-		if e := resNum(t, pt, "mae"); !(e > 0) || math.IsInf(e, 0) {
+		if e := experimenttest.Num(t, pt, "mae"); !(e > 0) || math.IsInf(e, 0) {
 			t.Errorf("MAE %g", e)
 		}
 	}
-	if n := len(resAt(t, res, "baseline").([]any)); n != 2 {
+	if n := len(experimenttest.At(t, res, "baseline").([]any)); n != 2 {
 		t.Errorf("baseline has %d points", n)
 	}
 	// The cube-averaged predictor is invariant under the cube's rotations;
 	// the plain one is not.
-	plain := resNum(t, res, "invariance", "plain", "oct")
-	oct := resNum(t, res, "invariance", "oct", "oct")
+	plain := experimenttest.Num(t, res, "invariance", "plain", "oct")
+	oct := experimenttest.Num(t, res, "invariance", "oct", "oct")
 	if !(plain > 1) || oct > 1e-6*plain {
 		t.Errorf("change under cube rotations: plain %g meV, cube-averaged %g meV", plain, oct)
 	}
-	if r := resNum(t, res, "invariance", "so3:6:1", "random"); !(r >= 0) {
+	if r := experimenttest.Num(t, res, "invariance", "so3:6:1", "random"); !(r >= 0) {
 		t.Errorf("so3 random change %g", r)
 	}
 	for _, f := range []string{"tables/curve.csv", "tables/invariance.csv", "figures/learning-curve.png"} {
@@ -269,7 +271,7 @@ func TestQM9AveragedEqualsAugmented(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d := MaxRelDiff(mua, muv); d > 1e-8 {
+	if d := experiment.MaxRelDiff(mua, muv); d > 1e-8 {
 		t.Errorf("augmented plain kernel vs averaged kernel: max rel diff %g", d)
 	}
 	// Invariance of the averaged predictor under the cube's rotations.
@@ -284,7 +286,7 @@ func TestQM9AveragedEqualsAugmented(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if d := MaxRelDiff(mu, muv); d > 1e-10 {
+		if d := experiment.MaxRelDiff(mu, muv); d > 1e-10 {
 			t.Fatalf("rotation %d changes the averaged prediction by %g (relative)", a, d)
 		}
 	}
@@ -316,16 +318,16 @@ func TestQM9Baseline(t *testing.T) {
 }
 
 func TestQM9MissingData(t *testing.T) {
-	dataDir := isolateDataDirs(t)
+	dataDir := experimenttest.IsolateDataDirs(t)
 	cfg := strings.Replace(qm9TinyConfig, "  file: FILE\n", "", 1)
 	dir := t.TempDir()
 	cfgPath := filepath.Join(dir, "qm9.yaml")
 	if err := os.WriteFile(cfgPath, []byte("name: qm9\ndescription: test\nquick:\n"+cfg+"full:\n"+cfg), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	e, _ := Lookup("qm9")
+	e, _ := experiment.Lookup("qm9")
 	start := time.Now()
-	err := Run(context.Background(), e, &Env{Out: filepath.Join(dir, "out"), Scale: "quick", DataDir: dataDir}, cfgPath)
+	err := experiment.Run(context.Background(), e, &experiment.Env{Out: filepath.Join(dir, "out"), Scale: "quick", DataDir: dataDir}, cfgPath)
 	if err == nil {
 		t.Fatal("ran without QM9")
 	}

@@ -1,4 +1,4 @@
-package experiment
+package histology
 
 import (
 	"context"
@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/eqens/eqens/experiment"
+	"github.com/eqens/eqens/experiment/experimenttest"
 	"github.com/eqens/eqens/npy"
 )
 
@@ -78,25 +80,25 @@ const histTinyConfig = `  dataset: pathmnist
 `
 
 func TestHistologyExperiment(t *testing.T) {
-	dataDir := isolateDataDirs(t)
+	dataDir := experimenttest.IsolateDataDirs(t)
 	fixture := filepath.Join(t.TempDir(), "pathmnist.npz")
 	writePathMNISTFixture(t, fixture, map[string]int{"train": 120, "val": 9, "test": 60})
-	res, out := runTinyExperiment(t, "histology", strings.Replace(histTinyConfig, "FILE", fixture, 1), dataDir)
+	res, out := experimenttest.Run(t, "histology", strings.Replace(histTinyConfig, "FILE", fixture, 1), dataDir)
 	for _, g := range []string{"c4", "d4"} {
-		gr := resAt(t, res, "groups", g)
+		gr := experimenttest.At(t, res, "groups", g)
 		for _, m := range []string{"member_da", "ensemble_da", "ensemble_noaug"} {
-			if a := resNum(t, gr, "models", m, "accuracy"); a < 0 || a > 1 {
+			if a := experimenttest.Num(t, gr, "models", m, "accuracy"); a < 0 || a > 1 {
 				t.Errorf("%s %s accuracy %g", g, m, a)
 			}
-			if o, max := resNum(t, gr, "models", m, "osp_ood"), resNum(t, gr, "order"); o < 1 || o > max {
+			if o, max := experimenttest.Num(t, gr, "models", m, "osp_ood"), experimenttest.Num(t, gr, "order"); o < 1 || o > max {
 				t.Errorf("%s %s OOD OSP %g outside 1..%g", g, m, o, max)
 			}
 		}
-		if n := len(resAt(t, gr, "curve").([]any)); n != 2 {
+		if n := len(experimenttest.At(t, gr, "curve").([]any)); n != 2 {
 			t.Errorf("%s curve has %d points", g, n)
 		}
 		// The averaged CNN NTK is the GCNN's.
-		if d := resNum(t, res, "ntk", "identity", g); d > 1e-10 {
+		if d := experimenttest.Num(t, res, "ntk", "identity", g); d > 1e-10 {
 			t.Errorf("%s: averaged CNN NTK vs GCNN NTK differ by %g", g, d)
 		}
 	}
@@ -106,19 +108,19 @@ func TestHistologyExperiment(t *testing.T) {
 		kernel, group string
 		want          float64
 	}{{"gcnn-c4", "c4", 4}, {"gcnn-d4", "d4", 8}, {"gcnn-d4", "c4", 4}} {
-		if o := resNum(t, res, "ntk", "osp", tc.kernel, tc.group); math.Abs(o-tc.want) > 1e-12 {
+		if o := experimenttest.Num(t, res, "ntk", "osp", tc.kernel, tc.group); math.Abs(o-tc.want) > 1e-12 {
 			t.Errorf("%s predictor OSP under %s = %g, want %g", tc.kernel, tc.group, o, tc.want)
 		}
 	}
-	if o := resNum(t, res, "ntk", "osp", "cnn", "d4"); o < 1 || o > 8 {
+	if o := experimenttest.Num(t, res, "ntk", "osp", "cnn", "d4"); o < 1 || o > 8 {
 		t.Errorf("CNN NTK OSP %g", o)
 	}
-	curve := resAt(t, res, "ntk", "curve").([]any)
+	curve := experimenttest.At(t, res, "ntk", "curve").([]any)
 	if len(curve) != 6 {
 		t.Fatalf("ntk curve has %d points, want 3 kernels × 2 sizes", len(curve))
 	}
 	for _, pt := range curve {
-		if a := resNum(t, pt, "accuracy"); a < 0 || a > 1 {
+		if a := experimenttest.Num(t, pt, "accuracy"); a < 0 || a > 1 {
 			t.Errorf("ntk accuracy %g", a)
 		}
 	}
@@ -133,20 +135,20 @@ func TestHistologyExperiment(t *testing.T) {
 // fails at once with a message that says where it looked and how to get
 // the data, and that a file failing its checksum is reported as such.
 func TestHistologyMissingData(t *testing.T) {
-	dataDir := isolateDataDirs(t)
+	dataDir := experimenttest.IsolateDataDirs(t)
 	cfg := strings.Replace(histTinyConfig, "  file: FILE\n", "", 1)
 	dir := t.TempDir()
 	cfgPath := filepath.Join(dir, "histology.yaml")
 	if err := os.WriteFile(cfgPath, []byte("name: histology\ndescription: test\nquick:\n"+cfg+"full:\n"+cfg), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	e, err := Lookup("histology")
+	e, err := experiment.Lookup("histology")
 	if err != nil {
 		t.Fatal(err)
 	}
 	out := filepath.Join(dir, "out")
 	start := time.Now()
-	err = Run(context.Background(), e, &Env{Out: out, Scale: "quick", DataDir: dataDir}, cfgPath)
+	err = experiment.Run(context.Background(), e, &experiment.Env{Out: out, Scale: "quick", DataDir: dataDir}, cfgPath)
 	if err == nil {
 		t.Fatal("ran without PathMNIST")
 	}
@@ -163,7 +165,7 @@ func TestHistologyMissingData(t *testing.T) {
 	}
 	// A file in the data directory that is not the published one.
 	writePathMNISTFixture(t, filepath.Join(dataDir, "pathmnist", "pathmnist.npz"), map[string]int{"train": 9, "val": 9, "test": 9})
-	err = Run(context.Background(), e, &Env{Out: out, Scale: "quick", DataDir: dataDir}, cfgPath)
+	err = experiment.Run(context.Background(), e, &experiment.Env{Out: out, Scale: "quick", DataDir: dataDir}, cfgPath)
 	if err == nil || !strings.Contains(err.Error(), "checksum mismatch") || !strings.Contains(err.Error(), "eqens data fetch pathmnist") {
 		t.Errorf("corrupt file: %v", err)
 	}

@@ -1,0 +1,132 @@
+// Package experimenttest runs experiments on tiny configurations in tests
+// and reads their results.json.
+package experimenttest
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/eqens/eqens/experiment"
+)
+
+// RunConfig runs the registered experiment name with the whole YAML config
+// (as experiments/NAME.yaml holds it) at the quick scale into out and
+// returns the decoded results.json.
+func RunConfig(t testing.TB, name, config, out string) map[string]any {
+	t.Helper()
+	cfg := filepath.Join(t.TempDir(), name+".yaml")
+	if err := os.WriteFile(cfg, []byte(config), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	e, err := experiment.Lookup(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := experiment.Run(context.Background(), e, &experiment.Env{Out: out, Scale: "quick"}, cfg); err != nil {
+		t.Fatal(err)
+	}
+	return readResults(t, out)
+}
+
+// Run runs the registered experiment name with the parameters quick (the
+// indented body of a scale section, used for both scales) and the data
+// folder dataDir in a temporary folder, checks that the report was
+// written, and returns the decoded results.json and the output folder.
+func Run(t testing.TB, name, quick, dataDir string) (map[string]any, string) {
+	t.Helper()
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, name+".yaml")
+	body := "name: " + name + "\ndescription: test\nquick:\n" + quick + "full:\n" + quick
+	if err := os.WriteFile(cfg, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	e, err := experiment.Lookup(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "out")
+	var log strings.Builder
+	env := &experiment.Env{Out: out, Scale: "quick", DataDir: dataDir, Log: &log, Command: "test"}
+	if err := experiment.Run(context.Background(), e, env, cfg); err != nil {
+		t.Fatalf("%v\nlog:\n%s", err, log.String())
+	}
+	res := readResults(t, out)
+	for _, f := range []string{"report.html", "report.md"} {
+		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
+			t.Fatalf("missing %s", f)
+		}
+	}
+	return res, out
+}
+
+func readResults(t testing.TB, out string) map[string]any {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join(out, "results.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var res map[string]any
+	if err := json.Unmarshal(raw, &res); err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+// At follows keys (strings into objects, ints into lists) into decoded
+// JSON.
+func At(t testing.TB, v any, keys ...any) any {
+	t.Helper()
+	for _, k := range keys {
+		switch k := k.(type) {
+		case string:
+			m, ok := v.(map[string]any)
+			if !ok {
+				t.Fatalf("at %q: not an object: %v", k, v)
+			}
+			if v, ok = m[k]; !ok {
+				t.Fatalf("missing key %q (have %v)", k, Keys(m))
+			}
+		case int:
+			l, ok := v.([]any)
+			if !ok || k >= len(l) {
+				t.Fatalf("at index %d: not a long enough list: %v", k, v)
+			}
+			v = l[k]
+		}
+	}
+	return v
+}
+
+// Keys returns the keys of a decoded JSON object.
+func Keys(m map[string]any) []string {
+	var k []string
+	for s := range m {
+		k = append(k, s)
+	}
+	return k
+}
+
+// Num is At for a number.
+func Num(t testing.TB, v any, keys ...any) float64 {
+	t.Helper()
+	f, ok := At(t, v, keys...).(float64)
+	if !ok {
+		t.Fatalf("%v: not a number", keys)
+	}
+	return f
+}
+
+// IsolateDataDirs makes sure no real dataset is found outside the returned
+// data folder (EQENS_DATA and the user cache point into a temporary
+// folder).
+func IsolateDataDirs(t testing.TB) string {
+	t.Helper()
+	dir := t.TempDir()
+	t.Setenv("EQENS_DATA", "")
+	t.Setenv("XDG_CACHE_HOME", filepath.Join(dir, "cache"))
+	return filepath.Join(dir, "data")
+}
