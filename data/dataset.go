@@ -1,10 +1,3 @@
-// Package data holds the datasets eqens trains and evaluates on: the
-// Dataset type, readers for the on-disk formats (IDX, CIFAR-10 binary
-// batches, MedMNIST npz, the QM9 xyz archive), the embedded MNIST copy,
-// lookup of locally installed data (Fashion-MNIST from Debian's
-// dataset-fashion-mnist package, the user cache, $EQENS_DATA), checksummed
-// and resumable downloads, and synthetic sets (the toy regression, cross
-// products, out-of-distribution images).
 package data
 
 import (

@@ -46,16 +46,30 @@ type SystemDir struct {
 	Package string // e.g. dataset-fashion-mnist (a Debian package)
 }
 
-// A Spec describes a dataset eqens knows how to find, check, download and
-// read.
+// A Spec describes a dataset eqens knows: how to find, check and download
+// its files (the datasets of Registry) and what a training config that
+// names it gets and how to read it (the datasets of Sets).
 type Spec struct {
 	// Name is the registry name, e.g. "fashion-mnist".
 	Name string
 	// Title is a one-line description.
 	Title string
-	// Splits lists the splits Load accepts (nil for datasets Load does not
-	// handle).
+	// Splits lists the splits Load and Open accept (nil for datasets Load
+	// does not handle; Open accepts any split of a set without Splits).
 	Splits []string
+	// Shape is the shape of one sample ([C H W] for images, [D] for
+	// vectors); nil when it is only known once the data are read (npz),
+	// and for sets that Open does not read.
+	Shape []int
+	// Classes is the number of classes of a classification set (0 for
+	// regression and unknown ones).
+	Classes int
+	// TargetDim is the dimension of the targets of a regression set (0
+	// for classification and unknown ones).
+	TargetDim int
+	// open reads one split (already checked against Splits) for Open and
+	// Load; nil for datasets neither reads (qm9).
+	open func(split string, o OpenOptions) (*Dataset, error)
 	// Files lists the files that make up the dataset.
 	Files []File
 	// Embedded is set for datasets compiled into the binary.
@@ -66,8 +80,22 @@ type Spec struct {
 	Homepage, License string
 }
 
-// Registry returns the datasets eqens knows, in a fixed order. Each call
-// returns fresh values that the caller may modify.
+// Registry returns the datasets eqens finds, checks and downloads files
+// of (the ones "eqens data" manages), in a fixed order. Each call returns
+// fresh values that the caller may modify. Sets returns the datasets a
+// training config can name.
+func Registry() []*Spec {
+	var r []*Spec
+	for _, s := range specs() {
+		if len(s.Files) > 0 {
+			r = append(r, s)
+		}
+	}
+	return r
+}
+
+// specs returns every dataset eqens knows, in a fixed order: the datasets
+// with files, then the ones generated or read from a file the user names.
 //
 // Sources of the URLs and checksums: MNIST and Fashion-MNIST MD5s from
 // torchvision (datasets/mnist.py), Fashion-MNIST sizes and SHA-256s from
@@ -78,7 +106,7 @@ type Spec struct {
 // MD5s from medmnist (info.py, MedMNIST+ record 10519652), and the QM9
 // archive's figshare URL, size and MD5 as published by figshare (the URL is
 // the one torch_geometric and others use).
-func Registry() []*Spec {
+func specs() []*Spec {
 	const (
 		mnistURL   = "https://ossci-datasets.s3.amazonaws.com/mnist/"
 		mnistOrig  = "http://yann.lecun.com/exdb/mnist/"
@@ -94,6 +122,9 @@ func Registry() []*Spec {
 			Name:     "mnist",
 			Title:    "MNIST handwritten digits, 28x28 grey, 10 classes (60000 train, 10000 test)",
 			Splits:   []string{"train", "test"},
+			Shape:    []int{1, 28, 28},
+			Classes:  10,
+			open:     func(split string, _ OpenOptions) (*Dataset, error) { return MNIST(split) },
 			Embedded: true,
 			Files: []File{
 				idx(mnistURL, mnistOrig, "train-images-idx3-ubyte.gz", 9912422, "f68b3c2dcbeaaa9fbdd348bbdeb94873", "", ""),
@@ -108,6 +139,8 @@ func Registry() []*Spec {
 			Name:   "fashion-mnist",
 			Title:  "Fashion-MNIST clothing images, 28x28 grey, 10 classes (60000 train, 10000 test)",
 			Splits: []string{"train", "test"},
+			Shape:  []int{1, 28, 28}, Classes: 10,
+			open: func(split string, o OpenOptions) (*Dataset, error) { return FashionMNIST(split, o.Dir) },
 			Files: []File{
 				idx(fashionURL, fashionGH, "train-images-idx3-ubyte.gz", 26421880,
 					"8d4fb7e6c68d591d4c3dfef9ec88bf0d", "3aede38d61863908ad78613f6a32ed271626dd12800ba2636569512369268a84",
@@ -130,6 +163,8 @@ func Registry() []*Spec {
 			Name:   "cifar10",
 			Title:  "CIFAR-10 colour images, 3x32x32, 10 classes (50000 train, 10000 test), binary version",
 			Splits: []string{"train", "test"},
+			Shape:  []int{3, 32, 32}, Classes: 10,
+			open: func(split string, o OpenOptions) (*Dataset, error) { return CIFAR10(split, o.Dir) },
 			Files: []File{{
 				Name:   "cifar-10-binary.tar.gz",
 				URLs:   []string{"https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz"},
@@ -144,6 +179,8 @@ func Registry() []*Spec {
 			Name:   "pathmnist",
 			Title:  "MedMNIST PathMNIST colon pathology, 3x28x28, 9 classes (89996 train, 10004 val, 7180 test)",
 			Splits: []string{"train", "val", "test"},
+			Shape:  []int{3, 28, 28}, Classes: 9,
+			open: func(split string, o OpenOptions) (*Dataset, error) { return PathMNIST(split, o.Dir, 28) },
 			Files: []File{{
 				Name: "pathmnist.npz",
 				URLs: []string{medmnist + "pathmnist.npz?download=1"},
@@ -156,6 +193,8 @@ func Registry() []*Spec {
 			Name:   "pathmnist64",
 			Title:  "MedMNIST+ PathMNIST at 64x64, 3x64x64, 9 classes (89996 train, 10004 val, 7180 test)",
 			Splits: []string{"train", "val", "test"},
+			Shape:  []int{3, 64, 64}, Classes: 9,
+			open: func(split string, o OpenOptions) (*Dataset, error) { return PathMNIST(split, o.Dir, 64) },
 			Files: []File{{
 				Name: "pathmnist_64.npz",
 				URLs: []string{medmnist + "pathmnist_64.npz?download=1"},
@@ -175,6 +214,19 @@ func Registry() []*Spec {
 			}},
 			Homepage: "https://doi.org/10.6084/m9.figshare.c.978904.v5",
 			License:  "CC0",
+		},
+		{
+			Name:      CrossProductName,
+			Title:     "synthetic SO(3)-equivariant regression: inputs (u, v) from N(0, I₃) as 6-vectors, targets u×v (CrossProduct)",
+			Splits:    []string{"train", "test", "ood"},
+			Shape:     []int{6},
+			TargetDim: 3,
+			open:      openCrossProduct,
+		},
+		{
+			Name:  NPZName,
+			Title: "a NumPy .npz file named by OpenOptions.Path (data.path): inputs x, class labels or targets y",
+			open:  func(split string, o OpenOptions) (*Dataset, error) { return loadNPZ(o.Path, split) },
 		},
 	}
 }
@@ -523,19 +575,10 @@ func Load(name, split, dataDir string) (*Dataset, error) {
 	if !slices.Contains(s.Splits, split) {
 		return nil, fmt.Errorf("%s: unknown split %q (want %s)", name, split, strings.Join(s.Splits, ", "))
 	}
-	switch name {
-	case "mnist":
-		return MNIST(split)
-	case "fashion-mnist":
-		return FashionMNIST(split, dataDir)
-	case "cifar10":
-		return CIFAR10(split, dataDir)
-	case "pathmnist":
-		return PathMNIST(split, dataDir, 28)
-	case "pathmnist64":
-		return PathMNIST(split, dataDir, 64)
+	if s.open == nil {
+		return nil, fmt.Errorf("%s: no loader", name)
 	}
-	return nil, fmt.Errorf("%s: no loader", name)
+	return s.open(split, OpenOptions{Dir: dataDir})
 }
 
 // locateVerified finds the named files of dataset name and checks them

@@ -5,6 +5,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+
+	"github.com/eqens/eqens/internal/splitmix"
 )
 
 // This file holds the synthetic sets: the toy regression problem of the
@@ -17,12 +19,7 @@ import (
 // seed and a constant that names the generator, so that equal seeds given
 // to different generators do not produce correlated data.
 func synthRand(seed, domain uint64) *rand.Rand {
-	mix := func(x uint64) uint64 { // SplitMix64 finaliser
-		x += 0x9e3779b97f4a7c15
-		x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9
-		x = (x ^ (x >> 27)) * 0x94d049bb133111eb
-		return x ^ (x >> 31)
-	}
+	mix := func(x uint64) uint64 { return splitmix.Mix(x + splitmix.Golden) }
 	a := mix(seed ^ mix(domain))
 	return rand.New(rand.NewPCG(a, mix(a)))
 }

@@ -56,4 +56,10 @@
 //
 // Rep.Exact reports whether every element acts by a signed permutation;
 // then the homomorphism property holds bit for bit on any data.
+//
+// InputRepLayout (and InputRep, its "auto" layout) is the one place that
+// picks the action of a group on data of a given shape, and OutputRep the
+// one on targets; augmentation, evaluation, the metrics and the command
+// line all go through them. Apply and ApplyBatch act with one element;
+// OrbitBatch stacks the whole orbits of a batch, element after element.
 package group

@@ -11,6 +11,8 @@ import "fmt"
 //   - vectors [D]: a group with d×d matrices acts on D/d stacked d-vectors
 //     (VectorRep); a permutation group on D points permutes them;
 //   - the trivial group acts by the identity on anything.
+//
+// It is InputRepLayout with layout "auto".
 func InputRep(g *Group, shape []int) (*Rep, error) {
 	size := 1
 	for _, s := range shape {
@@ -45,4 +47,84 @@ func InputRep(g *Group, shape []int) (*Rep, error) {
 		return nil, fmt.Errorf("group %s cannot act on vectors of length %d (its matrices are %dx%d)", g.Name(), size, g.Dim(), g.Dim())
 	}
 	return nil, fmt.Errorf("group %s: samples of shape %v are neither images [C H W] nor vectors [D]", g.Name(), shape)
+}
+
+// InputRepLayout returns the action of g on inputs of the given shape. It
+// is the one place where augmentation, evaluation, the metrics and the
+// command line pick how a group acts on data; groups are data, and no other
+// code looks at which group it is.
+//
+// layout "auto" (or "") leaves the choice to InputRep, which decides by the
+// shape and the group: vectors [D] get the geometric representation on D/d
+// stacked d-vectors (VectorRep), images [C H W] the rotation about the
+// centre (ImageRep) for planar groups and the action on lattice sites for
+// lattice groups (ising:<L>).
+//
+// "image", "lattice" and "vector" force one of the three; "lattice" is the
+// way to act with a planar group such as c4 on a periodic spin lattice
+// about site (0, 0) (LatticeRep) instead of rotating about the centre.
+func InputRepLayout(g *Group, shape []int, layout string) (*Rep, error) {
+	if layout == "" || layout == "auto" {
+		return InputRep(g, shape)
+	}
+	size := 1
+	for _, s := range shape {
+		size *= s
+	}
+	switch layout {
+	case "vector":
+		d := g.Dim()
+		if d == 0 {
+			return nil, fmt.Errorf("group %s has no geometry to act on vectors", g.Name())
+		}
+		if size%d != 0 {
+			return nil, fmt.Errorf("group %s acts on %d-vectors, but inputs have %d values (shape %v), not a multiple of %d", g.Name(), d, size, shape, d)
+		}
+		return VectorRep(g, size/d)
+	case "image", "lattice":
+		c, h, w, err := imageShape(shape)
+		if err != nil {
+			return nil, err
+		}
+		if layout == "image" {
+			return ImageRep(g, c, h, w)
+		}
+		if c != 1 || h != w {
+			return nil, fmt.Errorf("group %s acts on 1×L×L lattices, but inputs have shape %v", g.Name(), shape)
+		}
+		return LatticeRep(g, h)
+	}
+	return nil, fmt.Errorf("unknown input layout %q (want auto, image, lattice or vector)", layout)
+}
+
+// imageShape reads [H W] or [C H W] (C = 1 for [H W]).
+func imageShape(shape []int) (c, h, w int, err error) {
+	switch len(shape) {
+	case 2:
+		return 1, shape[0], shape[1], nil
+	case 3:
+		return shape[0], shape[1], shape[2], nil
+	}
+	return 0, 0, 0, fmt.Errorf("inputs of shape %v are not images (want [C H W])", shape)
+}
+
+// OutputRep returns the representation rho_Y of g on targets of dimension
+// dim: kind "trivial" (or "": invariant targets, class scores) or "vector"
+// (the geometric representation on dim/g.Dim() stacked vectors, e.g. the
+// cross product u×v under rotations).
+func OutputRep(g *Group, kind string, dim int) (*Rep, error) {
+	switch kind {
+	case "", "trivial":
+		return TrivialRep(g, dim), nil
+	case "vector":
+		d := g.Dim()
+		if d == 0 {
+			return nil, fmt.Errorf("group %s has no geometry to act on vector targets", g.Name())
+		}
+		if dim%d != 0 {
+			return nil, fmt.Errorf("group %s acts on %d-vectors, but targets have dimension %d", g.Name(), d, dim)
+		}
+		return VectorRep(g, dim/d)
+	}
+	return nil, fmt.Errorf("unknown output representation %q (want trivial or vector)", kind)
 }

@@ -201,6 +201,30 @@ func Orbit[T Float](r *Rep, x []T) [][]T {
 	return out
 }
 
+// OrbitBatch returns the orbits of the vectors stored one after another in
+// x (n = len(x)/Dim() of them), stacked by element: block a, the values
+// [a·len(x), (a+1)·len(x)), holds rho(a) applied to each of the n vectors
+// (ApplyBatch), so the result has Order()·len(x) values and block 0 is a
+// copy of x (masked for masked representations). len(x) must be a multiple
+// of Dim().
+func OrbitBatch[T Float](r *Rep, x []T) []T {
+	dst := make([]T, r.g.Order()*len(x))
+	OrbitBatchInto(r, dst, x)
+	return dst
+}
+
+// OrbitBatchInto is OrbitBatch writing into dst, which must hold at least
+// Order()·len(x) values; the first Order()·len(x) are written.
+func OrbitBatchInto[T Float](r *Rep, dst, x []T) {
+	m, G := len(x), r.g.Order()
+	if len(dst) < G*m {
+		panic(fmt.Sprintf("group.OrbitBatchInto: %d values out for the %d-element orbits of %d values", len(dst), G, m))
+	}
+	for a := range G {
+		ApplyBatch(r, a, dst[a*m:(a+1)*m], x)
+	}
+}
+
 // Dense returns the matrix of element a on the whole space (Dim×Dim,
 // row-major), including the mask. Intended for tests and small spaces.
 func (r *Rep) Dense(a int) []float64 {

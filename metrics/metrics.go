@@ -1,14 +1,3 @@
-// Package metrics measures how equivariant a model is, on and off the data:
-// orbit same predictions (OSP), invariance and equivariance errors, the
-// relative spread of predictions over an orbit, the symmetric KL divergence
-// between predictive distributions on an orbit, accuracy, MSE and agreement
-// between models, for single members, ensembles of any size (by subsampling
-// members) and kernel predictions, with bootstrap confidence intervals.
-//
-// Every metric starts from an Orbit: a model's outputs on the transforms
-// rho(g) x of N test points x for every element g of a group (element 0 the
-// identity). Per-point values are returned so that any of them can be
-// averaged, bootstrapped or plotted.
 package metrics
 
 import (
@@ -46,7 +35,11 @@ func (o *Orbit) Check() error {
 	return nil
 }
 
-func argmax(v []float64) int {
+// Argmax returns the index of the largest value of v, the first one on
+// ties (0 for an empty v): the predicted class of a row of scores. A NaN
+// never compares larger, so NaNs after the first value are passed over,
+// and a NaN first value is returned (index 0) whatever follows.
+func Argmax[T ~float32 | ~float64](v []T) int {
 	best := 0
 	for i, x := range v {
 		if x > v[best] {
@@ -62,7 +55,7 @@ func (o *Orbit) Predictions() []int {
 	p := make([]int, o.G*o.N)
 	for g := 0; g < o.G; g++ {
 		for i := 0; i < o.N; i++ {
-			p[g*o.N+i] = argmax(o.At(g, i))
+			p[g*o.N+i] = Argmax(o.At(g, i))
 		}
 	}
 	return p
@@ -225,7 +218,7 @@ func SymmetricKL(o *Orbit) []float64 {
 func Correct(o *Orbit, labels []int) []float64 {
 	out := make([]float64, o.N)
 	for i := 0; i < o.N; i++ {
-		if argmax(o.At(0, i)) == labels[i] {
+		if Argmax(o.At(0, i)) == labels[i] {
 			out[i] = 1
 		}
 	}
@@ -250,7 +243,7 @@ func SquaredError(o *Orbit, y []float64) []float64 {
 func Agreement(a, b *Orbit) []float64 {
 	out := make([]float64, a.N)
 	for i := 0; i < a.N; i++ {
-		if argmax(a.At(0, i)) == argmax(b.At(0, i)) {
+		if Argmax(a.At(0, i)) == Argmax(b.At(0, i)) {
 			out[i] = 1
 		}
 	}

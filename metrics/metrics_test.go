@@ -186,3 +186,31 @@ func TestSubsets(t *testing.T) {
 		t.Fatal("the full set should appear once")
 	}
 }
+
+func TestArgmax(t *testing.T) {
+	nan := math.NaN()
+	for _, tc := range []struct {
+		v    []float64
+		want int
+	}{
+		{nil, 0},
+		{[]float64{3}, 0},
+		{[]float64{1, 3, 2}, 1},
+		{[]float64{1, 3, 3, 2}, 1},                 // first maximum
+		{[]float64{math.Inf(-1), math.Inf(-1)}, 0}, // all tied
+		{[]float64{1, nan, 2}, 2},                  // NaN passed over
+		{[]float64{nan, 5, 7}, 0},                  // NaN first wins
+		{[]float64{-2, math.Inf(1), nan, 1e300}, 1},
+	} {
+		if got := Argmax(tc.v); got != tc.want {
+			t.Errorf("Argmax(%v) = %d, want %d", tc.v, got, tc.want)
+		}
+		v32 := make([]float32, len(tc.v))
+		for i, x := range tc.v {
+			v32[i] = float32(x)
+		}
+		if got := Argmax(v32); got != tc.want {
+			t.Errorf("Argmax(float32 %v) = %d, want %d", v32, got, tc.want)
+		}
+	}
+}

@@ -52,11 +52,11 @@ func NewAugmentation(c AugConfig, shape []int, out int, classification bool) (*A
 	default:
 		return nil, fmt.Errorf("augmentation.mode: unknown mode %q (want none, full, random or partial)", c.Mode)
 	}
-	if a.In, err = InputRep(g, shape, c.Input); err != nil {
+	if a.In, err = group.InputRepLayout(g, shape, c.Input); err != nil {
 		return nil, fmt.Errorf("augmentation.group: %w", err)
 	}
 	if !classification {
-		if a.Out, err = OutputRep(g, c.Output, out); err != nil {
+		if a.Out, err = group.OutputRep(g, c.Output, out); err != nil {
 			return nil, fmt.Errorf("augmentation.output: %w", err)
 		}
 	}

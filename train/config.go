@@ -96,7 +96,7 @@ type AugConfig struct {
 	// or "orbit" (like mode full).
 	Sampling string `yaml:"sampling" json:"sampling"`
 	// Input is how the group acts on inputs: "auto" (by the data shape, see
-	// InputRep), "image", "lattice" or "vector".
+	// group.InputRepLayout), "image", "lattice" or "vector".
 	Input string `yaml:"input" json:"input"`
 	// Output is the representation rho_Y on targets: "trivial"
 	// (classification and invariant targets) or "vector" (equivariant
@@ -456,7 +456,8 @@ func (c *Config) validate(inMemory bool) error {
 		}
 	}
 	// data
-	src, known := lookupSource(c.Data.Name)
+	src, err := data.LookupSet(c.Data.Name)
+	known := err == nil
 	switch {
 	case inMemory && !known:
 	case c.Data.Name == "":
@@ -464,8 +465,8 @@ func (c *Config) validate(inMemory bool) error {
 	case !known:
 		add(c.errf("data.name", "unknown dataset %q (known: %s)", c.Data.Name, strings.Join(DataNames(), ", ")))
 	}
-	if known && src.splits != nil {
-		add(c.oneOf("data.split", c.Data.Split, src.splits...))
+	if known && src.Splits != nil {
+		add(c.oneOf("data.split", c.Data.Split, src.Splits...))
 	} else if c.Data.Split == "" {
 		add(c.errf("data.split", "empty; want a split name such as train"))
 	}
@@ -597,8 +598,8 @@ func (c *Config) validate(inMemory bool) error {
 	}
 
 	// What can be checked against the data without reading it.
-	if known && src.known && !inMemory {
-		info := dataInfo{shape: src.shape, outputs: src.outputs, classification: src.classification, name: src.name}
+	if known && src.Shape != nil && !inMemory {
+		info := dataInfo{shape: src.Shape, outputs: src.OutputDim(), classification: src.IsClassification(), name: src.Name}
 		if err := c.checkData(info, param, g); err != nil {
 			add(err)
 		}
@@ -630,11 +631,11 @@ func (c *Config) checkData(d dataInfo, param nn.Param, g *group.Group) error {
 		errs = append(errs, c.errf("augmentation.output", "vector: dataset %s has class labels, which are invariant; use trivial", d.name))
 	}
 	if g != nil {
-		if _, err := InputRep(g, d.shape, c.Augmentation.Input); err != nil {
+		if _, err := group.InputRepLayout(g, d.shape, c.Augmentation.Input); err != nil {
 			errs = append(errs, c.errf("augmentation.group", "%v", err))
 		}
 		if !d.classification {
-			if _, err := OutputRep(g, c.Augmentation.Output, d.outputs); err != nil {
+			if _, err := group.OutputRep(g, c.Augmentation.Output, d.outputs); err != nil {
 				errs = append(errs, c.errf("augmentation.output", "%v", err))
 			}
 		}

@@ -13,8 +13,9 @@ import (
 // EvalOptions control Evaluate.
 type EvalOptions struct {
 	// Group, if not nil, also evaluates every member on the transformed
-	// inputs rho(g)x for every element g (acting by InputRep with the run's
-	// augmentation.input layout) and reports the orbit metrics.
+	// inputs rho(g)x for every element g (acting by group.InputRepLayout
+	// with the run's augmentation.input layout) and reports the orbit
+	// metrics.
 	Group *group.Group
 	// Workers is the number of members evaluated at once (0: GOMAXPROCS).
 	Workers int
@@ -103,11 +104,11 @@ func Evaluate(ctx context.Context, e *Ensemble, ds *data.Dataset, opts EvalOptio
 	order := 1
 	if g := opts.Group; g != nil {
 		var err error
-		if inRep, err = InputRep(g, ds.Shape, e.Config.Augmentation.Input); err != nil {
+		if inRep, err = group.InputRepLayout(g, ds.Shape, e.Config.Augmentation.Input); err != nil {
 			return nil, fmt.Errorf("--group: %w", err)
 		}
 		if !ds.IsClassification() {
-			if outRep, err = OutputRep(g, e.Config.Augmentation.Output, k); err != nil {
+			if outRep, err = group.OutputRep(g, e.Config.Augmentation.Output, k); err != nil {
 				return nil, fmt.Errorf("--group: %w", err)
 			}
 		}
@@ -115,14 +116,11 @@ func Evaluate(ctx context.Context, e *Ensemble, ds *data.Dataset, opts EvalOptio
 		group.MaskInPlace(inRep, ds.X)
 		order = g.Order()
 	}
-	ss := ds.SampleSize()
 	xt := make([]float32, len(ds.X))
 	for el := 0; el < order; el++ {
 		x := ds.X
 		if el > 0 {
-			for i := 0; i < n; i++ {
-				group.Apply(inRep, el, xt[i*ss:(i+1)*ss], ds.X[i*ss:(i+1)*ss])
-			}
+			group.ApplyBatch(inRep, el, xt, ds.X)
 			x = xt
 		}
 		p, err := e.Predict(ctx, x, n, opts.Workers)
@@ -211,7 +209,7 @@ func score(ds *data.Dataset, out []float32, k int, probs bool) Metrics {
 	var nll float64
 	for i := 0; i < n; i++ {
 		row := out[i*k : (i+1)*k]
-		if argmax(row) == ds.Labels[i] {
+		if metrics.Argmax(row) == ds.Labels[i] {
 			correct++
 		}
 		if probs {
@@ -221,16 +219,6 @@ func score(ds *data.Dataset, out []float32, k int, probs bool) Metrics {
 		}
 	}
 	return Metrics{"accuracy": float64(correct) / float64(n), "nll": nll / float64(n)}
-}
-
-func argmax(row []float32) int {
-	best := 0
-	for j, v := range row {
-		if v > row[best] {
-			best = j
-		}
-	}
-	return best
 }
 
 // relativeEquivarianceError is the mean equivariance error of an orbit

@@ -4,22 +4,17 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/eqens/eqens/internal/splitmix"
 )
 
 // SplitMix64 is the output function of Steele, Lea and Flood's SplitMix64
 // generator: a bijective mix of the 64 bits of x (as in java.util.
 // SplittableRandom and the reference splitmix64.c).
-func SplitMix64(x uint64) uint64 {
-	x ^= x >> 30
-	x *= 0xbf58476d1ce4e5b9
-	x ^= x >> 27
-	x *= 0x94d049bb133111eb
-	x ^= x >> 31
-	return x
-}
+func SplitMix64(x uint64) uint64 { return splitmix.Mix(x) }
 
 // golden is the SplitMix64 increment, 2^64 divided by the golden ratio.
-const golden = 0x9e3779b97f4a7c15
+const golden = splitmix.Golden
 
 // MemberSeed returns the seed of ensemble member m of a run with seed base:
 // the (m+1)-th output of a SplitMix64 generator started at base, that is
