@@ -194,17 +194,14 @@ func (m *Model) Predict(ctx context.Context, xt []float64, nt int, times []float
 // input action in: block g holds rho(g) X with targets Y (target nil:
 // invariant targets) or rho_Y(g) Y.
 func AugmentSet(in, target *group.Rep, x, y []float64, n, k int) ([]float64, []float64) {
+	xo := group.OrbitBatch(in, x)
+	if target != nil {
+		return xo, group.OrbitBatch(target, y)
+	}
 	G := in.Group().Order()
-	d := len(x) / n
-	xo := make([]float64, G*n*d)
-	yo := make([]float64, G*n*k)
-	for a := 0; a < G; a++ {
-		group.ApplyBatch(in, a, xo[a*n*d:(a+1)*n*d], x)
-		if target != nil {
-			group.ApplyBatch(target, a, yo[a*n*k:(a+1)*n*k], y)
-		} else {
-			copy(yo[a*n*k:(a+1)*n*k], y)
-		}
+	yo := make([]float64, 0, G*n*k)
+	for range G {
+		yo = append(yo, y[:n*k]...)
 	}
 	return xo, yo
 }
