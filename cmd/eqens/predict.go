@@ -33,12 +33,15 @@ func parseTimes(s string) ([]float64, error) {
 	return out, nil
 }
 
+// predictFlags are the flags of eqens predict.
+type predictFlags struct {
+	spec, xPath, yPath, tPath, times, augment, average, kind, out, cov, targets string
+	reg, lr                                                                     float64
+	regAbs                                                                      bool
+}
+
 func newPredictCmd() *cobra.Command {
-	var (
-		spec, xPath, yPath, tPath, timeS, augment, average, kind, out, covPath, targets string
-		reg, lr                                                                         float64
-		regAbs                                                                          bool
-	)
+	var pf predictFlags
 	cmd := &cobra.Command{
 		Use:   "predict --arch SPEC --train-x X.npy --train-y Y.npy --test-x T.npy --out MU.npy [flags]",
 		Short: "Predict with the infinite ensemble of infinitely wide networks (NTK/NNGP regression)",
@@ -61,109 +64,131 @@ solve memory (its regulariser is scaled so that both agree exactly).
 Output: MU.npy of shape (times, test points, outputs) and COV.npy of shape
 (times, test points, test points).`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if spec == "" {
-				return fmt.Errorf("--arch: missing (e.g. dense(512),relu,dense(1))")
-			}
-			if out == "" {
-				return fmt.Errorf("--out: missing (the .npy file for the mean)")
-			}
-			if augment != "" && average != "" {
-				return fmt.Errorf("--augment and --average exclude each other (they give the same prediction; --average is cheaper)")
-			}
-			ntk, err := kernelKind(kind)
-			if err != nil {
-				return err
-			}
-			times, err := parseTimes(timeS)
-			if err != nil {
-				return err
-			}
-			if !(reg >= 0) || math.IsInf(reg, 0) {
-				return fmt.Errorf("--reg: %v must be a non-negative number", reg)
-			}
-			if !(lr > 0) || math.IsInf(lr, 0) {
-				return fmt.Errorf("--lr: %v must be a positive number", lr)
-			}
-			xa, err := readInputs("train-x", xPath, nil)
-			if err != nil {
-				return err
-			}
-			ya, err := npy.ReadFile(yPath)
-			if yPath == "" {
-				return fmt.Errorf("--train-y: missing (an .npy array of targets, (N,) or (N, outputs))")
-			}
-			if err != nil {
-				return fmt.Errorf("--train-y: %w", err)
-			}
-			y, err := ya.Float64()
-			if err != nil {
-				return fmt.Errorf("--train-y %s: %w", yPath, err)
-			}
-			if len(ya.Shape) == 0 || len(ya.Shape) > 2 || ya.Shape[0] != xa.n {
-				return fmt.Errorf("--train-y %s: shape %v, want (%d,) or (%d, outputs) to match --train-x", yPath, ya.Shape, xa.n, xa.n)
-			}
-			k := 1
-			if len(ya.Shape) == 2 {
-				k = ya.Shape[1]
-			}
-			for i, v := range y {
-				if math.IsNaN(v) || math.IsInf(v, 0) {
-					return fmt.Errorf("--train-y %s: target %d is not finite", yPath, i/k)
-				}
-			}
-			ta, err := readInputs("test-x", tPath, xa.shape)
-			if err != nil {
-				return err
-			}
-			arch, err := nn.Parse(spec, xa.shape, nn.NTK)
-			if err != nil {
-				return fmt.Errorf("--arch: %w", err)
-			}
-			setup := predict.Setup{LearningRate: lr, Reg: reg, RegAbsolute: regAbs, Progress: kernelProgress}
-			if !ntk {
-				setup.Regime = predict.RegimeNNGP
-			}
-			if setup.Symmetry, setup.Input, setup.Target, err = predictSymmetry(augment, average, targets, xa.shape, k); err != nil {
-				return err
-			}
-			model, err := predict.Fit(cmd.Context(), arch, xa.x, xa.n, y, k, setup)
-			if err != nil {
-				return err
-			}
-			p, err := model.Predict(cmd.Context(), ta.x, ta.n, times, covPath != "")
-			if err != nil {
-				return err
-			}
-			if err := npy.WriteFile(out, npy.FromFloat64([]int{len(times), ta.n, k}, p.Mean)); err != nil {
-				return fmt.Errorf("--out: %w", err)
-			}
-			fmt.Fprintf(cmd.ErrOrStderr(), "wrote %s: mean of shape (%d, %d, %d)\n", out, len(times), ta.n, k)
-			if covPath != "" {
-				if err := npy.WriteFile(covPath, npy.FromFloat64([]int{len(times), ta.n, ta.n}, p.Cov)); err != nil {
-					return fmt.Errorf("--cov: %w", err)
-				}
-				fmt.Fprintf(cmd.ErrOrStderr(), "wrote %s: covariance of shape (%d, %d, %d)\n", covPath, len(times), ta.n, ta.n)
-			}
-			return nil
-		},
+		RunE: func(cmd *cobra.Command, _ []string) error { return pf.run(cmd) },
 	}
 	f := cmd.Flags()
-	f.StringVar(&spec, "arch", "", "architecture spec")
-	f.StringVar(&xPath, "train-x", "", "training inputs .npy (N, C, H, W) or (N, D)")
-	f.StringVar(&yPath, "train-y", "", "training targets .npy (N,) or (N, outputs)")
-	f.StringVar(&tPath, "test-x", "", "test inputs .npy")
-	f.StringVar(&timeS, "time", "inf", "training times, comma-separated steps or inf")
-	f.StringVar(&augment, "augment", "", "train on the training set expanded by its orbit under this group")
-	f.StringVar(&average, "average", "", "use the kernel averaged over this group (same prediction as --augment, cheaper)")
-	f.StringVar(&targets, "targets", "invariant", "how targets transform under --augment: invariant or vector")
-	f.StringVar(&kind, "kind", "ntk", "ntk (gradient descent) or nngp (Bayesian, readout only)")
-	f.Float64Var(&reg, "reg", 0, "diagonal regulariser, relative to the mean diagonal of the training kernel (see --reg-absolute)")
-	f.BoolVar(&regAbs, "reg-absolute", false, "--reg is an absolute value")
-	f.Float64Var(&lr, "lr", 1, "learning rate of the gradient descent the time refers to")
-	f.StringVar(&out, "out", "", "output .npy for the mean (times, test points, outputs)")
-	f.StringVar(&covPath, "cov", "", "output .npy for the covariance (times, test points, test points)")
+	f.StringVar(&pf.spec, "arch", "", "architecture spec")
+	f.StringVar(&pf.xPath, "train-x", "", "training inputs .npy (N, C, H, W) or (N, D)")
+	f.StringVar(&pf.yPath, "train-y", "", "training targets .npy (N,) or (N, outputs)")
+	f.StringVar(&pf.tPath, "test-x", "", "test inputs .npy")
+	f.StringVar(&pf.times, "time", "inf", "training times, comma-separated steps or inf")
+	f.StringVar(&pf.augment, "augment", "", "train on the training set expanded by its orbit under this group")
+	f.StringVar(&pf.average, "average", "", "use the kernel averaged over this group (same prediction as --augment, cheaper)")
+	f.StringVar(&pf.targets, "targets", "invariant", "how targets transform under --augment: invariant or vector")
+	f.StringVar(&pf.kind, "kind", "ntk", "ntk (gradient descent) or nngp (Bayesian, readout only)")
+	f.Float64Var(&pf.reg, "reg", 0, "diagonal regulariser, relative to the mean diagonal of the training kernel (see --reg-absolute)")
+	f.BoolVar(&pf.regAbs, "reg-absolute", false, "--reg is an absolute value")
+	f.Float64Var(&pf.lr, "lr", 1, "learning rate of the gradient descent the time refers to")
+	f.StringVar(&pf.out, "out", "", "output .npy for the mean (times, test points, outputs)")
+	f.StringVar(&pf.cov, "cov", "", "output .npy for the covariance (times, test points, test points)")
 	return cmd
+}
+
+// check validates the flags that need no file, in the order the error
+// catalogue lists them, and returns the kernel kind and the times.
+func (pf *predictFlags) check() (ntk bool, times []float64, err error) {
+	if pf.spec == "" {
+		return false, nil, fmt.Errorf("--arch: missing (e.g. dense(512),relu,dense(1))")
+	}
+	if pf.out == "" {
+		return false, nil, fmt.Errorf("--out: missing (the .npy file for the mean)")
+	}
+	if pf.augment != "" && pf.average != "" {
+		return false, nil, fmt.Errorf("--augment and --average exclude each other (they give the same prediction; --average is cheaper)")
+	}
+	if ntk, err = kernelKind(pf.kind); err != nil {
+		return false, nil, err
+	}
+	if times, err = parseTimes(pf.times); err != nil {
+		return false, nil, err
+	}
+	if !(pf.reg >= 0) || math.IsInf(pf.reg, 0) {
+		return false, nil, fmt.Errorf("--reg: %v must be a non-negative number", pf.reg)
+	}
+	if !(pf.lr > 0) || math.IsInf(pf.lr, 0) {
+		return false, nil, fmt.Errorf("--lr: %v must be a positive number", pf.lr)
+	}
+	return ntk, times, nil
+}
+
+// readTargets reads --train-y for n training samples: the targets, n×k
+// row-major, and k.
+func readTargets(path string, n int) ([]float64, int, error) {
+	ya, err := npy.ReadFile(path)
+	if path == "" {
+		return nil, 0, fmt.Errorf("--train-y: missing (an .npy array of targets, (N,) or (N, outputs))")
+	}
+	if err != nil {
+		return nil, 0, fmt.Errorf("--train-y: %w", err)
+	}
+	y, err := ya.Float64()
+	if err != nil {
+		return nil, 0, fmt.Errorf("--train-y %s: %w", path, err)
+	}
+	if len(ya.Shape) == 0 || len(ya.Shape) > 2 || ya.Shape[0] != n {
+		return nil, 0, fmt.Errorf("--train-y %s: shape %v, want (%d,) or (%d, outputs) to match --train-x", path, ya.Shape, n, n)
+	}
+	k := 1
+	if len(ya.Shape) == 2 {
+		k = ya.Shape[1]
+	}
+	for i, v := range y {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return nil, 0, fmt.Errorf("--train-y %s: target %d is not finite", path, i/k)
+		}
+	}
+	return y, k, nil
+}
+
+// run reads the arrays, fits the prediction and writes the mean (and the
+// covariance).
+func (pf *predictFlags) run(cmd *cobra.Command) error {
+	ntk, times, err := pf.check()
+	if err != nil {
+		return err
+	}
+	xa, err := readInputs("train-x", pf.xPath, nil)
+	if err != nil {
+		return err
+	}
+	y, k, err := readTargets(pf.yPath, xa.n)
+	if err != nil {
+		return err
+	}
+	ta, err := readInputs("test-x", pf.tPath, xa.shape)
+	if err != nil {
+		return err
+	}
+	arch, err := nn.Parse(pf.spec, xa.shape, nn.NTK)
+	if err != nil {
+		return fmt.Errorf("--arch: %w", err)
+	}
+	setup := predict.Setup{LearningRate: pf.lr, Reg: pf.reg, RegAbsolute: pf.regAbs, Progress: kernelProgress}
+	if !ntk {
+		setup.Regime = predict.RegimeNNGP
+	}
+	if setup.Symmetry, setup.Input, setup.Target, err = predictSymmetry(pf.augment, pf.average, pf.targets, xa.shape, k); err != nil {
+		return err
+	}
+	model, err := predict.Fit(cmd.Context(), arch, xa.x, xa.n, y, k, setup)
+	if err != nil {
+		return err
+	}
+	p, err := model.Predict(cmd.Context(), ta.x, ta.n, times, pf.cov != "")
+	if err != nil {
+		return err
+	}
+	if err := npy.WriteFile(pf.out, npy.FromFloat64([]int{len(times), ta.n, k}, p.Mean)); err != nil {
+		return fmt.Errorf("--out: %w", err)
+	}
+	fmt.Fprintf(cmd.ErrOrStderr(), "wrote %s: mean of shape (%d, %d, %d)\n", pf.out, len(times), ta.n, k)
+	if pf.cov != "" {
+		if err := npy.WriteFile(pf.cov, npy.FromFloat64([]int{len(times), ta.n, ta.n}, p.Cov)); err != nil {
+			return fmt.Errorf("--cov: %w", err)
+		}
+		fmt.Fprintf(cmd.ErrOrStderr(), "wrote %s: covariance of shape (%d, %d, %d)\n", pf.cov, len(times), ta.n, ta.n)
+	}
+	return nil
 }
 
 // predictSymmetry parses --augment, --average and --targets for inputs of
