@@ -1,9 +1,3 @@
-// Package experiment runs the experiments of the papers behind eqens as
-// reproducible, self-describing jobs: each reads its configuration (a quick
-// and a full scale) from experiments/NAME.yaml, trains and evaluates what it
-// needs, and writes results.json, CSV tables, PNG/SVG plots and a Markdown
-// and HTML report into its output folder. `eqens reproduce --list` names
-// them all; `eqens demo` runs the "demo" experiment.
 package experiment
 
 import (
