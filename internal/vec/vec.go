@@ -132,3 +132,14 @@ func reluOne(m, d float32) float32 {
 	s := int32(math.Float32bits(m))
 	return math.Float32frombits(math.Float32bits(d) & uint32((-s&^s)>>31))
 }
+
+// AxpyF64 adds w·src[i] to dst[i] for i < len(dst) (len(src) >= len(dst)),
+// rounding the product and the sum separately (no fused multiply-add), so
+// that the assembly and the portable code give the same bits.
+func AxpyF64(dst, src []float64, w float64) {
+	src = src[:len(dst)]
+	i := axpyF64Bulk(dst, src, w)
+	for ; i < len(dst); i++ {
+		dst[i] += float64(w * src[i]) // rounded: no fused multiply-add
+	}
+}

@@ -95,3 +95,46 @@ func addBlocksBulk(dst, src []float32, rows, n, ds, ss int) bool {
 	addBlocksAVX2(&dst[0], &src[0], rows, n, ds, ss)
 	return true
 }
+
+//go:noescape
+func axpyF64AVX2(dst, src *float64, w float64, n int)
+
+// axpyF64Bulk runs the AVX2 kernel on the largest multiple of 4 elements
+// and returns how many it did (0 without AVX2).
+func axpyF64Bulk(dst, src []float64, w float64) int {
+	n := len(dst) &^ 3
+	if !hasAVX2 || n == 0 {
+		return 0
+	}
+	axpyF64AVX2(&dst[0], &src[0], w, n)
+	return n
+}
+
+// atanConst4 holds every constant of atanConst four times, so that the
+// AVX2 kernel can use them as 256-bit memory operands.
+var atanConst4 = func() (c [len(atanConst) * 4]float64) {
+	for i, v := range atanConst {
+		for l := range 4 {
+			c[4*i+l] = v
+		}
+	}
+	return c
+}()
+
+//go:noescape
+func reluArcCosAVX2(k, t, v1, v2 *float64, n int, scale float64, c *float64)
+
+// reluArcCosBulk runs the AVX2 kernel on the largest multiple of 4
+// entries and returns how many it did (0 without AVX2).
+func reluArcCosBulk(k, t, v1, v2 []float64, scale float64) int {
+	n := len(k) &^ 3
+	if !hasAVX2 || n == 0 {
+		return 0
+	}
+	var tp *float64
+	if t != nil {
+		tp = &t[0]
+	}
+	reluArcCosAVX2(&k[0], tp, &v1[0], &v2[0], n, scale, &atanConst4[0])
+	return n
+}

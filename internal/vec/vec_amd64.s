@@ -266,3 +266,139 @@ bblk:
 	JNZ  brow
 	VZEROUPPER
 	RET
+
+// func axpyF64AVX2(dst, src *float64, w float64, n int): dst += w*src,
+// product and sum rounded separately (VMULPD, VADDPD: no FMA, the same bits
+// as the Go loop); n a positive multiple of 4.
+TEXT ·axpyF64AVX2(SB), NOSPLIT, $0-32
+	MOVQ         dst+0(FP), DI
+	MOVQ         src+8(FP), SI
+	VBROADCASTSD w+16(FP), Y0
+	MOVQ         n+24(FP), CX
+	CMPQ         CX, $16
+	JB           xtail
+
+xloop16:
+	VMULPD  (SI), Y0, Y1
+	VMULPD  32(SI), Y0, Y2
+	VMULPD  64(SI), Y0, Y3
+	VMULPD  96(SI), Y0, Y4
+	VADDPD  (DI), Y1, Y1
+	VADDPD  32(DI), Y2, Y2
+	VADDPD  64(DI), Y3, Y3
+	VADDPD  96(DI), Y4, Y4
+	VMOVUPD Y1, (DI)
+	VMOVUPD Y2, 32(DI)
+	VMOVUPD Y3, 64(DI)
+	VMOVUPD Y4, 96(DI)
+	ADDQ    $128, SI
+	ADDQ    $128, DI
+	SUBQ    $16, CX
+	CMPQ    CX, $16
+	JAE     xloop16
+
+xtail:
+	TESTQ CX, CX
+	JZ    xdone
+
+xloop4:
+	VMULPD  (SI), Y0, Y1
+	VADDPD  (DI), Y1, Y1
+	VMOVUPD Y1, (DI)
+	ADDQ    $32, SI
+	ADDQ    $32, DI
+	SUBQ    $4, CX
+	JNZ     xloop4
+
+xdone:
+	VZEROUPPER
+	RET
+
+// func reluArcCosAVX2(k, t, v1, v2 *float64, n int, scale float64, c *float64):
+// the arc-cosine map of ReLUArcCos on four entries at a time, the same
+// operations as reluArcCosOne (no FMA); t may be nil; n a positive multiple
+// of 4; c holds atanConst with every constant repeated four times (32 bytes
+// each).
+TEXT ·reluArcCosAVX2(SB), NOSPLIT, $0-56
+	MOVQ         k+0(FP), SI
+	MOVQ         t+8(FP), DI
+	MOVQ         v1+16(FP), R9
+	MOVQ         v2+24(FP), R10
+	MOVQ         n+32(FP), CX
+	VBROADCASTSD scale+40(FP), Y15
+	MOVQ         c+48(FP), R8
+	VXORPD       Y14, Y14, Y14
+
+rloop:
+	VMOVUPD (SI), Y0
+	VMOVUPD (R9), Y1
+	VMULPD  (R10), Y1, Y1
+	VMULPD  Y0, Y0, Y2
+	VSUBPD  Y2, Y1, Y1
+	VMAXPD  Y14, Y1, Y1
+	VSQRTPD Y1, Y1             // Y1 = sq
+	VANDPD  544(R8), Y0, Y2    // Y2 = |k|
+	VCMPPD  $0x1e, Y2, Y1, Y3  // Y3 = swap: sq > |k|
+	VBLENDVPD Y3, Y1, Y2, Y4   // Y4 = mx
+	VBLENDVPD Y3, Y2, Y1, Y5   // Y5 = mn
+	VDIVPD  Y4, Y5, Y5         // Y5 = mn/mx
+	VCMPPD  $0x00, Y14, Y4, Y6 // mx == 0
+	VBLENDVPD Y6, Y14, Y5, Y5  // Y5 = a
+	VCMPPD  $0x1e, 320(R8), Y5, Y6 // Y6 = big: a > 0.66
+	VSUBPD  512(R8), Y5, Y7
+	VADDPD  512(R8), Y5, Y8
+	VDIVPD  Y8, Y7, Y7
+	VBLENDVPD Y6, Y7, Y5, Y5   // Y5 = x
+	VMULPD  Y5, Y5, Y7         // Y7 = z
+	VMULPD  0(R8), Y7, Y8
+	VADDPD  32(R8), Y8, Y8
+	VMULPD  Y7, Y8, Y8
+	VADDPD  64(R8), Y8, Y8
+	VMULPD  Y7, Y8, Y8
+	VADDPD  96(R8), Y8, Y8
+	VMULPD  Y7, Y8, Y8
+	VADDPD  128(R8), Y8, Y8    // Y8 = num
+	VADDPD  160(R8), Y7, Y9
+	VMULPD  Y7, Y9, Y9
+	VADDPD  192(R8), Y9, Y9
+	VMULPD  Y7, Y9, Y9
+	VADDPD  224(R8), Y9, Y9
+	VMULPD  Y7, Y9, Y9
+	VADDPD  256(R8), Y9, Y9
+	VMULPD  Y7, Y9, Y9
+	VADDPD  288(R8), Y9, Y9    // Y9 = den
+	VMULPD  Y7, Y8, Y8
+	VDIVPD  Y9, Y8, Y8
+	VMULPD  Y5, Y8, Y8
+	VADDPD  Y5, Y8, Y8         // Y8 = theta of the reduced argument
+	VADDPD  352(R8), Y8, Y10
+	VADDPD  384(R8), Y10, Y10
+	VBLENDVPD Y6, Y10, Y8, Y8  // big: pi/4 + theta + morebits/2
+	VMOVUPD 416(R8), Y10
+	VSUBPD  Y8, Y10, Y10
+	VADDPD  448(R8), Y10, Y10
+	VBLENDVPD Y3, Y10, Y8, Y8  // swap: pi/2 - theta + morebits
+	VMOVUPD 480(R8), Y10
+	VSUBPD  Y8, Y10, Y10
+	VBLENDVPD Y0, Y10, Y8, Y8  // sign of k: pi - theta
+	VMOVUPD 480(R8), Y10
+	VSUBPD  Y8, Y10, Y10       // Y10 = kd = pi - theta
+	VMULPD  Y0, Y10, Y11
+	VADDPD  Y11, Y1, Y11
+	VMULPD  Y15, Y11, Y11
+	VMOVUPD Y11, (SI)
+	TESTQ   DI, DI
+	JZ      rnext
+	VMULPD  Y15, Y10, Y10
+	VMULPD  (DI), Y10, Y10
+	VMOVUPD Y10, (DI)
+	ADDQ    $32, DI
+
+rnext:
+	ADDQ $32, SI
+	ADDQ $32, R9
+	ADDQ $32, R10
+	SUBQ $4, CX
+	JNZ  rloop
+	VZEROUPPER
+	RET

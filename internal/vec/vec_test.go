@@ -190,3 +190,38 @@ func TestBlocks(t *testing.T) {
 	}()
 	CopyBlocks(make([]float32, 10), make([]float32, 100), 2, 8, 8, 8)
 }
+
+// TestAxpyF64 checks AxpyF64 bit for bit against the scalar loop (product
+// and sum rounded separately), at lengths around the vector block sizes,
+// with specials (signed zeros, infinities, NaN, subnormals) and a longer
+// src than dst.
+func TestAxpyF64(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	specials64 := []float64{0, math.Copysign(0, -1), math.Inf(1), math.Inf(-1), math.NaN(), 5e-324, -1e308, 1e308}
+	draw := func(n int) []float64 {
+		v := make([]float64, n)
+		for i := range v {
+			if rng.IntN(5) == 0 {
+				v[i] = specials64[rng.IntN(len(specials64))]
+			} else {
+				v[i] = rng.NormFloat64() * math.Exp2(float64(rng.IntN(40)-20))
+			}
+		}
+		return v
+	}
+	for _, n := range []int{0, 1, 3, 4, 5, 15, 16, 17, 28, 31, 32, 33, 100, 784} {
+		for _, w := range []float64{1, -0.37, 1.0 / 9, 3e-300, math.Inf(1)} {
+			dst, src := draw(n), draw(n+3)
+			want := append([]float64(nil), dst...)
+			for i := range want {
+				want[i] += float64(w * src[i])
+			}
+			AxpyF64(dst, src, w)
+			for i := range want {
+				if math.Float64bits(dst[i]) != math.Float64bits(want[i]) && !(math.IsNaN(dst[i]) && math.IsNaN(want[i])) {
+					t.Fatalf("n=%d w=%v: element %d is %v, want %v", n, w, i, dst[i], want[i])
+				}
+			}
+		}
+	}
+}

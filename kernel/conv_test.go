@@ -1,0 +1,218 @@
+package kernel
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// refConvApply is the straightforward operator the fast convApply
+// replaced, kept as the reference: for every term (b, e1, e2) it sweeps the
+// whole output plane.
+func refConvApply(s *State, op *ConvOp, in, out []float64, pin, cin, pout, cout int) {
+	clear(out)
+	hwIn := op.InH * op.InW
+	hwOut := op.OutH * op.OutW
+	org := op.Origin()
+	norm := 1 / float64(op.Base)
+	outCols := op.OutG
+	if op.Slab {
+		outCols = 1
+	}
+	inSlab := cin != pin
+	for a := 0; a < s.Pairs; a++ {
+		kin := in[a*pin*cin : (a+1)*pin*cin]
+		kout := out[a*pout*cout : (a+1)*pout*cout]
+		for r := 0; r < op.OutG; r++ {
+			for r2 := 0; r2 < outCols; r2++ {
+				for b := 0; b < op.Base; b++ {
+					for _, e1 := range op.Taps[r][b] {
+						for _, e2 := range op.Taps[r2][b] {
+							w := norm * e1.W * e2.W
+							rb, cb := int(e1.S), int(e2.S)
+							if inSlab {
+								rb, cb = int(op.Rel[rb][cb]), 0
+							}
+							refShiftAdd(op, kin, kout, rb, cb, r, r2, e1, e2, w, org, hwIn, hwOut, cin, cout)
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+func refShiftAdd(op *ConvOp, in, out []float64, rb, cb, r, r2 int, e1, e2 Tap, w float64, org, hwIn, hwOut, cin, cout int) {
+	inW, outW := op.InW, op.OutW
+	for ti := 0; ti < op.OutH; ti++ {
+		ii := inIndex(ti, int(e1.DI)+org, op.InH, op.Pad)
+		if ii < 0 {
+			continue
+		}
+		for tj := 0; tj < outW; tj++ {
+			ij := inIndex(tj, int(e1.DJ)+org, inW, op.Pad)
+			if ij < 0 {
+				continue
+			}
+			rowIn := in[(rb*hwIn+ii*inW+ij)*cin+cb*hwIn:]
+			rowOut := out[(r*hwOut+ti*outW+tj)*cout+r2*hwOut:]
+			for ti2 := 0; ti2 < op.OutH; ti2++ {
+				ii2 := inIndex(ti2, int(e2.DI)+org, op.InH, op.Pad)
+				if ii2 < 0 {
+					continue
+				}
+				src := rowIn[ii2*inW:]
+				dst := rowOut[ti2*outW : (ti2+1)*outW]
+				dj := int(e2.DJ) + org
+				if op.Pad == Circular {
+					for tj2 := range dst {
+						dst[tj2] += float64(w * src[inIndex(tj2, dj, inW, Circular)])
+					}
+					continue
+				}
+				lo, hi := max(0, -dj), min(outW, inW-dj)
+				if lo >= hi {
+					continue
+				}
+				d := dst[lo:hi]
+				sv := src[lo+dj : hi+dj]
+				for k := range d {
+					d[k] += float64(w * sv[k])
+				}
+			}
+		}
+	}
+}
+
+// plainConvOp returns the operator of a k×k convolution on h×w images.
+func plainConvOp(k int, pad Padding, h, w int) *ConvOp {
+	op := &ConvOp{K: k, Pad: pad, InG: 1, OutG: 1, InH: h, InW: w, OutH: h, OutW: w, Base: k * k}
+	if pad == Valid {
+		op.OutH, op.OutW = h-k+1, w-k+1
+	}
+	c := (k - 1) / 2
+	op.Taps = [][][]Tap{make([][]Tap, k*k)}
+	for b := range k * k {
+		op.Taps[0][b] = []Tap{{DI: int32(b/k - c), DJ: int32(b%k - c), W: 1}}
+	}
+	return op
+}
+
+// randomConvOp returns an operator with random taps (several per base
+// index, random weights and group indices): the operator is linear in its
+// taps, so agreement on random ones covers rotated and interpolated filters.
+func randomConvOp(rng *rand.Rand, k int, pad Padding, inG, outG, h, w int, slabIn, slabOut bool) *ConvOp {
+	op := plainConvOp(k, pad, h, w)
+	op.InG, op.OutG, op.Slab = inG, outG, slabOut
+	op.Base = 2 + rng.IntN(5)
+	c := (k - 1) / 2
+	op.Taps = make([][][]Tap, outG)
+	for r := range op.Taps {
+		op.Taps[r] = make([][]Tap, op.Base)
+		for b := range op.Taps[r] {
+			for range 1 + rng.IntN(4) {
+				op.Taps[r][b] = append(op.Taps[r][b], Tap{
+					DI: int32(rng.IntN(k) - c), DJ: int32(rng.IntN(k) - c),
+					S: int32(rng.IntN(inG)), W: rng.NormFloat64(),
+				})
+			}
+		}
+	}
+	if slabIn {
+		op.Rel = make([][]int32, inG)
+		for a := range op.Rel {
+			op.Rel[a] = make([]int32, inG)
+			for b := range op.Rel[a] {
+				op.Rel[a][b] = int32((a - b + inG) % inG)
+			}
+		}
+	}
+	return op
+}
+
+// randomState returns a state on the operator's input grid with random K
+// and Theta.
+func randomState(rng *rand.Rand, op *ConvOp, pairs int, slab bool) *State {
+	s := &State{Pairs: pairs, NTK: true}
+	s.Reshape(op.InG, op.InH, op.InW, slab)
+	for i := range s.K {
+		s.K[i] = rng.NormFloat64()
+		s.Theta[i] = rng.NormFloat64()
+	}
+	return s
+}
+
+// TestConvMatchesReference checks the fast convolution operator against
+// the straightforward one, bit for bit (both add the terms of every output
+// entry in the same order), for every padding, filter size, plain, group
+// and slab operators.
+func TestConvMatchesReference(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	type tc struct {
+		name string
+		op   *ConvOp
+		slab bool
+	}
+	var cases []tc
+	for _, pad := range []Padding{Same, Valid, Circular} {
+		for _, k := range []int{1, 3, 5} {
+			for _, hw := range [][2]int{{7, 7}, {6, 9}} {
+				name := fmt.Sprintf("%v/k%d/%dx%d", pad, k, hw[0], hw[1])
+				cases = append(cases,
+					tc{"plain/" + name, plainConvOp(k, pad, hw[0], hw[1]), false},
+					tc{"lift/" + name, randomConvOp(rng, k, pad, 1, 4, hw[0], hw[1], false, true), false},
+					tc{"gconv-slab/" + name, randomConvOp(rng, k, pad, 4, 4, hw[0], hw[1], true, true), true},
+					tc{"gconv-full/" + name, randomConvOp(rng, k, pad, 3, 5, hw[0], hw[1], false, false), false},
+					tc{"slab-to-full/" + name, randomConvOp(rng, k, pad, 4, 4, hw[0], hw[1], true, false), true},
+				)
+			}
+		}
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			s := randomState(rng, c.op, 2, c.slab)
+			pin, cin := s.P(), s.Cols()
+			pout := c.op.OutG * c.op.OutH * c.op.OutW
+			cout := pout
+			if c.op.Slab {
+				cout = c.op.OutH * c.op.OutW
+			}
+			want := make([]float64, s.Pairs*pout*cout)
+			refConvApply(s, c.op, s.K, want, pin, cin, pout, cout)
+			got := make([]float64, len(want))
+			for i := range got {
+				got[i] = math.NaN() // convApply must overwrite every entry
+			}
+			s.convApply(c.op, s.K, got, pin, cin, pout, cout)
+			for i := range want {
+				if math.Float64bits(got[i]) != math.Float64bits(want[i]) {
+					t.Fatalf("entry %d: %v, reference %v", i, got[i], want[i])
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkConv times the convolution operator of a 3×3 same-padded
+// convolution on 28×28 positions (one pair, K and Theta), the fast one
+// against the reference in the same run.
+func BenchmarkConv(b *testing.B) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for _, hw := range []int{14, 28} {
+		op := plainConvOp(3, Same, hw, hw)
+		s := randomState(rng, op, 1, false)
+		p := s.P()
+		out := make([]float64, p*p)
+		b.Run(fmt.Sprintf("fast/%dx%d", hw, hw), func(b *testing.B) {
+			for range b.N {
+				s.convApply(op, s.K, out, p, p, p, p)
+			}
+		})
+		b.Run(fmt.Sprintf("reference/%dx%d", hw, hw), func(b *testing.B) {
+			for range b.N {
+				refConvApply(s, op, s.K, out, p, p, p, p)
+			}
+		})
+	}
+}
