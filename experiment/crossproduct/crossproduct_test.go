@@ -8,8 +8,8 @@ import (
 	"github.com/eqens/eqens/experiment/experimenttest"
 )
 
-// cpTestConfig is a tiny scale of experiments/cross-product.yaml.
-const cpTestConfig = `name: cross-product
+// testConfig is a tiny scale of experiments/cross-product.yaml.
+const testConfig = `name: cross-product
 quick:
   train_size: 24
   test_size: 16
@@ -39,7 +39,7 @@ full:
 
 func TestCrossProductExperiment(t *testing.T) {
 	out := t.TempDir()
-	res := experimenttest.RunConfig(t, "cross-product", cpTestConfig, out)
+	res := experimenttest.RunConfig(t, "cross-product", testConfig, out)
 	for _, k := range []string{"meta", "params", "eval_group", "eval_rotations", "groups", "models", "curve", "ntk_checks"} {
 		if _, ok := res[k]; !ok {
 			t.Errorf("results.json lacks %q", k)

@@ -9,8 +9,8 @@ import (
 	"github.com/eqens/eqens/experiment/experimenttest"
 )
 
-// toyTestConfig is a tiny scale of experiments/toy.yaml.
-const toyTestConfig = `name: toy
+// testConfig is a tiny scale of experiments/toy.yaml.
+const testConfig = `name: toy
 quick:
   train_size: 6
   negative_fraction: 0
@@ -35,7 +35,7 @@ full:
 
 func TestToyExperiment(t *testing.T) {
 	out := t.TempDir()
-	res := experimenttest.RunConfig(t, "toy", toyTestConfig, out)
+	res := experimenttest.RunConfig(t, "toy", testConfig, out)
 	for _, k := range []string{"meta", "params", "arch", "train", "grid", "lr", "lr_lambda_max_over_n", "curve", "sizes", "widths", "ntk_sym_rel_max", "panels"} {
 		if _, ok := res[k]; !ok {
 			t.Errorf("results.json lacks %q", k)
@@ -83,7 +83,7 @@ func TestToyExperiment(t *testing.T) {
 	}
 	// A second run into the same folder reuses the members and their
 	// snapshots and gives the same numbers.
-	again := experimenttest.RunConfig(t, "toy", toyTestConfig, out)
+	again := experimenttest.RunConfig(t, "toy", testConfig, out)
 	if !reflect.DeepEqual(res["curve"], again["curve"]) || !reflect.DeepEqual(res["sizes"], again["sizes"]) {
 		t.Error("rerunning into the same output folder changed the results")
 	}
