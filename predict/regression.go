@@ -139,7 +139,7 @@ const predictNegEigTol = 0x1p-26 // sqrt(machine epsilon) ≈ 1.5e-8
 // and positive semi-definite; y and ktrain are copied (ktrain not with
 // Options.InPlace).
 func NewRegressor(n int, ktrain []float64, y []float64, k int, opts Options) (*Regressor, error) {
-	const fn = "kernel.NewRegressor"
+	const fn = "predict.NewRegressor"
 	switch {
 	case n < 1:
 		return nil, fmt.Errorf("%s: n = %d training points, need at least 1", fn, n)
@@ -238,7 +238,7 @@ func (p *Regressor) Regulariser() float64 { return p.reg }
 // coefficients and one block of 256 test rows: the test points are
 // processed in blocks, so memory does not grow with m beyond the result.
 func (p *Regressor) Mean(ktest []float64, m int, times []float64) ([]float64, error) {
-	const fn = "kernel.Regressor.Mean"
+	const fn = "predict.Regressor.Mean"
 	n, k := p.n, p.k
 	if m < 0 {
 		return nil, fmt.Errorf("%s: m = %d test points, want at least 0", fn, m)
@@ -349,7 +349,7 @@ type CovarianceKernels struct {
 //
 // Memory: a few n×m scratch matrices besides the result.
 func (p *Regressor) Covariance(m int, kern CovarianceKernels, times []float64) ([]float64, error) {
-	const fn = "kernel.Regressor.Covariance"
+	const fn = "predict.Regressor.Covariance"
 	n := p.n
 	if m < 0 {
 		return nil, fmt.Errorf("%s: m = %d test points, want at least 0", fn, m)
