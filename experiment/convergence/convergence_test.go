@@ -8,8 +8,8 @@ import (
 	"github.com/eqens/eqens/experiment/experimenttest"
 )
 
-// convTestConfig is a tiny scale of experiments/kernel-convergence.yaml.
-const convTestConfig = `name: kernel-convergence
+// tinyConfig is a tiny scale of experiments/kernel-convergence.yaml.
+const tinyConfig = `name: kernel-convergence
 quick:
   inputs: 4
   pool: 4
@@ -30,7 +30,7 @@ full:
 // through the registry: results, report and the size of every NTK error.
 func TestSmokeConvergence(t *testing.T) {
 	out := t.TempDir()
-	res := experimenttest.RunConfig(t, "kernel-convergence", convTestConfig, out)
+	res := experimenttest.RunConfig(t, "kernel-convergence", tinyConfig, out)
 	rows, ok := res["rows"].([]any)
 	if !ok || len(rows) != 3 {
 		t.Fatalf("kernel-convergence results.json: rows %v, want 3", res["rows"])

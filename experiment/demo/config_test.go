@@ -20,7 +20,7 @@ func TestLoadConfigErrors(t *testing.T) {
 	}{
 		{"name: demo\nquick: {}\nfull: {}\nextra: 1\n", "line 4: field extra not found", false},
 		{"name: toy\n", `names experiment "toy", want "demo"`, false},
-		{"name: demo\nquick:\n  group: c4\n  seeds: 3\n", "field seeds not found in type demo.demoParams", true},
+		{"name: demo\nquick:\n  group: c4\n  seeds: 3\n", "field seeds not found in type demo.params", true},
 		{"name: demo\nquick:\n  train_size: many\n", "cannot unmarshal !!str `many` into int", true},
 		{"name: demo\nfull: {}\n", "missing parameters for this scale", true},
 	} {
@@ -33,7 +33,7 @@ func TestLoadConfigErrors(t *testing.T) {
 			if err != nil {
 				t.Fatalf("%q: %v", tc.src, err)
 			}
-			err = experiment.DecodeParams("demo", node, new(demoParams))
+			err = experiment.DecodeParams("demo", node, new(params))
 		}
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%q: error %v, want %q", tc.src, err, tc.want)
@@ -43,7 +43,7 @@ func TestLoadConfigErrors(t *testing.T) {
 		t.Errorf("unknown scale: %v", err)
 	}
 	var n yaml.Node
-	if err := experiment.DecodeParams("demo", &n, new(demoParams)); err == nil {
+	if err := experiment.DecodeParams("demo", &n, new(params)); err == nil {
 		t.Error("decodeParams accepted an empty node")
 	}
 }

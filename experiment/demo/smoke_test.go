@@ -8,8 +8,8 @@ import (
 	"github.com/eqens/eqens/experiment/experimenttest"
 )
 
-// demoTestConfig is a tiny scale of experiments/demo.yaml.
-const demoTestConfig = `name: demo
+// tinyConfig is a tiny scale of experiments/demo.yaml.
+const tinyConfig = `name: demo
 quick:
   group: c4
   train_size: 200
@@ -43,7 +43,7 @@ full:
 // registry: results, report and the OSP range of every model.
 func TestSmokeDemo(t *testing.T) {
 	out := t.TempDir()
-	res := experimenttest.RunConfig(t, "demo", demoTestConfig, filepath.Join(out, "demo"))
+	res := experimenttest.RunConfig(t, "demo", tinyConfig, filepath.Join(out, "demo"))
 	models, ok := res["models"].(map[string]any)
 	if !ok || len(models) < 5 {
 		t.Fatalf("demo results.json: models %v, want the five models", res["models"])

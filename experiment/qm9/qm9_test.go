@@ -22,11 +22,11 @@ import (
 	"github.com/eqens/eqens/predict"
 )
 
-// qm9FixtureXYZ returns molecule id in the published .xyz format (tabs,
+// fixtureXYZ returns molecule id in the published .xyz format (tabs,
 // 15 properties, Mulliken charges, frequencies, SMILES and InChI pairs)
 // with random atoms and a U0 (Hartree) made of per-element energies and a
 // rotation-invariant pair term, so that there is something to learn.
-func qm9FixtureXYZ(rng *rand.Rand, id int) string {
+func fixtureXYZ(rng *rand.Rand, id int) string {
 	n := 3 + rng.IntN(8)
 	syms := []string{"H", "C", "N", "O", "F"}
 	eAtom := []float64{-0.5, -37.8, -54.5, -75.0, -99.7}
@@ -64,16 +64,16 @@ func qm9FixtureXYZ(rng *rand.Rand, id int) string {
 	return b.String()
 }
 
-// writeQM9Fixture writes n molecules as a gzip-compressed tar archive of
+// writeFixture writes n molecules as a gzip-compressed tar archive of
 // dsgdb9nsd_NNNNNN.xyz files, the layout of the published archive.
-func writeQM9Fixture(t *testing.T, p string, n int) {
+func writeFixture(t *testing.T, p string, n int) {
 	t.Helper()
 	rng := rand.New(rand.NewPCG(3, 4))
 	var buf bytes.Buffer
 	zw := gzip.NewWriter(&buf)
 	tw := tar.NewWriter(zw)
 	for i := 1; i <= n; i++ {
-		body := []byte(qm9FixtureXYZ(rng, i))
+		body := []byte(fixtureXYZ(rng, i))
 		if err := tw.WriteHeader(&tar.Header{Name: fmt.Sprintf("dsgdb9nsd_%06d.xyz", i), Mode: 0o644, Size: int64(len(body)), Typeflag: tar.TypeReg}); err != nil {
 			t.Fatal(err)
 		}
@@ -92,7 +92,7 @@ func writeQM9Fixture(t *testing.T, p string, n int) {
 	}
 }
 
-const qm9TinyConfig = `  file: FILE
+const tinyConfig = `  file: FILE
   target: U0
   max_atoms: 12
   coord_scale: 2
@@ -109,8 +109,8 @@ const qm9TinyConfig = `  file: FILE
 func TestQM9Experiment(t *testing.T) {
 	dataDir := experimenttest.IsolateDataDirs(t)
 	fixture := filepath.Join(t.TempDir(), "qm9.tar.gz")
-	writeQM9Fixture(t, fixture, 80)
-	res, out := experimenttest.Run(t, "qm9", strings.Replace(qm9TinyConfig, "FILE", fixture, 1), dataDir)
+	writeFixture(t, fixture, 80)
+	res, out := experimenttest.Run(t, "qm9", strings.Replace(tinyConfig, "FILE", fixture, 1), dataDir)
 	if u := experimenttest.At(t, res, "unit"); u != "meV" {
 		t.Errorf("unit %v", u)
 	}
@@ -152,7 +152,7 @@ func TestQM9Experiment(t *testing.T) {
 func TestQM9Representation(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
 	dir := t.TempDir()
-	writeQM9Fixture(t, filepath.Join(dir, "q.tar.gz"), 6)
+	writeFixture(t, filepath.Join(dir, "q.tar.gz"), 6)
 	q, err := data.ReadQM9(filepath.Join(dir, "q.tar.gz"))
 	if err != nil {
 		t.Fatal(err)
@@ -160,7 +160,7 @@ func TestQM9Representation(t *testing.T) {
 	g, _ := group.Parse("so3:3:9")
 	const A = 12
 	rep, _ := group.VectorRep(g, A)
-	x, _, err := qm9Features(q.Molecules, A, 1)
+	x, _, err := features(q.Molecules, A, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -179,12 +179,12 @@ func TestQM9Representation(t *testing.T) {
 			}
 			moved[i] = mm
 		}
-		xm, _, err := qm9Features(moved, A, 1)
+		xm, _, err := features(moved, A, 1)
 		if err != nil {
 			t.Fatal(err)
 		}
 		want := make([]float64, len(x))
-		qm9Rotate(rep, a, want, x, len(q.Molecules), D)
+		rotate(rep, a, want, x, len(q.Molecules), D)
 		for i := range want {
 			if math.Abs(xm[i]-want[i]) > 1e-9 {
 				t.Fatalf("rotation %d: feature %d is %g, rotated encoding %g", a, i, xm[i], want[i])
@@ -200,14 +200,14 @@ func TestQM9Representation(t *testing.T) {
 // and those are invariant under the cube's rotations of the test molecule.
 func TestQM9AveragedEqualsAugmented(t *testing.T) {
 	dir := t.TempDir()
-	writeQM9Fixture(t, filepath.Join(dir, "q.tar.gz"), 25)
+	writeFixture(t, filepath.Join(dir, "q.tar.gz"), 25)
 	q, err := data.ReadQM9(filepath.Join(dir, "q.tar.gz"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	const A = 12
 	D := 8 * A
-	x, _, err := qm9Features(q.Molecules, A, 2)
+	x, _, err := features(q.Molecules, A, 2)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -230,11 +230,45 @@ func TestQM9AveragedEqualsAugmented(t *testing.T) {
 	rep, _ := group.VectorRep(g, A)
 	G := g.Order()
 	ctx := context.Background()
-	// Augmented training set: block a holds rho(a) x.
+	const r = 1e-3
+	mua := augmentedMean(t, arch, rep, xtr, ytr, n, xte, m, r)
+	kav, err := avgKernel(ctx, arch, rep, xtr, n, xtr, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	symmetrize(kav, n)
+	pv, err := predict.NewRegressor(n, kav, ytr, 1, predict.Options{Reg: predict.AveragedReg(r, G), RegAbsolute: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	muv := averagedMean(t, arch, rep, pv, xte, m, xtr, n)
+	if d := experiment.MaxRelDiff(mua, muv); d > 1e-8 {
+		t.Errorf("augmented plain kernel vs averaged kernel: max rel diff %g", d)
+	}
+	// Invariance of the averaged predictor under the cube's rotations.
+	xr := make([]float64, m*D)
+	for a := 1; a < G; a++ {
+		rotate(rep, a, xr, xte, m, D)
+		mu := averagedMean(t, arch, rep, pv, xr, m, xtr, n)
+		if d := experiment.MaxRelDiff(mu, muv); d > 1e-10 {
+			t.Fatalf("rotation %d changes the averaged prediction by %g (relative)", a, d)
+		}
+	}
+}
+
+// augmentedMean returns the t = ∞ prediction at the m test molecules xte
+// of kernel regression with the plain NTK of arch (absolute ridge r) on the
+// n training molecules xtr (targets ytr) augmented by every rotation of
+// rep: block a of the augmented set holds rho(a) xtr.
+func augmentedMean(t *testing.T, arch *nn.Arch, rep *group.Rep, xtr, ytr []float64, n int, xte []float64, m int, r float64) []float64 {
+	t.Helper()
+	ctx := context.Background()
+	D := arch.InputSize()
+	G := rep.Group().Order()
 	xaug := make([]float64, G*n*D)
 	yaug := make([]float64, 0, G*n)
 	for a := 0; a < G; a++ {
-		qm9Rotate(rep, a, xaug[a*n*D:(a+1)*n*D], xtr, n, D)
+		rotate(rep, a, xaug[a*n*D:(a+1)*n*D], xtr, n, D)
 		yaug = append(yaug, ytr...)
 	}
 	kaug, err := arch.Kernel(ctx, xaug, G*n, nil, 0, nn.KernelOptions{NTK: true})
@@ -245,51 +279,31 @@ func TestQM9AveragedEqualsAugmented(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	const r = 1e-3
 	pa, err := predict.NewRegressor(G*n, kaug.Theta, yaug, 1, predict.Options{Reg: r, RegAbsolute: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	mua, err := pa.Mean(kaugT.Theta, m, []float64{math.Inf(1)})
+	mu, err := pa.Mean(kaugT.Theta, m, []float64{math.Inf(1)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	kav, err := qm9AvgKernel(ctx, arch, rep, xtr, n, xtr, n)
+	return mu
+}
+
+// averagedMean returns the t = ∞ prediction of pv, the regression with
+// the rep-averaged NTK of arch on the n training molecules xtr, at the m
+// test molecules xt.
+func averagedMean(t *testing.T, arch *nn.Arch, rep *group.Rep, pv *predict.Regressor, xt []float64, m int, xtr []float64, n int) []float64 {
+	t.Helper()
+	k, err := avgKernel(context.Background(), arch, rep, xt, m, xtr, n)
 	if err != nil {
 		t.Fatal(err)
 	}
-	qm9Symmetrize(kav, n)
-	kavT, err := qm9AvgKernel(ctx, arch, rep, xte, m, xtr, n)
+	mu, err := pv.Mean(k, m, []float64{math.Inf(1)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	pv, err := predict.NewRegressor(n, kav, ytr, 1, predict.Options{Reg: predict.AveragedReg(r, G), RegAbsolute: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	muv, err := pv.Mean(kavT, m, []float64{math.Inf(1)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if d := experiment.MaxRelDiff(mua, muv); d > 1e-8 {
-		t.Errorf("augmented plain kernel vs averaged kernel: max rel diff %g", d)
-	}
-	// Invariance of the averaged predictor under the cube's rotations.
-	xr := make([]float64, m*D)
-	for a := 1; a < G; a++ {
-		qm9Rotate(rep, a, xr, xte, m, D)
-		k, err := qm9AvgKernel(ctx, arch, rep, xr, m, xtr, n)
-		if err != nil {
-			t.Fatal(err)
-		}
-		mu, err := pv.Mean(k, m, []float64{math.Inf(1)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if d := experiment.MaxRelDiff(mu, muv); d > 1e-10 {
-			t.Fatalf("rotation %d changes the averaged prediction by %g (relative)", a, d)
-		}
-	}
+	return mu
 }
 
 func TestQM9Baseline(t *testing.T) {
@@ -309,7 +323,7 @@ func TestQM9Baseline(t *testing.T) {
 		}
 		y = append(y, s)
 	}
-	b := fitQM9Baseline(counts, y)
+	b := fitBaseline(counts, y)
 	for i, c := range counts {
 		if d := math.Abs(b.predict(c) - y[i]); d > 1e-8*math.Abs(y[i]) {
 			t.Fatalf("sample %d: baseline %g, want %g", i, b.predict(c), y[i])
@@ -319,7 +333,7 @@ func TestQM9Baseline(t *testing.T) {
 
 func TestQM9MissingData(t *testing.T) {
 	dataDir := experimenttest.IsolateDataDirs(t)
-	cfg := strings.Replace(qm9TinyConfig, "  file: FILE\n", "", 1)
+	cfg := strings.Replace(tinyConfig, "  file: FILE\n", "", 1)
 	dir := t.TempDir()
 	cfgPath := filepath.Join(dir, "qm9.yaml")
 	if err := os.WriteFile(cfgPath, []byte("name: qm9\ndescription: test\nquick:\n"+cfg+"full:\n"+cfg), 0o644); err != nil {
