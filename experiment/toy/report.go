@@ -79,7 +79,7 @@ func (s *study) report(panels []panel, curve []curvePoint, sizes []sizePoint, wi
 	if len(widths) > 0 {
 		sections = append(sections, widthSection(p, widths))
 	}
-	sections = append(sections, report.Section{Heading: "Files", Text: "tables/toy_predictions.csv holds the ground truth and every panel's curves on the grid; results.json documents its keys in experiment/toy.go."})
+	sections = append(sections, report.Section{Heading: "Files", Text: "tables/toy_predictions.csv holds the ground truth and every panel's curves on the grid; results.json documents its keys in experiment/toy/doc.go."})
 	return &report.Report{Title: "Toy regression: emergent symmetry of augmented ensembles", Intro: s.introText(), Sections: sections}
 }
 
