@@ -12,7 +12,7 @@ import (
 	"github.com/eqens/eqens/nn"
 )
 
-const cgTinyConfig = `  group: c4
+const tinyConfig = `  group: c4
   seed: 1
   sizes: [1, 2]
   datasets:
@@ -67,7 +67,7 @@ const cgTinyConfig = `  group: c4
 
 func TestCNNToGCNNExperiment(t *testing.T) {
 	dataDir := experimenttest.IsolateDataDirs(t)
-	res, out := experimenttest.Run(t, "cnn-to-gcnn", cgTinyConfig, dataDir)
+	res, out := experimenttest.Run(t, "cnn-to-gcnn", tinyConfig, dataDir)
 	mn := experimenttest.At(t, res, "datasets", "mnist")
 	// The kernel identity and the equality of the infinite-ensemble means.
 	if d := experimenttest.Num(t, mn, "kernel_identity", "max_rel_diff_ntk"); d > 1e-10 {

@@ -10,11 +10,12 @@ import (
 
 	"github.com/eqens/eqens/data"
 	"github.com/eqens/eqens/experiment"
+	"github.com/eqens/eqens/experiment/experimenttest"
 )
 
-// fashionTinyConfig has the layout of experiments/fashion.yaml at a scale
+// tinyConfig has the layout of experiments/fashion.yaml at a scale
 // that runs in seconds.
-const fashionTinyConfig = `name: fashion
+const tinyConfig = `name: fashion
 description: tiny test configuration
 quick:
   groups: [c4, c8]
@@ -54,25 +55,25 @@ full:
   groups: [c4]
 `
 
+// tinyResults are the parts of results.json the tiny run checks.
+type tinyResults struct {
+	Meta    map[string]any                 `json:"meta"`
+	Groups  []string                       `json:"groups"`
+	Methods []string                       `json:"methods"`
+	OODSets []string                       `json:"ood_sets"`
+	Table   map[string]map[string]tableRow `json:"table"`
+	Paper   map[string]map[string]map[string]float64
+	Curve   map[string][]curvePoint    `json:"curve"`
+	SO2     map[string]json.RawMessage `json:"so2"`
+	Timing  map[string]float64         `json:"timing"`
+}
+
 func TestFashionTiny(t *testing.T) {
 	if _, err := data.FashionMNIST("test", ""); err != nil {
 		t.Skipf("Fashion-MNIST not installed: %v", err)
 	}
-	dir := t.TempDir()
-	cfg := filepath.Join(dir, "fashion.yaml")
-	if err := os.WriteFile(cfg, []byte(fashionTinyConfig), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	e, err := experiment.Lookup("fashion")
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := filepath.Join(dir, "out")
-	var log strings.Builder
-	env := &experiment.Env{Out: out, Scale: "quick", Log: &log, Version: "test", Command: "go test"}
-	if err := experiment.Run(context.Background(), e, env, cfg); err != nil {
-		t.Fatal(err)
-	}
+	out := filepath.Join(t.TempDir(), "out")
+	experimenttest.RunConfig(t, "fashion", tinyConfig, out)
 	for _, f := range []string{"results.json", "report.md", "report.html", "figures/osp_paper_vs_ours.png", "figures/so2_agreement.png", "tables/paper_vs_ours.csv"} {
 		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
 			t.Errorf("missing output %s: %v", f, err)
@@ -82,17 +83,7 @@ func TestFashionTiny(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var res struct {
-		Meta    map[string]any                   `json:"meta"`
-		Groups  []string                         `json:"groups"`
-		Methods []string                         `json:"methods"`
-		OODSets []string                         `json:"ood_sets"`
-		Table   map[string]map[string]fashionRow `json:"table"`
-		Paper   map[string]map[string]map[string]float64
-		Curve   map[string][]fashionCurvePoint `json:"curve"`
-		SO2     map[string]json.RawMessage     `json:"so2"`
-		Timing  map[string]float64             `json:"timing"`
-	}
+	var res tinyResults
 	if err := json.Unmarshal(raw, &res); err != nil {
 		t.Fatal(err)
 	}
@@ -102,6 +93,13 @@ func TestFashionTiny(t *testing.T) {
 	if res.Meta["experiment"] != "fashion" || res.Timing["total"] <= 0 {
 		t.Errorf("meta %v, timing %v", res.Meta, res.Timing)
 	}
+	checkTinyRows(t, &res)
+	checkTinySO2(t, &res)
+}
+
+// checkTinyRows checks the table rows and curves of every group and the
+// invariance of the GCNN and canonicalisation.
+func checkTinyRows(t *testing.T, res *tinyResults) {
 	for _, g := range res.Groups {
 		rows := res.Table[g]
 		for _, m := range append(res.Methods, "noaug") {
@@ -143,7 +141,11 @@ func TestFashionTiny(t *testing.T) {
 	if r := res.Table["c8"]["e2cnn"]; r.OSPID < 5 {
 		t.Errorf("c8 GCNN OSP on test images %.2f, want close to 8", r.OSPID)
 	}
-	var so2 fashionSO2
+}
+
+// checkTinySO2 checks the SO(2) evaluation.
+func checkTinySO2(t *testing.T, res *tinyResults) {
+	var so2 so2Result
 	if err := json.Unmarshal(res.SO2["c4"], &so2); err != nil {
 		t.Fatal(err)
 	}
@@ -168,7 +170,7 @@ func TestFashionConfigErrors(t *testing.T) {
 		{"sizes: [1, 2, 4]", "sizes: [1, 0]", "sizes: ensemble sizes must be between 1 and cnn.members"},
 	} {
 		cfg := filepath.Join(dir, "bad.yaml")
-		if err := os.WriteFile(cfg, []byte(strings.Replace(fashionTinyConfig, tc.from, tc.to, 1)), 0o644); err != nil {
+		if err := os.WriteFile(cfg, []byte(strings.Replace(tinyConfig, tc.from, tc.to, 1)), 0o644); err != nil {
 			t.Fatal(err)
 		}
 		env := &experiment.Env{Out: filepath.Join(dir, "out"), Scale: "quick"}

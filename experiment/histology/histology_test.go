@@ -52,7 +52,7 @@ func writePathMNISTFixture(t *testing.T, p string, counts map[string]int) {
 	}
 }
 
-const histTinyConfig = `  dataset: pathmnist
+const tinyConfig = `  dataset: pathmnist
   file: FILE
   groups: [c4, d4]
   train_size: 90
@@ -83,7 +83,7 @@ func TestHistologyExperiment(t *testing.T) {
 	dataDir := experimenttest.IsolateDataDirs(t)
 	fixture := filepath.Join(t.TempDir(), "pathmnist.npz")
 	writePathMNISTFixture(t, fixture, map[string]int{"train": 120, "val": 9, "test": 60})
-	res, out := experimenttest.Run(t, "histology", strings.Replace(histTinyConfig, "FILE", fixture, 1), dataDir)
+	res, out := experimenttest.Run(t, "histology", strings.Replace(tinyConfig, "FILE", fixture, 1), dataDir)
 	for _, g := range []string{"c4", "d4"} {
 		gr := experimenttest.At(t, res, "groups", g)
 		for _, m := range []string{"member_da", "ensemble_da", "ensemble_noaug"} {
@@ -136,7 +136,7 @@ func TestHistologyExperiment(t *testing.T) {
 // the data, and that a file failing its checksum is reported as such.
 func TestHistologyMissingData(t *testing.T) {
 	dataDir := experimenttest.IsolateDataDirs(t)
-	cfg := strings.Replace(histTinyConfig, "  file: FILE\n", "", 1)
+	cfg := strings.Replace(tinyConfig, "  file: FILE\n", "", 1)
 	dir := t.TempDir()
 	cfgPath := filepath.Join(dir, "histology.yaml")
 	if err := os.WriteFile(cfgPath, []byte("name: histology\ndescription: test\nquick:\n"+cfg+"full:\n"+cfg), 0o644); err != nil {
