@@ -77,8 +77,8 @@ type Canon struct {
 	npos    int        // number of pooled pixels averaged over
 }
 
-// makeCanon parses the arguments of a canon token.
-func makeCanon(a *args) (Layer, error) {
+// parseCanon reads canon(group, channels, k=, pool=, learn=).
+func parseCanon(a *args) (Layer, error) {
 	gname := a.str(0, "group", "", true)
 	c := &Canon{C: a.int(1, "channels", 0, true), K: a.int(-1, "k", 5, false), Pool: a.int(-1, "pool", 1, false), Learn: a.str(-1, "learn", "ste", false)}
 	a.done(2)
@@ -223,6 +223,16 @@ func canonOp(g *group.Group, k int, in Shape, sigma float64) *kernel.ConvOp {
 
 func (c *Canon) kernel(*kernel.State) error {
 	return fmt.Errorf("%s has no infinite-width kernel: the argmax over group elements is not a layer of the NNGP/NTK calculus (use lift, gconv and gpool for an invariant network with a kernel)", c.String())
+}
+
+func (*Canon) kernelPositions(p int, _ Shape) int { return p }
+
+func (c *Canon) finite32(in, _ Shape, p Param) finite[float32] {
+	return newCanonImpl[float32](c, in, p)
+}
+
+func (c *Canon) finite64(in, _ Shape, p Param) finite[float64] {
+	return newCanonImpl[float64](c, in, p)
 }
 
 // canonImpl is the finite canonicalisation layer for element type T. The
@@ -457,7 +467,6 @@ func (m *canonImpl[T]) backward(p []T, x, _, dy, dx, dp []T, n int) {
 		return
 	}
 	G, C := c.Group.Order(), c.C
-	hw := c.liftOut.H * c.liftOut.W
 	w := p[m.nl : m.nl+C]
 	dw := dp[m.nl : m.nl+C]
 	// dL/ds through the soft canonicalisation, then dL/dF.
@@ -491,7 +500,16 @@ func (m *canonImpl[T]) backward(p []T, x, _, dy, dx, dp []T, n int) {
 	for ch, v := range dwd {
 		dw[ch] += T(v)
 	}
-	// Through the pooling, the relu and the lift (recomputed chunk by chunk).
+	m.backwardLift(p, x, dfeat, dp, n)
+}
+
+// backwardLift propagates dfeat, the gradient of the pooled features,
+// through the pooling, the relu and the lift (recomputed chunk by chunk)
+// into the lift's parameter gradient in dp.
+func (m *canonImpl[T]) backwardLift(p, x []T, dfeat []float64, dp []T, n int) {
+	c := m.cfg
+	G, C := c.Group.Order(), c.C
+	hw := c.liftOut.H * c.liftOut.W
 	m.loadParams(p)
 	m.dpl = ensure(m.dpl, m.nl)
 	clear(m.dpl)

@@ -53,22 +53,15 @@ func (a *Arch) Kernel(ctx context.Context, x1 []float64, n1 int, x2 []float64, n
 	if len(x1) != n1*d || len(x2) != n2*d {
 		return nil, fmt.Errorf("kernel: inputs have %d and %d values for %d and %d samples of size %d", len(x1), len(x2), n1, n2, d)
 	}
-	G := 1
-	if opts.Average != nil {
-		if opts.Average.Dim() != d {
-			return nil, fmt.Errorf("kernel: group action of dimension %d on inputs of size %d", opts.Average.Dim(), d)
-		}
-		G = opts.Average.Group().Order()
-		// Expand x2 by its orbit: block g holds rho(g) x2.
-		ex := make([]float64, G*n2*d)
-		for g := 0; g < G; g++ {
-			group.ApplyBatch(opts.Average, g, ex[g*n2*d:(g+1)*n2*d], x2)
-		}
-		x2 = ex
+	x2, G, err := orbit(opts.Average, x2, n2, d)
+	if err != nil {
+		return nil, err
 	}
 	for _, l := range a.Layers {
-		if p, ok := l.(*Pool); ok && p.Kind == "maxpool" {
-			return nil, fmt.Errorf("kernel: %s has no infinite-width kernel (use avgpool)", p)
+		if c, ok := l.(kernelChecker); ok {
+			if err := c.checkKernel(); err != nil {
+				return nil, fmt.Errorf("kernel: %v", err)
+			}
 		}
 	}
 	e := &kernelEngine{arch: a, ntk: opts.NTK, d: d}
@@ -96,19 +89,7 @@ func (a *Arch) Kernel(ctx context.Context, x1 []float64, n1 int, x2 []float64, n
 	if opts.NTK {
 		res.Theta = make([]float64, n1*n2)
 	}
-	// Tiles of the n1 × n2 output (for every g).
-	type tile struct{ i0, i1, j0, j1 int }
-	var tiles []tile
-	for i0 := 0; i0 < n1; i0 += e.tileRows {
-		i1 := min(n1, i0+e.tileRows)
-		j := 0
-		if sym {
-			j = i0 - i0%e.tileCols
-		}
-		for j0 := j; j0 < n2; j0 += e.tileCols {
-			tiles = append(tiles, tile{i0, i1, j0, min(n2, j0+e.tileCols)})
-		}
-	}
+	tiles := e.tiles(n1, n2, sym)
 	var (
 		mu   sync.Mutex
 		done int
@@ -122,27 +103,7 @@ func (a *Arch) Kernel(ctx context.Context, x1 []float64, n1 int, x2 []float64, n
 				if err := e.run(st, x1, t.i0, t.i1, x2, off+t.j0, off+t.j1, false, tape1, tape2); err != nil {
 					return err
 				}
-				nj := t.j1 - t.j0
-				for i := t.i0; i < t.i1; i++ {
-					for j := t.j0; j < t.j1; j++ {
-						a := (i-t.i0)*nj + j - t.j0
-						if g == 0 {
-							if keepK {
-								res.K[i*n2+j] = st.K[a]
-							}
-							if e.ntk {
-								res.Theta[i*n2+j] = st.Theta[a]
-							}
-						} else {
-							if keepK {
-								res.K[i*n2+j] += st.K[a]
-							}
-							if e.ntk {
-								res.Theta[i*n2+j] += st.Theta[a]
-							}
-						}
-					}
-				}
+				t.store(res, st, g > 0)
 			}
 			if opts.Progress != nil {
 				mu.Lock()
@@ -156,6 +117,13 @@ func (a *Arch) Kernel(ctx context.Context, x1 []float64, n1 int, x2 []float64, n
 	if err != nil {
 		return nil, err
 	}
+	res.finish(G, sym)
+	return res, nil
+}
+
+// finish divides the sums over the orbit by its size G and mirrors a
+// symmetric kernel.
+func (res *KernelResult) finish(G int, sym bool) {
 	if G > 1 {
 		inv := 1 / float64(G)
 		for i := range res.K {
@@ -166,10 +134,73 @@ func (a *Arch) Kernel(ctx context.Context, x1 []float64, n1 int, x2 []float64, n
 		}
 	}
 	if sym {
-		mirror(res.K, n1)
-		mirror(res.Theta, n1)
+		mirror(res.K, res.N1)
+		mirror(res.Theta, res.N1)
 	}
-	return res, nil
+}
+
+// orbit returns the n inputs x expanded by their orbit under rep (block g
+// holds rho(g) x) and the group order, or x and 1 if rep is nil.
+func orbit(rep *group.Rep, x []float64, n, d int) ([]float64, int, error) {
+	if rep == nil {
+		return x, 1, nil
+	}
+	if rep.Dim() != d {
+		return nil, 0, fmt.Errorf("kernel: group action of dimension %d on inputs of size %d", rep.Dim(), d)
+	}
+	G := rep.Group().Order()
+	ex := make([]float64, G*n*d)
+	for g := 0; g < G; g++ {
+		group.ApplyBatch(rep, g, ex[g*n*d:(g+1)*n*d], x)
+	}
+	return ex, G, nil
+}
+
+// kernelTile is a block of the n1 × n2 output: rows [i0, i1), columns
+// [j0, j1).
+type kernelTile struct{ i0, i1, j0, j1 int }
+
+// tiles splits the output into tiles (for a symmetric kernel, those on or
+// above the diagonal).
+func (e *kernelEngine) tiles(n1, n2 int, sym bool) []kernelTile {
+	var tiles []kernelTile
+	for i0 := 0; i0 < n1; i0 += e.tileRows {
+		i1 := min(n1, i0+e.tileRows)
+		j := 0
+		if sym {
+			j = i0 - i0%e.tileCols
+		}
+		for j0 := j; j0 < n2; j0 += e.tileCols {
+			tiles = append(tiles, kernelTile{i0, i1, j0, min(n2, j0+e.tileCols)})
+		}
+	}
+	return tiles
+}
+
+// store writes (or, with add, adds) the tile's kernels from st into res.
+func (t kernelTile) store(res *KernelResult, st *kernel.State, add bool) {
+	n2 := res.N2
+	nj := t.j1 - t.j0
+	for i := t.i0; i < t.i1; i++ {
+		for j := t.j0; j < t.j1; j++ {
+			a := (i-t.i0)*nj + j - t.j0
+			if !add {
+				if res.K != nil {
+					res.K[i*n2+j] = st.K[a]
+				}
+				if res.Theta != nil {
+					res.Theta[i*n2+j] = st.Theta[a]
+				}
+			} else {
+				if res.K != nil {
+					res.K[i*n2+j] += st.K[a]
+				}
+				if res.Theta != nil {
+					res.Theta[i*n2+j] += st.Theta[a]
+				}
+			}
+		}
+	}
 }
 
 // mirror copies the upper triangle (and the computed lower part of the
@@ -246,12 +277,8 @@ type kernelEngine struct {
 
 func (e *kernelEngine) plan(memMB int) {
 	a := e.arch
-	first := a.Layers[0]
 	in := a.Shapes[0]
-	_, flatFirst := first.(*Dense)
-	if _, ok := first.(*Flatten); ok {
-		flatFirst = true
-	}
+	_, flatFirst := a.Layers[0].(flatInput)
 	e.spatial = in.Spatial() && !flatFirst
 	// Positions entering each layer: simulate the shapes.
 	p := 1
@@ -262,22 +289,7 @@ func (e *kernelEngine) plan(memMB int) {
 	e.posAt = make([]int, len(a.Layers)+1)
 	for i, l := range a.Layers {
 		e.posAt[i] = p
-		switch l := l.(type) {
-		case *Dense:
-			p = 1
-		case *Conv:
-			p = l.op.OutG * l.op.OutH * l.op.OutW
-		case *LiftDense:
-			p = l.Group.Order()
-		case *Pool:
-			out := a.Shapes[i+1]
-			switch l.Kind {
-			case "gpool":
-				p = 1
-			default:
-				p = out.G * out.H * out.W
-			}
-		}
+		p = l.kernelPositions(p, a.Shapes[i+1])
 		e.pmax = max(e.pmax, p)
 	}
 	e.posAt[len(a.Layers)] = p
@@ -333,8 +345,8 @@ func (e *kernelEngine) initState(st *kernel.State, x1 []float64, i0, i1 int, x2 
 	if diag {
 		st.Pairs = n1
 	}
-	if ld, ok := a.Layers[0].(*LiftDense); ok {
-		return e.initLiftDense(st, ld, x1, i0, i1, x2, j0, j1, diag)
+	if f, ok := a.Layers[0].(inputKernel); ok {
+		return f.inputKernel(st, a.InShape, x1, i0, i1, x2, j0, j1, diag)
 	}
 	if !e.spatial {
 		st.Reshape(1, 1, 1, false)
@@ -374,56 +386,6 @@ func (e *kernelEngine) initState(st *kernel.State, x1 []float64, i0, i1 int, x2 
 	return nil
 }
 
-// initLiftDense computes the state after a first liftdense layer directly
-// from the inputs: K[g,g'] = (1/D) <A_g x, A_g' x'>, then the layer's
-// weight and bias variances.
-func (e *kernelEngine) initLiftDense(st *kernel.State, ld *LiftDense, x1 []float64, i0, i1 int, x2 []float64, j0, j1 int, diag bool) error {
-	d := e.d
-	G := ld.Group.Order()
-	n1, n2 := i1-i0, j1-j0
-	rep, err := group.ImageRep(ld.Group, e.arch.InShape[0], ld.in.H, ld.in.W)
-	if err != nil {
-		return err
-	}
-	tr := func(x []float64, a, b int) [][]float64 {
-		out := make([][]float64, G)
-		for g := 0; g < G; g++ {
-			out[g] = make([]float64, (b-a)*d)
-			for i := a; i < b; i++ {
-				group.Apply(rep, ld.Group.Inv(g), out[g][(i-a)*d:(i-a+1)*d], x[i*d:(i+1)*d])
-			}
-		}
-		return out
-	}
-	t1 := tr(x1, i0, i1)
-	t2 := t1
-	if !diag {
-		t2 = tr(x2, j0, j1)
-	}
-	st.Reshape(G, 1, 1, ld.slab)
-	cols := st.Cols()
-	gram := make([]float64, n1*n2)
-	for g := 0; g < G; g++ {
-		for g2 := 0; g2 < cols; g2++ {
-			if diag {
-				for i := 0; i < n1; i++ {
-					st.K[(i*G+g)*cols+g2] = dot(t1[g][i*d:(i+1)*d], t1[g2][i*d:(i+1)*d]) / float64(d)
-				}
-				continue
-			}
-			linalg.Dgemm(false, true, n1, n2, d, 1/float64(d), t1[g], d, t2[g2], d, 0, gram, n2)
-			for a, v := range gram {
-				st.K[(a*G+g)*cols+g2] = v
-			}
-		}
-	}
-	if st.NTK {
-		clear(st.Theta)
-	}
-	st.Affine(ld.WStd, ld.BStd)
-	return nil
-}
-
 func dot(a, b []float64) float64 {
 	var s float64
 	for i, v := range a {
@@ -439,7 +401,7 @@ func (e *kernelEngine) runSelf(st *kernel.State, x []float64, i0, i1 int, tape [
 		return err
 	}
 	start := 0
-	if _, ok := e.arch.Layers[0].(*LiftDense); ok {
+	if _, ok := e.arch.Layers[0].(inputKernel); ok {
 		start = 1
 	}
 	for l := start; l <= len(e.arch.Layers); l++ {
@@ -465,12 +427,12 @@ func (e *kernelEngine) run(st *kernel.State, x1 []float64, i0, i1 int, x2 []floa
 		return err
 	}
 	start := 0
-	if _, ok := e.arch.Layers[0].(*LiftDense); ok {
+	if _, ok := e.arch.Layers[0].(inputKernel); ok {
 		start = 1
 	}
 	n2 := j1 - j0
 	for l := start; l < len(e.arch.Layers); l++ {
-		if v, ok := e.arch.Layers[l].(interface{ readsVariances() bool }); ok && v.readsVariances() {
+		if v, ok := e.arch.Layers[l].(varianceReader); ok && v.readsVariances() {
 			// Only activations read the variances of the two inputs.
 			p := st.P()
 			t1, t2 := tape1[l], tape2[l]

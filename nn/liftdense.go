@@ -28,6 +28,21 @@ type LiftDense struct {
 	slab bool // the kernel state after the layer is a slab (exact action)
 }
 
+// parseLiftDense reads liftdense(group, out, w_std=, b_std=).
+func parseLiftDense(a *args) (Layer, error) {
+	gname := a.str(0, "group", "", true)
+	d := &LiftDense{Out: a.int(1, "out", 0, true), WStd: a.float(-1, "w_std", 1), BStd: a.float(-1, "b_std", 0)}
+	a.done(2)
+	if a.err == "" {
+		g, err := group.Parse(gname)
+		if err != nil {
+			return nil, err
+		}
+		d.Group = g
+	}
+	return d, nil
+}
+
 func (d *LiftDense) String() string {
 	return fmt.Sprintf("liftdense(%s,%d%s)", d.Group.Name(), d.Out, stdSuffix(d.WStd, d.BStd))
 }
@@ -122,6 +137,66 @@ func (d *LiftDense) kernel(s *kernel.State) error {
 	return nil
 }
 
+func (d *LiftDense) kernelPositions(int, Shape) int { return d.Group.Order() }
+
+// inputKernel computes the state after a first liftdense layer directly
+// from the inputs: K[g,g'] = (1/D) <A_g x, A_g' x'>, then the layer's
+// weight and bias variances.
+func (ld *LiftDense) inputKernel(st *kernel.State, inShape []int, x1 []float64, i0, i1 int, x2 []float64, j0, j1 int, diag bool) error {
+	d := ld.in.Size()
+	G := ld.Group.Order()
+	n1, n2 := i1-i0, j1-j0
+	rep, err := group.ImageRep(ld.Group, inShape[0], ld.in.H, ld.in.W)
+	if err != nil {
+		return err
+	}
+	tr := func(x []float64, a, b int) [][]float64 {
+		out := make([][]float64, G)
+		for g := 0; g < G; g++ {
+			out[g] = make([]float64, (b-a)*d)
+			for i := a; i < b; i++ {
+				group.Apply(rep, ld.Group.Inv(g), out[g][(i-a)*d:(i-a+1)*d], x[i*d:(i+1)*d])
+			}
+		}
+		return out
+	}
+	t1 := tr(x1, i0, i1)
+	t2 := t1
+	if !diag {
+		t2 = tr(x2, j0, j1)
+	}
+	st.Reshape(G, 1, 1, ld.slab)
+	cols := st.Cols()
+	gram := make([]float64, n1*n2)
+	for g := 0; g < G; g++ {
+		for g2 := 0; g2 < cols; g2++ {
+			if diag {
+				for i := 0; i < n1; i++ {
+					st.K[(i*G+g)*cols+g2] = dot(t1[g][i*d:(i+1)*d], t1[g2][i*d:(i+1)*d]) / float64(d)
+				}
+				continue
+			}
+			linalg.Dgemm(false, true, n1, n2, d, 1/float64(d), t1[g], d, t2[g2], d, 0, gram, n2)
+			for a, v := range gram {
+				st.K[(a*G+g)*cols+g2] = v
+			}
+		}
+	}
+	if st.NTK {
+		clear(st.Theta)
+	}
+	st.Affine(ld.WStd, ld.BStd)
+	return nil
+}
+
+func (d *LiftDense) finite32(in, out Shape, p Param) finite[float32] {
+	return newLiftDenseImpl[float32](d, in, out, p)
+}
+
+func (d *LiftDense) finite64(in, out Shape, p Param) finite[float64] {
+	return newLiftDenseImpl[float64](d, in, out, p)
+}
+
 // liftDenseImpl: y[g] = ws W (A_g x) + bs b, with A_g the pixel map of
 // rho(g)^{-1} applied to every channel of the channels-last input.
 type liftDenseImpl[T Float] struct {
@@ -138,6 +213,8 @@ func newLiftDenseImpl[T Float](d *LiftDense, in, _ Shape, p Param) *liftDenseImp
 	m.bs, m.bInit = biasScale(p, d.BStd)
 	return m
 }
+
+func (*liftDenseImpl[T]) outputFree() bool { return true }
 
 func (m *liftDenseImpl[T]) init(p []T, rng *rand.Rand) {
 	nw := m.cfg.Out * m.in

@@ -41,23 +41,20 @@ func New[T Float](a *Arch) *Network[T] {
 	net.inPlace = make([]bool, len(a.Layers))
 	net.fused = make([]bool, len(a.Layers))
 	for i := 1; i < len(a.Layers); i++ {
-		act, ok := a.Layers[i].(*Activation)
-		if !ok || act.Kind != "relu" {
+		if r, ok := a.Layers[i].(rectifierLayer); !ok || !r.rectifier() {
 			continue
 		}
 		switch prev := net.layers[i-1].(type) {
-		case *convImpl[T]:
+		case reluFuser:
 			net.inPlace[i] = true
 			// Not for an output ReLU: its output gradient is the caller's
 			// slice, which the fused backward pass would mask in place.
 			if i < len(a.Layers)-1 {
 				net.fused[i] = true
-				prev.relu = true
+				prev.fuseReLU()
 			}
-		case *denseImpl[T], *liftDenseImpl[T], copyImpl[T]:
-			net.inPlace[i] = true
-		case *poolImpl[T]:
-			net.inPlace[i] = prev.cfg.Kind != "maxpool"
+		case outputFree:
+			net.inPlace[i] = prev.outputFree()
 		}
 	}
 	net.Params = make([]T, net.offs[len(a.Layers)])
@@ -89,7 +86,7 @@ func (net *Network[T]) LayerParams(i int) []T { return net.layerParams(i, net.Pa
 // set with linalg.SetThreads.
 func (net *Network[T]) SetWorkers(n int) {
 	for _, l := range net.layers {
-		if w, ok := l.(interface{ setWorkers(int) }); ok {
+		if w, ok := l.(workerSetter); ok {
 			w.setWorkers(n)
 		}
 	}
@@ -207,38 +204,5 @@ func fromChannelsLast[T Float](dst, src []T, n int, s Shape) {
 				d[c*hw+p] = x[p*s.C+c]
 			}
 		}
-	}
-}
-
-// newFinite creates the trainable implementation of a layer description.
-func newFinite[T Float](l Layer, in, out Shape, p Param) finite[T] {
-	switch l := l.(type) {
-	case *Dense:
-		return newDenseImpl[T](l, in, out, p)
-	case *Activation:
-		return &activationImpl[T]{cfg: l}
-	case *Flatten:
-		return copyImpl[T]{}
-	case *Pool:
-		return newPoolImpl[T](l, in, out)
-	case *Conv:
-		return newConvImpl[T](l, in, out, p)
-	case *LiftDense:
-		return newLiftDenseImpl[T](l, in, out, p)
-	case *Canon:
-		return newCanonImpl[T](l, in, p)
-	}
-	panic(fmt.Sprintf("nn: no finite implementation for layer %T", l))
-}
-
-// copyImpl is the finite implementation of layers that only reinterpret
-// the shape (flatten).
-type copyImpl[T Float] struct{}
-
-func (copyImpl[T]) init([]T, *rand.Rand)           {}
-func (copyImpl[T]) forward(_ []T, x, y []T, _ int) { copy(y, x) }
-func (copyImpl[T]) backward(_ []T, _, _, dy, dx, _ []T, _ int) {
-	if dx != nil {
-		copy(dx, dy)
 	}
 }

@@ -1,42 +1,15 @@
-// Package nn defines neural networks from a small serial architecture spec,
-// such as
-//
-//	dense(512),relu,dense(512),relu,dense(10)
-//	lift(c4,16,k=3),relu,gconv(16,k=3),relu,gpool,dense(10)
-//
-// following the idea of neural-tangents' stax: one description, three views.
-// An Arch (the parsed spec) gives
-//
-//   - a trainable finite network, Network[T], in float32 or float64, with
-//     forward and backward passes and initialisation in NTK or standard
-//     parametrisation;
-//   - its empirical NTK, from per-example gradients of a Network[float64];
-//   - its analytic infinite-width NNGP and NTK kernels, Arch.Kernel, by
-//     propagating kernel.State through every layer.
-//
-// Layers: dense, conv, flatten, globalavgpool, avgpool, maxpool, relu, erf,
-// tanh, gelu, and the group-equivariant lift, gconv, gpool and liftdense
-// (a full-support lifting layer) for any finite group acting on the pixel
-// grid. Keyword arguments follow neural-tangents: w_std (default 1) and
-// b_std (default 0).
-//
-// Activations are stored channels-last: one sample is an H×W×G×C array (G
-// is the group axis of GCNN features, 1 elsewhere). Network inputs use the
-// dataset layout (C×H×W images, NCHW batches) and are transposed on entry.
 package nn
 
 import (
 	"fmt"
-	"math"
-	"math/rand/v2"
 	"strings"
 
 	"github.com/eqens/eqens/group"
-	"github.com/eqens/eqens/kernel"
 )
 
-// Float is the set of element types networks compute in.
-type Float interface{ ~float32 | ~float64 }
+// Float is the set of element types networks compute in: exactly float32
+// and float64, for which every layer builds its implementation (see Layer).
+type Float interface{ float32 | float64 }
 
 // Shape is the shape of one sample's activation, stored [H][W][G][C].
 type Shape struct{ H, W, G, C int }
@@ -89,40 +62,6 @@ func (p Param) String() string {
 		return "standard"
 	}
 	return "ntk"
-}
-
-// Layer is the description of one layer: its shape arithmetic, its number
-// of parameters and its infinite-width kernel map. Finite implementations
-// are created per element type by newFinite.
-type Layer interface {
-	// String returns the layer as a spec token, e.g. "dense(512,w_std=1.4)".
-	String() string
-	// setup validates the layer against its input shape and returns the
-	// output shape and the number of parameters.
-	setup(in Shape, ctx *buildCtx) (out Shape, nparams int, err error)
-	// kernel maps the kernel state of the layer's input to its output.
-	kernel(s *kernel.State) error
-}
-
-// buildCtx carries what layers need to know about their neighbours.
-type buildCtx struct {
-	group  *group.Group // the group of the current GCNN features, if any
-	inCHW  []int        // the network input shape
-	first  bool         // the layer is the first one
-	param  Param
-	prevOp string
-	flat   bool // the features are a flat vector (vector input, or after dense/flatten)
-}
-
-// finite is the trainable implementation of a layer for element type T.
-type finite[T Float] interface {
-	// init fills the layer's parameters.
-	init(p []T, rng *rand.Rand)
-	// forward computes y from x for a batch of n samples.
-	forward(p []T, x, y []T, n int)
-	// backward accumulates the parameter gradient into dp and, if dx is not
-	// nil, writes the input gradient, given the output gradient dy.
-	backward(p []T, x, y, dy, dx, dp []T, n int)
 }
 
 // Arch is a parsed architecture for a given input shape: the one
@@ -196,7 +135,7 @@ func Parse(spec string, inShape []int, param Param) (*Arch, error) {
 		return nil, err
 	}
 	a := &Arch{InShape: append([]int(nil), inShape...), Param: param, Shapes: []Shape{in}}
-	ctx := &buildCtx{inCHW: a.InShape, first: true, param: param, flat: len(inShape) == 1}
+	ctx := &buildCtx{first: true, flat: len(inShape) == 1}
 	var canon []string
 	for i, t := range toks {
 		l, err := makeLayer(t, ctx)
@@ -217,10 +156,6 @@ func Parse(spec string, inShape []int, param Param) (*Arch, error) {
 				a.NParams = append(a.NParams, np)
 				canon = append(canon, l.String())
 				ctx.first = false
-				ctx.prevOp = t.name
-				if t.name == "dense" || t.name == "flatten" {
-					ctx.flat = true
-				}
 				continue
 			}
 		}
@@ -268,36 +203,9 @@ func (a *Arch) InputSize() int { return a.Shapes[0].Size() }
 // Group returns the group of the first group-equivariant layer, or nil.
 func (a *Arch) Group() *group.Group {
 	for _, l := range a.Layers {
-		if g, ok := l.(interface{ groupOf() *group.Group }); ok {
+		if g, ok := l.(groupLayer); ok {
 			return g.groupOf()
 		}
 	}
 	return nil
-}
-
-// fmtFloat formats a keyword value compactly.
-func fmtFloat(v float64) string { return fmt.Sprintf("%g", v) }
-
-// weightScale returns the factor multiplying W x in the forward pass and
-// the standard deviation of W at initialisation for a fan-in.
-func weightScale(p Param, wStd float64, fanIn int) (scale, initStd float64) {
-	s := wStd / math.Sqrt(float64(fanIn))
-	if p == Standard {
-		return 1, s
-	}
-	return s, 1
-}
-
-// biasScale returns the forward factor of b and its initial deviation.
-func biasScale(p Param, bStd float64) (scale, initStd float64) {
-	if p == Standard {
-		return 1, bStd
-	}
-	return bStd, 1
-}
-
-func fillNormal[T Float](p []T, rng *rand.Rand, std float64) {
-	for i := range p {
-		p[i] = T(rng.NormFloat64() * std)
-	}
 }

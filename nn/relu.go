@@ -6,6 +6,9 @@ import (
 	"github.com/eqens/eqens/internal/vec"
 )
 
+// The finite passes of relu (its entry in activations.go, and convolutions
+// with a fused ReLU).
+//
 // Branch-free rectifier kernels (float32: package vec, AVX2 on amd64): the
 // sign of a pre-activation is random, so a branch per element mispredicts
 // half the time and costs more than the GEMMs around it. The mask

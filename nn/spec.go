@@ -38,6 +38,50 @@ func (e *SpecError) Error() string {
 	return b.String()
 }
 
+// layerNames lists the layer names the spec parser knows.
+func layerNames() []string {
+	names := []string{"dense", "conv", "flatten", "globalavgpool", "avgpool", "maxpool"}
+	for _, d := range activations {
+		names = append(names, d.name)
+	}
+	return append(names, "lift", "gconv", "gpool", "liftdense", "canon")
+}
+
+// makeLayer turns a token into a layer description: the parse function of
+// the layer kind reads the arguments.
+func makeLayer(t *token, ctx *buildCtx) (Layer, error) {
+	a := &args{t: t}
+	var l Layer
+	var err error
+	switch t.name {
+	case "dense":
+		l = parseDense(a)
+	case "flatten":
+		l = parseFlatten(a)
+	case "globalavgpool", "gap", "gpool", "avgpool", "maxpool":
+		l = parsePool(t.name, a)
+	case "conv", "lift", "gconv":
+		l, err = parseConv(t.name, a, ctx)
+	case "liftdense":
+		l, err = parseLiftDense(a)
+	case "canon":
+		return parseCanon(a)
+	default:
+		d := activationNamed(t.name)
+		if d == nil {
+			return nil, fmt.Errorf("unknown layer %q (known: %s)", t.name, strings.Join(layerNames(), ", "))
+		}
+		l = parseActivation(d, a)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if a.err != "" {
+		return nil, fmt.Errorf("%s", a.err)
+	}
+	return l, nil
+}
+
 // tokenize splits a serial spec into layer tokens.
 func tokenize(spec string) ([]*token, error) {
 	var toks []*token
@@ -83,30 +127,8 @@ func tokenize(spec string) ([]*token, error) {
 			if j == n {
 				return nil, fail(start, n, "unclosed parenthesis")
 			}
-			inner := spec[open+1 : j]
-			if strings.TrimSpace(inner) != "" {
-				for _, a := range strings.Split(inner, ",") {
-					a = strings.TrimSpace(a)
-					if a == "" {
-						return nil, fail(start, j+1, "empty argument")
-					}
-					if k, v, ok := strings.Cut(a, "="); ok {
-						k, v = strings.ToLower(strings.TrimSpace(k)), strings.TrimSpace(v)
-						if k == "" || v == "" {
-							return nil, fail(start, j+1, "malformed keyword argument %q", a)
-						}
-						if _, dup := t.kw[k]; dup {
-							return nil, fail(start, j+1, "keyword %s given twice", k)
-						}
-						t.kw[k] = v
-						t.kwOrder = append(t.kwOrder, k)
-					} else {
-						if len(t.kw) > 0 {
-							return nil, fail(start, j+1, "positional argument %q after keyword arguments", a)
-						}
-						t.pos = append(t.pos, a)
-					}
-				}
+			if msg := t.addArgs(spec[open+1 : j]); msg != "" {
+				return nil, fail(start, j+1, "%s", msg)
 			}
 			i = j + 1
 		}
@@ -125,6 +147,37 @@ func tokenize(spec string) ([]*token, error) {
 		}
 	}
 	return toks, nil
+}
+
+// addArgs adds the comma-separated arguments between a token's
+// parentheses, returning a message for the first malformed one.
+func (t *token) addArgs(inner string) string {
+	if strings.TrimSpace(inner) == "" {
+		return ""
+	}
+	for _, a := range strings.Split(inner, ",") {
+		a = strings.TrimSpace(a)
+		if a == "" {
+			return "empty argument"
+		}
+		if k, v, ok := strings.Cut(a, "="); ok {
+			k, v = strings.ToLower(strings.TrimSpace(k)), strings.TrimSpace(v)
+			if k == "" || v == "" {
+				return fmt.Sprintf("malformed keyword argument %q", a)
+			}
+			if _, dup := t.kw[k]; dup {
+				return fmt.Sprintf("keyword %s given twice", k)
+			}
+			t.kw[k] = v
+			t.kwOrder = append(t.kwOrder, k)
+		} else {
+			if len(t.kw) > 0 {
+				return fmt.Sprintf("positional argument %q after keyword arguments", a)
+			}
+			t.pos = append(t.pos, a)
+		}
+	}
+	return ""
 }
 
 func isIdent(c byte) bool {

@@ -1,111 +1,103 @@
 package nn
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 
-	"github.com/eqens/eqens/internal/linalg"
+	"github.com/eqens/eqens/kernel"
 )
 
-// denseImpl: y = ws * x W^T + bs * b with W stored Out×In row-major.
-type denseImpl[T Float] struct {
-	out, in      int
-	ws, bs       float64
-	wInit, bInit float64
+// Pool averages features: globalavgpool over the spatial positions
+// (keeping the group axis), gpool over the spatial positions and the group
+// (the invariant output of a GCNN, as the reference GroupPool does), avgpool
+// and maxpool over k×k windows with stride k. maxpool has no closed-form
+// kernel.
+type Pool struct {
+	Kind string
+	K    int
 }
 
-func newDenseImpl[T Float](d *Dense, in, out Shape, p Param) *denseImpl[T] {
-	m := &denseImpl[T]{out: d.Out, in: in.Size()}
-	m.ws, m.wInit = weightScale(p, d.WStd, m.in)
-	m.bs, m.bInit = biasScale(p, d.BStd)
-	return m
+// parsePool reads globalavgpool (or gap), gpool, avgpool(k) and maxpool(k).
+func parsePool(name string, a *args) Layer {
+	switch name {
+	case "globalavgpool", "gap":
+		a.done(0)
+		return &Pool{Kind: "globalavgpool"}
+	case "gpool":
+		a.done(0)
+		return &Pool{Kind: "gpool"}
+	}
+	p := &Pool{Kind: name, K: a.int(0, "k", 2, false)}
+	a.done(1)
+	return p
 }
 
-func (m *denseImpl[T]) init(p []T, rng *rand.Rand) {
-	fillNormal(p[:m.out*m.in], rng, m.wInit)
-	fillNormal(p[m.out*m.in:], rng, m.bInit)
+func (p *Pool) String() string {
+	if p.Kind == "avgpool" || p.Kind == "maxpool" {
+		return fmt.Sprintf("%s(%d)", p.Kind, p.K)
+	}
+	return p.Kind
 }
 
-func (m *denseImpl[T]) forward(p []T, x, y []T, n int) {
-	w := p[:m.out*m.in]
-	linalg.Gemm(false, true, n, m.out, m.in, T(m.ws), x, m.in, w, m.in, 0, y, m.out)
-	if m.bs != 0 {
-		b := p[m.out*m.in:]
-		bs := T(m.bs)
-		for i := 0; i < n; i++ {
-			row := y[i*m.out : (i+1)*m.out]
-			for j := range row {
-				row[j] += bs * b[j]
-			}
-		}
+func (p *Pool) setup(in Shape, ctx *buildCtx) (Shape, int, error) {
+	if ctx.first {
+		return Shape{}, 0, fmt.Errorf("a network cannot start with pooling: its kernel needs a linear layer first")
 	}
+	if ctx.flat || (!in.Spatial() && in.G == 1) {
+		return Shape{}, 0, fmt.Errorf("needs spatial or group features, got a flat vector of %d", in.Size())
+	}
+	switch p.Kind {
+	case "globalavgpool":
+		return Shape{1, 1, in.G, in.C}, 0, nil
+	case "gpool":
+		ctx.group = nil
+		return Shape{1, 1, 1, in.C}, 0, nil
+	}
+	if p.K < 1 {
+		return Shape{}, 0, fmt.Errorf("window must be at least 1, got %d", p.K)
+	}
+	if !in.Spatial() || in.H%p.K != 0 || in.W%p.K != 0 {
+		return Shape{}, 0, fmt.Errorf("needs spatial features divisible by %d, got %v", p.K, in)
+	}
+	return Shape{in.H / p.K, in.W / p.K, in.G, in.C}, 0, nil
 }
 
-func (m *denseImpl[T]) backward(p []T, x, _, dy, dx, dp []T, n int) {
-	w := p[:m.out*m.in]
-	linalg.Gemm(true, false, m.out, m.in, n, T(m.ws), dy, m.out, x, m.in, 1, dp[:m.out*m.in], m.in)
-	if m.bs != 0 {
-		db := dp[m.out*m.in:]
-		bs := T(m.bs)
-		for i := 0; i < n; i++ {
-			for j, v := range dy[i*m.out : (i+1)*m.out] {
-				db[j] += bs * v
-			}
-		}
+func (p *Pool) kernel(s *kernel.State) error {
+	switch p.Kind {
+	case "globalavgpool":
+		s.SpatialMean()
+	case "gpool":
+		s.MeanAll()
+	case "avgpool":
+		s.AvgPool(p.K)
+	default:
+		return fmt.Errorf("%s has no infinite-width kernel (use avgpool)", p.Kind)
 	}
-	if dx != nil {
-		linalg.Gemm(false, false, n, m.in, m.out, T(m.ws), dy, m.out, w, m.in, 0, dx, m.in)
-	}
+	return nil
 }
 
-// activationImpl applies the nonlinearity pointwise.
-type activationImpl[T Float] struct{ cfg *Activation }
-
-func (*activationImpl[T]) init([]T, *rand.Rand) {}
-
-func (m *activationImpl[T]) forward(_ []T, x, y []T, _ int) {
-	switch m.cfg.Kind {
-	case "relu":
-		reluForward(x, y)
-	case "erf":
-		a, b, c := m.cfg.A, m.cfg.B, m.cfg.C
-		for i, v := range x {
-			y[i] = T(a*math.Erf(b*float64(v)) + c)
-		}
-	case "tanh":
-		for i, v := range x {
-			y[i] = T(math.Tanh(float64(v)))
-		}
-	case "gelu":
-		for i, v := range x {
-			y[i] = T(gelu(float64(v)))
-		}
+func (p *Pool) kernelPositions(_ int, out Shape) int {
+	if p.Kind == "gpool" {
+		return 1
 	}
+	return out.G * out.H * out.W
 }
 
-func (m *activationImpl[T]) backward(_ []T, x, y, dy, dx, _ []T, _ int) {
-	if dx == nil {
-		return
+// checkKernel rejects maxpool, which has no closed-form kernel.
+func (p *Pool) checkKernel() error {
+	if p.Kind == "maxpool" {
+		return fmt.Errorf("%s has no infinite-width kernel (use avgpool)", p)
 	}
-	switch m.cfg.Kind {
-	case "relu":
-		reluBackward(x, dy, dx)
-	case "erf":
-		a, b := m.cfg.A, m.cfg.B
-		k := a * b * 2 / math.Sqrt(math.Pi)
-		for i, v := range x {
-			u := b * float64(v)
-			dx[i] = dy[i] * T(k*math.Exp(-u*u))
-		}
-	case "tanh":
-		for i, t := range y {
-			dx[i] = dy[i] * (1 - t*t)
-		}
-	case "gelu":
-		for i, v := range x {
-			dx[i] = dy[i] * T(dgelu(float64(v)))
-		}
-	}
+	return nil
+}
+
+func (p *Pool) finite32(in, out Shape, _ Param) finite[float32] {
+	return newPoolImpl[float32](p, in, out)
+}
+
+func (p *Pool) finite64(in, out Shape, _ Param) finite[float64] {
+	return newPoolImpl[float64](p, in, out)
 }
 
 // poolImpl averages (or takes the maximum) over positions. cells maps each
@@ -126,6 +118,9 @@ type poolImpl[T Float] struct {
 }
 
 func (m *poolImpl[T]) setWorkers(n int) { m.workers = max(1, n) }
+
+// outputFree: only maxpool reads its output in the backward pass.
+func (m *poolImpl[T]) outputFree() bool { return m.cfg.Kind != "maxpool" }
 
 func newPoolImpl[T Float](cfg *Pool, in, out Shape) *poolImpl[T] {
 	m := &poolImpl[T]{cfg: cfg, in: in, out: out}
