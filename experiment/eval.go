@@ -17,26 +17,42 @@ type Predictor func(x []float32, n int) []float32
 // ds (whose inputs must already be masked when rep is interpolated), in
 // batches of at most batch samples.
 func OrbitOf(p Predictor, ds *data.Dataset, rep *group.Rep, k, batch int) *metrics.Orbit {
-	n := ds.Len()
-	d := ds.SampleSize()
-	G := rep.Group().Order()
-	o := metrics.NewOrbit(G, n, k)
+	o := metrics.NewOrbit(rep.Group().Order(), ds.Len(), k)
+	_ = forOrbitBatches(ds, rep, batch, func(g, s, m int, x []float32) error {
+		storeOutputs(o, g, s, m, p(x, m))
+		return nil
+	})
+	return o
+}
+
+// forOrbitBatches calls f for every group element g and batch of at most
+// batch samples starting at sample s: x holds rho(g) applied to the m
+// samples (a buffer reused between calls). It stops at the first error.
+func forOrbitBatches(ds *data.Dataset, rep *group.Rep, batch int, f func(g, s, m int, x []float32) error) error {
+	n, d := ds.Len(), ds.SampleSize()
 	buf := make([]float32, min(batch, n)*d)
-	for g := 0; g < G; g++ {
+	for g := 0; g < rep.Group().Order(); g++ {
 		for s := 0; s < n; s += batch {
 			m := min(batch, n-s)
 			x := buf[:m*d]
 			group.ApplyBatch(rep, g, x, ds.X[s*d:(s+m)*d])
-			y := p(x, m)
-			for i := 0; i < m; i++ {
-				row := o.At(g, s+i)
-				for c := range row {
-					row[c] = float64(y[i*k+c])
-				}
+			if err := f(g, s, m, x); err != nil {
+				return err
 			}
 		}
 	}
-	return o
+	return nil
+}
+
+// storeOutputs copies the outputs y of samples s..s+m-1 under element g
+// into the orbit.
+func storeOutputs(o *metrics.Orbit, g, s, m int, y []float32) {
+	for i := 0; i < m; i++ {
+		row := o.At(g, s+i)
+		for c := range row {
+			row[c] = float64(y[i*o.K+c])
+		}
+	}
 }
 
 // SetStats are the equivariance statistics of one model on one test set.
@@ -246,32 +262,22 @@ func EvalEnsemble(ctx context.Context, ens *train.Ensemble, rep *group.Rep, id *
 // EnsembleOrbits evaluates every member of an ensemble on the orbits of a
 // prepared dataset: one orbit per member.
 func EnsembleOrbits(ctx context.Context, ens *train.Ensemble, ds *data.Dataset, rep *group.Rep, batch int) ([]*metrics.Orbit, error) {
-	n, d := ds.Len(), ds.SampleSize()
-	k := ens.Arch.OutputDim()
-	G := rep.Group().Order()
 	out := make([]*metrics.Orbit, len(ens.Members))
 	for m := range out {
-		out[m] = metrics.NewOrbit(G, n, k)
+		out[m] = metrics.NewOrbit(rep.Group().Order(), ds.Len(), ens.Arch.OutputDim())
 	}
-	buf := make([]float32, min(batch, n)*d)
-	for g := 0; g < G; g++ {
-		for s := 0; s < n; s += batch {
-			b := min(batch, n-s)
-			x := buf[:b*d]
-			group.ApplyBatch(rep, g, x, ds.X[s*d:(s+b)*d])
-			preds, err := ens.Predict(ctx, x, b, 0)
-			if err != nil {
-				return nil, err
-			}
-			for m, y := range preds {
-				for i := 0; i < b; i++ {
-					row := out[m].At(g, s+i)
-					for c := range row {
-						row[c] = float64(y[i*k+c])
-					}
-				}
-			}
+	err := forOrbitBatches(ds, rep, batch, func(g, s, b int, x []float32) error {
+		preds, err := ens.Predict(ctx, x, b, 0)
+		if err != nil {
+			return err
 		}
+		for m, y := range preds {
+			storeOutputs(out[m], g, s, b, y)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
 }

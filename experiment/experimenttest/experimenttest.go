@@ -5,6 +5,7 @@ package experimenttest
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -38,6 +39,30 @@ func RunConfig(t testing.TB, name, config, out string) map[string]any {
 // written, and returns the decoded results.json and the output folder.
 func Run(t testing.TB, name, quick, dataDir string) (map[string]any, string) {
 	t.Helper()
+	var log strings.Builder
+	out, err := run(t, name, quick, dataDir, &log)
+	if err != nil {
+		t.Fatalf("%v\nlog:\n%s", err, log.String())
+	}
+	res := readResults(t, out)
+	for _, f := range []string{"report.html", "report.md"} {
+		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
+			t.Fatalf("missing %s", f)
+		}
+	}
+	return res, out
+}
+
+// RunErr is Run for a run that is expected to fail: it returns the output
+// folder and the experiment's error (nil if it ran).
+func RunErr(t testing.TB, name, quick, dataDir string) (string, error) {
+	t.Helper()
+	return run(t, name, quick, dataDir, io.Discard)
+}
+
+// run writes the config and runs the experiment into a temporary folder.
+func run(t testing.TB, name, quick, dataDir string, log io.Writer) (string, error) {
+	t.Helper()
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, name+".yaml")
 	body := "name: " + name + "\ndescription: test\nquick:\n" + quick + "full:\n" + quick
@@ -49,18 +74,8 @@ func Run(t testing.TB, name, quick, dataDir string) (map[string]any, string) {
 		t.Fatal(err)
 	}
 	out := filepath.Join(dir, "out")
-	var log strings.Builder
-	env := &experiment.Env{Out: out, Scale: "quick", DataDir: dataDir, Log: &log, Command: "test"}
-	if err := experiment.Run(context.Background(), e, env, cfg); err != nil {
-		t.Fatalf("%v\nlog:\n%s", err, log.String())
-	}
-	res := readResults(t, out)
-	for _, f := range []string{"report.html", "report.md"} {
-		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
-			t.Fatalf("missing %s", f)
-		}
-	}
-	return res, out
+	env := &experiment.Env{Out: out, Scale: "quick", DataDir: dataDir, Log: log, Command: "test"}
+	return out, experiment.Run(context.Background(), e, env, cfg)
 }
 
 func readResults(t testing.TB, out string) map[string]any {

@@ -1,7 +1,6 @@
 package histology
 
 import (
-	"context"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -10,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/eqens/eqens/experiment"
 	"github.com/eqens/eqens/experiment/experimenttest"
 	"github.com/eqens/eqens/npy"
 )
@@ -137,18 +135,8 @@ func TestHistologyExperiment(t *testing.T) {
 func TestHistologyMissingData(t *testing.T) {
 	dataDir := experimenttest.IsolateDataDirs(t)
 	cfg := strings.Replace(tinyConfig, "  file: FILE\n", "", 1)
-	dir := t.TempDir()
-	cfgPath := filepath.Join(dir, "histology.yaml")
-	if err := os.WriteFile(cfgPath, []byte("name: histology\ndescription: test\nquick:\n"+cfg+"full:\n"+cfg), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	e, err := experiment.Lookup("histology")
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := filepath.Join(dir, "out")
 	start := time.Now()
-	err = experiment.Run(context.Background(), e, &experiment.Env{Out: out, Scale: "quick", DataDir: dataDir}, cfgPath)
+	out, err := experimenttest.RunErr(t, "histology", cfg, dataDir)
 	if err == nil {
 		t.Fatal("ran without PathMNIST")
 	}
@@ -165,7 +153,7 @@ func TestHistologyMissingData(t *testing.T) {
 	}
 	// A file in the data directory that is not the published one.
 	writePathMNISTFixture(t, filepath.Join(dataDir, "pathmnist", "pathmnist.npz"), map[string]int{"train": 9, "val": 9, "test": 9})
-	err = experiment.Run(context.Background(), e, &experiment.Env{Out: out, Scale: "quick", DataDir: dataDir}, cfgPath)
+	_, err = experimenttest.RunErr(t, "histology", cfg, dataDir)
 	if err == nil || !strings.Contains(err.Error(), "checksum mismatch") || !strings.Contains(err.Error(), "eqens data fetch pathmnist") {
 		t.Errorf("corrupt file: %v", err)
 	}

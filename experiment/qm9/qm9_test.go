@@ -334,14 +334,8 @@ func TestQM9Baseline(t *testing.T) {
 func TestQM9MissingData(t *testing.T) {
 	dataDir := experimenttest.IsolateDataDirs(t)
 	cfg := strings.Replace(tinyConfig, "  file: FILE\n", "", 1)
-	dir := t.TempDir()
-	cfgPath := filepath.Join(dir, "qm9.yaml")
-	if err := os.WriteFile(cfgPath, []byte("name: qm9\ndescription: test\nquick:\n"+cfg+"full:\n"+cfg), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	e, _ := experiment.Lookup("qm9")
 	start := time.Now()
-	err := experiment.Run(context.Background(), e, &experiment.Env{Out: filepath.Join(dir, "out"), Scale: "quick", DataDir: dataDir}, cfgPath)
+	_, err := experimenttest.RunErr(t, "qm9", cfg, dataDir)
 	if err == nil {
 		t.Fatal("ran without QM9")
 	}
