@@ -1,0 +1,3 @@
+// Package experimenttest runs experiments on tiny configurations in tests
+// and reads their results.json.
+package experimenttest
