@@ -3,6 +3,8 @@ package kernel
 import (
 	"math"
 
+	"github.com/eqens/eqens/internal/vec"
+
 	"gonum.org/v1/gonum/integrate/quad"
 )
 
@@ -37,49 +39,52 @@ func (s *State) elementwise(f func(k, v1, v2 float64) (kphi, kdot float64)) {
 // ReLU applies the arc-cosine kernel of the rectifier (Cho & Saul):
 // with P = v1 v2 and theta = atan2(sqrt(P - k^2), k),
 // K' = (sqrt(P - k^2) + (pi - theta) k) / (2 pi), Kdot = (pi - theta)/(2 pi).
+// The map runs vectorised over rows of the plane (vec.ReLUArcCos, accurate
+// to about one unit in the last place).
 func (s *State) ReLU() {
 	p := s.P()
 	const inv2pi = 1 / (2 * math.Pi)
+	var theta []float64
 	if p == 1 {
-		// One position per pair (MLPs): one flat loop over all pairs.
-		k, v1, v2 := s.K[:s.Pairs], s.V1[:s.Pairs], s.V2[:s.Pairs]
-		if s.NTK {
-			t := s.Theta[:s.Pairs]
-			for a, ka := range k {
-				kp, kd := reluKernel(ka, v1[a]*v2[a])
-				k[a] = kp * inv2pi
-				t[a] *= kd * inv2pi
-			}
-			return
-		}
-		for a, ka := range k {
-			kp, _ := reluKernel(ka, v1[a]*v2[a])
-			k[a] = kp * inv2pi
-		}
+		// One position per pair (MLPs): one flat run over all pairs.
+		s.reluPairs()
 		return
 	}
 	c := s.Cols()
+	vi := make([]float64, c)
 	for a := 0; a < s.Pairs; a++ {
 		v1 := s.V1[a*p : (a+1)*p]
 		v2 := s.V2[a*p : a*p+c]
 		base := a * p * c
 		for i := 0; i < p; i++ {
-			row := s.K[base+i*c : base+(i+1)*c]
-			vi := v1[i]
-			if s.NTK {
-				trow := s.Theta[base+i*c : base+(i+1)*c]
-				for j, k := range row {
-					kp, kd := reluKernel(k, vi*v2[j])
-					row[j] = kp * inv2pi
-					trow[j] *= kd * inv2pi
-				}
-			} else {
-				for j, k := range row {
-					kp, _ := reluKernel(k, vi*v2[j])
-					row[j] = kp * inv2pi
-				}
+			for j := range vi {
+				vi[j] = v1[i]
 			}
+			if s.NTK {
+				theta = s.Theta[base+i*c : base+(i+1)*c]
+			}
+			vec.ReLUArcCos(s.K[base+i*c:base+(i+1)*c], theta, vi, v2, inv2pi)
 		}
+	}
+}
+
+// reluPairs is the rectifier's map for one position per pair, with
+// math.Atan2 (the MLP path; to be moved to vec.ReLUArcCos).
+func (s *State) reluPairs() {
+	const inv2pi = 1 / (2 * math.Pi)
+	k, v1, v2 := s.K[:s.Pairs], s.V1[:s.Pairs], s.V2[:s.Pairs]
+	if s.NTK {
+		t := s.Theta[:s.Pairs]
+		for a, ka := range k {
+			kp, kd := reluKernel(ka, v1[a]*v2[a])
+			k[a] = kp * inv2pi
+			t[a] *= kd * inv2pi
+		}
+		return
+	}
+	for a, ka := range k {
+		kp, _ := reluKernel(ka, v1[a]*v2[a])
+		k[a] = kp * inv2pi
 	}
 }
 

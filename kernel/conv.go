@@ -112,8 +112,24 @@ func inIndex(t, d, n int, pad Padding) int {
 }
 
 // Conv applies the kernel map of op (without the weight and bias variances:
-// call Affine afterwards) to K and Theta.
-func (s *State) Conv(op *ConvOp) error {
+// call Affine afterwards, or use ConvAffine) to K and Theta.
+func (s *State) Conv(op *ConvOp) error { return s.conv(op, nil) }
+
+// ConvAffine is Conv followed by Affine(wStd, bStd), fused: every output
+// row gets the affine map while it is in cache. It gives the same bits as
+// the two calls.
+func (s *State) ConvAffine(op *ConvOp, wStd, bStd float64) error {
+	return s.conv(op, &affine{w2: wStd * wStd, b2: bStd * bStd})
+}
+
+// affine holds the variances of Affine for a fused operator.
+type affine struct{ w2, b2 float64 }
+
+// convDims are the sizes convApply works with: positions and row lengths
+// of the input and output planes.
+type convDims struct{ pin, cin, pout, cout int }
+
+func (s *State) conv(op *ConvOp, aff *affine) error {
 	if op.Reduced != nil {
 		red := *op.Reduced
 		red.Slab, red.Rel = op.Slab, op.Rel
@@ -125,33 +141,31 @@ func (s *State) Conv(op *ConvOp) error {
 	if s.Slab && op.Rel == nil {
 		return fmt.Errorf("kernel: convolution of slab group features needs the group's composition (ConvOp.Rel)")
 	}
-	pin, cin := s.P(), s.Cols()
-	pout := op.OutG * op.OutH * op.OutW
-	cout := pout
+	dim := convDims{pin: s.P(), cin: s.Cols(), pout: op.OutG * op.OutH * op.OutW}
+	dim.cout = dim.pout
 	if op.Slab {
-		cout = op.OutH * op.OutW
+		dim.cout = op.OutH * op.OutW
 	}
-	kin := s.K
-	out := s.Scratch(s.Pairs * pout * cout)
-	s.convApply(op, kin, out, pin, cin, pout, cout)
-	s.K = out
-	s.Recycle(kin)
+	kin, tin := s.K, s.Theta
+	s.K = s.Scratch(s.Pairs * dim.pout * dim.cout)
 	if s.NTK {
-		tin := s.Theta
-		tout := s.Scratch(s.Pairs * pout * cout)
-		s.convApply(op, tin, tout, pin, cin, pout, cout)
-		s.Theta = tout
+		s.Theta = s.Scratch(s.Pairs * dim.pout * dim.cout)
+		s.convApply(op, kin, s.K, tin, s.Theta, dim, aff)
 		s.Recycle(tin)
+	} else {
+		s.convApply(op, kin, s.K, nil, nil, dim, aff)
 	}
+	s.Recycle(kin)
 	s.G, s.H, s.W, s.Slab = op.OutG, op.OutH, op.OutW, op.Slab
-	s.V1 = grow(s.V1, s.Pairs*pout)
-	s.V2 = grow(s.V2, s.Pairs*pout)
+	s.V1 = grow(s.V1, s.Pairs*dim.pout)
+	s.V2 = grow(s.V2, s.Pairs*dim.pout)
 	return nil
 }
 
 // convApply computes the output blocks (r, r2) — r2 only the identity for a
 // slab output — from the input blocks, which for a slab input are read as
-// block (e1.S · e2.S^-1, identity).
+// block (e1.S · e2.S^-1, identity), for K (kin to kout) and, unless tin is
+// nil, Theta (tin to tout); with aff set it applies the affine map too.
 //
 // It works one output row (r, t) at a time and applies every term
 // (b, e1, e2) to it while the row is in cache; the input rows a term reads
@@ -159,43 +173,53 @@ func (s *State) Conv(op *ConvOp) error {
 // entry receives its terms in the order (b, e1, e2), as in the plain
 // term-by-term sweep the tests keep as the reference, so both give the same
 // bits.
-func (s *State) convApply(op *ConvOp, in, out []float64, pin, cin, pout, cout int) {
-	clear(out)
-	hwIn := op.InH * op.InW
+func (s *State) convApply(op *ConvOp, kin, kout, tin, tout []float64, dim convDims, aff *affine) {
 	hwOut := op.OutH * op.OutW
-	org := op.Origin()
-	norm := 1 / float64(op.Base)
-	outCols := op.OutG
-	if op.Slab {
-		outCols = 1
-	}
-	inSlab := cin != pin
+	inPair, outPair := dim.pin*dim.cin, dim.pout*dim.cout
 	for a := 0; a < s.Pairs; a++ {
-		kin := in[a*pin*cin : (a+1)*pin*cin]
-		kout := out[a*pout*cout : (a+1)*pout*cout]
 		for r := 0; r < op.OutG; r++ {
 			for t := 0; t < hwOut; t++ {
-				ti, tj := t/op.OutW, t%op.OutW
-				row := kout[(r*hwOut+t)*cout:]
-				for r2 := 0; r2 < outCols; r2++ {
-					dst := row[r2*hwOut : (r2+1)*hwOut]
-					for b := 0; b < op.Base; b++ {
-						for _, e1 := range op.Taps[r][b] {
-							ii := inIndex(ti, int(e1.DI)+org, op.InH, op.Pad)
-							ij := inIndex(tj, int(e1.DJ)+org, op.InW, op.Pad)
-							if ii < 0 || ij < 0 {
-								continue
-							}
-							for _, e2 := range op.Taps[r2][b] {
-								rb, cb := int(e1.S), int(e2.S)
-								if inSlab {
-									rb, cb = int(op.Rel[rb][cb]), 0
-								}
-								src := kin[(rb*hwIn+ii*op.InW+ij)*cin+cb*hwIn:]
-								rowShiftAdd(op, dst, src, e2, norm*e1.W*e2.W, org)
-							}
-						}
+				at := a*outPair + (r*hwOut+t)*dim.cout
+				krow := kout[at : at+dim.cout]
+				convRow(op, kin[a*inPair:(a+1)*inPair], krow, r, t, dim)
+				var trow []float64
+				if tin != nil {
+					trow = tout[at : at+dim.cout]
+					convRow(op, tin[a*inPair:(a+1)*inPair], trow, r, t, dim)
+				}
+				if aff != nil {
+					affineRow(krow, trow, aff.w2, aff.w2, aff.b2)
+				}
+			}
+		}
+	}
+}
+
+// convRow computes output row (r, t) of one pair's plane: every column
+// block r2 (one for a slab output) from the input plane in.
+func convRow(op *ConvOp, in, row []float64, r, t int, dim convDims) {
+	clear(row)
+	hwIn, hwOut := op.InH*op.InW, op.OutH*op.OutW
+	org := op.Origin()
+	norm := 1 / float64(op.Base)
+	inSlab := dim.cin != dim.pin
+	ti, tj := t/op.OutW, t%op.OutW
+	for r2 := 0; r2 < len(row)/hwOut; r2++ {
+		dst := row[r2*hwOut : (r2+1)*hwOut]
+		for b := 0; b < op.Base; b++ {
+			for _, e1 := range op.Taps[r][b] {
+				ii := inIndex(ti, int(e1.DI)+org, op.InH, op.Pad)
+				ij := inIndex(tj, int(e1.DJ)+org, op.InW, op.Pad)
+				if ii < 0 || ij < 0 {
+					continue
+				}
+				for _, e2 := range op.Taps[r2][b] {
+					rb, cb := int(e1.S), int(e2.S)
+					if inSlab {
+						rb, cb = int(op.Rel[rb][cb]), 0
 					}
+					src := in[(rb*hwIn+ii*op.InW+ij)*dim.cin+cb*hwIn:]
+					rowShiftAdd(op, dst, src, e2, norm*e1.W*e2.W, org)
 				}
 			}
 		}
@@ -231,8 +255,5 @@ func rowShiftAdd(op *ConvOp, dst, src []float64, e Tap, w float64, org int) {
 	if lo >= hi {
 		return
 	}
-	for ti2 := lo2; ti2 < hi2; ti2++ {
-		srow := src[(ti2+di)*inW:]
-		vec.AxpyF64(dst[ti2*outW+lo:ti2*outW+hi], srow[lo+dj:hi+dj], w)
-	}
+	vec.AxpyRowsF64(dst[lo2*outW+lo:], src[(lo2+di)*inW+lo+dj:], w, hi2-lo2, hi-lo, outW, inW)
 }

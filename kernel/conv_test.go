@@ -178,40 +178,93 @@ func TestConvMatchesReference(t *testing.T) {
 			if c.op.Slab {
 				cout = c.op.OutH * c.op.OutW
 			}
-			want := make([]float64, s.Pairs*pout*cout)
-			refConvApply(s, c.op, s.K, want, pin, cin, pout, cout)
-			got := make([]float64, len(want))
+			wantK := make([]float64, s.Pairs*pout*cout)
+			wantT := make([]float64, len(wantK))
+			refConvApply(s, c.op, s.K, wantK, pin, cin, pout, cout)
+			refConvApply(s, c.op, s.Theta, wantT, pin, cin, pout, cout)
+			// The unfused operator on K alone, then the fused one with the
+			// affine map on K and Theta together.
+			got := make([]float64, len(wantK))
 			for i := range got {
 				got[i] = math.NaN() // convApply must overwrite every entry
 			}
-			s.convApply(c.op, s.K, got, pin, cin, pout, cout)
-			for i := range want {
-				if math.Float64bits(got[i]) != math.Float64bits(want[i]) {
-					t.Fatalf("entry %d: %v, reference %v", i, got[i], want[i])
-				}
-			}
+			dim := convDims{pin, cin, pout, cout}
+			s.convApply(c.op, s.K, got, nil, nil, dim, nil)
+			sameBits(t, "K", got, wantK)
+			ref := &State{Pairs: s.Pairs, NTK: true, K: wantK, Theta: wantT}
+			w, b := 1.3, 0.2 // variables: a constant product would be exact
+			ref.Affine(w, b)
+			gotT := make([]float64, len(wantK))
+			s.convApply(c.op, s.K, got, s.Theta, gotT, dim, &affine{w2: w * w, b2: b * b})
+			sameBits(t, "K after the affine map", got, ref.K)
+			sameBits(t, "Theta after the affine map", gotT, ref.Theta)
 		})
 	}
 }
 
-// BenchmarkConv times the convolution operator of a 3×3 same-padded
-// convolution on 28×28 positions (one pair, K and Theta), the fast one
-// against the reference in the same run.
+func sameBits(t *testing.T, what string, got, want []float64) {
+	t.Helper()
+	for i := range want {
+		if math.Float64bits(got[i]) != math.Float64bits(want[i]) {
+			t.Fatalf("%s, entry %d: %v, reference %v", what, i, got[i], want[i])
+		}
+	}
+}
+
+// TestConvAffineState checks State.ConvAffine against State.Conv followed
+// by State.Affine, bit for bit, with and without Theta, and that the state
+// takes the operator's output grid.
+func TestConvAffineState(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	for _, ntk := range []bool{true, false} {
+		op := randomConvOp(rng, 3, Same, 4, 4, 5, 6, true, true)
+		a := randomState(rng, op, 3, true)
+		a.NTK = ntk
+		b := &State{Pairs: a.Pairs, NTK: ntk, G: a.G, H: a.H, W: a.W, Slab: a.Slab,
+			K: append([]float64(nil), a.K...), Theta: append([]float64(nil), a.Theta...),
+			V1: append([]float64(nil), a.V1...), V2: append([]float64(nil), a.V2...)}
+		if err := a.ConvAffine(op, 1.7, 0.3); err != nil {
+			t.Fatal(err)
+		}
+		if err := b.Conv(op); err != nil {
+			t.Fatal(err)
+		}
+		b.Affine(1.7, 0.3)
+		if err := a.Check(); err != nil {
+			t.Fatal(err)
+		}
+		sameBits(t, "K", a.K, b.K)
+		if ntk {
+			sameBits(t, "Theta", a.Theta, b.Theta)
+		}
+		if a.G != 4 || a.H != 5 || a.W != 6 || !a.Slab {
+			t.Errorf("grid %dx%dx%d slab %v after the operator", a.G, a.H, a.W, a.Slab)
+		}
+	}
+}
+
+// BenchmarkConv times the convolution map of a 3×3 same-padded
+// convolution with its affine map on 14×14 and 28×28 positions (one pair, K
+// and Theta): the fused operator against the reference sweep plus Affine in
+// the same run.
 func BenchmarkConv(b *testing.B) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	for _, hw := range []int{14, 28} {
 		op := plainConvOp(3, Same, hw, hw)
 		s := randomState(rng, op, 1, false)
 		p := s.P()
-		out := make([]float64, p*p)
+		k, t := make([]float64, p*p), make([]float64, p*p)
 		b.Run(fmt.Sprintf("fast/%dx%d", hw, hw), func(b *testing.B) {
 			for range b.N {
-				s.convApply(op, s.K, out, p, p, p, p)
+				s.convApply(op, s.K, k, s.Theta, t, convDims{p, p, p, p}, &affine{w2: 1, b2: 0.01})
 			}
 		})
 		b.Run(fmt.Sprintf("reference/%dx%d", hw, hw), func(b *testing.B) {
+			r := &State{Pairs: 1, NTK: true, K: k, Theta: t}
 			for range b.N {
-				refConvApply(s, op, s.K, out, p, p, p, p)
+				refConvApply(s, op, s.K, k, p, p, p, p)
+				refConvApply(s, op, s.Theta, t, p, p, p, p)
+				r.Affine(1, 0.1)
 			}
 		})
 	}

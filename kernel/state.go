@@ -35,7 +35,7 @@ type State struct {
 	// Slab marks the reduced storage of group features described above.
 	Slab bool
 
-	spare []float64 // recycled buffer for out-of-place operators
+	spare, spare2 []float64 // recycled buffers for out-of-place operators
 }
 
 // P is the number of positions.
@@ -67,14 +67,17 @@ func (s *State) Reshape(g, h, w int, slab bool) {
 // out-of-place operator; the state keeps no reference to it.
 func (s *State) Scratch(n int) []float64 {
 	b := grow(s.spare, n)
-	s.spare = nil
+	s.spare, s.spare2 = s.spare2, nil
 	return b
 }
 
 // Recycle hands a no longer needed buffer back for the next Scratch call.
 func (s *State) Recycle(b []float64) {
-	if cap(b) > cap(s.spare) {
-		s.spare = b
+	switch {
+	case s.spare == nil || cap(b) > cap(s.spare):
+		s.spare, s.spare2 = b, s.spare
+	case s.spare2 == nil || cap(b) > cap(s.spare2):
+		s.spare2 = b
 	}
 }
 
@@ -128,12 +131,27 @@ func (s *State) Check() error {
 // Layers never update V1 and V2: the driver sets them before every layer
 // from the variances it recorded for each input.
 func (s *State) Affine(wStd, bStd float64) {
-	w2, b2 := wStd*wStd, bStd*bStd
-	for i, k := range s.K {
-		kn := w2*k + b2
-		s.K[i] = kn
-		if s.NTK {
-			s.Theta[i] = kn + w2*s.Theta[i]
+	var t []float64
+	if s.NTK {
+		t = s.Theta
+	}
+	affineRow(s.K, t, wStd*wStd, wStd*wStd, bStd*bStd)
+}
+
+// affineRow applies K' = w2 k + b2 and Theta' = K' + tw2 Theta to a run of
+// entries (t nil: NNGP only). Affine and the fused convolution share it,
+// so both give the same bits.
+func affineRow(k, t []float64, w2, tw2, b2 float64) {
+	if t == nil {
+		for i, v := range k {
+			k[i] = float64(w2*v) + b2
 		}
+		return
+	}
+	t = t[:len(k)]
+	for i, v := range k {
+		kn := float64(w2*v) + b2
+		k[i] = kn
+		t[i] = kn + float64(tw2*t[i])
 	}
 }

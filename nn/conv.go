@@ -301,11 +301,7 @@ func bilinear(qi, qj float64, c int) []nbr {
 }
 
 func (c *Conv) kernel(s *kernel.State) error {
-	if err := s.Conv(c.op); err != nil {
-		return err
-	}
-	s.Affine(c.WStd, c.BStd)
-	return nil
+	return s.ConvAffine(c.op, c.WStd, c.BStd)
 }
 
 func (c *Conv) kernelPositions(int, Shape) int { return c.op.OutG * c.op.OutH * c.op.OutW }

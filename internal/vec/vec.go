@@ -143,3 +143,19 @@ func AxpyF64(dst, src []float64, w float64) {
 		dst[i] += float64(w * src[i]) // rounded: no fused multiply-add
 	}
 }
+
+// AxpyRowsF64 applies AxpyF64 to rows blocks of n values: block r of
+// dst[r*ds:] gets w times block r of src[r*ss:] (one call for the rows of
+// a strided plane, such as a shifted image inside a row of a kernel plane).
+func AxpyRowsF64(dst, src []float64, w float64, rows, n, ds, ss int) {
+	if rows <= 0 || n <= 0 {
+		return
+	}
+	checkBlocks("AxpyRowsF64", len(dst), len(src), rows, n, ds, ss)
+	if axpyRowsF64Bulk(dst, src, w, rows, n, ds, ss) {
+		return
+	}
+	for r := 0; r < rows; r++ {
+		AxpyF64(dst[r*ds:r*ds+n], src[r*ss:r*ss+n], w)
+	}
+}

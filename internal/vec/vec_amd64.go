@@ -138,3 +138,16 @@ func reluArcCosBulk(k, t, v1, v2 []float64, scale float64) int {
 	reluArcCosAVX2(&k[0], tp, &v1[0], &v2[0], n, scale, &atanConst4[0])
 	return n
 }
+
+//go:noescape
+func axpyRowsF64AVX2(dst, src *float64, w float64, rows, n, ds, ss int)
+
+// axpyRowsF64Bulk runs AxpyRowsF64 in one AVX2 call (vector blocks of 4,
+// then scalar tails with the same rounding) and reports whether it did.
+func axpyRowsF64Bulk(dst, src []float64, w float64, rows, n, ds, ss int) bool {
+	if !hasAVX2 {
+		return false
+	}
+	axpyRowsF64AVX2(&dst[0], &src[0], w, rows, n, ds, ss)
+	return true
+}

@@ -402,3 +402,56 @@ rnext:
 	JNZ  rloop
 	VZEROUPPER
 	RET
+
+// func axpyRowsF64AVX2(dst, src *float64, w float64, rows, n, ds, ss int):
+// for every row r, dst[r*ds+i] += w*src[r*ss+i], i < n; blocks of 4 with
+// VMULPD/VADDPD, the n%4 rest with VMULSD/VADDSD (the same rounding as the
+// Go loop); rows, n > 0.
+TEXT ·axpyRowsF64AVX2(SB), NOSPLIT, $0-56
+	MOVQ         dst+0(FP), DI
+	MOVQ         src+8(FP), SI
+	VBROADCASTSD w+16(FP), Y0
+	MOVQ         rows+24(FP), BX
+	MOVQ         n+32(FP), DX
+	MOVQ         ds+40(FP), R9
+	MOVQ         ss+48(FP), R10
+	SHLQ         $3, R9
+	SHLQ         $3, R10
+
+yrow:
+	MOVQ DI, R8
+	MOVQ SI, R11
+	MOVQ DX, CX
+	CMPQ CX, $4
+	JB   ytail
+
+yblk:
+	VMULPD  (R11), Y0, Y1
+	VADDPD  (R8), Y1, Y1
+	VMOVUPD Y1, (R8)
+	ADDQ    $32, R11
+	ADDQ    $32, R8
+	SUBQ    $4, CX
+	CMPQ    CX, $4
+	JAE     yblk
+
+ytail:
+	TESTQ CX, CX
+	JZ    ynext
+
+yone:
+	VMULSD  (R11), X0, X1
+	VADDSD  (R8), X1, X1
+	VMOVSD  X1, (R8)
+	ADDQ    $8, R11
+	ADDQ    $8, R8
+	DECQ    CX
+	JNZ     yone
+
+ynext:
+	ADDQ R9, DI
+	ADDQ R10, SI
+	DECQ BX
+	JNZ  yrow
+	VZEROUPPER
+	RET

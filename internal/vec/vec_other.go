@@ -12,3 +12,4 @@ func copyBlocksBulk([]float32, []float32, int, int, int, int) bool { return fals
 func addBlocksBulk([]float32, []float32, int, int, int, int) bool  { return false }
 func axpyF64Bulk([]float64, []float64, float64) int { return 0 }
 func reluArcCosBulk([]float64, []float64, []float64, []float64, float64) int { return 0 }
+func axpyRowsF64Bulk([]float64, []float64, float64, int, int, int, int) bool { return false }

@@ -225,3 +225,36 @@ func TestAxpyF64(t *testing.T) {
 		}
 	}
 }
+
+// TestAxpyRowsF64 checks AxpyRowsF64 bit for bit against row-by-row
+// scalar loops, for row lengths around the block size and strides longer
+// than the rows (gaps left untouched).
+func TestAxpyRowsF64(t *testing.T) {
+	rng := rand.New(rand.NewPCG(13, 14))
+	for _, n := range []int{1, 2, 3, 4, 5, 7, 8, 26, 27, 28} {
+		for _, rows := range []int{1, 3, 28} {
+			ds, ss := n+rng.IntN(3), n+rng.IntN(5)
+			dst := make([]float64, (rows-1)*ds+n+2)
+			src := make([]float64, (rows-1)*ss+n)
+			for i := range dst {
+				dst[i] = rng.NormFloat64()
+			}
+			for i := range src {
+				src[i] = rng.NormFloat64()
+			}
+			w := rng.NormFloat64()
+			want := append([]float64(nil), dst...)
+			for r := 0; r < rows; r++ {
+				for i := 0; i < n; i++ {
+					want[r*ds+i] += float64(w * src[r*ss+i])
+				}
+			}
+			AxpyRowsF64(dst, src, w, rows, n, ds, ss)
+			for i := range want {
+				if math.Float64bits(dst[i]) != math.Float64bits(want[i]) {
+					t.Fatalf("n=%d rows=%d ds=%d ss=%d: element %d is %v, want %v", n, rows, ds, ss, i, dst[i], want[i])
+				}
+			}
+		}
+	}
+}
