@@ -280,85 +280,28 @@ func ReadCheckpoint(path string) (*Checkpoint, error) {
 	if err != nil {
 		return nil, err
 	}
-	bad := func(format string, args ...any) error {
-		return fmt.Errorf("%s: not a valid eqens member checkpoint: %s", path, fmt.Sprintf(format, args...))
-	}
+	r := &checkpointReader{path: path, buf: buf}
 	n, md, err := safetensors.ReadMetadata(buf)
 	if err != nil {
-		return nil, bad("%v", err)
+		return nil, r.bad("%v", err)
 	}
-	dataStart := 8 + n
-	meta := md.Metadata()
-	if meta["format"] != CheckpointFormat {
-		return nil, bad("format %q, want %q", meta["format"], CheckpointFormat)
+	r.dataStart = 8 + n
+	r.meta = md.Metadata()
+	if r.meta["format"] != CheckpointFormat {
+		return nil, r.bad("format %q, want %q", r.meta["format"], CheckpointFormat)
 	}
-	geti := func(key string) (int, error) {
-		v, err := strconv.Atoi(meta[key])
-		if err != nil {
-			return 0, bad("metadata %s = %q is not an integer", key, meta[key])
-		}
-		return v, nil
-	}
-	getu := func(key string) (uint64, error) {
-		v, err := strconv.ParseUint(meta[key], 10, 64)
-		if err != nil {
-			return 0, bad("metadata %s = %q is not an unsigned integer", key, meta[key])
-		}
-		return v, nil
-	}
-	var inShape []int
-	if err := json.Unmarshal([]byte(meta["input_shape"]), &inShape); err != nil {
-		return nil, bad("metadata input_shape = %q", meta["input_shape"])
-	}
-	param, err := nn.ParseParam(meta["param"])
+	arch, err := r.arch()
 	if err != nil {
-		return nil, bad("%v", err)
-	}
-	arch, err := nn.Parse(meta["spec"], inShape, param)
-	if err != nil {
-		return nil, bad("%v", err)
-	}
-	// The header's architecture must fit the tensor data the file holds:
-	// never allocate what a forged header claims.
-	if np, data := arch.NumParams(), uint64(len(buf))-uint64(dataStart); uint64(np) > data/4 {
-		return nil, bad("architecture %s has %d parameters, more than the file's %d bytes of tensor data hold", arch.Spec, np, data)
-	}
-	ck := &Checkpoint{Arch: arch, ConfigHash: meta["config_hash"], Done: meta["status"] == "done"}
-	if ck.Member, err = geti("member"); err != nil {
 		return nil, err
 	}
-	if ck.Step, err = geti("step"); err != nil {
+	ck := &Checkpoint{Arch: arch, ConfigHash: r.meta["config_hash"], Done: r.meta["status"] == "done"}
+	if err := r.readHeader(ck); err != nil {
 		return nil, err
 	}
-	if ck.Steps, err = geti("steps"); err != nil {
-		return nil, err
-	}
-	if ck.MemberSeed, err = getu("member_seed"); err != nil {
-		return nil, err
-	}
-	if ck.Seed, err = getu("seed"); err != nil {
-		return nil, err
-	}
-	if ck.Loss, err = strconv.ParseFloat(meta["loss"], 64); err != nil {
-		return nil, bad("metadata loss = %q", meta["loss"])
-	}
-	infos := md.Tensors()
-	tensor := func(name string, dt safetensors.DType, shape []int) ([]byte, error) {
-		info, ok := infos[name]
-		if !ok {
-			return nil, bad("tensor %s missing", name)
-		}
-		if info.DType != dt {
-			return nil, bad("tensor %s has dtype %s, want %s", name, info.DType, dt)
-		}
-		if !slices.Equal(info.Shape, u64Shape(shape)) {
-			return nil, bad("tensor %s has shape %v, want %v", name, info.Shape, shape)
-		}
-		return buf[dataStart+info.DataOffsets[0] : dataStart+info.DataOffsets[1]], nil
-	}
+	r.infos = md.Tensors()
 	ck.Params = make([]float32, arch.NumParams())
 	for _, b := range ParamBlocks(arch) {
-		raw, err := tensor(b.Name, safetensors.F32, b.Shape)
+		raw, err := r.tensor(b.Name, safetensors.F32, b.Shape)
 		if err != nil {
 			return nil, err
 		}
@@ -367,37 +310,141 @@ func ReadCheckpoint(path string) (*Checkpoint, error) {
 	if ck.Done {
 		return ck, nil
 	}
-	if meta["status"] != "running" {
-		return nil, bad("status %q, want running or done", meta["status"])
-	}
-	ck.Optimizer = meta["optimizer"]
-	if ck.OrderPos, err = geti("order_pos"); err != nil {
+	if err := r.readResume(ck); err != nil {
 		return nil, err
 	}
-	if ck.RNGOrder, err = hex.DecodeString(meta["rng_order"]); err != nil {
-		return nil, bad("metadata rng_order is not hex")
+	return ck, nil
+}
+
+// checkpointReader decodes the parts of a checkpoint file held in memory.
+type checkpointReader struct {
+	path      string
+	buf       []byte // the whole file
+	dataStart uint64 // offset of the tensor data in buf
+	meta      map[string]string
+	infos     map[string]*safetensors.TensorInfo
+}
+
+// bad returns the error of a malformed file.
+func (r *checkpointReader) bad(format string, args ...any) error {
+	return fmt.Errorf("%s: not a valid eqens member checkpoint: %s", r.path, fmt.Sprintf(format, args...))
+}
+
+// geti reads the integer metadata entry key.
+func (r *checkpointReader) geti(key string) (int, error) {
+	v, err := strconv.Atoi(r.meta[key])
+	if err != nil {
+		return 0, r.bad("metadata %s = %q is not an integer", key, r.meta[key])
 	}
-	if ck.RNGAugment, err = hex.DecodeString(meta["rng_augment"]); err != nil {
-		return nil, bad("metadata rng_augment is not hex")
+	return v, nil
+}
+
+// getu reads the unsigned integer metadata entry key.
+func (r *checkpointReader) getu(key string) (uint64, error) {
+	v, err := strconv.ParseUint(r.meta[key], 10, 64)
+	if err != nil {
+		return 0, r.bad("metadata %s = %q is not an unsigned integer", key, r.meta[key])
+	}
+	return v, nil
+}
+
+// arch rebuilds the architecture from the metadata and checks that the
+// file's tensor data can hold its parameters.
+func (r *checkpointReader) arch() (*nn.Arch, error) {
+	var inShape []int
+	if err := json.Unmarshal([]byte(r.meta["input_shape"]), &inShape); err != nil {
+		return nil, r.bad("metadata input_shape = %q", r.meta["input_shape"])
+	}
+	param, err := nn.ParseParam(r.meta["param"])
+	if err != nil {
+		return nil, r.bad("%v", err)
+	}
+	arch, err := nn.Parse(r.meta["spec"], inShape, param)
+	if err != nil {
+		return nil, r.bad("%v", err)
+	}
+	// The header's architecture must fit the tensor data the file holds:
+	// never allocate what a forged header claims.
+	if np, data := arch.NumParams(), uint64(len(r.buf))-uint64(r.dataStart); uint64(np) > data/4 {
+		return nil, r.bad("architecture %s has %d parameters, more than the file's %d bytes of tensor data hold", arch.Spec, np, data)
+	}
+	return arch, nil
+}
+
+// readHeader reads the member, step, steps, seeds and loss of ck.
+func (r *checkpointReader) readHeader(ck *Checkpoint) error {
+	var err error
+	if ck.Member, err = r.geti("member"); err != nil {
+		return err
+	}
+	if ck.Step, err = r.geti("step"); err != nil {
+		return err
+	}
+	if ck.Steps, err = r.geti("steps"); err != nil {
+		return err
+	}
+	if ck.MemberSeed, err = r.getu("member_seed"); err != nil {
+		return err
+	}
+	if ck.Seed, err = r.getu("seed"); err != nil {
+		return err
+	}
+	if ck.Loss, err = strconv.ParseFloat(r.meta["loss"], 64); err != nil {
+		return r.bad("metadata loss = %q", r.meta["loss"])
+	}
+	return nil
+}
+
+// tensor returns the raw bytes of tensor name after checking its dtype and
+// shape.
+func (r *checkpointReader) tensor(name string, dt safetensors.DType, shape []int) ([]byte, error) {
+	info, ok := r.infos[name]
+	if !ok {
+		return nil, r.bad("tensor %s missing", name)
+	}
+	if info.DType != dt {
+		return nil, r.bad("tensor %s has dtype %s, want %s", name, info.DType, dt)
+	}
+	if !slices.Equal(info.Shape, u64Shape(shape)) {
+		return nil, r.bad("tensor %s has shape %v, want %v", name, info.Shape, shape)
+	}
+	return r.buf[r.dataStart+info.DataOffsets[0] : r.dataStart+info.DataOffsets[1]], nil
+}
+
+// readResume reads the resume state of a running member into ck.
+func (r *checkpointReader) readResume(ck *Checkpoint) error {
+	if r.meta["status"] != "running" {
+		return r.bad("status %q, want running or done", r.meta["status"])
+	}
+	var err error
+	ck.Optimizer = r.meta["optimizer"]
+	if ck.OrderPos, err = r.geti("order_pos"); err != nil {
+		return err
+	}
+	if ck.RNGOrder, err = hex.DecodeString(r.meta["rng_order"]); err != nil {
+		return r.bad("metadata rng_order is not hex")
+	}
+	if ck.RNGAugment, err = hex.DecodeString(r.meta["rng_augment"]); err != nil {
+		return r.bad("metadata rng_augment is not hex")
 	}
 	ck.OptState = map[string][]float32{}
-	for name, info := range infos {
+	for name, info := range r.infos {
 		switch {
 		case strings.HasPrefix(name, "optimizer."):
-			raw, err := tensor(name, safetensors.F32, []int{len(ck.Params)})
+			raw, err := r.tensor(name, safetensors.F32, []int{len(ck.Params)})
 			if err != nil {
-				return nil, err
+				return err
 			}
 			v := make([]float32, len(ck.Params))
 			decodeF32(v, raw)
 			ck.OptState[strings.TrimPrefix(name, "optimizer.")] = v
 		case name == "train.order":
 			if len(info.Shape) != 1 {
-				return nil, bad("tensor train.order has shape %v", info.Shape)
+				return r.bad("tensor train.order has shape %v", info.Shape)
 			}
-			raw, err := tensor(name, safetensors.I64, []int{int(info.Shape[0])})
+			raw, err := r.tensor(name, safetensors.I64, []int{int(info.Shape[0])})
 			if err != nil {
-				return nil, err
+				return err
 			}
 			ck.Order = make([]int, info.Shape[0])
 			for i := range ck.Order {
@@ -405,7 +452,7 @@ func ReadCheckpoint(path string) (*Checkpoint, error) {
 			}
 		}
 	}
-	return ck, nil
+	return nil
 }
 
 func decodeF32(dst []float32, raw []byte) {

@@ -447,164 +447,198 @@ const (
 func (c *Config) Validate() error { return c.validate(false) }
 
 // validate is Validate; with inMemory the data are given in memory
-// (Options.Data) and data.name is only a label.
+// (Options.Data) and data.name is only a label. It checks the sections in
+// the order of the config file and collects every problem.
 func (c *Config) validate(inMemory bool) error {
-	var errs []error
-	add := func(err error) {
-		if err != nil {
-			errs = append(errs, err)
+	var p problems
+	src, known := c.validateData(&p, inMemory)
+	g := c.validateAugmentation(&p)
+	param := c.validateModel(&p)
+	c.validateOptimizer(&p)
+	c.validateRun(&p)
+	// What can be checked against the data without reading it.
+	if known && src.Shape != nil && !inMemory {
+		info := dataInfo{shape: src.Shape, outputs: src.OutputDim(), classification: src.IsClassification(), name: src.Name}
+		if err := c.checkData(info, param, g); err != nil {
+			p.add(err)
 		}
 	}
-	// data
+	return errors.Join(p...)
+}
+
+// problems collects the errors validate finds, in order.
+type problems []error
+
+// add appends err unless it is nil.
+func (p *problems) add(err error) {
+	if err != nil {
+		*p = append(*p, err)
+	}
+}
+
+// validateData checks the data section and returns the dataset's spec and
+// whether the name is a known dataset.
+func (c *Config) validateData(p *problems, inMemory bool) (*data.Spec, bool) {
 	src, err := data.LookupSet(c.Data.Name)
 	known := err == nil
 	switch {
 	case inMemory && !known:
 	case c.Data.Name == "":
-		add(c.errf("data.name", "required: a dataset name (%s)", orList(DataNames())))
+		p.add(c.errf("data.name", "required: a dataset name (%s)", orList(DataNames())))
 	case !known:
-		add(c.errf("data.name", "unknown dataset %q (known: %s)", c.Data.Name, strings.Join(DataNames(), ", ")))
+		p.add(c.errf("data.name", "unknown dataset %q (known: %s)", c.Data.Name, strings.Join(DataNames(), ", ")))
 	}
 	if known && src.Splits != nil {
-		add(c.oneOf("data.split", c.Data.Split, src.Splits...))
+		p.add(c.oneOf("data.split", c.Data.Split, src.Splits...))
 	} else if c.Data.Split == "" {
-		add(c.errf("data.split", "empty; want a split name such as train"))
+		p.add(c.errf("data.split", "empty; want a split name such as train"))
 	}
 	if c.Data.Name == NPZName && c.Data.Path == "" && !inMemory {
-		add(c.errf("data.path", "required for dataset npz: the .npz file to read"))
+		p.add(c.errf("data.path", "required for dataset npz: the .npz file to read"))
 	}
 	if c.Data.Name != NPZName && c.Data.Path != "" && !inMemory {
-		add(c.errf("data.path", "only used by dataset npz (data.name is %q)", c.Data.Name))
+		p.add(c.errf("data.path", "only used by dataset npz (data.name is %q)", c.Data.Name))
 	}
 	if c.Data.Size < 0 {
-		add(c.errf("data.size", "must be 0 (all samples) or positive, got %d", c.Data.Size))
+		p.add(c.errf("data.size", "must be 0 (all samples) or positive, got %d", c.Data.Size))
 	}
 	if c.Data.Standardize != "" {
-		add(c.oneOf("data.standardize", c.Data.Standardize, "none", "global", "per-feature"))
+		p.add(c.oneOf("data.standardize", c.Data.Standardize, "none", "global", "per-feature"))
 	}
+	return src, known
+}
 
-	// augmentation
+// validateAugmentation checks the augmentation section and returns its
+// group (nil if none or invalid).
+func (c *Config) validateAugmentation(p *problems) *group.Group {
 	a := c.Augmentation
 	var g *group.Group
 	if err := c.oneOf("augmentation.mode", a.Mode, "none", "full", "random", "partial"); err != nil {
-		add(err)
+		p.add(err)
 	} else if a.Mode == "none" {
 		if a.Group != "" {
-			add(c.errf("augmentation.group", "set to %q but mode is none; choose mode full, random or partial, or remove the group", a.Group))
+			p.add(c.errf("augmentation.group", "set to %q but mode is none; choose mode full, random or partial, or remove the group", a.Group))
 		}
 	} else if a.Group == "" {
-		add(c.errf("augmentation.group", "required for mode %s: a group such as c4, d4, so2:32 or so3:24", a.Mode))
+		p.add(c.errf("augmentation.group", "required for mode %s: a group such as c4, d4, so2:32 or so3:24", a.Mode))
 	} else {
 		var err error
 		if g, err = group.Parse(a.Group); err != nil {
-			add(c.errf("augmentation.group", "%v", err))
+			p.add(c.errf("augmentation.group", "%v", err))
 		} else if !g.Closed() && a.Mode != "partial" {
-			add(c.errf("augmentation.group", "%s is a sample of a continuous group, not closed under composition; use mode partial for it", g.Name()))
+			p.add(c.errf("augmentation.group", "%s is a sample of a continuous group, not closed under composition; use mode partial for it", g.Name()))
 		}
 	}
 	switch {
 	case a.Mode == "partial" && a.Sampling != "":
-		add(c.oneOf("augmentation.sampling", a.Sampling, "random", "orbit"))
+		p.add(c.oneOf("augmentation.sampling", a.Sampling, "random", "orbit"))
 	case a.Mode != "partial" && a.Sampling != "":
-		add(c.errf("augmentation.sampling", "only used by mode partial (mode is %q)", a.Mode))
+		p.add(c.errf("augmentation.sampling", "only used by mode partial (mode is %q)", a.Mode))
 	}
-	add(c.oneOf("augmentation.input", a.Input, "auto", "image", "lattice", "vector"))
-	add(c.oneOf("augmentation.output", a.Output, "trivial", "vector"))
+	p.add(c.oneOf("augmentation.input", a.Input, "auto", "image", "lattice", "vector"))
+	p.add(c.oneOf("augmentation.output", a.Output, "trivial", "vector"))
+	return g
+}
 
-	// model
+// validateModel checks the model section and the loss, and returns the
+// parametrisation.
+func (c *Config) validateModel(p *problems) nn.Param {
 	param, err := nn.ParseParam(c.Model.Param)
 	if err != nil || c.Model.Param == "" {
-		add(c.oneOf("model.param", c.Model.Param, "ntk", "standard"))
+		p.add(c.oneOf("model.param", c.Model.Param, "ntk", "standard"))
 	}
 	if strings.TrimSpace(c.Model.Arch) == "" {
-		add(c.errf("model.arch", "required: an architecture spec such as dense(512),relu,dense(10)"))
+		p.add(c.errf("model.arch", "required: an architecture spec such as dense(512),relu,dense(10)"))
 	}
-
-	// loss
 	if c.Loss != "" {
-		add(c.oneOf("loss", c.Loss, LossMSE, LossCrossEntropy))
+		p.add(c.oneOf("loss", c.Loss, LossMSE, LossCrossEntropy))
 	}
+	return param
+}
 
-	// optimiser
+// validateOptimizer checks the optimiser section up to its learning-rate
+// schedule.
+func (c *Config) validateOptimizer(p *problems) {
 	o := c.Optimizer
-	add(c.oneOf("optimizer.name", o.Name, "gd", "sgd", "adam"))
+	p.add(c.oneOf("optimizer.name", o.Name, "gd", "sgd", "adam"))
 	switch {
 	case !c.given("optimizer.lr") || (c.meta == nil && o.LR == 0):
-		add(c.errf("optimizer.lr", "required: a positive learning rate, e.g. 0.001"))
+		p.add(c.errf("optimizer.lr", "required: a positive learning rate, e.g. 0.001"))
 	case !(o.LR > 0) || !finite(o.LR):
-		add(c.errf("optimizer.lr", "must be a positive number, got %g", o.LR))
+		p.add(c.errf("optimizer.lr", "must be a positive number, got %g", o.LR))
 	}
 	if !(o.Momentum >= 0 && o.Momentum < 1) {
-		add(c.errf("optimizer.momentum", "must lie in [0, 1), got %g", o.Momentum))
+		p.add(c.errf("optimizer.momentum", "must lie in [0, 1), got %g", o.Momentum))
 	} else if o.Momentum != 0 && o.Name != "sgd" {
-		add(c.errf("optimizer.momentum", "only used by optimizer sgd (name is %q; adam has beta1)", o.Name))
+		p.add(c.errf("optimizer.momentum", "only used by optimizer sgd (name is %q; adam has beta1)", o.Name))
 	}
 	if !(o.Beta1 >= 0 && o.Beta1 < 1) {
-		add(c.errf("optimizer.beta1", "must lie in [0, 1), got %g", o.Beta1))
+		p.add(c.errf("optimizer.beta1", "must lie in [0, 1), got %g", o.Beta1))
 	}
 	if !(o.Beta2 >= 0 && o.Beta2 < 1) {
-		add(c.errf("optimizer.beta2", "must lie in [0, 1), got %g", o.Beta2))
+		p.add(c.errf("optimizer.beta2", "must lie in [0, 1), got %g", o.Beta2))
 	}
 	if !(o.Eps > 0) || !finite(o.Eps) {
-		add(c.errf("optimizer.eps", "must be a positive number, got %g", o.Eps))
+		p.add(c.errf("optimizer.eps", "must be a positive number, got %g", o.Eps))
 	}
 	def := DefaultConfig().Optimizer
 	if o.Name != "adam" && (o.Beta1 != def.Beta1 || o.Beta2 != def.Beta2 || o.Eps != def.Eps) {
-		add(c.errf("optimizer", "beta1, beta2 and eps are only used by optimizer adam (name is %q)", o.Name))
+		p.add(c.errf("optimizer", "beta1, beta2 and eps are only used by optimizer adam (name is %q)", o.Name))
 	}
-	if err := c.oneOf("optimizer.schedule", o.Schedule, "constant", "cosine", "step"); err != nil {
-		add(err)
-	} else {
-		if o.Schedule == "step" && o.StepSize < 1 {
-			add(c.errf("optimizer.step_size", "must be at least 1 for schedule step, got %d", o.StepSize))
-		}
-		if o.Schedule != "step" && o.StepSize != 0 {
-			add(c.errf("optimizer.step_size", "only used by schedule step (schedule is %q)", o.Schedule))
-		}
-		if !(o.Gamma > 0 && o.Gamma <= 1) {
-			add(c.errf("optimizer.gamma", "must lie in (0, 1], got %g", o.Gamma))
-		}
-		if !(o.MinLR >= 0) || !finite(o.MinLR) {
-			add(c.errf("optimizer.min_lr", "must be a non-negative number, got %g", o.MinLR))
-		} else if o.MinLR != 0 && o.Schedule != "cosine" {
-			add(c.errf("optimizer.min_lr", "only used by schedule cosine (schedule is %q)", o.Schedule))
-		} else if o.MinLR > o.LR && o.LR > 0 {
-			add(c.errf("optimizer.min_lr", "%g is above the learning rate %g", o.MinLR, o.LR))
-		}
-	}
+	c.validateSchedule(p)
+}
 
-	// schedule of the run
+// validateSchedule checks the optimiser's learning-rate schedule and the
+// fields it uses.
+func (c *Config) validateSchedule(p *problems) {
+	o := c.Optimizer
+	if err := c.oneOf("optimizer.schedule", o.Schedule, "constant", "cosine", "step"); err != nil {
+		p.add(err)
+		return
+	}
+	if o.Schedule == "step" && o.StepSize < 1 {
+		p.add(c.errf("optimizer.step_size", "must be at least 1 for schedule step, got %d", o.StepSize))
+	}
+	if o.Schedule != "step" && o.StepSize != 0 {
+		p.add(c.errf("optimizer.step_size", "only used by schedule step (schedule is %q)", o.Schedule))
+	}
+	if !(o.Gamma > 0 && o.Gamma <= 1) {
+		p.add(c.errf("optimizer.gamma", "must lie in (0, 1], got %g", o.Gamma))
+	}
+	if !(o.MinLR >= 0) || !finite(o.MinLR) {
+		p.add(c.errf("optimizer.min_lr", "must be a non-negative number, got %g", o.MinLR))
+	} else if o.MinLR != 0 && o.Schedule != "cosine" {
+		p.add(c.errf("optimizer.min_lr", "only used by schedule cosine (schedule is %q)", o.Schedule))
+	} else if o.MinLR > o.LR && o.LR > 0 {
+		p.add(c.errf("optimizer.min_lr", "%g is above the learning rate %g", o.MinLR, o.LR))
+	}
+}
+
+// validateRun checks the schedule of the run: its length, batch size,
+// members and checkpoints.
+func (c *Config) validateRun(p *problems) {
 	switch {
 	case c.Steps < 0:
-		add(c.errf("steps", "must be positive, got %d", c.Steps))
+		p.add(c.errf("steps", "must be positive, got %d", c.Steps))
 	case c.Epochs < 0:
-		add(c.errf("epochs", "must be positive, got %d", c.Epochs))
+		p.add(c.errf("epochs", "must be positive, got %d", c.Epochs))
 	case c.Steps > 0 && c.Epochs > 0:
-		add(c.errf("epochs", "both steps (%d) and epochs (%d) given; give one", c.Steps, c.Epochs))
+		p.add(c.errf("epochs", "both steps (%d) and epochs (%d) given; give one", c.Steps, c.Epochs))
 	case c.Steps == 0 && c.Epochs == 0:
-		add(c.errf("steps", "required: a positive number of steps (or epochs)"))
+		p.add(c.errf("steps", "required: a positive number of steps (or epochs)"))
 	}
 	if c.BatchSize < 0 {
-		add(c.errf("batch_size", "must be 0 (the whole training set) or positive, got %d", c.BatchSize))
+		p.add(c.errf("batch_size", "must be 0 (the whole training set) or positive, got %d", c.BatchSize))
 	}
-	if o.Name == "gd" && c.BatchSize != 0 {
-		add(c.errf("batch_size", "optimizer gd is full-batch gradient descent: batch_size must be 0 (all samples), got %d; use sgd for minibatches", c.BatchSize))
+	if c.Optimizer.Name == "gd" && c.BatchSize != 0 {
+		p.add(c.errf("batch_size", "optimizer gd is full-batch gradient descent: batch_size must be 0 (all samples), got %d; use sgd for minibatches", c.BatchSize))
 	}
 	if c.Members < 1 {
-		add(c.errf("members", "must be at least 1, got %d", c.Members))
+		p.add(c.errf("members", "must be at least 1, got %d", c.Members))
 	}
 	if c.CheckpointEvery < 0 {
-		add(c.errf("checkpoint_every", "must be 0 (only at the end) or a positive number of steps, got %d", c.CheckpointEvery))
+		p.add(c.errf("checkpoint_every", "must be 0 (only at the end) or a positive number of steps, got %d", c.CheckpointEvery))
 	}
-
-	// What can be checked against the data without reading it.
-	if known && src.Shape != nil && !inMemory {
-		info := dataInfo{shape: src.Shape, outputs: src.OutputDim(), classification: src.IsClassification(), name: src.Name}
-		if err := c.checkData(info, param, g); err != nil {
-			add(err)
-		}
-	}
-	return errors.Join(errs...)
 }
 
 // dataInfo is what the checks against the data need.

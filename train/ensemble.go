@@ -297,13 +297,30 @@ func Merge(dst string, srcs ...string) (*MergeReport, error) {
 	if err != nil {
 		return nil, err
 	}
-	hash := c.Hash()
-	type pick struct {
-		path string
-		ck   *Checkpoint
-		raw  []byte
+	chosen, err := chooseMembers(srcs, c.Hash())
+	if err != nil {
+		return nil, err
 	}
-	chosen := map[int]*pick{}
+	if err := writeRunFiles(dst, c, pre); err != nil {
+		return nil, err
+	}
+	if err := copyMembers(dst, chosen); err != nil {
+		return nil, err
+	}
+	return mergedMembers(dst)
+}
+
+// mergePick is the checkpoint of a member chosen for the merged run.
+type mergePick struct {
+	path string
+	ck   *Checkpoint
+	raw  []byte // the file's content
+}
+
+// chooseMembers picks, for every member in the run directories srcs, the
+// checkpoint to merge: a finished one, else the one trained furthest.
+func chooseMembers(srcs []string, hash string) (map[int]*mergePick, error) {
+	chosen := map[int]*mergePick{}
 	for _, d := range srcs {
 		ms, err := ListMembers(d)
 		if err != nil {
@@ -325,30 +342,38 @@ func Merge(dst string, srcs ...string) (*MergeReport, error) {
 			old, ok := chosen[m]
 			switch {
 			case !ok:
-				chosen[m] = &pick{path, ck, raw}
+				chosen[m] = &mergePick{path, ck, raw}
 			case old.ck.Done && ck.Done:
 				if !slices.Equal(old.ck.Params, ck.Params) {
 					return nil, fmt.Errorf("member %d differs between %s and %s", m, old.path, path)
 				}
 			case ck.Done || (!old.ck.Done && ck.Step > old.ck.Step):
-				chosen[m] = &pick{path, ck, raw}
+				chosen[m] = &mergePick{path, ck, raw}
 			}
 		}
 	}
+	return chosen, nil
+}
+
+// writeRunFiles writes the config and the preprocessing of the merged run
+// into dst.
+func writeRunFiles(dst string, c *Config, pre []byte) error {
 	if err := os.MkdirAll(filepath.Join(dst, MembersDir), 0o755); err != nil {
-		return nil, err
+		return err
 	}
 	cb, err := c.Marshal()
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if err := atomicfile.WriteFile(filepath.Join(dst, ConfigFile), cb, atomicfile.DefaultPerm); err != nil {
-		return nil, err
+		return err
 	}
-	if err := atomicfile.WriteFile(filepath.Join(dst, PreprocessFile), pre, atomicfile.DefaultPerm); err != nil {
-		return nil, err
-	}
-	rep := &MergeReport{}
+	return atomicfile.WriteFile(filepath.Join(dst, PreprocessFile), pre, atomicfile.DefaultPerm)
+}
+
+// copyMembers copies the chosen checkpoints into dst, keeping a finished
+// member dst already holds.
+func copyMembers(dst string, chosen map[int]*mergePick) error {
 	for m, p := range chosen {
 		out := MemberPath(dst, m)
 		if existing, err := ReadCheckpoint(out); err == nil {
@@ -356,15 +381,21 @@ func Merge(dst string, srcs ...string) (*MergeReport, error) {
 				continue
 			}
 			if existing.Done && p.ck.Done && !slices.Equal(existing.Params, p.ck.Params) {
-				return nil, fmt.Errorf("member %d differs between %s and %s", m, out, p.path)
+				return fmt.Errorf("member %d differs between %s and %s", m, out, p.path)
 			}
 		}
 		if abs(out) != abs(p.path) {
 			if err := atomicfile.WriteFile(out, p.raw, atomicfile.DefaultPerm); err != nil {
-				return nil, err
+				return err
 			}
 		}
 	}
+	return nil
+}
+
+// mergedMembers reports the finished and unfinished members in dst.
+func mergedMembers(dst string) (*MergeReport, error) {
+	rep := &MergeReport{}
 	ms, err := ListMembers(dst)
 	if err != nil {
 		return nil, err

@@ -81,16 +81,10 @@ type EvalResult struct {
 // Evaluate predicts ds (raw: Evaluate applies the run's preprocessing to
 // a copy) with every member of e and measures the members and the ensemble.
 func Evaluate(ctx context.Context, e *Ensemble, ds *data.Dataset, opts EvalOptions) (*EvalResult, error) {
-	if err := ds.Validate(); err != nil {
+	if err := checkEvalData(e, ds); err != nil {
 		return nil, err
 	}
 	k := e.Arch.OutputDim()
-	if ds.IsClassification() && ds.Classes > k {
-		return nil, fmt.Errorf("dataset %s has %d classes, the ensemble predicts %d", ds.Name, ds.Classes, k)
-	}
-	if !ds.IsClassification() && ds.TargetDim != k {
-		return nil, fmt.Errorf("dataset %s has %d-dimensional targets, the ensemble predicts %d", ds.Name, ds.TargetDim, k)
-	}
 	ds = ds.Subset(identity(ds.Len()))
 	if err := e.PrepareData(ds); err != nil {
 		return nil, err
@@ -100,34 +94,12 @@ func Evaluate(ctx context.Context, e *Ensemble, ds *data.Dataset, opts EvalOptio
 	if ds.IsClassification() {
 		res.Task = "classification"
 	}
-	var inRep, outRep *group.Rep
-	order := 1
-	if g := opts.Group; g != nil {
-		var err error
-		if inRep, err = group.InputRepLayout(g, ds.Shape, e.Config.Augmentation.Input); err != nil {
-			return nil, fmt.Errorf("--group: %w", err)
-		}
-		if !ds.IsClassification() {
-			if outRep, err = group.OutputRep(g, e.Config.Augmentation.Output, k); err != nil {
-				return nil, fmt.Errorf("--group: %w", err)
-			}
-		}
-		// Orbits are only well defined on masked inputs.
-		group.MaskInPlace(inRep, ds.X)
-		order = g.Order()
+	inRep, outRep, order, err := evalReps(e, ds, opts.Group, k)
+	if err != nil {
+		return nil, err
 	}
-	xt := make([]float32, len(ds.X))
-	for el := 0; el < order; el++ {
-		x := ds.X
-		if el > 0 {
-			group.ApplyBatch(inRep, el, xt, ds.X)
-			x = xt
-		}
-		p, err := e.Predict(ctx, x, n, opts.Workers)
-		if err != nil {
-			return nil, err
-		}
-		res.Predictions = append(res.Predictions, p)
+	if res.Predictions, err = predictOrbit(ctx, e, ds, inRep, order, opts.Workers); err != nil {
+		return nil, err
 	}
 	p0 := res.Predictions[0]
 	for i, m := range e.Members {
@@ -140,10 +112,77 @@ func Evaluate(ctx context.Context, e *Ensemble, ds *data.Dataset, opts EvalOptio
 	if opts.Group == nil {
 		return res, nil
 	}
-	gm := &GroupMetrics{Group: opts.Group.Name(), Order: order}
+	res.Group = orbitMetrics(e, ds, res.Predictions, opts.Group, outRep, k)
+	return res, nil
+}
+
+// checkEvalData checks that ds is valid and has the targets the ensemble
+// predicts.
+func checkEvalData(e *Ensemble, ds *data.Dataset) error {
+	if err := ds.Validate(); err != nil {
+		return err
+	}
+	k := e.Arch.OutputDim()
+	if ds.IsClassification() && ds.Classes > k {
+		return fmt.Errorf("dataset %s has %d classes, the ensemble predicts %d", ds.Name, ds.Classes, k)
+	}
+	if !ds.IsClassification() && ds.TargetDim != k {
+		return fmt.Errorf("dataset %s has %d-dimensional targets, the ensemble predicts %d", ds.Name, ds.TargetDim, k)
+	}
+	return nil
+}
+
+// evalReps returns the representations of group g (nil: none) on the
+// inputs and, for regression, on the k outputs, and the number of orbit
+// elements to evaluate (1 without a group). With a group it masks ds.X in
+// place.
+func evalReps(e *Ensemble, ds *data.Dataset, g *group.Group, k int) (inRep, outRep *group.Rep, order int, err error) {
+	if g == nil {
+		return nil, nil, 1, nil
+	}
+	if inRep, err = group.InputRepLayout(g, ds.Shape, e.Config.Augmentation.Input); err != nil {
+		return nil, nil, 0, fmt.Errorf("--group: %w", err)
+	}
+	if !ds.IsClassification() {
+		if outRep, err = group.OutputRep(g, e.Config.Augmentation.Output, k); err != nil {
+			return nil, nil, 0, fmt.Errorf("--group: %w", err)
+		}
+	}
+	// Orbits are only well defined on masked inputs.
+	group.MaskInPlace(inRep, ds.X)
+	return inRep, outRep, g.Order(), nil
+}
+
+// predictOrbit predicts the inputs of ds transformed by each of the first
+// order elements of inRep's group with every member: out[g][i] holds member
+// i's outputs on element g.
+func predictOrbit(ctx context.Context, e *Ensemble, ds *data.Dataset, inRep *group.Rep, order, workers int) ([][][]float32, error) {
+	var out [][][]float32
+	xt := make([]float32, len(ds.X))
+	for el := 0; el < order; el++ {
+		x := ds.X
+		if el > 0 {
+			group.ApplyBatch(inRep, el, xt, ds.X)
+			x = xt
+		}
+		p, err := e.Predict(ctx, x, ds.Len(), workers)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	return out, nil
+}
+
+// orbitMetrics measures the predictions preds[el][member] on the orbit
+// under g: the metrics by element and the orbit agreement (classifiers) or
+// the equivariance error (regression, outputs acted on by outRep).
+func orbitMetrics(e *Ensemble, ds *data.Dataset, preds [][][]float32, g *group.Group, outRep *group.Rep, k int) *GroupMetrics {
+	order, n := len(preds), ds.Len()
+	gm := &GroupMetrics{Group: g.Name(), Order: order}
 	means := make([][]float32, order)
 	for el := range order {
-		means[el] = MeanOutputs(res.Predictions[el])
+		means[el] = MeanOutputs(preds[el])
 		target := ds
 		if outRep != nil && el > 0 {
 			// Equivariant targets of rho(g)x are rho_Y(g)y.
@@ -152,45 +191,52 @@ func Evaluate(ctx context.Context, e *Ensemble, ds *data.Dataset, opts EvalOptio
 		}
 		gm.ByElement = append(gm.ByElement, score(target, means[el], k, false))
 	}
-	// orbitOf gathers the predictions of one model on the whole orbit.
-	orbitOf := func(pred func(el int) []float32) *metrics.Orbit {
-		o := metrics.NewOrbit(order, n, k)
-		for el := range order {
-			for i, v := range pred(el) {
-				o.Out[el*n*k+i] = float64(v)
-			}
-		}
-		return o
-	}
-	meanOrbit := orbitOf(func(el int) []float32 { return means[el] })
+	meanOrbit := orbitOf(order, n, k, func(el int) []float32 { return means[el] })
 	if ds.IsClassification() {
 		for i := range e.Members {
-			o := orbitOf(func(el int) []float32 { return res.Predictions[el][i] })
+			o := orbitOf(order, n, k, func(el int) []float32 { return preds[el][i] })
 			gm.OSPMembers = append(gm.OSPMembers, metrics.Mean(metrics.OSP(o)))
 			gm.OSPChanceMember = append(gm.OSPChanceMember, metrics.ChanceOSP(o))
 		}
 		gm.OSPMeanOutput, gm.OSPChanceMean = metrics.Mean(metrics.OSP(meanOrbit)), metrics.ChanceOSP(meanOrbit)
-		soft := orbitOf(func(el int) []float32 { return MeanSoftmax(res.Predictions[el], k) })
+		soft := orbitOf(order, n, k, func(el int) []float32 { return MeanSoftmax(preds[el], k) })
 		gm.OSPMeanSoftmax = metrics.Mean(metrics.OSP(soft))
-	} else {
-		in, out := make([]float32, k), make([]float32, k)
-		act := func(el int, dst, src []float64) {
-			for c, v := range src {
-				in[c] = float32(v)
-			}
-			group.Apply(outRep, el, out, in)
-			for c, v := range out {
-				dst[c] = float64(v)
-			}
-		}
-		for i := range e.Members {
-			o := orbitOf(func(el int) []float32 { return res.Predictions[el][i] })
-			gm.EquivarianceMembers = append(gm.EquivarianceMembers, relativeEquivarianceError(o, act))
-		}
-		gm.EquivarianceMean = relativeEquivarianceError(meanOrbit, act)
+		return gm
 	}
-	res.Group = gm
-	return res, nil
+	act := outputAction(outRep, k)
+	for i := range e.Members {
+		o := orbitOf(order, n, k, func(el int) []float32 { return preds[el][i] })
+		gm.EquivarianceMembers = append(gm.EquivarianceMembers, relativeEquivarianceError(o, act))
+	}
+	gm.EquivarianceMean = relativeEquivarianceError(meanOrbit, act)
+	return gm
+}
+
+// orbitOf gathers the predictions of one model on the whole orbit (order
+// elements, n points, k outputs).
+func orbitOf(order, n, k int, pred func(el int) []float32) *metrics.Orbit {
+	o := metrics.NewOrbit(order, n, k)
+	for el := range order {
+		for i, v := range pred(el) {
+			o.Out[el*n*k+i] = float64(v)
+		}
+	}
+	return o
+}
+
+// outputAction is the action of outRep on k outputs, in float32 like the
+// network's outputs.
+func outputAction(outRep *group.Rep, k int) metrics.OutputAction {
+	in, out := make([]float32, k), make([]float32, k)
+	return func(el int, dst, src []float64) {
+		for c, v := range src {
+			in[c] = float32(v)
+		}
+		group.Apply(outRep, el, out, in)
+		for c, v := range out {
+			dst[c] = float64(v)
+		}
+	}
 }
 
 // score measures predictions out (logits, or probabilities when probs)

@@ -236,12 +236,9 @@ func Train(ctx context.Context, cfg *Config, dir string, opts Options) (*Report,
 		return nil, err
 	}
 	c := s.Config
-	r := opts.Members
-	if r == (Range{}) {
-		r = Range{0, c.Members}
-	}
-	if r.Lo < 0 || r.Hi > c.Members || r.Lo > r.Hi {
-		return nil, fmt.Errorf("members %s: outside the ensemble of %d members (members: %d in the config)", r, c.Members, c.Members)
+	r, err := memberRange(opts.Members, c.Members)
+	if err != nil {
+		return nil, err
 	}
 	if err := initRunDir(dir, c, s.Preprocess); err != nil {
 		return nil, err
@@ -263,31 +260,61 @@ func Train(ctx context.Context, cfg *Config, dir string, opts Options) (*Report,
 	linalg.SetThreads(1)
 	defer linalg.SetThreads(prevThreads)
 
+	results := s.runMembers(ctx, dir, c.Hash(), r, workers, serialEmit(opts.Progress), &opts)
+	cancelled := collectResults(rep, results)
+	if cancelled == nil && ctx.Err() != nil {
+		cancelled = ctx.Err()
+	}
+	return rep, trainError(rep, dir, cancelled)
+}
+
+// memberRange resolves the range of members to train (the zero Range: all
+// n of them) and checks that it lies within the ensemble.
+func memberRange(r Range, n int) (Range, error) {
+	if r == (Range{}) {
+		r = Range{0, n}
+	}
+	if r.Lo < 0 || r.Hi > n || r.Lo > r.Hi {
+		return r, fmt.Errorf("members %s: outside the ensemble of %d members (members: %d in the config)", r, n, n)
+	}
+	return r, nil
+}
+
+// serialEmit returns a callback that passes events to progress (if not
+// nil) one at a time.
+func serialEmit(progress func(Event)) func(Event) {
 	var mu sync.Mutex
-	emit := func(e Event) {
-		if opts.Progress == nil {
+	return func(e Event) {
+		if progress == nil {
 			return
 		}
 		mu.Lock()
 		defer mu.Unlock()
-		opts.Progress(e)
+		progress(e)
 	}
-	hash := c.Hash()
+}
+
+// memberResult is the outcome of one member's runMember.
+type memberResult struct {
+	m       int
+	skipped bool
+	err     error
+}
+
+// runMembers trains the members of r on workers goroutines, handing out
+// members in increasing order until ctx is cancelled, and returns the
+// channel of their results, closed when all are done.
+func (s *Setup) runMembers(ctx context.Context, dir, hash string, r Range, workers int, emit func(Event), opts *Options) <-chan memberResult {
 	jobs := make(chan int)
-	type result struct {
-		m       int
-		skipped bool
-		err     error
-	}
-	results := make(chan result)
+	results := make(chan memberResult)
 	var wg sync.WaitGroup
 	for w := 0; w < workers; w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for m := range jobs {
-				skipped, err := s.runMember(ctx, dir, hash, m, emit, &opts)
-				results <- result{m, skipped, err}
+				skipped, err := s.runMember(ctx, dir, hash, m, emit, opts)
+				results <- memberResult{m, skipped, err}
 			}
 		}()
 	}
@@ -301,7 +328,12 @@ func Train(ctx context.Context, cfg *Config, dir string, opts Options) (*Report,
 		}
 	}()
 	go func() { wg.Wait(); close(results) }()
-	var cancelled error
+	return results
+}
+
+// collectResults sorts the members' results into rep, in increasing member
+// order, and returns the error of an interrupted member (nil if none).
+func collectResults(rep *Report, results <-chan memberResult) (cancelled error) {
 	for res := range results {
 		var me *MemberError
 		switch {
@@ -320,20 +352,23 @@ func Train(ctx context.Context, cfg *Config, dir string, opts Options) (*Report,
 	slices.Sort(rep.Trained)
 	slices.Sort(rep.Skipped)
 	slices.SortFunc(rep.Failed, func(a, b *MemberError) int { return a.Member - b.Member })
-	if cancelled == nil && ctx.Err() != nil {
-		cancelled = ctx.Err()
-	}
+	return cancelled
+}
+
+// trainError is the error Train returns for rep: the failed members, and
+// whether the run was interrupted (cancelled not nil).
+func trainError(rep *Report, dir string, cancelled error) error {
 	switch {
 	case len(rep.Failed) > 0:
 		err := error(&FailedError{Failed: rep.Failed})
 		if cancelled != nil {
 			err = errors.Join(err, fmt.Errorf("interrupted: %w", cancelled))
 		}
-		return rep, err
+		return err
 	case cancelled != nil:
-		return rep, fmt.Errorf("interrupted; members checkpointed in %s, run the same command again to resume: %w", dir, cancelled)
+		return fmt.Errorf("interrupted; members checkpointed in %s, run the same command again to resume: %w", dir, cancelled)
 	}
-	return rep, nil
+	return nil
 }
 
 // initRunDir creates the run directory, or checks that an existing one
@@ -493,27 +528,8 @@ func (mb *member) checkpoint(path, hash string, done bool) error {
 func (mb *member) train(ctx context.Context, path, hash string, emit func(Event), opts *Options) error {
 	s := mb.s
 	c := s.Config
-	ds := s.Data
-	ss, k := ds.SampleSize(), ds.OutputDim()
-	x := make([]float32, s.Batch*ss)
-	var y []float32
-	labels := make([]int, s.Batch)
-	if !ds.IsClassification() || c.Loss == LossMSE {
-		y = make([]float32, s.Batch*k)
-	}
-	grad := make([]float32, s.Batch*k)
-	idx := make([]int, 0, s.Batch)
-	fail := func(err error) error { return &MemberError{Member: mb.idx, Step: mb.step, Err: err} }
-	snapshot := func() error {
-		if opts == nil || opts.Snapshot == nil || !slices.Contains(opts.Snapshots, mb.step) {
-			return nil
-		}
-		if err := opts.Snapshot(mb.idx, mb.step, mb.net); err != nil {
-			return fail(fmt.Errorf("snapshot: %w", err))
-		}
-		return nil
-	}
-	if err := snapshot(); err != nil {
+	bt := newBatch(s)
+	if err := mb.snapshot(opts); err != nil {
 		return err
 	}
 	lastSaved := mb.step
@@ -521,81 +537,138 @@ func (mb *member) train(ctx context.Context, path, hash string, emit func(Event)
 		if err := ctx.Err(); err != nil {
 			if mb.step > lastSaved {
 				if werr := mb.checkpoint(path, hash, false); werr != nil {
-					return fail(werr)
+					return mb.fail(werr)
 				}
 			}
 			return err
 		}
-		// The next batch: indices into the augmented set.
-		idx = idx[:0]
-		for len(idx) < s.Batch {
-			if mb.pos >= s.N {
-				mb.pos = 0
-				mb.order = nil
-			}
-			if mb.pos == 0 && mb.order == nil && s.Batch < s.N {
-				mb.order = mb.orderRng.Perm(s.N)
-			}
-			if mb.order != nil {
-				idx = append(idx, mb.order[mb.pos])
-			} else {
-				idx = append(idx, mb.pos)
-			}
-			mb.pos++
-			if mb.pos >= s.N {
-				break // the last batch of an epoch may be smaller
-			}
+		if err := mb.trainStep(bt); err != nil {
+			return err
 		}
-		b := len(idx)
-		for j, kk := range idx {
-			smp, e := s.Aug.pick(kk, mb.augRng)
-			var yj []float32
-			if ds.Y != nil {
-				yj = y[j*k : (j+1)*k]
-			}
-			s.Aug.transform(ds, smp, e, x[j*ss:(j+1)*ss], yj)
-			if ds.Labels != nil {
-				labels[j] = ds.Labels[smp]
-				if y != nil {
-					row := y[j*k : (j+1)*k]
-					clear(row)
-					row[labels[j]] = 1
-				}
-			}
-		}
-		mb.net.ZeroGrad()
-		out := mb.net.Forward(x[:b*ss], b)
-		var loss float64
-		if c.Loss == LossCrossEntropy {
-			loss = CrossEntropy(out, labels[:b], grad[:b*k], b, k)
-		} else {
-			loss = MSE(out, y[:b*k], grad[:b*k], b)
-		}
-		if math.IsNaN(loss) || math.IsInf(loss, 0) {
-			return fail(fmt.Errorf("%w: loss is %v (lower optimizer.lr)", ErrDiverged, loss))
-		}
-		mb.net.Backward(grad[:b*k])
-		mb.opt.step(mb.net.Params, mb.net.Grads, LearningRate(c.Optimizer, mb.step, s.Steps), mb.step+1)
-		mb.step++
-		mb.loss = loss
-		emit(Event{Member: mb.idx, Step: mb.step, Steps: s.Steps, Loss: loss})
-		if err := snapshot(); err != nil {
+		emit(Event{Member: mb.idx, Step: mb.step, Steps: s.Steps, Loss: mb.loss})
+		if err := mb.snapshot(opts); err != nil {
 			return err
 		}
 		if c.CheckpointEvery > 0 && mb.step%c.CheckpointEvery == 0 && mb.step < s.Steps {
 			if err := mb.checkpoint(path, hash, false); err != nil {
-				return fail(err)
+				return mb.fail(err)
 			}
 			lastSaved = mb.step
 		}
 	}
 	for i, v := range mb.net.Params {
 		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
-			return fail(fmt.Errorf("%w: parameter %d is %v after the last step (lower optimizer.lr)", ErrDiverged, i, v))
+			return mb.fail(fmt.Errorf("%w: parameter %d is %v after the last step (lower optimizer.lr)", ErrDiverged, i, v))
 		}
 	}
 	if err := mb.checkpoint(path, hash, true); err != nil {
-		return fail(err)
+		return mb.fail(err)
 	}
 	return nil
+}
+
+// fail wraps err as the member's failure at its current step.
+func (mb *member) fail(err error) error {
+	return &MemberError{Member: mb.idx, Step: mb.step, Err: err}
+}
+
+// snapshot calls opts.Snapshot if the current step is one of opts.Snapshots.
+func (mb *member) snapshot(opts *Options) error {
+	if opts == nil || opts.Snapshot == nil || !slices.Contains(opts.Snapshots, mb.step) {
+		return nil
+	}
+	if err := opts.Snapshot(mb.idx, mb.step, mb.net); err != nil {
+		return mb.fail(fmt.Errorf("snapshot: %w", err))
+	}
+	return nil
+}
+
+// batch holds the buffers of one training batch, sized for the largest.
+type batch struct {
+	x      []float32 // inputs
+	y      []float32 // targets (one-hot for classifiers trained with MSE); nil for cross-entropy
+	labels []int
+	grad   []float32 // gradient of the loss with respect to the outputs
+	idx    []int     // indices into the augmented training set
+}
+
+func newBatch(s *Setup) *batch {
+	ds := s.Data
+	ss, k := ds.SampleSize(), ds.OutputDim()
+	bt := &batch{x: make([]float32, s.Batch*ss)}
+	bt.labels = make([]int, s.Batch)
+	if !ds.IsClassification() || s.Config.Loss == LossMSE {
+		bt.y = make([]float32, s.Batch*k)
+	}
+	bt.grad = make([]float32, s.Batch*k)
+	bt.idx = make([]int, 0, s.Batch)
+	return bt
+}
+
+// trainStep takes one optimiser step on the next batch.
+func (mb *member) trainStep(bt *batch) error {
+	s := mb.s
+	c := s.Config
+	k := s.Data.OutputDim()
+	mb.nextBatch(bt)
+	b := len(bt.idx)
+	mb.net.ZeroGrad()
+	out := mb.net.Forward(bt.x[:b*s.Data.SampleSize()], b)
+	var loss float64
+	if c.Loss == LossCrossEntropy {
+		loss = CrossEntropy(out, bt.labels[:b], bt.grad[:b*k], b, k)
+	} else {
+		loss = MSE(out, bt.y[:b*k], bt.grad[:b*k], b)
+	}
+	if math.IsNaN(loss) || math.IsInf(loss, 0) {
+		return mb.fail(fmt.Errorf("%w: loss is %v (lower optimizer.lr)", ErrDiverged, loss))
+	}
+	mb.net.Backward(bt.grad[:b*k])
+	mb.opt.step(mb.net.Params, mb.net.Grads, LearningRate(c.Optimizer, mb.step, s.Steps), mb.step+1)
+	mb.step++
+	mb.loss = loss
+	return nil
+}
+
+// nextBatch fills bt with the next batch of the member's epoch order: the
+// indices, then the augmented samples and their targets.
+func (mb *member) nextBatch(bt *batch) {
+	s := mb.s
+	ds := s.Data
+	ss, k := ds.SampleSize(), ds.OutputDim()
+	bt.idx = bt.idx[:0]
+	for len(bt.idx) < s.Batch {
+		if mb.pos >= s.N {
+			mb.pos = 0
+			mb.order = nil
+		}
+		if mb.pos == 0 && mb.order == nil && s.Batch < s.N {
+			mb.order = mb.orderRng.Perm(s.N)
+		}
+		if mb.order != nil {
+			bt.idx = append(bt.idx, mb.order[mb.pos])
+		} else {
+			bt.idx = append(bt.idx, mb.pos)
+		}
+		mb.pos++
+		if mb.pos >= s.N {
+			break // the last batch of an epoch may be smaller
+		}
+	}
+	for j, kk := range bt.idx {
+		smp, e := s.Aug.pick(kk, mb.augRng)
+		var yj []float32
+		if ds.Y != nil {
+			yj = bt.y[j*k : (j+1)*k]
+		}
+		s.Aug.transform(ds, smp, e, bt.x[j*ss:(j+1)*ss], yj)
+		if ds.Labels != nil {
+			bt.labels[j] = ds.Labels[smp]
+			if bt.y != nil {
+				row := bt.y[j*k : (j+1)*k]
+				clear(row)
+				row[bt.labels[j]] = 1
+			}
+		}
+	}
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"image"
 	"image/png"
 	"math"
 	"path/filepath"
@@ -20,20 +21,29 @@ import (
 // maxOrbitTiles bounds the size of the grid "eqens data show" draws.
 const maxOrbitTiles = 256
 
-// newDataShowCmd returns "eqens data show", which draws one sample of a
-// dataset and its orbit under a group as a PNG image grid.
-func newDataShowCmd() *cobra.Command {
-	var (
-		index                          int
-		groupSpec, out, split, dataDir string
-		cols, scale                    int
-	)
+// dataShowFlags are the flags of eqens data show.
+type dataShowFlags struct {
+	index                          int
+	groupSpec, out, split, dataDir string
+	cols, scale                    int
+}
+
+// imageSetNames lists the registered image datasets (those with splits).
+func imageSetNames() []string {
 	var imageSets []string
 	for _, s := range data.Registry() {
 		if s.Splits != nil {
 			imageSets = append(imageSets, s.Name)
 		}
 	}
+	return imageSets
+}
+
+// newDataShowCmd returns "eqens data show", which draws one sample of a
+// dataset and its orbit under a group as a PNG image grid.
+func newDataShowCmd() *cobra.Command {
+	var sf dataShowFlags
+	imageSets := imageSetNames()
 	cmd := &cobra.Command{
 		Use:   "show NAME --index I --group G --out FILE.png",
 		Short: "Draw a sample and its orbit under a group as a PNG image grid",
@@ -52,105 +62,145 @@ tiles share one intensity scale, so interpolation blur shows as such.`,
 		Args:      cobra.ExactArgs(1),
 		ValidArgs: imageSets,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			name := args[0]
-			if out == "" {
-				return fmt.Errorf("--out: missing (the .png file to write)")
-			}
-			if !strings.EqualFold(filepath.Ext(out), ".png") {
-				return fmt.Errorf("--out %s: not a .png file name", out)
-			}
-			if groupSpec == "" {
-				return fmt.Errorf("--group: missing (e.g. c4, d4, c16)")
-			}
-			g, err := group.Parse(groupSpec)
-			if err != nil {
-				return fmt.Errorf("--group: %w", err)
-			}
-			if g.Order() > maxOrbitTiles {
-				return fmt.Errorf("--group %s has %d elements; an orbit grid shows at most %d", g.Name(), g.Order(), maxOrbitTiles)
-			}
-			if index < 0 {
-				return fmt.Errorf("--index %d: must not be negative", index)
-			}
-			if cols < 0 || scale < 0 {
-				return fmt.Errorf("--cols and --scale must not be negative")
-			}
-			spec, err := data.Lookup(name)
-			if err != nil {
-				return err
-			}
-			if spec.Splits == nil {
-				return fmt.Errorf("%s is not an image dataset (image datasets: %s)", name, strings.Join(imageSets, ", "))
-			}
-			if !slices.Contains(spec.Splits, split) {
-				return fmt.Errorf("--split %q: %s has splits %s", split, name, strings.Join(spec.Splits, ", "))
-			}
-			d, err := data.Load(name, split, dataDir)
-			if err != nil {
-				return err
-			}
-			if index >= d.Len() {
-				return fmt.Errorf("--index %d out of range: %s has %d samples (0..%d)", index, d.Name, d.Len(), d.Len()-1)
-			}
-			var c, h, w int
-			switch len(d.Shape) {
-			case 2:
-				c, h, w = 1, d.Shape[0], d.Shape[1]
-			case 3:
-				c, h, w = d.Shape[0], d.Shape[1], d.Shape[2]
-			}
-			if c != 1 && c != 3 {
-				return fmt.Errorf("%s: samples of shape %v are not greyscale or RGB images", d.Name, d.Shape)
-			}
-			rep, err := group.InputRep(g, d.Shape)
-			if err != nil {
-				return fmt.Errorf("--group %s: %w", groupSpec, err)
-			}
-			x := slices.Clone(d.Input(index))
-			group.MaskInPlace(rep, x)
-			orbit := group.Orbit(rep, x)
-			labels := make([]string, len(orbit))
-			for a := range labels {
-				labels[a] = g.Label(a)
-			}
-			if cols == 0 {
-				cols = orbitColumns(len(orbit))
-			}
-			if scale == 0 {
-				scale = max(1, int(math.Round(112/float64(max(h, w)))))
-			}
-			img := report.ImageGrid(orbit, c, h, w, cols, labels, scale)
-			var buf bytes.Buffer
-			if err := png.Encode(&buf, img); err != nil {
-				return fmt.Errorf("--out %s: %w", out, err)
-			}
-			if err := atomicfile.WriteFile(out, buf.Bytes(), atomicfile.DefaultPerm); err != nil {
-				return fmt.Errorf("--out: %w", err)
-			}
-			what := ""
-			if d.IsClassification() {
-				what = fmt.Sprintf(" (class %d)", d.Labels[index])
-			}
-			note := ""
-			if rep.Masked() {
-				note = "; interpolated, masked to the inscribed circle"
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "wrote %s: sample %d of %s%s and its orbit under %s (%d elements%s)\n",
-				out, index, d.Name, what, g.Name(), g.Order(), note)
-			return nil
+			return sf.run(cmd, args[0], imageSets)
 		},
 	}
 	f := cmd.Flags()
-	f.IntVar(&index, "index", 0, "index of the sample in the split")
-	f.StringVar(&groupSpec, "group", "", "group acting on the images, e.g. c4, d4, c8, c16, so2:12")
-	f.StringVar(&out, "out", "", "PNG file to write")
-	f.StringVar(&split, "split", "train", "split to take the sample from: train or test (pathmnist: also val)")
+	f.IntVar(&sf.index, "index", 0, "index of the sample in the split")
+	f.StringVar(&sf.groupSpec, "group", "", "group acting on the images, e.g. c4, d4, c8, c16, so2:12")
+	f.StringVar(&sf.out, "out", "", "PNG file to write")
+	f.StringVar(&sf.split, "split", "train", "split to take the sample from: train or test (pathmnist: also val)")
 	// The same flag as the data command's persistent one, which it
 	// shadows, so that the command also works on its own.
-	f.StringVar(&dataDir, "data-dir", "", "directory searched first for datasets (as DIR/NAME)")
-	f.IntVar(&cols, "cols", 0, "tiles per row (0: at most 8, rows balanced)")
-	f.IntVar(&scale, "scale", 0, "magnification of each pixel (0: tiles about 112 pixels wide)")
+	f.StringVar(&sf.dataDir, "data-dir", "", "directory searched first for datasets (as DIR/NAME)")
+	f.IntVar(&sf.cols, "cols", 0, "tiles per row (0: at most 8, rows balanced)")
+	f.IntVar(&sf.scale, "scale", 0, "magnification of each pixel (0: tiles about 112 pixels wide)")
 	return cmd
+}
+
+// check validates the flags that need no data, in the order the error
+// catalogue lists them, and returns the group.
+func (sf *dataShowFlags) check() (*group.Group, error) {
+	if sf.out == "" {
+		return nil, fmt.Errorf("--out: missing (the .png file to write)")
+	}
+	if !strings.EqualFold(filepath.Ext(sf.out), ".png") {
+		return nil, fmt.Errorf("--out %s: not a .png file name", sf.out)
+	}
+	if sf.groupSpec == "" {
+		return nil, fmt.Errorf("--group: missing (e.g. c4, d4, c16)")
+	}
+	g, err := group.Parse(sf.groupSpec)
+	if err != nil {
+		return nil, fmt.Errorf("--group: %w", err)
+	}
+	if g.Order() > maxOrbitTiles {
+		return nil, fmt.Errorf("--group %s has %d elements; an orbit grid shows at most %d", g.Name(), g.Order(), maxOrbitTiles)
+	}
+	if sf.index < 0 {
+		return nil, fmt.Errorf("--index %d: must not be negative", sf.index)
+	}
+	if sf.cols < 0 || sf.scale < 0 {
+		return nil, fmt.Errorf("--cols and --scale must not be negative")
+	}
+	return g, nil
+}
+
+// readDataset loads split --split of the image dataset name and checks that
+// it holds sample --index.
+func (sf *dataShowFlags) readDataset(name string, imageSets []string) (*data.Dataset, error) {
+	spec, err := data.Lookup(name)
+	if err != nil {
+		return nil, err
+	}
+	if spec.Splits == nil {
+		return nil, fmt.Errorf("%s is not an image dataset (image datasets: %s)", name, strings.Join(imageSets, ", "))
+	}
+	if !slices.Contains(spec.Splits, sf.split) {
+		return nil, fmt.Errorf("--split %q: %s has splits %s", sf.split, name, strings.Join(spec.Splits, ", "))
+	}
+	d, err := data.Load(name, sf.split, sf.dataDir)
+	if err != nil {
+		return nil, err
+	}
+	if sf.index >= d.Len() {
+		return nil, fmt.Errorf("--index %d out of range: %s has %d samples (0..%d)", sf.index, d.Name, d.Len(), d.Len()-1)
+	}
+	return d, nil
+}
+
+// imageDims returns the channels, height and width of the samples of d,
+// which must be greyscale or RGB images.
+func imageDims(d *data.Dataset) (c, h, w int, err error) {
+	switch len(d.Shape) {
+	case 2:
+		c, h, w = 1, d.Shape[0], d.Shape[1]
+	case 3:
+		c, h, w = d.Shape[0], d.Shape[1], d.Shape[2]
+	}
+	if c != 1 && c != 3 {
+		return 0, 0, 0, fmt.Errorf("%s: samples of shape %v are not greyscale or RGB images", d.Name, d.Shape)
+	}
+	return c, h, w, nil
+}
+
+// run loads the sample, draws its orbit and writes the PNG file.
+func (sf *dataShowFlags) run(cmd *cobra.Command, name string, imageSets []string) error {
+	g, err := sf.check()
+	if err != nil {
+		return err
+	}
+	d, err := sf.readDataset(name, imageSets)
+	if err != nil {
+		return err
+	}
+	c, h, w, err := imageDims(d)
+	if err != nil {
+		return err
+	}
+	rep, err := group.InputRep(g, d.Shape)
+	if err != nil {
+		return fmt.Errorf("--group %s: %w", sf.groupSpec, err)
+	}
+	x := slices.Clone(d.Input(sf.index))
+	group.MaskInPlace(rep, x)
+	orbit := group.Orbit(rep, x)
+	labels := make([]string, len(orbit))
+	for a := range labels {
+		labels[a] = g.Label(a)
+	}
+	if sf.cols == 0 {
+		sf.cols = orbitColumns(len(orbit))
+	}
+	if sf.scale == 0 {
+		sf.scale = max(1, int(math.Round(112/float64(max(h, w)))))
+	}
+	if err := sf.writePNG(report.ImageGrid(orbit, c, h, w, sf.cols, labels, sf.scale)); err != nil {
+		return err
+	}
+	what := ""
+	if d.IsClassification() {
+		what = fmt.Sprintf(" (class %d)", d.Labels[sf.index])
+	}
+	note := ""
+	if rep.Masked() {
+		note = "; interpolated, masked to the inscribed circle"
+	}
+	fmt.Fprintf(cmd.OutOrStdout(), "wrote %s: sample %d of %s%s and its orbit under %s (%d elements%s)\n",
+		sf.out, sf.index, d.Name, what, g.Name(), g.Order(), note)
+	return nil
+}
+
+// writePNG encodes img as PNG and writes it to --out atomically.
+func (sf *dataShowFlags) writePNG(img image.Image) error {
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
+		return fmt.Errorf("--out %s: %w", sf.out, err)
+	}
+	if err := atomicfile.WriteFile(sf.out, buf.Bytes(), atomicfile.DefaultPerm); err != nil {
+		return fmt.Errorf("--out: %w", err)
+	}
+	return nil
 }
 
 // orbitColumns returns the number of columns for n tiles: all on one row

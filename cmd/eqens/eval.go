@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/eqens/eqens/data"
 	"github.com/eqens/eqens/group"
 	"github.com/eqens/eqens/internal/atomicfile"
 	"github.com/eqens/eqens/npy"
@@ -17,13 +18,16 @@ import (
 
 func init() { subcommands = append(subcommands, newEvalCmd) }
 
+// evalFlags are the flags of eqens eval.
+type evalFlags struct {
+	runs                     []string
+	dataSpec, groupSpec, out string
+	dataDir                  string
+	size, workers            int
+}
+
 func newEvalCmd() *cobra.Command {
-	var (
-		runs                     []string
-		dataSpec, groupSpec, out string
-		dataDir                  string
-		size, workers            int
-	)
+	var ef evalFlags
 	cmd := &cobra.Command{
 		Use:   "eval --run DIR [--run DIR...] --data NAME[:SPLIT] [--group G] [--out FILE.json]",
 		Short: "Evaluate the members of a trained ensemble and their means",
@@ -50,80 +54,99 @@ FILE.mean_output.npy and, for classifiers, FILE.mean_softmax.npy.`,
 		Example: `  eqens eval --run runs/mnist-c4 --data mnist:test --group c4 --out runs/mnist-c4/eval-test.json
   eqens eval --run runs/shard0 --run runs/shard1 --data fashion-mnist --size 1000`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			usage := func(format string, args ...any) error {
-				return &exitError{code: 2, err: fmt.Errorf(format, args...)}
-			}
-			if len(runs) == 0 {
-				return usage("--run is required: a run directory written by eqens train")
-			}
-			if dataSpec == "" {
-				return usage("--data is required: NAME[:SPLIT], e.g. mnist:test")
-			}
-			if size < 0 {
-				return usage("--size %d: want 0 (all samples) or more", size)
-			}
-			ens, err := train.OpenEnsemble(runs...)
-			if err != nil {
-				return err
-			}
-			dc := ens.Config.Data
-			name, split, _ := strings.Cut(dataSpec, ":")
-			if split == "" {
-				split = "test"
-			}
-			if strings.HasSuffix(name, ".npz") {
-				dc.Name, dc.Path = train.NPZName, name
-			} else {
-				if name != dc.Name {
-					dc.Path = ""
-				}
-				dc.Name = name
-			}
-			if dataDir != "" {
-				dc.Dir = dataDir
-			}
-			if size > 0 && dc.Name == train.CrossProductName {
-				dc.Size = size
-			}
-			ds, err := train.LoadData(dc, split)
-			if err != nil {
-				return usage("--data %s: %v", dataSpec, err)
-			}
-			if size > 0 && size < ds.Len() {
-				ds = ds.Head(size)
-			}
-			var opts train.EvalOptions
-			opts.Workers = workers
-			if groupSpec != "" {
-				if opts.Group, err = group.Parse(groupSpec); err != nil {
-					return usage("--group: %v", err)
-				}
-			}
-			res, err := train.Evaluate(cmd.Context(), ens, ds, opts)
-			if err != nil {
-				return err
-			}
-			w := cmd.OutOrStdout()
-			if len(ens.Unfinished) > 0 {
-				fmt.Fprintf(cmd.ErrOrStderr(), "eqens eval: skipping %d unfinished member(s): %v\n", len(ens.Unfinished), ens.Unfinished)
-			}
-			printEval(w, res)
-			if out == "" {
-				return nil
-			}
-			return writeEval(out, res, ens.Arch.OutputDim())
-		},
+		RunE: func(cmd *cobra.Command, _ []string) error { return ef.run(cmd) },
 	}
 	f := cmd.Flags()
-	f.StringArrayVar(&runs, "run", nil, "run directory (repeat for shards of one run)")
-	f.StringVar(&dataSpec, "data", "", "dataset NAME[:SPLIT] (default split test) or FILE.npz[:SPLIT]")
-	f.StringVar(&groupSpec, "group", "", "also evaluate on the orbit under this group (e.g. c4)")
-	f.StringVar(&out, "out", "", "write the metrics to this JSON file and the predictions beside it as .npy")
-	f.IntVar(&size, "size", 0, "evaluate the first N samples only (0: all)")
-	f.IntVar(&workers, "workers", 0, "members evaluated at once (0: one per core)")
-	f.StringVar(&dataDir, "data-dir", "", "directory searched first for datasets")
+	f.StringArrayVar(&ef.runs, "run", nil, "run directory (repeat for shards of one run)")
+	f.StringVar(&ef.dataSpec, "data", "", "dataset NAME[:SPLIT] (default split test) or FILE.npz[:SPLIT]")
+	f.StringVar(&ef.groupSpec, "group", "", "also evaluate on the orbit under this group (e.g. c4)")
+	f.StringVar(&ef.out, "out", "", "write the metrics to this JSON file and the predictions beside it as .npy")
+	f.IntVar(&ef.size, "size", 0, "evaluate the first N samples only (0: all)")
+	f.IntVar(&ef.workers, "workers", 0, "members evaluated at once (0: one per core)")
+	f.StringVar(&ef.dataDir, "data-dir", "", "directory searched first for datasets")
 	return cmd
+}
+
+// check validates the flags that need no file, in the order the error
+// catalogue lists them.
+func (ef *evalFlags) check() error {
+	if len(ef.runs) == 0 {
+		return usageError("--run is required: a run directory written by eqens train")
+	}
+	if ef.dataSpec == "" {
+		return usageError("--data is required: NAME[:SPLIT], e.g. mnist:test")
+	}
+	if ef.size < 0 {
+		return usageError("--size %d: want 0 (all samples) or more", ef.size)
+	}
+	return nil
+}
+
+// readData loads the raw --data split for an ensemble whose data config
+// is dc, and keeps its first --size samples.
+func (ef *evalFlags) readData(dc train.DataConfig) (*data.Dataset, error) {
+	name, split, _ := strings.Cut(ef.dataSpec, ":")
+	if split == "" {
+		split = "test"
+	}
+	if strings.HasSuffix(name, ".npz") {
+		dc.Name, dc.Path = train.NPZName, name
+	} else {
+		if name != dc.Name {
+			dc.Path = ""
+		}
+		dc.Name = name
+	}
+	if ef.dataDir != "" {
+		dc.Dir = ef.dataDir
+	}
+	if ef.size > 0 && dc.Name == train.CrossProductName {
+		dc.Size = ef.size
+	}
+	ds, err := train.LoadData(dc, split)
+	if err != nil {
+		return nil, usageError("--data %s: %v", ef.dataSpec, err)
+	}
+	if ef.size > 0 && ef.size < ds.Len() {
+		ds = ds.Head(ef.size)
+	}
+	return ds, nil
+}
+
+// run opens the ensemble, evaluates it and prints (and with --out writes)
+// the metrics.
+func (ef *evalFlags) run(cmd *cobra.Command) error {
+	if err := ef.check(); err != nil {
+		return err
+	}
+	ens, err := train.OpenEnsemble(ef.runs...)
+	if err != nil {
+		return err
+	}
+	ds, err := ef.readData(ens.Config.Data)
+	if err != nil {
+		return err
+	}
+	var opts train.EvalOptions
+	opts.Workers = ef.workers
+	if ef.groupSpec != "" {
+		if opts.Group, err = group.Parse(ef.groupSpec); err != nil {
+			return usageError("--group: %v", err)
+		}
+	}
+	res, err := train.Evaluate(cmd.Context(), ens, ds, opts)
+	if err != nil {
+		return err
+	}
+	w := cmd.OutOrStdout()
+	if len(ens.Unfinished) > 0 {
+		fmt.Fprintf(cmd.ErrOrStderr(), "eqens eval: skipping %d unfinished member(s): %v\n", len(ens.Unfinished), ens.Unfinished)
+	}
+	printEval(w, res)
+	if ef.out == "" {
+		return nil
+	}
+	return writeEval(ef.out, res, ens.Arch.OutputDim())
 }
 
 func printEval(w io.Writer, r *train.EvalResult) {

@@ -18,13 +18,21 @@ import (
 
 func init() { subcommands = append(subcommands, newTrainCmd) }
 
+// usageError is an error in the command line: exit status 2.
+func usageError(format string, args ...any) error {
+	return &exitError{code: 2, err: fmt.Errorf(format, args...)}
+}
+
+// trainFlags are the flags of eqens train.
+type trainFlags struct {
+	cfgPath, out, members, dataDir string
+	shardIndex, shardCount         int
+	workers                        int
+	logEvery                       time.Duration
+}
+
 func newTrainCmd() *cobra.Command {
-	var (
-		cfgPath, out, members, dataDir string
-		shardIndex, shardCount         int
-		workers                        int
-		logEvery                       time.Duration
-	)
+	var tf trainFlags
 	cmd := &cobra.Command{
 		Use:   "train --config FILE.yaml --out DIR [--members A:B | --shard-index I --shard-count N]",
 		Short: "Train a deep ensemble (with data augmentation) described by a YAML config",
@@ -54,76 +62,104 @@ terminal; otherwise a log line is written every --log-every.`,
   eqens train --config mnist-c4.yaml --out runs/mnist-c4 --members 0:8
   eqens train --config mnist-c4.yaml --out runs/mnist-c4 --shard-index 2 --shard-count 4`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			usage := func(format string, args ...any) error {
-				return &exitError{code: 2, err: fmt.Errorf(format, args...)}
-			}
-			if cfgPath == "" {
-				return usage("--config is required: a YAML file describing the run (see docs/config.md)")
-			}
-			if out == "" {
-				return usage("--out is required: the run directory to write")
-			}
-			f := cmd.Flags()
-			shardFlags := f.Changed("shard-index") || f.Changed("shard-count")
-			if f.Changed("members") && shardFlags {
-				return usage("--members and --shard-index/--shard-count exclude each other")
-			}
-			if shardFlags && !(f.Changed("shard-index") && f.Changed("shard-count")) {
-				return usage("--shard-index and --shard-count go together")
-			}
-			cfg, err := train.LoadConfig(cfgPath)
-			if err != nil {
-				return &exitError{code: 2, err: err}
-			}
-			if dataDir != "" {
-				cfg.Data.Dir = dataDir
-			}
-			var r train.Range
-			switch {
-			case f.Changed("members"):
-				if r, err = train.ParseRange(members, cfg.Members); err != nil {
-					return usage("--members: %v", err)
-				}
-			case shardFlags:
-				if r, err = train.ShardRange(shardIndex, shardCount, cfg.Members); err != nil {
-					return usage("--shard-index/--shard-count: %v", err)
-				}
-				if r.Len() == 0 {
-					fmt.Fprintf(cmd.OutOrStdout(), "shard %d of %d has no members (the ensemble has %d); nothing to do\n", shardIndex, shardCount, cfg.Members)
-					return nil
-				}
-			default:
-				r = train.Range{Lo: 0, Hi: cfg.Members}
-			}
-			if workers < 0 {
-				return usage("--workers %d: want 0 (one per core) or more", workers)
-			}
-			prog := newTrainProgress(cmd.ErrOrStderr(), r, logEvery)
-			start := time.Now()
-			rep, err := train.Train(cmd.Context(), cfg, out, train.Options{Members: r, Workers: workers, Progress: prog.event})
-			prog.finish()
-			var cerr *train.ConfigError
-			if errors.As(err, &cerr) && rep == nil {
-				return &exitError{code: 2, err: err}
-			}
-			if rep != nil {
-				fmt.Fprintf(cmd.OutOrStdout(), "%s: members %s: %d trained, %d already finished, %d failed (%d steps each, %s)\n",
-					out, r, len(rep.Trained), len(rep.Skipped), len(rep.Failed), rep.Steps, time.Since(start).Round(time.Millisecond))
-			}
-			return err
-		},
+		RunE: func(cmd *cobra.Command, _ []string) error { return tf.run(cmd) },
 	}
 	f := cmd.Flags()
-	f.StringVar(&cfgPath, "config", "", "YAML file describing the run (see docs/config.md)")
-	f.StringVar(&out, "out", "", "run directory to write (created; an existing one of the same run is resumed)")
-	f.StringVar(&members, "members", "", "train only members A..B-1 (A:B)")
-	f.IntVar(&shardIndex, "shard-index", 0, "train shard I of --shard-count N (e.g. $SLURM_ARRAY_TASK_ID)")
-	f.IntVar(&shardCount, "shard-count", 0, "number of shards the members are split into")
-	f.IntVar(&workers, "workers", 0, "members trained at once (0: one per core, GOMAXPROCS)")
-	f.StringVar(&dataDir, "data-dir", "", "directory searched first for datasets (overrides data.dir; not part of the config hash)")
-	f.DurationVar(&logEvery, "log-every", 30*time.Second, "when standard error is not a terminal, log progress this often (0: never)")
+	f.StringVar(&tf.cfgPath, "config", "", "YAML file describing the run (see docs/config.md)")
+	f.StringVar(&tf.out, "out", "", "run directory to write (created; an existing one of the same run is resumed)")
+	f.StringVar(&tf.members, "members", "", "train only members A..B-1 (A:B)")
+	f.IntVar(&tf.shardIndex, "shard-index", 0, "train shard I of --shard-count N (e.g. $SLURM_ARRAY_TASK_ID)")
+	f.IntVar(&tf.shardCount, "shard-count", 0, "number of shards the members are split into")
+	f.IntVar(&tf.workers, "workers", 0, "members trained at once (0: one per core, GOMAXPROCS)")
+	f.StringVar(&tf.dataDir, "data-dir", "", "directory searched first for datasets (overrides data.dir; not part of the config hash)")
+	f.DurationVar(&tf.logEvery, "log-every", 30*time.Second, "when standard error is not a terminal, log progress this often (0: never)")
 	return cmd
+}
+
+// check validates the flags that need no file, in the order the error
+// catalogue lists them, and reports whether shard flags were given.
+func (tf *trainFlags) check(cmd *cobra.Command) (shardFlags bool, err error) {
+	if tf.cfgPath == "" {
+		return false, usageError("--config is required: a YAML file describing the run (see docs/config.md)")
+	}
+	if tf.out == "" {
+		return false, usageError("--out is required: the run directory to write")
+	}
+	f := cmd.Flags()
+	shardFlags = f.Changed("shard-index") || f.Changed("shard-count")
+	if f.Changed("members") && shardFlags {
+		return false, usageError("--members and --shard-index/--shard-count exclude each other")
+	}
+	if shardFlags && !(f.Changed("shard-index") && f.Changed("shard-count")) {
+		return false, usageError("--shard-index and --shard-count go together")
+	}
+	return shardFlags, nil
+}
+
+// readConfig loads --config, with --data-dir applied.
+func (tf *trainFlags) readConfig() (*train.Config, error) {
+	cfg, err := train.LoadConfig(tf.cfgPath)
+	if err != nil {
+		return nil, &exitError{code: 2, err: err}
+	}
+	if tf.dataDir != "" {
+		cfg.Data.Dir = tf.dataDir
+	}
+	return cfg, nil
+}
+
+// memberRange resolves the members to train from --members or the shard
+// flags; ok is false (after saying so) when the shard is empty.
+func (tf *trainFlags) memberRange(cmd *cobra.Command, cfg *train.Config, shardFlags bool) (r train.Range, ok bool, err error) {
+	switch {
+	case cmd.Flags().Changed("members"):
+		if r, err = train.ParseRange(tf.members, cfg.Members); err != nil {
+			return r, false, usageError("--members: %v", err)
+		}
+	case shardFlags:
+		if r, err = train.ShardRange(tf.shardIndex, tf.shardCount, cfg.Members); err != nil {
+			return r, false, usageError("--shard-index/--shard-count: %v", err)
+		}
+		if r.Len() == 0 {
+			fmt.Fprintf(cmd.OutOrStdout(), "shard %d of %d has no members (the ensemble has %d); nothing to do\n", tf.shardIndex, tf.shardCount, cfg.Members)
+			return r, false, nil
+		}
+	default:
+		r = train.Range{Lo: 0, Hi: cfg.Members}
+	}
+	return r, true, nil
+}
+
+// run loads the config, trains the members and reports what was done.
+func (tf *trainFlags) run(cmd *cobra.Command) error {
+	shardFlags, err := tf.check(cmd)
+	if err != nil {
+		return err
+	}
+	cfg, err := tf.readConfig()
+	if err != nil {
+		return err
+	}
+	r, ok, err := tf.memberRange(cmd, cfg, shardFlags)
+	if err != nil || !ok {
+		return err
+	}
+	if tf.workers < 0 {
+		return usageError("--workers %d: want 0 (one per core) or more", tf.workers)
+	}
+	prog := newTrainProgress(cmd.ErrOrStderr(), r, tf.logEvery)
+	start := time.Now()
+	rep, err := train.Train(cmd.Context(), cfg, tf.out, train.Options{Members: r, Workers: tf.workers, Progress: prog.event})
+	prog.finish()
+	var cerr *train.ConfigError
+	if errors.As(err, &cerr) && rep == nil {
+		return &exitError{code: 2, err: err}
+	}
+	if rep != nil {
+		fmt.Fprintf(cmd.OutOrStdout(), "%s: members %s: %d trained, %d already finished, %d failed (%d steps each, %s)\n",
+			tf.out, r, len(rep.Trained), len(rep.Skipped), len(rep.Failed), rep.Steps, time.Since(start).Round(time.Millisecond))
+	}
+	return err
 }
 
 // trainProgress shows one progress bar for a run on a terminal, or writes a
