@@ -47,7 +47,10 @@ func (s *State) ReLU() {
 	var theta []float64
 	if p == 1 {
 		// One position per pair (MLPs): one flat run over all pairs.
-		s.reluPairs()
+		if s.NTK {
+			theta = s.Theta[:s.Pairs]
+		}
+		vec.ReLUArcCos(s.K[:s.Pairs], theta, s.V1, s.V2, inv2pi)
 		return
 	}
 	c := s.Cols()
@@ -66,37 +69,6 @@ func (s *State) ReLU() {
 			vec.ReLUArcCos(s.K[base+i*c:base+(i+1)*c], theta, vi, v2, inv2pi)
 		}
 	}
-}
-
-// reluPairs is the rectifier's map for one position per pair, with
-// math.Atan2 (the MLP path; to be moved to vec.ReLUArcCos).
-func (s *State) reluPairs() {
-	const inv2pi = 1 / (2 * math.Pi)
-	k, v1, v2 := s.K[:s.Pairs], s.V1[:s.Pairs], s.V2[:s.Pairs]
-	if s.NTK {
-		t := s.Theta[:s.Pairs]
-		for a, ka := range k {
-			kp, kd := reluKernel(ka, v1[a]*v2[a])
-			k[a] = kp * inv2pi
-			t[a] *= kd * inv2pi
-		}
-		return
-	}
-	for a, ka := range k {
-		kp, _ := reluKernel(ka, v1[a]*v2[a])
-		k[a] = kp * inv2pi
-	}
-}
-
-// reluKernel returns 2 pi E[relu(u) relu(v)] and 2 pi E[step(u) step(v)].
-func reluKernel(k, prod float64) (float64, float64) {
-	d := prod - k*k
-	if d < 0 {
-		d = 0
-	}
-	sq := math.Sqrt(d)
-	th := math.Atan2(sq, k)
-	return sq + (math.Pi-th)*k, math.Pi - th
 }
 
 // Erf applies the kernel of phi(x) = a erf(b x) + c (neural-tangents' Erf):
