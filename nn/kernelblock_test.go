@@ -1,0 +1,124 @@
+package nn
+
+import (
+	"context"
+	"math"
+	"testing"
+
+	"github.com/eqens/eqens/group"
+)
+
+// TestKernelBlock checks that every block of a kernel computed on its own
+// has the bits of the same block of the whole kernel: for the kernel of
+// inputs with themselves (blocks on, above, below and across the
+// diagonal) and between two sets, plain and group-averaged, for an MLP
+// (GEMM path), a CNN and a C4 GCNN, with and without Theta.
+func TestKernelBlock(t *testing.T) {
+	g, _ := group.Parse("c4")
+	rep, _ := group.ImageRep(g, 1, 5, 5)
+	shape := []int{1, 5, 5}
+	archs := []struct {
+		spec string
+		avg  *group.Rep
+	}{
+		{"dense(16,b_std=0.1),relu,dense(16),erf,dense(1)", nil},
+		{"dense(16,b_std=0.1),relu,dense(1)", rep},
+		{"conv(4,k=3,b_std=0.2),relu,conv(4,k=3),relu,globalavgpool,dense(1)", nil},
+		{"lift(c4,4,k=3),relu,gconv(4,k=3),relu,gpool,dense(1)", nil},
+	}
+	const n1, n2 = 7, 4
+	x1, x2 := randInputs(31, n1, 25), randInputs(32, n2, 25)
+	spans := []Span{{0, 7}, {0, 3}, {2, 5}, {3, 7}, {5, 6}, {1, 2}, {6, 7}}
+	for _, ac := range archs {
+		a, err := Parse(ac.spec, shape, NTK)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, opts := range []KernelOptions{{NTK: true, Average: ac.avg}, {NTK: false, Average: ac.avg}, {NTK: true, ThetaOnly: true, Average: ac.avg}} {
+			ctx := context.Background()
+			full, err := a.Kernel(ctx, x1, n1, nil, 0, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cross, err := a.Kernel(ctx, x1, n1, x2, n2, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range spans {
+				for _, c := range spans {
+					b, err := a.KernelBlock(ctx, x1, n1, nil, 0, r, c, opts)
+					if err != nil {
+						t.Fatal(err)
+					}
+					checkBlock(t, ac.spec+" sym", full, b, r, c)
+					if c.Hi <= n2 {
+						b, err := a.KernelBlock(ctx, x1, n1, x2, n2, r, c, opts)
+						if err != nil {
+							t.Fatal(err)
+						}
+						checkBlock(t, ac.spec+" cross", cross, b, r, c)
+					}
+				}
+			}
+		}
+	}
+}
+
+func checkBlock(t *testing.T, what string, full, b *KernelResult, r, c Span) {
+	t.Helper()
+	if b.N1 != r.Len() || b.N2 != c.Len() || (b.K == nil) != (full.K == nil) || (b.Theta == nil) != (full.Theta == nil) {
+		t.Fatalf("%s block %v×%v: %d×%d (K %v, Theta %v), want %d×%d", what, r, c, b.N1, b.N2, b.K != nil, b.Theta != nil, r.Len(), c.Len())
+	}
+	for i := r.Lo; i < r.Hi; i++ {
+		for j := c.Lo; j < c.Hi; j++ {
+			at, bt := i*full.N2+j, (i-r.Lo)*b.N2+j-c.Lo
+			if full.K != nil && math.Float64bits(full.K[at]) != math.Float64bits(b.K[bt]) {
+				t.Fatalf("%s block %v×%v: K[%d,%d] = %v, whole kernel %v", what, r, c, i, j, b.K[bt], full.K[at])
+			}
+			if full.Theta != nil && math.Float64bits(full.Theta[at]) != math.Float64bits(b.Theta[bt]) {
+				t.Fatalf("%s block %v×%v: Theta[%d,%d] = %v, whole kernel %v", what, r, c, i, j, b.Theta[bt], full.Theta[at])
+			}
+		}
+	}
+}
+
+// TestKernelBlockRejects checks the errors for empty and out-of-range
+// blocks.
+func TestKernelBlockRejects(t *testing.T) {
+	a, err := Parse("dense(8),relu,dense(1)", []int{3}, NTK)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := randInputs(1, 4, 3)
+	for _, s := range [][2]Span{{{0, 0}, {0, 4}}, {{0, 5}, {0, 4}}, {{-1, 2}, {0, 4}}, {{0, 4}, {3, 2}}} {
+		if _, err := a.KernelBlock(context.Background(), x, 4, nil, 0, s[0], s[1], KernelOptions{}); err == nil {
+			t.Errorf("block %v×%v accepted", s[0], s[1])
+		}
+	}
+}
+
+// TestKernelBlockAcrossTiles checks blocks that cut through the engine's
+// own tiles (256×256 pairs for an MLP, whose first layer is one matrix
+// product per tile): the entries must not depend on how the products are
+// cut.
+func TestKernelBlockAcrossTiles(t *testing.T) {
+	const n = 300
+	a, err := Parse("dense(32,b_std=0.1),relu,dense(32),relu,dense(1)", []int{5}, NTK)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := randInputs(41, n, 5)
+	ctx := context.Background()
+	opts := KernelOptions{NTK: true}
+	full, err := a.Kernel(ctx, x, n, nil, 0, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range [][2]Span{{{0, 300}, {250, 300}}, {{100, 290}, {3, 299}}, {{255, 258}, {0, 300}}, {{17, 40}, {200, 271}}, {{260, 300}, {260, 300}}} {
+		b, err := a.KernelBlock(ctx, x, n, nil, 0, s[0], s[1], opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkBlock(t, "mlp", full, b, s[0], s[1])
+	}
+}
