@@ -389,6 +389,32 @@ func catalogue() []errCase {
 				writeF64(t, filepath.Join(dir, "b.npy"), []int{3, 5}, vals(15))
 				return []string{"kernel", "--arch", "dense(4),relu,dense(1)", "--x", "a.npy", "--x2", "b.npy", "--out", "k.npy"}
 			}},
+		{Group: "shapes and dtypes", Name: "kernel: --rows outside the samples", Command: "eqens kernel --arch A --x a.npy (6×4) --rows 4:9 --out k.npy", Code: 1,
+			Want: []string{`--rows: "4:9" is not a range A:B with 0 <= A < B <= 6 (the number of samples)`},
+			args: func(t *testing.T, dir string) []string {
+				writeF64(t, filepath.Join(dir, "a.npy"), []int{6, 4}, vals(24))
+				return []string{"kernel", "--arch", "dense(4),relu,dense(1)", "--x", "a.npy", "--rows", "4:9", "--out", "k.npy"}
+			}},
+		{Group: "shapes and dtypes", Name: "kernel merge: overlapping tiles", Command: "eqens kernel merge --out K.npy t1.npy t2.npy (rows 0:4 and 2:6 of a 6×6 kernel)", Code: 1,
+			Want: []string{"t1.npy and t2.npy overlap at entry (2, 0)"},
+			args: func(t *testing.T, dir string) []string {
+				writeF64(t, filepath.Join(dir, "a.npy"), []int{6, 4}, vals(24))
+				for i, rows := range []string{"0:4", "2:6"} {
+					if out, code := runCLI("kernel", "--arch", "dense(4),relu,dense(1)", "--x", filepath.Join(dir, "a.npy"), "--rows", rows, "--out", filepath.Join(dir, fmt.Sprintf("t%d.npy", i+1))); code != 0 {
+						t.Fatal(out)
+					}
+				}
+				return []string{"kernel", "merge", "--out", "K.npy", "t1.npy", "t2.npy"}
+			}},
+		{Group: "shapes and dtypes", Name: "kernel merge: tiles leave a gap", Command: "eqens kernel merge --out K.npy t1.npy (rows 0:4 of a 6×6 kernel)", Code: 1,
+			Want: []string{"the tiles do not cover the 6×6 kernel: nothing covers entry (4, 0)"},
+			args: func(t *testing.T, dir string) []string {
+				writeF64(t, filepath.Join(dir, "a.npy"), []int{6, 4}, vals(24))
+				if out, code := runCLI("kernel", "--arch", "dense(4),relu,dense(1)", "--x", filepath.Join(dir, "a.npy"), "--rows", "0:4", "--out", filepath.Join(dir, "t1.npy")); code != 0 {
+					t.Fatal(out)
+				}
+				return []string{"kernel", "merge", "--out", "K.npy", "t1.npy"}
+			}},
 		{Group: "shapes and dtypes", Name: "convolution on vector inputs", Command: "eqens apply --arch conv(4),relu,dense(2) --x x.npy (6×4) --out y.npy", Code: 1,
 			Want: []string{`--arch: arch: layer 1 "conv(4)": needs image features, got a flat vector of 4`},
 			args: func(t *testing.T, dir string) []string {

@@ -3,7 +3,9 @@ package main
 import (
 	"bytes"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -98,5 +100,59 @@ func TestKernelMergeRejects(t *testing.T) {
 		if code == 0 || !strings.Contains(out, "--rows: ") {
 			t.Errorf("--rows %s: exit %d, output %q", bad, code, out)
 		}
+	}
+}
+
+// TestSlurmKernelTiles runs deploy/slurm-kernel.sbatch once per array task
+// (with the environment Slurm gives each task; this test binary acts as
+// eqens), merges the tiles and requires the kernel computed at once, byte
+// for byte; a second pass over the array must find every tile and compute
+// nothing.
+func TestSlurmKernelTiles(t *testing.T) {
+	bash, err := exec.LookPath("bash")
+	if err != nil {
+		t.Skip("bash not found")
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	script, err := filepath.Abs("../../deploy/slurm-kernel.sbatch")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	p := func(s string) string { return filepath.Join(dir, s) }
+	writeNpy(t, p("x.npy"), []int{7, 1, 5, 5}, 3, 1)
+	arch := "conv(4,k=3),relu,globalavgpool,dense(1)"
+	if out, code := runCLI("kernel", "--arch", arch, "--x", p("x.npy"), "--average", "c4", "--out", p("whole.npy")); code != 0 {
+		t.Fatal(out)
+	}
+	const T = 3
+	for pass := 0; pass < 2; pass++ {
+		for id := 0; id < T*T; id++ {
+			cmd := exec.Command(bash, script, arch, p("x.npy"), "7", strconv.Itoa(T), p("tiles"))
+			cmd.Env = append(os.Environ(), childEnv+"=1", "EQENS="+exe, "KERNEL_FLAGS=--average c4",
+				"SLURM_ARRAY_TASK_ID="+strconv.Itoa(id), "SLURM_CPUS_PER_TASK=1")
+			b, err := cmd.CombinedOutput()
+			if err != nil {
+				t.Fatalf("array task %d: %v\n%s", id, err, b)
+			}
+			if pass == 1 && !strings.Contains(string(b), "exists") {
+				t.Errorf("second pass, task %d computed its tile again:\n%s", id, b)
+			}
+		}
+	}
+	tiles, _ := filepath.Glob(p("tiles/tile-*.npy"))
+	if len(tiles) != T*T {
+		t.Fatalf("%d tiles, want %d", len(tiles), T*T)
+	}
+	if out, code := runCLI(append([]string{"kernel", "merge", "--out", p("merged.npy")}, tiles...)...); code != 0 {
+		t.Fatal(out)
+	}
+	a, _ := os.ReadFile(p("whole.npy"))
+	b, _ := os.ReadFile(p("merged.npy"))
+	if !bytes.Equal(a, b) {
+		t.Fatal("the merged Slurm tiles differ from the whole kernel")
 	}
 }
