@@ -9,14 +9,16 @@ import sys
 import time
 
 QUICK = "--quick" in sys.argv[1:]
-# --only a,b runs the named workload groups (steps, ensemble, ntk, scale).
+# --only a,b runs the named workload groups (steps, ensemble, ntk, scale,
+# conv-kernels).
+GROUPS = {"steps", "ensemble", "ntk", "scale", "conv-kernels"}
 ONLY = set()
 for i, a in enumerate(sys.argv[1:]):
     if a == "--only" and i + 2 < len(sys.argv):
         ONLY = set(sys.argv[i + 2].split(","))
-if ONLY - {"steps", "ensemble", "ntk", "scale"}:
-    sys.exit(f"bench/run: --only: unknown workload group(s) {', '.join(sorted(ONLY - {'steps', 'ensemble', 'ntk', 'scale'}))}; "
-             "expected a comma-separated list of steps, ensemble, ntk, scale")
+if ONLY - GROUPS:
+    sys.exit(f"bench/run: --only: unknown workload group(s) {', '.join(sorted(ONLY - GROUPS))}; "
+             f"expected a comma-separated list of {', '.join(sorted(GROUPS))}")
 
 
 def want(group):
@@ -128,6 +130,45 @@ if want("scale"):
           f"{r['extra']['solve_seconds']:.1f} s at {r['extra']['cholesky_gflops']:.1f} GFLOP/s vs dgemm {d['rate']:.1f} GFLOP/s), "
           f"peak {r['peak_mib'] / 1024:.2f} GiB, test accuracy {r['extra']['accuracy']:.4f}", flush=True)
     results["scale"] = {"n": ns, "result": r, "dgemm": d}
+
+# 8: convolutional kernels on full-size images (issue 20's targets).
+if want("conv-kernels"):
+    flags = open("/proc/cpuinfo").read() if os.path.exists("/proc/cpuinfo") else ""
+    model = next((l.split(":", 1)[1].strip() for l in flags.splitlines() if l.startswith("model name")), platform.processor())
+    isa = "AVX-512" if " avx512f" in flags else ("AVX2" if " avx2" in flags else "no AVX2")
+    print(f"CPU {model}, {os.cpu_count()} cores, {isa}", flush=True)
+    results["cpu"] = {"model": model, "isa": isa}
+    layer = "conv(8,k=3),relu"
+    cnn = ",".join([layer] * 3) + ",globalavgpool,dense(1)"
+    gcnn = "lift(c4,8,k=3),relu,gconv(8,k=3),relu,gconv(8,k=3),relu,gpool,dense(1)"
+    n = 8 if QUICK else 16
+    ev, nv, cs = [], [], []
+    for _ in range(runs):
+        r = eq("-work", "conv-kernel", "-arch", cnn, "-n", str(n), "-reps", "1")
+        ev.append(r["seconds"])
+        s_, _, c = py("numpy_ntk.py", "cnn", n, 3)
+        nv.append(float(s_))
+        cs.append((r["extra"]["checksum"], float(c)))
+    ours = statistics.median(ev)
+    rel = max(abs(a - b) / abs(b) for a, b in cs)
+    ratio("cnn_kernel_28_vs_numpy", ours, statistics.median(nv),
+          note=f"conv(8,k=3),relu x3,globalavgpool,dense(1) NTK on {n} MNIST digits at 28x28 (K(X,X), pairs i<=j); kernels agree to {rel:.1e}")
+    d = eq("-work", "dgemm", "-n", "2000")
+    flops = r["extra"]["flops"]
+    roof = flops / (d["rate"] * 1e9)
+    ratio("cnn_kernel_28_vs_roofline", ours, roof,
+          note=f"{flops / 1e9:.1f} GFLOP (taps, affine, arc-cosine map) at the dgemm rate {d['rate']:.0f} GFLOP/s")
+    g = eq("-work", "conv-kernel", "-arch", gcnn, "-n", str(n // 2), "-reps", "1")
+    c = eq("-work", "conv-kernel", "-arch", cnn, "-n", str(n // 2), "-reps", "1")
+    ratio("gcnn_kernel_28_vs_cnn", g["extra"]["ms_per_entry"], c["extra"]["ms_per_entry"],
+          note=f"C4 GCNN (lift, gconv x2, gpool) vs the CNN, ms per entry on {n // 2} digits")
+    nt = ",".join([layer] * 21) + ",globalavgpool,dense(1)"
+    m = 2 if QUICK else 4
+    r21 = eq("-work", "conv-kernel", "-arch", nt, "-n", str(m), "-hw", "32", "-channels", "3", "-reps", "1")
+    ratio("nt_cnn21_ms_per_entry", r21["extra"]["ms_per_entry"], 112.9,
+          note=f"21 3x3 ReLU convolutions + global average pooling on {m} random 32x32x3 images, float64, K(X,X) with pairs i<=j; "
+               "neural-tangents' published CPU time per entry (>56 cores, float32); its V100 figures: 2.70 ms float32, 6.21 ms float64")
+    results["conv_kernels"] = {"cnn": ev, "numpy": nv, "dgemm": d, "gcnn": g, "cnn_small": c, "nt_cnn21": r21}
 
 # A partial run (--only) does not replace the record of a complete one.
 path = os.path.join(ROOT, "bench", "results-only.json" if ONLY else "results.json")

@@ -52,6 +52,9 @@ func main() {
 	n := flag.Int("n", 4000, "training points for kernel workloads")
 	nTest := flag.Int("test", 1000, "test points for the scale workload")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the workload to this file")
+	archFlag = flag.String("arch", "", "architecture spec (conv-kernel)")
+	hwFlag = flag.Int("hw", 28, "image size (conv-kernel; 28 with 1 channel reads MNIST digits, else random inputs)")
+	chanFlag = flag.Int("channels", 1, "input channels (conv-kernel)")
 	flag.Parse()
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
@@ -117,6 +120,8 @@ func runWork(work string, threads, reps, members, steps, n, nTest int) (*result,
 		return scale(n, nTest)
 	case "dgemm":
 		return dgemm(n)
+	case "conv-kernel":
+		return convKernel(*archFlag, n, *hwFlag, *chanFlag, reps)
 	}
 	return nil, fmt.Errorf("unknown workload %q", work)
 }
@@ -395,4 +400,82 @@ func dgemm(n int) (*result, error) {
 	}
 	sec := median(times)
 	return &result{Seconds: sec, Rate: 2 * float64(n) * float64(n) * float64(n) / sec / 1e9}, nil
+}
+
+// Flags of the conv-kernel workload.
+var archFlag, hwFlag, chanFlag = new(string), new(int), new(int)
+
+// convKernel times the analytic NTK K(X, X) of a convolutional network on
+// n inputs (the first n MNIST training digits for 28×28×1, standard normal
+// images otherwise) with all cores, and counts the float64 operations of
+// the pairs it propagates (the roofline workload of bench/run): per
+// convolution 2·2k² per entry of K and Theta plus 3 for the affine map,
+// per ReLU 42 (the arc-cosine map of vec.ReLUArcCos), per pair i <= j;
+// the variance propagations of single inputs are not counted.
+func convKernel(spec string, n, hw, channels, reps int) (*result, error) {
+	shape := []int{channels, hw, hw}
+	var x []float64
+	if hw == 28 && channels == 1 {
+		var err error
+		if x, _, err = mnistX(n); err != nil {
+			return nil, err
+		}
+	} else {
+		rng := rand.New(rand.NewPCG(7, 8))
+		x = make([]float64, n*channels*hw*hw)
+		for i := range x {
+			x[i] = rng.NormFloat64()
+		}
+	}
+	a, err := nn.Parse(spec, shape, nn.NTK)
+	if err != nil {
+		return nil, err
+	}
+	times := make([]float64, max(1, reps))
+	var sum float64
+	for i := range times {
+		t := time.Now()
+		k, err := a.Kernel(context.Background(), x, n, nil, 0, nn.KernelOptions{NTK: true, ThetaOnly: true})
+		if err != nil {
+			return nil, err
+		}
+		times[i] = time.Since(t).Seconds()
+		sum = 0
+		for _, v := range k.Theta {
+			sum += v
+		}
+	}
+	pairs := float64(n*(n+1)) / 2
+	sec := median(times)
+	return &result{Seconds: sec, Extra: map[string]float64{
+		"checksum": sum, "entries": float64(n * n), "ms_per_entry": 1000 * sec / float64(n*n),
+		"flops": pairs * convFlops(a),
+	}}, nil
+}
+
+// convFlops counts the float64 operations of one pair through the
+// architecture's convolutions and ReLUs (see convKernel); for group
+// convolutions it counts k² terms per entry, the reduced operator's.
+func convFlops(a *nn.Arch) float64 {
+	var f float64
+	for i, l := range a.Layers {
+		in := a.Shapes[i]
+		out := a.Shapes[i+1]
+		p := float64(in.G * in.H * in.W)
+		q := float64(out.G * out.H * out.W)
+		spec := l.String()
+		switch {
+		case strings.HasPrefix(spec, "conv(") || strings.HasPrefix(spec, "gconv(") || strings.HasPrefix(spec, "lift("):
+			k := 3.0
+			if j := strings.Index(spec, "k="); j >= 0 {
+				fmt.Sscanf(spec[j+2:], "%g", &k)
+			}
+			cols := float64(out.H * out.W) // slab storage of group features
+			f += q * cols * (4*k*k + 3)
+		case spec == "relu":
+			cols := float64(in.H * in.W)
+			f += p * cols * 42
+		}
+	}
+	return f
 }
