@@ -36,6 +36,9 @@ func (s *State) elementwise(f func(k, v1, v2 float64) (kphi, kdot float64)) {
 	}
 }
 
+// inv2pi is 1/(2 pi), the normalisation of the arc-cosine maps.
+const inv2pi = 1 / (2 * math.Pi)
+
 // ReLU applies the arc-cosine kernel of the rectifier (Cho & Saul):
 // with P = v1 v2 and theta = atan2(sqrt(P - k^2), k),
 // K' = (sqrt(P - k^2) + (pi - theta) k) / (2 pi), Kdot = (pi - theta)/(2 pi).
@@ -43,7 +46,6 @@ func (s *State) elementwise(f func(k, v1, v2 float64) (kphi, kdot float64)) {
 // to about one unit in the last place).
 func (s *State) ReLU() {
 	p := s.P()
-	const inv2pi = 1 / (2 * math.Pi)
 	var theta []float64
 	if p == 1 {
 		// One position per pair (MLPs): one flat run over all pairs.

@@ -122,8 +122,21 @@ func (s *State) ConvAffine(op *ConvOp, wStd, bStd float64) error {
 	return s.conv(op, &affine{w2: wStd * wStd, b2: bStd * bStd})
 }
 
-// affine holds the variances of Affine for a fused operator.
-type affine struct{ w2, b2 float64 }
+// ConvAffineReLU is ConvAffine followed by ReLU, fused: each output row
+// gets the rectifier's map while it is in cache, which saves a pass over
+// the planes. V1 and V2 must already hold the variances at the operator's
+// output positions (Pairs × output positions each), as ReLU would read
+// them. It gives the same bits as the three calls.
+func (s *State) ConvAffineReLU(op *ConvOp, wStd, bStd float64) error {
+	return s.conv(op, &affine{w2: wStd * wStd, b2: bStd * bStd, relu: true})
+}
+
+// affine holds the variances of Affine for a fused operator, and whether
+// the rectifier's map follows.
+type affine struct {
+	w2, b2 float64
+	relu   bool
+}
 
 // convDims are the sizes convApply works with: positions and row lengths
 // of the input and output planes.
@@ -145,6 +158,9 @@ func (s *State) conv(op *ConvOp, aff *affine) error {
 	dim.cout = dim.pout
 	if op.Slab {
 		dim.cout = op.OutH * op.OutW
+	}
+	if aff != nil && aff.relu && (len(s.V1) < s.Pairs*dim.pout || len(s.V2) < s.Pairs*dim.pout) {
+		return fmt.Errorf("kernel: fused rectifier needs the variances of %d output positions per pair, state has %d", dim.pout, len(s.V1)/max(1, s.Pairs))
 	}
 	kin, tin := s.K, s.Theta
 	s.K = s.Scratch(s.Pairs * dim.pout * dim.cout)
@@ -176,6 +192,10 @@ func (s *State) conv(op *ConvOp, aff *affine) error {
 func (s *State) convApply(op *ConvOp, kin, kout, tin, tout []float64, dim convDims, aff *affine) {
 	hwOut := op.OutH * op.OutW
 	inPair, outPair := dim.pin*dim.cin, dim.pout*dim.cout
+	var vi []float64
+	if aff != nil && aff.relu {
+		vi = make([]float64, dim.cout)
+	}
 	for a := 0; a < s.Pairs; a++ {
 		for r := 0; r < op.OutG; r++ {
 			for t := 0; t < hwOut; t++ {
@@ -187,8 +207,15 @@ func (s *State) convApply(op *ConvOp, kin, kout, tin, tout []float64, dim convDi
 					trow = tout[at : at+dim.cout]
 					convRow(op, tin[a*inPair:(a+1)*inPair], trow, r, t, dim)
 				}
-				if aff != nil {
-					affineRow(krow, trow, aff.w2, aff.w2, aff.b2)
+				if aff == nil {
+					continue
+				}
+				affineRow(krow, trow, aff.w2, aff.w2, aff.b2)
+				if aff.relu {
+					for j := range vi {
+						vi[j] = s.V1[a*dim.pout+r*hwOut+t]
+					}
+					vec.ReLUArcCos(krow, trow, vi, s.V2[a*dim.pout:a*dim.pout+dim.cout], inv2pi)
 				}
 			}
 		}

@@ -243,6 +243,83 @@ func TestConvAffineState(t *testing.T) {
 	}
 }
 
+// TestConvAffineReLUState checks the fused convolution, affine map and
+// rectifier against the three calls, bit for bit, for plain, slab and
+// full group operators, with and without Theta, on positive semi-definite
+// states (random Gram matrices of the positions), whose variances are the
+// diagonals.
+func TestConvAffineReLUState(t *testing.T) {
+	rng := rand.New(rand.NewPCG(15, 16))
+	for _, tc := range []struct {
+		op   *ConvOp
+		slab bool
+	}{
+		{plainConvOp(3, Same, 5, 6), false},
+		{plainConvOp(3, Valid, 6, 6), false},
+		{randomConvOp(rng, 3, Same, 4, 4, 5, 5, true, true), true},
+		{randomConvOp(rng, 3, Circular, 2, 3, 4, 5, false, false), false},
+	} {
+		for _, ntk := range []bool{true, false} {
+			a := gramState(rng, tc.op, 2, tc.slab)
+			a.NTK = ntk
+			b := &State{Pairs: a.Pairs, NTK: ntk, G: a.G, H: a.H, W: a.W, Slab: a.Slab,
+				K: append([]float64(nil), a.K...), Theta: append([]float64(nil), a.Theta...)}
+			if err := b.ConvAffine(tc.op, 1.3, 0.1); err != nil {
+				t.Fatal(err)
+			}
+			// The variances of the output positions: positive numbers as
+			// the driver takes them from the inputs' own kernels.
+			pout := tc.op.OutG * tc.op.OutH * tc.op.OutW
+			a.V1, a.V2 = make([]float64, a.Pairs*pout), make([]float64, a.Pairs*pout)
+			for i := range a.V1 {
+				a.V1[i], a.V2[i] = 1+rng.Float64(), 1+rng.Float64()
+			}
+			b.V1, b.V2 = append([]float64(nil), a.V1...), append([]float64(nil), a.V2...)
+			b.ReLU()
+			if err := a.ConvAffineReLU(tc.op, 1.3, 0.1); err != nil {
+				t.Fatal(err)
+			}
+			sameBits(t, "K", a.K, b.K)
+			if ntk {
+				sameBits(t, "Theta", a.Theta, b.Theta)
+			}
+		}
+	}
+	// Without the output variances it refuses.
+	op := plainConvOp(3, Same, 4, 4)
+	s := randomState(rng, op, 1, false)
+	s.V1, s.V2 = nil, nil
+	if err := s.ConvAffineReLU(op, 1, 0); err == nil {
+		t.Error("ConvAffineReLU ran without variances")
+	}
+}
+
+// gramState returns a state whose K and Theta are Gram matrices of random
+// position vectors (positive semi-definite, as real kernel states).
+func gramState(rng *rand.Rand, op *ConvOp, pairs int, slab bool) *State {
+	s := &State{Pairs: pairs, NTK: true}
+	s.Reshape(op.InG, op.InH, op.InW, slab)
+	p, c := s.P(), s.Cols()
+	for _, m := range [][]float64{s.K, s.Theta} {
+		for a := 0; a < pairs; a++ {
+			vecs := make([][]float64, p)
+			for i := range vecs {
+				vecs[i] = []float64{rng.NormFloat64(), rng.NormFloat64(), rng.NormFloat64()}
+			}
+			for i := 0; i < p; i++ {
+				for j := 0; j < c; j++ {
+					var d float64
+					for k := range vecs[i] {
+						d += vecs[i][k] * vecs[j][k]
+					}
+					m[(a*p+i)*c+j] = d
+				}
+			}
+		}
+	}
+	return s
+}
+
 // BenchmarkConv times the convolution map of a 3×3 same-padded
 // convolution with its affine map on 14×14 and 28×28 positions (one pair, K
 // and Theta): the fused operator against the reference sweep plus Affine in

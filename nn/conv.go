@@ -304,6 +304,10 @@ func (c *Conv) kernel(s *kernel.State) error {
 	return s.ConvAffine(c.op, c.WStd, c.BStd)
 }
 
+func (c *Conv) kernelReLU(s *kernel.State) error {
+	return s.ConvAffineReLU(c.op, c.WStd, c.BStd)
+}
+
 func (c *Conv) kernelPositions(int, Shape) int { return c.op.OutG * c.op.OutH * c.op.OutW }
 
 func (c *Conv) finite32(in, out Shape, p Param) finite[float32] {

@@ -421,6 +421,45 @@ func (e *kernelEngine) runSelf(st *kernel.State, x []float64, i0, i1 int, tape [
 	return nil
 }
 
+// isRectifier reports whether a layer is max(x, 0).
+func isRectifier(l Layer) bool {
+	r, ok := l.(rectifierLayer)
+	return ok && r.rectifier()
+}
+
+// loadVariances sets the state's variances for a layer whose input has p
+// positions: V1 of pair (i, j) from tape1 (input i), V2 from tape2 (input
+// j), for the pairs of rows [i0, i1) and columns [j0, j1).
+func loadVariances(st *kernel.State, p, i0, i1, j0, j1 int, t1, t2 []float64) {
+	n2 := j1 - j0
+	pairs := (i1 - i0) * n2
+	if cap(st.V1) < pairs*p {
+		st.V1 = make([]float64, pairs*p)
+	}
+	if cap(st.V2) < pairs*p {
+		st.V2 = make([]float64, pairs*p)
+	}
+	st.V1, st.V2 = st.V1[:pairs*p], st.V2[:pairs*p]
+	if p == 1 {
+		tr := t2[j0:j1]
+		for i := i0; i < i1; i++ {
+			row1 := st.V1[(i-i0)*n2 : (i-i0+1)*n2]
+			for j := range row1 {
+				row1[j] = t1[i]
+			}
+			copy(st.V2[(i-i0)*n2:(i-i0+1)*n2], tr)
+		}
+		return
+	}
+	for i := i0; i < i1; i++ {
+		for j := j0; j < j1; j++ {
+			a := (i-i0)*n2 + j - j0
+			copy(st.V1[a*p:(a+1)*p], t1[i*p:(i+1)*p])
+			copy(st.V2[a*p:(a+1)*p], t2[j*p:(j+1)*p])
+		}
+	}
+}
+
 // run propagates the cross pairs of a tile through the network.
 func (e *kernelEngine) run(st *kernel.State, x1 []float64, i0, i1 int, x2 []float64, j0, j1 int, _ bool, tape1, tape2 [][]float64) error {
 	if err := e.initState(st, x1, i0, i1, x2, j0, j1, false); err != nil {
@@ -430,35 +469,25 @@ func (e *kernelEngine) run(st *kernel.State, x1 []float64, i0, i1 int, x2 []floa
 	if _, ok := e.arch.Layers[0].(inputKernel); ok {
 		start = 1
 	}
-	n2 := j1 - j0
-	for l := start; l < len(e.arch.Layers); l++ {
-		if v, ok := e.arch.Layers[l].(varianceReader); ok && v.readsVariances() {
-			// Only activations read the variances of the two inputs.
-			p := st.P()
-			t1, t2 := tape1[l], tape2[l]
-			if p == 1 {
-				v1, v2 := st.V1[:(i1-i0)*n2], st.V2[:(i1-i0)*n2]
-				tr := t2[j0:j1]
-				for i := i0; i < i1; i++ {
-					row1 := v1[(i-i0)*n2 : (i-i0+1)*n2]
-					vi := t1[i]
-					for j := range row1 {
-						row1[j] = vi
-					}
-					copy(v2[(i-i0)*n2:(i-i0+1)*n2], tr)
-				}
-			} else {
-				for i := i0; i < i1; i++ {
-					for j := j0; j < j1; j++ {
-						a := (i-i0)*n2 + j - j0
-						copy(st.V1[a*p:(a+1)*p], t1[i*p:(i+1)*p])
-						copy(st.V2[a*p:(a+1)*p], t2[j*p:(j+1)*p])
-					}
-				}
+	n := len(e.arch.Layers)
+	for l := start; l < n; l++ {
+		layer := e.arch.Layers[l]
+		if f, ok := layer.(reluKernelFuser); ok && l+1 < n && isRectifier(e.arch.Layers[l+1]) {
+			// The rectifier's map runs on each output row of the layer while
+			// it is in cache: the variances of the rectifier's inputs first.
+			loadVariances(st, e.posAt[l+1], i0, i1, j0, j1, tape1[l+1], tape2[l+1])
+			if err := f.kernelReLU(st); err != nil {
+				return fmt.Errorf("kernel: layers %d-%d %s,%s: %w", l+1, l+2, layer, e.arch.Layers[l+1], err)
 			}
+			l++
+			continue
 		}
-		if err := e.arch.Layers[l].kernel(st); err != nil {
-			return fmt.Errorf("kernel: layer %d %s: %w", l+1, e.arch.Layers[l], err)
+		if v, ok := layer.(varianceReader); ok && v.readsVariances() {
+			// Only activations read the variances of the two inputs.
+			loadVariances(st, st.P(), i0, i1, j0, j1, tape1[l], tape2[l])
+		}
+		if err := layer.kernel(st); err != nil {
+			return fmt.Errorf("kernel: layer %d %s: %w", l+1, layer, err)
 		}
 	}
 	if st.P() != 1 {

@@ -55,6 +55,13 @@ type (
 	// overwrite its input (the sign of its output is that of its input)
 	// and be fused into a preceding convolution.
 	rectifierLayer interface{ rectifier() bool }
+	// reluKernelFuser layers can apply a following rectifier's kernel map
+	// in the same pass as their own (conv, lift, gconv): the kernel engine
+	// loads the rectifier's variances and calls kernelReLU instead of the
+	// two kernel maps. The result has the same bits.
+	reluKernelFuser interface {
+		kernelReLU(s *kernel.State) error
+	}
 )
 
 // buildCtx carries what layers need to know about their neighbours.

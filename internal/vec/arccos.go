@@ -28,8 +28,7 @@ var atanConst = [...]float64{
 	math.Pi / 2,                     // 13
 	morebits,                        // 14
 	math.Pi,                         // 15
-	1,                               // 16
-	math.Float64frombits(1<<63 - 1), // 17: the mask of |x|
+	math.Float64frombits(1<<63 - 1), // 16: the mask of |x|
 }
 
 // morebits is pi/2 - float64(pi/2), the part of pi/2 a float64 drops.
@@ -76,21 +75,24 @@ func reluArcCosOne(kk, prod float64) (float64, float64) {
 	if swap {
 		mx, mn = sq, ax
 	}
-	a := mn / mx
-	if mx == 0 {
-		a = 0
-	}
-	big := a > c[10]
-	x := a
+	// The reduced argument x = mn/mx, or for mn/mx > 0.66 (decided without
+	// dividing) x = (mn - mx)/(mn + mx), whose atan is that of mn/mx less
+	// pi/4; one division either way.
+	big := mn > float64(c[10]*mx)
+	num, den := mn, mx
 	if big {
-		x = (a - c[16]) / (a + c[16])
+		num, den = mn-mx, mn+mx
+	}
+	x := num / den
+	if mx == 0 {
+		x = 0
 	}
 	z := float64(x * x)
-	num := float64(c[0]*z) + c[1]
+	num = float64(c[0]*z) + c[1]
 	num = float64(num*z) + c[2]
 	num = float64(num*z) + c[3]
 	num = float64(num*z) + c[4]
-	den := z + c[5]
+	den = z + c[5]
 	den = float64(den*z) + c[6]
 	den = float64(den*z) + c[7]
 	den = float64(den*z) + c[8]

@@ -6,6 +6,10 @@ import "golang.org/x/sys/cpu"
 
 var hasAVX2 = cpu.X86.HasAVX2
 
+// hasAVX512 enables the AVX-512 kernels (GODEBUG=cpu.avx512f=off turns them
+// off, to measure the AVX2 path on the same machine).
+var hasAVX512 = cpu.X86.HasAVX512F && cpu.X86.HasAVX512DQ
+
 //go:noescape
 func reluAVX2(x, y *float32, n int)
 
@@ -124,20 +128,38 @@ var atanConst4 = func() (c [len(atanConst) * 4]float64) {
 //go:noescape
 func reluArcCosAVX2(k, t, v1, v2 *float64, n int, scale float64, c *float64)
 
-// reluArcCosBulk runs the AVX2 kernel on the largest multiple of 4
-// entries and returns how many it did (0 without AVX2).
+// reluArcCosBulk runs the vector kernels (AVX-512 on blocks of 8, then
+// AVX2 on a block of 4) on the largest multiple of 4 entries and returns
+// how many they did (0 without AVX2).
 func reluArcCosBulk(k, t, v1, v2 []float64, scale float64) int {
-	n := len(k) &^ 3
-	if !hasAVX2 || n == 0 {
+	if !hasAVX2 {
 		return 0
 	}
-	var tp *float64
-	if t != nil {
-		tp = &t[0]
+	done := 0
+	if n := len(k) &^ 7; hasAVX512 && n > 0 {
+		reluArcCosAVX512(&k[0], ptrOrNil(t), &v1[0], &v2[0], n, scale, &atanConst[0])
+		done = n
 	}
-	reluArcCosAVX2(&k[0], tp, &v1[0], &v2[0], n, scale, &atanConst4[0])
-	return n
+	if n := (len(k) - done) &^ 3; n > 0 {
+		var tp *float64
+		if t != nil {
+			tp = &t[done]
+		}
+		reluArcCosAVX2(&k[done], tp, &v1[done], &v2[done], n, scale, &atanConst4[0])
+		done += n
+	}
+	return done
 }
+
+func ptrOrNil(t []float64) *float64 {
+	if t == nil {
+		return nil
+	}
+	return &t[0]
+}
+
+//go:noescape
+func reluArcCosAVX512(k, t, v1, v2 *float64, n int, scale float64, c *float64)
 
 //go:noescape
 func axpyRowsF64AVX2(dst, src *float64, w float64, rows, n, ds, ss int)

@@ -337,18 +337,19 @@ rloop:
 	VSUBPD  Y2, Y1, Y1
 	VMAXPD  Y14, Y1, Y1
 	VSQRTPD Y1, Y1             // Y1 = sq
-	VANDPD  544(R8), Y0, Y2    // Y2 = |k|
+	VANDPD  512(R8), Y0, Y2    // Y2 = |k|
 	VCMPPD  $0x1e, Y2, Y1, Y3  // Y3 = swap: sq > |k|
 	VBLENDVPD Y3, Y1, Y2, Y4   // Y4 = mx
 	VBLENDVPD Y3, Y2, Y1, Y5   // Y5 = mn
-	VDIVPD  Y4, Y5, Y5         // Y5 = mn/mx
-	VCMPPD  $0x00, Y14, Y4, Y6 // mx == 0
-	VBLENDVPD Y6, Y14, Y5, Y5  // Y5 = a
-	VCMPPD  $0x1e, 320(R8), Y5, Y6 // Y6 = big: a > 0.66
-	VSUBPD  512(R8), Y5, Y7
-	VADDPD  512(R8), Y5, Y8
-	VDIVPD  Y8, Y7, Y7
-	VBLENDVPD Y6, Y7, Y5, Y5   // Y5 = x
+	VMULPD  320(R8), Y4, Y6    // 0.66 mx
+	VCMPPD  $0x1e, Y6, Y5, Y6  // Y6 = big: mn > 0.66 mx
+	VSUBPD  Y4, Y5, Y7         // mn - mx
+	VADDPD  Y4, Y5, Y8         // mn + mx
+	VBLENDVPD Y6, Y7, Y5, Y7   // num
+	VBLENDVPD Y6, Y8, Y4, Y8   // den
+	VDIVPD  Y8, Y7, Y5         // Y5 = x = num/den
+	VCMPPD  $0x00, Y14, Y4, Y9 // mx == 0
+	VBLENDVPD Y9, Y14, Y5, Y5  // x = 0 there
 	VMULPD  Y5, Y5, Y7         // Y7 = z
 	VMULPD  0(R8), Y7, Y8
 	VADDPD  32(R8), Y8, Y8
@@ -453,5 +454,99 @@ ynext:
 	ADDQ R10, SI
 	DECQ BX
 	JNZ  yrow
+	VZEROUPPER
+	RET
+
+// func reluArcCosAVX512(k, t, v1, v2 *float64, n int, scale float64, c *float64):
+// reluArcCosAVX2 on eight entries at a time (twice the entries per
+// dependency chain: the map is latency-bound); the same operations, blends
+// by mask registers; c is atanConst itself (8 bytes a constant, broadcast);
+// n a positive multiple of 8. Needs AVX-512F and DQ.
+TEXT ·reluArcCosAVX512(SB), NOSPLIT, $0-56
+	MOVQ         k+0(FP), SI
+	MOVQ         t+8(FP), DI
+	MOVQ         v1+16(FP), R9
+	MOVQ         v2+24(FP), R10
+	MOVQ         n+32(FP), CX
+	VBROADCASTSD scale+40(FP), Z15
+	MOVQ         c+48(FP), R8
+	VXORPD       Z14, Z14, Z14
+
+zloop:
+	VMOVUPD (SI), Z0
+	VMOVUPD (R9), Z1
+	VMULPD  (R10), Z1, Z1
+	VMULPD  Z0, Z0, Z2
+	VSUBPD  Z2, Z1, Z1
+	VMAXPD  Z14, Z1, Z1
+	VSQRTPD Z1, Z1                  // Z1 = sq
+	VANDPD.BCST 128(R8), Z0, Z2     // Z2 = |k|
+	VCMPPD  $0x1e, Z2, Z1, K1       // K1 = swap: sq > |k|
+	VMOVAPD Z2, Z4
+	VMOVAPD Z1, K1, Z4              // Z4 = mx
+	VMOVAPD Z1, Z5
+	VMOVAPD Z2, K1, Z5              // Z5 = mn
+	VMULPD.BCST 80(R8), Z4, Z6      // 0.66 mx
+	VCMPPD  $0x1e, Z6, Z5, K2       // K2 = big: mn > 0.66 mx
+	VSUBPD  Z4, Z5, Z7              // mn - mx
+	VADDPD  Z4, Z5, Z8              // mn + mx
+	VMOVAPD Z5, Z9
+	VMOVAPD Z7, K2, Z9              // num
+	VMOVAPD Z4, Z10
+	VMOVAPD Z8, K2, Z10             // den
+	VDIVPD  Z10, Z9, Z5             // Z5 = x = num/den
+	VCMPPD  $0x00, Z14, Z4, K3      // mx == 0
+	VMOVAPD Z14, K3, Z5             // x = 0 there
+	VMULPD  Z5, Z5, Z7              // Z7 = z
+	VMULPD.BCST 0(R8), Z7, Z8
+	VADDPD.BCST 8(R8), Z8, Z8
+	VMULPD  Z7, Z8, Z8
+	VADDPD.BCST 16(R8), Z8, Z8
+	VMULPD  Z7, Z8, Z8
+	VADDPD.BCST 24(R8), Z8, Z8
+	VMULPD  Z7, Z8, Z8
+	VADDPD.BCST 32(R8), Z8, Z8      // Z8 = num
+	VADDPD.BCST 40(R8), Z7, Z9
+	VMULPD  Z7, Z9, Z9
+	VADDPD.BCST 48(R8), Z9, Z9
+	VMULPD  Z7, Z9, Z9
+	VADDPD.BCST 56(R8), Z9, Z9
+	VMULPD  Z7, Z9, Z9
+	VADDPD.BCST 64(R8), Z9, Z9
+	VMULPD  Z7, Z9, Z9
+	VADDPD.BCST 72(R8), Z9, Z9      // Z9 = den
+	VMULPD  Z7, Z8, Z8
+	VDIVPD  Z9, Z8, Z8
+	VMULPD  Z5, Z8, Z8
+	VADDPD  Z5, Z8, Z8              // Z8 = theta of the reduced argument
+	VADDPD.BCST 88(R8), Z8, Z10
+	VADDPD.BCST 96(R8), Z10, Z10
+	VMOVAPD Z10, K2, Z8             // big: pi/4 + theta + morebits/2
+	VBROADCASTSD 104(R8), Z10
+	VSUBPD  Z8, Z10, Z10
+	VADDPD.BCST 112(R8), Z10, Z10
+	VMOVAPD Z10, K1, Z8             // swap: pi/2 - theta + morebits
+	VPMOVQ2M Z0, K4                 // sign of k
+	VBROADCASTSD 120(R8), Z11       // pi
+	VSUBPD  Z8, Z11, Z10
+	VMOVAPD Z10, K4, Z8             // pi - theta where k <= -0
+	VSUBPD  Z8, Z11, Z10            // Z10 = kd = pi - theta
+	VMULPD  Z0, Z10, Z11
+	VADDPD  Z11, Z1, Z11
+	VMULPD  Z15, Z11, Z11
+	VMOVUPD Z11, (SI)
+	TESTQ   DI, DI
+	JZ      znext
+	VMULPD  Z15, Z10, Z10
+	VMULPD  (DI), Z10, Z10
+	VMOVUPD Z10, (DI)
+	ADDQ    $64, DI
+
+znext:
+	ADDQ $64, SI
+	ADDQ $64, R9
+	ADDQ $64, R10
+	SUBQ $8, CX
+	JNZ  zloop
 	VZEROUPPER
 	RET
