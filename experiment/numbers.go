@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/eqens/eqens/group"
 	"github.com/eqens/eqens/metrics"
 )
 
@@ -67,17 +66,6 @@ func CentredOneHot(labels []int, k int) []float64 {
 		y[i*k+l] += 1
 	}
 	return y
-}
-
-// OrbitInputs returns the |G|·n inputs rho(g) x_i, block g after block g.
-func OrbitInputs(rep *group.Rep, x []float64, n int) []float64 {
-	d := rep.Dim()
-	G := rep.Group().Order()
-	out := make([]float64, G*n*d)
-	for a := 0; a < G; a++ {
-		group.ApplyBatch(rep, a, out[a*n*d:(a+1)*n*d], x[:n*d])
-	}
-	return out
 }
 
 // Accuracy returns the share of rows of the n×k scores mu whose largest

@@ -149,10 +149,7 @@ func orbit(rep *group.Rep, x []float64, n, d int) ([]float64, int, error) {
 		return nil, 0, fmt.Errorf("kernel: group action of dimension %d on inputs of size %d", rep.Dim(), d)
 	}
 	G := rep.Group().Order()
-	ex := make([]float64, G*n*d)
-	for g := 0; g < G; g++ {
-		group.ApplyBatch(rep, g, ex[g*n*d:(g+1)*n*d], x)
-	}
+	ex := group.OrbitBatch(rep, x[:n*d])
 	return ex, G, nil
 }
 

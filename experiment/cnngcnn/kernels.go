@@ -148,7 +148,7 @@ func ntkPredict(ctx context.Context, np ntkParams, g *group.Group, trainSet, tes
 	if err != nil {
 		return nil, err
 	}
-	xo := experiment.OrbitInputs(rep, x, n)
+	xo := group.OrbitBatch(rep, x[:n*rep.Dim()])
 	kAug, err := ca.Kernel(ctx, xo, G*n, nil, 0, nn.KernelOptions{NTK: true})
 	if err != nil {
 		return nil, err

@@ -59,7 +59,7 @@ func ntkExpanded(ctx context.Context, arch *nn.Arch, x, y []float64, n int, in, 
 // (i, α), column (j, β).
 func averagedKernel(ctx context.Context, arch *nn.Arch, xa []float64, m int, xb []float64, n int, in, out *group.Rep) ([]float64, error) {
 	G := in.Group().Order()
-	k, err := arch.Kernel(ctx, xa, m, experiment.OrbitInputs(in, xb, n), G*n, nn.KernelOptions{NTK: true})
+	k, err := arch.Kernel(ctx, xa, m, group.OrbitBatch(in, xb[:n*in.Dim()]), G*n, nn.KernelOptions{NTK: true})
 	if err != nil {
 		return nil, err
 	}
@@ -138,7 +138,7 @@ func (c *ntkModel) mean(ctx context.Context, xs []float64, b int, times []float6
 // orbit evaluates the t = ∞ mean on the orbit of ds under rep.
 func (c *ntkModel) orbit(ctx context.Context, ds *data.Dataset, rep *group.Rep) (*metrics.Orbit, error) {
 	G, n := rep.Group().Order(), ds.Len()
-	mu, err := c.predict(ctx, experiment.OrbitInputs(rep, experiment.ToF64(ds.X), n), G*n, []float64{math.Inf(1)})
+	mu, err := c.predict(ctx, group.OrbitBatch(rep, experiment.ToF64(ds.X)[:n*rep.Dim()]), G*n, []float64{math.Inf(1)})
 	if err != nil {
 		return nil, err
 	}

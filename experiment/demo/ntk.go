@@ -79,7 +79,7 @@ func (m *ntkModel) orbit(ctx context.Context, ds *data.Dataset) (*metrics.Orbit,
 	}
 	G := m.rep.Group().Order()
 	nt := c.Len()
-	xt := experiment.OrbitInputs(m.rep, experiment.ToF64(c.X), nt)
+	xt := group.OrbitBatch(m.rep, experiment.ToF64(c.X)[:nt*m.rep.Dim()])
 	kt, err := m.arch.Kernel(ctx, xt, G*nt, m.x, m.n, nn.KernelOptions{NTK: true, Average: m.rep})
 	if err != nil {
 		return nil, err

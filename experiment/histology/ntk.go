@@ -217,7 +217,7 @@ func newOrbitKernels(groups []*group.Group, ps *experiment.PooledSets) (*orbitKe
 // compute evaluates the kernels of arch.
 func (ks *orbitKernels) compute(ctx context.Context, env *experiment.Env, arch *nn.Arch) error {
 	ps, shape := ks.ps, ks.ps.Shape
-	xo := experiment.OrbitInputs(ks.repB, ps.X, ks.n)
+	xo := group.OrbitBatch(ks.repB, ps.X[:ks.n*ks.repB.Dim()])
 	env.Logf("histology: NTK of %s on %d training images × %d elements of %s and %d test images (%dx%dx%d)", arch.Spec, ks.n, ks.B, ks.big.Name(), ks.m, shape[0], shape[1], shape[2])
 	ktr, err := arch.Kernel(ctx, ps.X, ks.n, xo, ks.B*ks.n, nn.KernelOptions{NTK: true})
 	if err != nil {
@@ -288,7 +288,7 @@ func (ks *orbitKernels) identity(ctx context.Context, np *ntkParams, arch *nn.Ar
 	m, xt := ks.m, ks.ps.XT
 	nc := min(np.CheckInputs, m)
 	xc := xt[:nc*len(xt)/m]
-	kc, err := arch.Kernel(ctx, xc, nc, experiment.OrbitInputs(ks.repB, xc, nc), ks.B*nc, nn.KernelOptions{NTK: true})
+	kc, err := arch.Kernel(ctx, xc, nc, group.OrbitBatch(ks.repB, xc[:nc*ks.repB.Dim()]), ks.B*nc, nn.KernelOptions{NTK: true})
 	if err != nil {
 		return nil, err
 	}
