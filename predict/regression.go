@@ -350,33 +350,12 @@ type CovarianceKernels struct {
 // Memory: a few n×m scratch matrices besides the result.
 func (p *Regressor) Covariance(m int, kern CovarianceKernels, times []float64) ([]float64, error) {
 	const fn = "predict.Regressor.Covariance"
-	n := p.n
 	if m < 0 {
 		return nil, fmt.Errorf("%s: m = %d test points, want at least 0", fn, m)
 	}
-	ntk := p.regime == RegimeNTK
-	type block struct {
-		name      string
-		v         []float64
-		rows, col int
-	}
-	checks := []block{
-		{"TestTrain", kern.TestTrain, m, n},
-		{"NNGPTestTest", kern.NNGPTestTest, m, m},
-	}
-	if ntk {
-		checks = append(checks,
-			block{"NNGPTestTrain", kern.NNGPTestTrain, m, n},
-			block{"NNGPTrainTrain", kern.NNGPTrainTrain, n, n})
-	}
-	for _, c := range checks {
-		if len(c.v) != c.rows*c.col {
-			hint := ""
-			if c.v == nil && ntk && (c.name == "NNGPTestTrain" || c.name == "NNGPTrainTrain") {
-				hint = " (the NTK regime needs the NNGP blocks too)"
-			}
-			return nil, fmt.Errorf("%s: %s has %d elements, want %d×%d = %d%s", fn, c.name, len(c.v), c.rows, c.col, c.rows*c.col, hint)
-		}
+	checks := p.covarianceBlocks(m, kern)
+	if err := checkBlockSizes(fn, checks, p.regime == RegimeNTK); err != nil {
+		return nil, err
 	}
 	sched, err := p.schedule(fn, times)
 	if err != nil {
@@ -387,94 +366,166 @@ func (p *Regressor) Covariance(m int, kern CovarianceKernels, times []float64) (
 			return nil, err
 		}
 	}
-	nt := len(times)
-	out := make([]float64, nt*m*m)
-	if nt == 0 || m == 0 {
+	out := make([]float64, len(times)*m*m)
+	if len(times) == 0 || m == 0 {
 		return out, nil
 	}
-
-	ktt, ktd := kern.NNGPTestTest, kern.TestTrain
-	if ntk {
-		ktd = kern.NNGPTestTrain
-	}
-	// dst receives K(x,x') + B^T (K(X,X) B - K(X,x')) - K(x,X) B, symmetrised.
-	b := make([]float64, n*m)
-	d := make([]float64, n*m)
-	ntkCov := func(dst []float64) {
-		transpose(m, n, ktd, d) // d = K(X,x')
-		linalg.Dgemm(false, false, n, m, n, 1, kern.NNGPTrainTrain, n, b, m, -1, d, m)
-		copy(dst, ktt)
-		linalg.Dgemm(true, false, m, m, n, 1, b, m, d, m, 1, dst, m)
-		linalg.Dgemm(false, false, m, m, n, -1, ktd, n, b, m, 1, dst, m)
-		symmetrize(m, dst, math.Inf(1))
-	}
-
+	w := p.newCovWork(m, kern)
 	if len(sched.finite) > 0 {
-		e, err := p.eigen()
-		if err != nil {
+		if err := p.covarianceFinite(w, sched, out); err != nil {
 			return nil, fmt.Errorf("%s: %w", fn, err)
-		}
-		// vtk = V^T Theta(X,x) (n×m), shared by all finite times.
-		vtk := make([]float64, n*m)
-		linalg.Dgemm(true, true, n, m, n, 1, e.vecs, n, kern.TestTrain, n, 0, vtk, m)
-		for f, c := range sched.finite {
-			dst := out[sched.index[f]*m*m : (sched.index[f]+1)*m*m]
-			if ntk {
-				// B = V diag(g(lambda, c)) V^T Theta(X,x).
-				for i, lam := range e.vals {
-					g := gain(lam, c)
-					for j, v := range vtk[i*m : i*m+m] {
-						d[i*m+j] = g * v
-					}
-				}
-				linalg.Dgemm(false, false, n, m, n, 1, e.vecs, n, d, m, 0, b, m)
-				ntkCov(dst)
-				continue
-			}
-			// R = diag(sqrt(g(lambda, 2c))) V^T K(X,x); Sigma = K(x,x') - R^T R.
-			for i, lam := range e.vals {
-				g := math.Sqrt(gain(lam, 2*c))
-				for j, v := range vtk[i*m : i*m+m] {
-					b[i*m+j] = g * v
-				}
-			}
-			copy(dst, ktt)
-			linalg.Dgemm(true, false, m, m, n, -1, b, m, b, m, 1, dst, m)
-			symmetrize(m, dst, math.Inf(1))
 		}
 	}
 	if sched.inf > 0 {
-		ch, err := p.cholesky()
-		if err != nil {
+		if err := p.covarianceInf(w, sched, out); err != nil {
 			return nil, fmt.Errorf("%s: %w", fn, err)
-		}
-		// B = Theta^-1 Theta(X,x).
-		transpose(m, n, kern.TestTrain, b)
-		if err := linalg.CholeskySolve(n, m, ch.l, b); err != nil {
-			return nil, fmt.Errorf("%s: %w", fn, err)
-		}
-		first := -1
-		for s, slot := range sched.slot {
-			if slot < len(sched.finite) {
-				continue
-			}
-			dst := out[s*m*m : (s+1)*m*m]
-			if first >= 0 {
-				copy(dst, out[first*m*m:(first+1)*m*m])
-				continue
-			}
-			first = s
-			if ntk {
-				ntkCov(dst)
-				continue
-			}
-			// Sigma = K(x,x') - K(x,X) (K + r I)^-1 K(X,x').
-			copy(dst, ktt)
-			linalg.Dgemm(false, false, m, m, n, -1, ktd, n, b, m, 1, dst, m)
-			symmetrize(m, dst, math.Inf(1))
 		}
 	}
 	return out, nil
+}
+
+// kernelBlock is a kernel block to validate: its name, values and shape.
+type kernelBlock struct {
+	name      string
+	v         []float64
+	rows, col int
+}
+
+// covarianceBlocks lists the blocks Covariance needs in the Regressor's
+// regime.
+func (p *Regressor) covarianceBlocks(m int, kern CovarianceKernels) []kernelBlock {
+	n := p.n
+	checks := []kernelBlock{
+		{"TestTrain", kern.TestTrain, m, n},
+		{"NNGPTestTest", kern.NNGPTestTest, m, m},
+	}
+	if p.regime == RegimeNTK {
+		checks = append(checks,
+			kernelBlock{"NNGPTestTrain", kern.NNGPTestTrain, m, n},
+			kernelBlock{"NNGPTrainTrain", kern.NNGPTrainTrain, n, n})
+	}
+	return checks
+}
+
+// checkBlockSizes checks the sizes of the blocks, with a hint for missing
+// NNGP blocks in the NTK regime.
+func checkBlockSizes(fn string, checks []kernelBlock, ntk bool) error {
+	for _, c := range checks {
+		if len(c.v) != c.rows*c.col {
+			hint := ""
+			if c.v == nil && ntk && (c.name == "NNGPTestTrain" || c.name == "NNGPTrainTrain") {
+				hint = " (the NTK regime needs the NNGP blocks too)"
+			}
+			return fmt.Errorf("%s: %s has %d elements, want %d×%d = %d%s", fn, c.name, len(c.v), c.rows, c.col, c.rows*c.col, hint)
+		}
+	}
+	return nil
+}
+
+// covWork holds the blocks and scratch matrices of one Covariance call.
+type covWork struct {
+	m, n     int
+	ntk      bool
+	kern     CovarianceKernels
+	ktt, ktd []float64 // K(x,x') and K(x,X)
+	b, d     []float64 // n×m scratch
+}
+
+func (p *Regressor) newCovWork(m int, kern CovarianceKernels) *covWork {
+	w := &covWork{m: m, n: p.n, ntk: p.regime == RegimeNTK, kern: kern,
+		ktt: kern.NNGPTestTest, ktd: kern.TestTrain,
+		b: make([]float64, p.n*m), d: make([]float64, p.n*m)}
+	if w.ntk {
+		w.ktd = kern.NNGPTestTrain
+	}
+	return w
+}
+
+// ntkCov writes K(x,x') + B^T (K(X,X) B - K(X,x')) - K(x,X) B, symmetrised,
+// into dst, with B in w.b.
+func (w *covWork) ntkCov(dst []float64) {
+	m, n := w.m, w.n
+	transpose(m, n, w.ktd, w.d) // d = K(X,x')
+	linalg.Dgemm(false, false, n, m, n, 1, w.kern.NNGPTrainTrain, n, w.b, m, -1, w.d, m)
+	copy(dst, w.ktt)
+	linalg.Dgemm(true, false, m, m, n, 1, w.b, m, w.d, m, 1, dst, m)
+	linalg.Dgemm(false, false, m, m, n, -1, w.ktd, n, w.b, m, 1, dst, m)
+	symmetrize(m, dst, math.Inf(1))
+}
+
+// covarianceFinite fills the blocks of the finite times from the
+// eigendecomposition of the training kernel.
+func (p *Regressor) covarianceFinite(w *covWork, sched timeSchedule, out []float64) error {
+	e, err := p.eigen()
+	if err != nil {
+		return err
+	}
+	m, n := w.m, w.n
+	// vtk = V^T Theta(X,x) (n×m), shared by all finite times.
+	vtk := make([]float64, n*m)
+	linalg.Dgemm(true, true, n, m, n, 1, e.vecs, n, w.kern.TestTrain, n, 0, vtk, m)
+	for f, c := range sched.finite {
+		dst := out[sched.index[f]*m*m : (sched.index[f]+1)*m*m]
+		if w.ntk {
+			// B = V diag(g(lambda, c)) V^T Theta(X,x).
+			for i, lam := range e.vals {
+				g := gain(lam, c)
+				for j, v := range vtk[i*m : i*m+m] {
+					w.d[i*m+j] = g * v
+				}
+			}
+			linalg.Dgemm(false, false, n, m, n, 1, e.vecs, n, w.d, m, 0, w.b, m)
+			w.ntkCov(dst)
+			continue
+		}
+		// R = diag(sqrt(g(lambda, 2c))) V^T K(X,x); Sigma = K(x,x') - R^T R.
+		for i, lam := range e.vals {
+			g := math.Sqrt(gain(lam, 2*c))
+			for j, v := range vtk[i*m : i*m+m] {
+				w.b[i*m+j] = g * v
+			}
+		}
+		copy(dst, w.ktt)
+		linalg.Dgemm(true, false, m, m, n, -1, w.b, m, w.b, m, 1, dst, m)
+		symmetrize(m, dst, math.Inf(1))
+	}
+	return nil
+}
+
+// covarianceInf fills the blocks of t = +Inf from the Cholesky factor of
+// the training kernel (computed once, copied to every +Inf slot).
+func (p *Regressor) covarianceInf(w *covWork, sched timeSchedule, out []float64) error {
+	ch, err := p.cholesky()
+	if err != nil {
+		return err
+	}
+	m, n := w.m, w.n
+	// B = Theta^-1 Theta(X,x).
+	transpose(m, n, w.kern.TestTrain, w.b)
+	if err := linalg.CholeskySolve(n, m, ch.l, w.b); err != nil {
+		return err
+	}
+	first := -1
+	for s, slot := range sched.slot {
+		if slot < len(sched.finite) {
+			continue
+		}
+		dst := out[s*m*m : (s+1)*m*m]
+		if first >= 0 {
+			copy(dst, out[first*m*m:(first+1)*m*m])
+			continue
+		}
+		first = s
+		if w.ntk {
+			w.ntkCov(dst)
+			continue
+		}
+		// Sigma = K(x,x') - K(x,X) (K + r I)^-1 K(X,x').
+		copy(dst, w.ktt)
+		linalg.Dgemm(false, false, m, m, n, -1, w.ktd, n, w.b, m, 1, dst, m)
+		symmetrize(m, dst, math.Inf(1))
+	}
+	return nil
 }
 
 // timeSchedule sorts the requested times into finite ones (as c = eta*t/N)
