@@ -237,18 +237,14 @@ func ntkMLP(n, threads, reps int) (*result, error) {
 	if err != nil {
 		return nil, err
 	}
-	times := make([]float64, max(1, reps))
 	var sum float64
-	for i := range times {
-		t := time.Now()
-		k, err := a.Kernel(context.Background(), x, n, nil, 0, nn.KernelOptions{NTK: true})
-		if err != nil {
-			return nil, err
-		}
-		times[i] = time.Since(t).Seconds()
-		sum = k.Theta[0] + k.Theta[n*n-1]
+	sec, err := timeKernel(reps, func() (*nn.KernelResult, error) {
+		return a.Kernel(context.Background(), x, n, nil, 0, nn.KernelOptions{NTK: true})
+	}, func(k *nn.KernelResult) { sum = k.Theta[0] + k.Theta[n*n-1] })
+	if err != nil {
+		return nil, err
 	}
-	return &result{Seconds: median(times), Extra: map[string]float64{"checksum": sum}}, nil
+	return &result{Seconds: sec, Extra: map[string]float64{"checksum": sum}}, nil
 }
 
 // ntkPredict times the NTK prediction with n training points (10 outputs,
@@ -431,22 +427,19 @@ func convKernel(spec string, n, hw, channels, reps int) (*result, error) {
 	if err != nil {
 		return nil, err
 	}
-	times := make([]float64, max(1, reps))
 	var sum float64
-	for i := range times {
-		t := time.Now()
-		k, err := a.Kernel(context.Background(), x, n, nil, 0, nn.KernelOptions{NTK: true, ThetaOnly: true})
-		if err != nil {
-			return nil, err
-		}
-		times[i] = time.Since(t).Seconds()
+	sec, err := timeKernel(reps, func() (*nn.KernelResult, error) {
+		return a.Kernel(context.Background(), x, n, nil, 0, nn.KernelOptions{NTK: true, ThetaOnly: true})
+	}, func(k *nn.KernelResult) {
 		sum = 0
 		for _, v := range k.Theta {
 			sum += v
 		}
+	})
+	if err != nil {
+		return nil, err
 	}
 	pairs := float64(n*(n+1)) / 2
-	sec := median(times)
 	return &result{Seconds: sec, Extra: map[string]float64{
 		"checksum": sum, "entries": float64(n * n), "ms_per_entry": 1000 * sec / float64(n*n),
 		"flops": pairs * convFlops(a),
@@ -478,4 +471,20 @@ func convFlops(a *nn.Arch) float64 {
 		}
 	}
 	return f
+}
+
+// timeKernel runs a kernel computation reps times (at least once) and
+// returns the median seconds; check sees every result.
+func timeKernel(reps int, compute func() (*nn.KernelResult, error), check func(*nn.KernelResult)) (float64, error) {
+	times := make([]float64, max(1, reps))
+	for i := range times {
+		t := time.Now()
+		k, err := compute()
+		if err != nil {
+			return 0, err
+		}
+		times[i] = time.Since(t).Seconds()
+		check(k)
+	}
+	return median(times), nil
 }

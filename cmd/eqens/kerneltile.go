@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
@@ -9,7 +8,6 @@ import (
 	"fmt"
 	"math"
 	"os"
-	"strconv"
 	"strings"
 
 	"github.com/eqens/eqens/internal/atomicfile"
@@ -212,24 +210,9 @@ func missingRows(owner []int32, n1, n2 int) string {
 	return "nothing covers " + strings.Join(parts, ", ") + " (first missing entry of each row shown)"
 }
 
-// availableMemory returns MemAvailable from /proc/meminfo, or false where
-// it cannot be read.
+// availableMemory returns MemAvailable in bytes, or false where it cannot
+// be read.
 func availableMemory() (int64, bool) {
-	f, err := os.Open("/proc/meminfo")
-	if err != nil {
-		return 0, false
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		fields := strings.Fields(sc.Text())
-		if len(fields) >= 2 && fields[0] == "MemAvailable:" {
-			kb, err := strconv.ParseInt(fields[1], 10, 64)
-			if err != nil {
-				return 0, false
-			}
-			return kb << 10, true
-		}
-	}
-	return 0, false
+	kb, ok := memInfo("MemAvailable")
+	return kb << 10, ok
 }

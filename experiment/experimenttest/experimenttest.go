@@ -17,15 +17,7 @@ import (
 // returns the decoded results.json.
 func RunConfig(t testing.TB, name, config, out string) map[string]any {
 	t.Helper()
-	cfg := filepath.Join(t.TempDir(), name+".yaml")
-	if err := os.WriteFile(cfg, []byte(config), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	e, err := experiment.Lookup(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := experiment.Run(context.Background(), e, &experiment.Env{Out: out, Scale: "quick"}, cfg); err != nil {
+	if err := runFile(t, name, config, "", out, nil); err != nil {
 		t.Fatal(err)
 	}
 	return readResults(t, out)
@@ -61,19 +53,28 @@ func RunErr(t testing.TB, name, quick, dataDir string) (string, error) {
 // run writes the config and runs the experiment into a temporary folder.
 func run(t testing.TB, name, quick, dataDir string, log io.Writer) (string, error) {
 	t.Helper()
-	dir := t.TempDir()
-	cfg := filepath.Join(dir, name+".yaml")
+	out := filepath.Join(t.TempDir(), "out")
 	body := "name: " + name + "\ndescription: test\nquick:\n" + quick + "full:\n" + quick
-	if err := os.WriteFile(cfg, []byte(body), 0o644); err != nil {
+	return out, runFile(t, name, body, dataDir, out, log)
+}
+
+// runFile writes the whole config into a temporary file and runs the
+// registered experiment name with it at the quick scale into out.
+func runFile(t testing.TB, name, config, dataDir, out string, log io.Writer) error {
+	t.Helper()
+	cfg := filepath.Join(t.TempDir(), name+".yaml")
+	if err := os.WriteFile(cfg, []byte(config), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	e, err := experiment.Lookup(name)
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := filepath.Join(dir, "out")
-	env := &experiment.Env{Out: out, Scale: "quick", DataDir: dataDir, Log: log, Command: "test"}
-	return out, experiment.Run(context.Background(), e, env, cfg)
+	env := &experiment.Env{Out: out, Scale: "quick", DataDir: dataDir, Log: log}
+	if log != nil {
+		env.Command = "test"
+	}
+	return experiment.Run(context.Background(), e, env, cfg)
 }
 
 func readResults(t testing.TB, out string) map[string]any {

@@ -9,8 +9,10 @@ import "math"
 // branches so that the AVX2 kernel computes the same operations on four
 // entries at once and gives the same bits as the Go loop below.
 
-// atanP and atanQ are the coefficients of the Cephes approximation
-// atan(x) = x + x z P(z)/Q(z), z = x², 0 <= x <= 0.66 (math/atan.go).
+// atanConst holds the coefficients P0..P4, Q0..Q4 of the Cephes
+// approximation atan(x) = x + x z P(z)/Q(z), z = x², 0 <= x <= 0.66
+// (math/atan.go), and the other constants of the map; the AVX2 kernel reads
+// them at 32-byte offsets (atanConst4), the AVX-512 one at 8-byte offsets.
 var atanConst = [...]float64{
 	-8.750608600031904122785e-01,    // P0
 	-1.615753718733365076637e+01,    // P1
