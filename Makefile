@@ -6,6 +6,8 @@
 #   make test    run the test suite in the automatically chosen build
 #   make build   build bin/eqens
 #   make puretest / make blastest   force one build for the suite
+#   make slurm-test  run deploy/*.sbatch on a local one-node Slurm (root;
+#                    apt-get install slurm-wlm munge; docs/sharding.md)
 
 GO      ?= go
 HAVE_BLAS := $(shell (command -v pkg-config >/dev/null && pkg-config --exists openblas lapacke && command -v gcc >/dev/null && [ "$${CGO_ENABLED:-1}" != 0 ]) >/dev/null 2>&1 && echo yes)
@@ -19,7 +21,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo deve
 LDFLAGS := -X main.version=$(VERSION)
 TESTFLAGS ?= -timeout 20m
 
-.PHONY: all build demo test puretest blastest bench vet fmt clean backend
+.PHONY: all build demo test puretest blastest bench vet fmt clean backend slurm-test
 
 all: build
 
@@ -40,6 +42,9 @@ puretest:
 
 blastest:
 	$(GO) test -tags openblas $(TESTFLAGS) ./...
+
+slurm-test: build
+	scripts/slurm-test
 
 bench:
 	$(GO) test $(TAGFLAG) -run '^$$' -bench . -benchtime 3x ./...
