@@ -174,6 +174,7 @@ func Run(ctx context.Context, e *Experiment, env *Env, configPath string) error 
 		"scale":      env.Scale,
 		"version":    env.Version,
 		"backend":    linalg.Backend,
+		"kernel":     linalg.Kernel(),
 		"cores":      runtime.GOMAXPROCS(0),
 		"seconds":    Round3(secs),
 		"command":    env.Command,
@@ -200,7 +201,7 @@ func Run(ctx context.Context, e *Experiment, env *Env, configPath string) error 
 		}
 		res.Report.Meta["command"] = env.Command
 		res.Report.Meta["version"] = env.Version
-		res.Report.Meta["backend"] = linalg.Backend
+		res.Report.Meta["backend"] = linalg.Backend + " (" + linalg.Kernel() + ")"
 		res.Report.Meta["run time"] = fmt.Sprintf("%.1f s on %d cores", secs, runtime.GOMAXPROCS(0))
 		if err := res.Report.Write(env.Out); err != nil {
 			return fmt.Errorf("%s: report: %w", e.Name, err)

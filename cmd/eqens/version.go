@@ -47,12 +47,13 @@ func buildVersion() string {
 func newVersionCmd() *cobra.Command {
 	return &cobra.Command{
 		Use:   "version",
-		Short: "Print the version and the compiled-in linear-algebra backend",
+		Short: "Print the version, the compiled-in linear-algebra backend and its matrix-product kernel",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			w := cmd.OutOrStdout()
 			fmt.Fprintf(w, "eqens %s\n", buildVersion())
 			fmt.Fprintf(w, "backend: %s\n", linalg.Backend)
+			fmt.Fprintf(w, "kernel: %s\n", linalg.Kernel())
 			fmt.Fprintf(w, "go: %s %s/%s\n", runtime.Version(), runtime.GOOS, runtime.GOARCH)
 			return nil
 		},

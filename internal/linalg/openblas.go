@@ -213,3 +213,7 @@ func transposeInPlace(n int, a []float64) {
 		}
 	}
 }
+
+// Kernel names the OpenBLAS core type in use (OPENBLAS_CORETYPE selects
+// another, e.g. Haswell for the AVX2 kernels on an AVX-512 machine).
+func Kernel() string { return C.GoString(C.openblas_get_corename()) }

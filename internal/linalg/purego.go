@@ -4,6 +4,10 @@ package linalg
 
 import (
 	"fmt"
+	"runtime"
+	"sync/atomic"
+
+	"github.com/eqens/eqens/internal/gemm"
 
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/gonum"
@@ -11,11 +15,19 @@ import (
 )
 
 // Backend names the compiled-in implementation.
-const Backend = "gonum (pure Go)"
+const Backend = "pure Go"
+
+// Kernel names the matrix-product micro-kernel in use: "avx512", "avx2" or
+// "go" (the portable one); GODEBUG=cpu.avx512f=off selects AVX2 on an
+// AVX-512 machine.
+func Kernel() string { return gemm.Kernel() }
 
 var (
 	impl  gonum.Implementation
 	limpl glapack.Implementation
+	// threads is the number of goroutines one product or factorisation
+	// may use; 0 means GOMAXPROCS.
+	threads atomic.Int64
 )
 
 func tr(t bool) blas.Transpose {
@@ -25,30 +37,30 @@ func tr(t bool) blas.Transpose {
 	return blas.NoTrans
 }
 
-// SetThreads sets the number of threads the BLAS library may use. The pure-Go
-// backend parallelises large products over GOMAXPROCS itself and ignores it.
-func SetThreads(n int) {}
+// SetThreads sets the number of goroutines one product or factorisation may
+// use (at least 1). Results do not depend on it. By default all of
+// GOMAXPROCS are used.
+func SetThreads(n int) { threads.Store(int64(max(n, 1))) }
 
-// Threads reports the number of BLAS threads (always 1 for the pure-Go
-// backend, whose parallelism follows GOMAXPROCS).
-func Threads() int { return 1 }
+// Threads reports the number of goroutines one product or factorisation
+// uses.
+func Threads() int {
+	if n := threads.Load(); n > 0 {
+		return int(n)
+	}
+	return runtime.GOMAXPROCS(0)
+}
 
 // Sgemm computes c = alpha*op(a)*op(b) + beta*c in float32.
 func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	checkGemm("Sgemm", transA, transB, m, n, k, lda, ldb, ldc, len(a), len(b), len(c))
-	if m == 0 || n == 0 {
-		return
-	}
-	impl.Sgemm(tr(transA), tr(transB), m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	gemm.Gemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, Threads())
 }
 
 // Dgemm computes c = alpha*op(a)*op(b) + beta*c in float64.
 func Dgemm(transA, transB bool, m, n, k int, alpha float64, a []float64, lda int, b []float64, ldb int, beta float64, c []float64, ldc int) {
 	checkGemm("Dgemm", transA, transB, m, n, k, lda, ldb, ldc, len(a), len(b), len(c))
-	if m == 0 || n == 0 {
-		return
-	}
-	impl.Dgemm(tr(transA), tr(transB), m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	gemm.Gemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, Threads())
 }
 
 // Sgemv computes y = alpha*op(a)*x + beta*y in float32 for an m×n matrix a.
@@ -100,14 +112,8 @@ func Cholesky(n int, a []float64) error {
 	if err := checkSquare("Cholesky", n, len(a)); err != nil {
 		return err
 	}
-	Symmetrize(n, a)
-	if ok := limpl.Dpotrf(blas.Lower, n, a, n); !ok {
-		return fmt.Errorf("linalg.Cholesky: %w (order %d)", ErrNotPositiveDefinite, n)
-	}
-	for i := 0; i < n; i++ {
-		for j := i + 1; j < n; j++ {
-			a[i*n+j] = 0
-		}
+	if err := goCholesky(n, a, Threads()); err != nil {
+		return fmt.Errorf("%w (order %d)", err, n)
 	}
 	return nil
 }
@@ -124,7 +130,6 @@ func CholeskySolve(n, nrhs int, l []float64, b []float64) error {
 	if n == 0 || nrhs == 0 {
 		return nil
 	}
-	impl.Dtrsm(blas.Left, blas.Lower, blas.NoTrans, blas.NonUnit, n, nrhs, 1, l, n, b, nrhs)
-	impl.Dtrsm(blas.Left, blas.Lower, blas.Trans, blas.NonUnit, n, nrhs, 1, l, n, b, nrhs)
+	goCholeskySolve(n, nrhs, l, b, Threads())
 	return nil
 }

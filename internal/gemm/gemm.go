@@ -1,0 +1,269 @@
+package gemm
+
+import (
+	"fmt"
+	"runtime"
+	"sync"
+	"sync/atomic"
+)
+
+var (
+	kernels32 = sync.OnceValue(func() [2]kernel[float32] { return best[float32]() })
+	kernels64 = sync.OnceValue(func() [2]kernel[float64] { return best[float64]() })
+)
+
+// best returns the fastest kernels this CPU runs for T: the wide one and the
+// narrow one for products with few columns.
+func best[T Float]() [2]kernel[T] {
+	wide, ok1 := asmKernel[T](isa(), false)
+	narrow, ok2 := asmKernel[T](isa(), true)
+	if ok1 && ok2 {
+		return [2]kernel[T]{wide, narrow}
+	}
+	return [2]kernel[T]{goKernel[T](4, 4), goKernel[T](4, 4)}
+}
+
+// pick returns the kernel that pads n columns least.
+func pick[T Float](ks [2]kernel[T], n int) kernel[T] {
+	if roundUp(n, ks[1].nr) < roundUp(n, ks[0].nr) {
+		return ks[1]
+	}
+	return ks[0]
+}
+
+// Kernel names the micro-kernel family the products use on this CPU:
+// "avx512", "avx2" or "go".
+func Kernel() string { return kernels64()[0].name }
+
+// Gemm computes c = alpha*op(a)*op(b) + beta*c, where op(a) is m×k, op(b)
+// is k×n and all matrices are row-major with the given leading dimensions;
+// transA and transB select the transposes. With beta == 0, c is not read.
+// The work is spread over up to workers goroutines (at least one); the
+// result does not depend on their number. a and b may be the same slice; c
+// must not overlap either.
+func Gemm[T Float](transA, transB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int, workers int) {
+	check(transA, transB, m, n, k, lda, ldb, ldc, len(a), len(b), len(c))
+	var kn kernel[T]
+	switch p := any(&kn).(type) {
+	case *kernel[float32]:
+		*p = pick(kernels32(), n)
+	case *kernel[float64]:
+		*p = pick(kernels64(), n)
+	}
+	run(kn, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, workers)
+}
+
+// check panics with a clear message when the slices are too short for the
+// product; callers validate user input before reaching this package.
+func check(transA, transB bool, m, n, k, lda, ldb, ldc, la, lb, lc int) {
+	ar, ac := m, k
+	if transA {
+		ar, ac = k, m
+	}
+	br, bc := k, n
+	if transB {
+		br, bc = n, k
+	}
+	switch {
+	case m < 0 || n < 0 || k < 0:
+		panic(fmt.Sprintf("gemm: negative dimension m=%d n=%d k=%d", m, n, k))
+	case lda < max(1, ac) || ldb < max(1, bc) || ldc < max(1, n):
+		panic(fmt.Sprintf("gemm: bad leading dimension lda=%d ldb=%d ldc=%d for m=%d n=%d k=%d", lda, ldb, ldc, m, n, k))
+	case ar > 0 && ac > 0 && la < (ar-1)*lda+ac:
+		panic(fmt.Sprintf("gemm: a has %d elements, need %d", la, (ar-1)*lda+ac))
+	case br > 0 && bc > 0 && lb < (br-1)*ldb+bc:
+		panic(fmt.Sprintf("gemm: b has %d elements, need %d", lb, (br-1)*ldb+bc))
+	case m > 0 && n > 0 && lc < (m-1)*ldc+n:
+		panic(fmt.Sprintf("gemm: c has %d elements, need %d", lc, (m-1)*ldc+n))
+	}
+}
+
+// product is one call's operands and blocking state.
+type product[T Float] struct {
+	kn             kernel[T]
+	transA, transB bool
+	m, n, k        int
+	a, b, c        []T
+	lda, ldb, ldc  int
+	alpha, beta    T
+	// directA and directB make the kernel read full micro-panels of A or B
+	// in place instead of packed: worth it when a panel is used only a few
+	// times, so that packing would cost as much as the products.
+	directA, directB bool
+}
+
+// run is Gemm with an explicit kernel (tests compare kernels with it).
+func run[T Float](kn kernel[T], transA, transB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int, workers int) {
+	if m == 0 || n == 0 {
+		return
+	}
+	if k == 0 || alpha == 0 {
+		scale(m, n, beta, c, ldc)
+		return
+	}
+	// Small products are not worth a goroutine.
+	if float64(m)*float64(n)*float64(k) < 1<<17 {
+		workers = 1
+	}
+	workers = max(1, min(workers, runtime.GOMAXPROCS(0)))
+	p := &product[T]{kn: kn, transA: transA, transB: transB, m: m, n: n, k: k,
+		a: a, b: b, c: c, lda: lda, ldb: ldb, ldc: ldc, alpha: alpha, beta: beta,
+		directA: n <= 2*kn.nr, directB: !transB && m <= 4*kn.mr}
+	p.compute(workers)
+}
+
+// scale sets c = beta*c (c = 0 when beta is 0).
+func scale[T Float](m, n int, beta T, c []T, ldc int) {
+	for i := 0; i < m; i++ {
+		row := c[i*ldc : i*ldc+n]
+		if beta == 0 {
+			clear(row)
+			continue
+		}
+		for j := range row {
+			row[j] = T(beta * row[j])
+		}
+	}
+}
+
+// compute splits C into blocks of rows or of columns, along the larger
+// dimension in whole micro-tiles, and computes the blocks in parallel
+// without further synchronisation: each block packs the panels it needs
+// (the operand shared by all blocks is packed once per block, which costs
+// little next to its products).
+func (p *product[T]) compute(workers int) {
+	kn := p.kn
+	rowTiles, colTiles := ceilDiv(p.m, kn.mr), ceilDiv(p.n, kn.nr)
+	byRows := rowTiles*kn.mr > colTiles*kn.nr
+	units := colTiles
+	if byRows {
+		units = rowTiles
+	}
+	// Twice as many parts as workers, handed out as workers become free,
+	// so that a core slowed by other work does not hold the others up.
+	parts := max(1, min(2*workers, units))
+	if workers == 1 {
+		parts = 1
+	}
+	parallel(workers, parts, func(q, _ int) {
+		lo, hi := q*units/parts, (q+1)*units/parts
+		if byRows {
+			p.part(lo*kn.mr, min(hi*kn.mr, p.m), 0, p.n)
+		} else {
+			p.part(0, p.m, lo*kn.nr, min(hi*kn.nr, p.n))
+		}
+	})
+}
+
+// part computes rows [i0, i1) and columns [j0, j1) of C.
+func (p *product[T]) part(i0, i1, j0, j1 int) {
+	kn := p.kn
+	nc := min(kn.nc, roundUp(j1-j0, kn.nr))
+	bp, ap, tile := getBuf[T](KC*nc), getBuf[T](KC*kn.mc), getBuf[T](kn.mr*kn.nr)
+	defer putBuf(bp)
+	defer putBuf(ap)
+	defer putBuf(tile)
+	for jc := j0; jc < j1; jc += nc {
+		nb := min(nc, j1-jc)
+		panels := ceilDiv(nb, kn.nr)
+		for pc := 0; pc < p.k; pc += KC {
+			kb := min(KC, p.k-pc)
+			first := 0
+			if p.directB { // only a partial last panel is packed
+				first = nb / kn.nr
+			}
+			p.packB(bp, pc, kb, jc, nb, first, panels)
+			coef, useBeta := [2]T{p.alpha, 1}, true
+			if pc == 0 {
+				coef[1], useBeta = p.beta, p.beta != 0
+			}
+			for ic := i0; ic < i1; ic += kn.mc {
+				mb := min(kn.mc, i1-ic)
+				first := 0
+				if p.directA { // only a partial last panel is packed
+					first = mb / kn.mr * kn.mr
+				}
+				p.packA(ap, ic, mb, pc, kb, first)
+				p.block(ap, tile, ic, mb, bp, pc, kb, jc, nb, &coef, useBeta)
+			}
+		}
+	}
+}
+
+// block computes the C tiles of rows [ic, ic+mb) and columns [jc, jc+nb)
+// for the k block at pc from the packed panels ap and bp.
+func (p *product[T]) block(ap, tile []T, ic, mb int, bp []T, pc, kb, jc, nb int, coef *[2]T, useBeta bool) {
+	kn := p.kn
+	// The A micro-panel stays in L1 while the B micro-panels stream from L2.
+	for i := 0; i < mb; i += kn.mr {
+		rows := min(kn.mr, mb-i)
+		a, aRow, aK := ap[i*kb:(i+kn.mr)*kb], 1, kn.mr
+		if p.directA && rows == kn.mr {
+			a, aRow, aK = p.aAt(ic+i, pc)
+		}
+		for j := 0; j < nb; j += kn.nr {
+			cols := min(kn.nr, nb-j)
+			b, bK := bp[j*kb:(j+kn.nr)*kb], kn.nr
+			if p.directB && cols == kn.nr {
+				b, bK = p.b[pc*p.ldb+jc+j:], p.ldb
+			}
+			off := (ic+i)*p.ldc + jc + j
+			if rows == kn.mr && cols == kn.nr {
+				kn.run(kb, a, aRow, aK, b, bK, p.c[off:], p.ldc, coef, useBeta)
+				continue
+			}
+			edge := [2]T{coef[0], 0}
+			kn.run(kb, a, aRow, aK, b, bK, tile, kn.nr, &edge, false)
+			addTile(rows, cols, tile, kn.nr, p.c[off:], p.ldc, coef[1], useBeta)
+		}
+	}
+}
+
+// aAt returns op(A) from element (i, p) on with its row and k strides.
+func (p *product[T]) aAt(i, pc int) ([]T, int, int) {
+	if p.transA {
+		return p.a[pc*p.lda+i:], 1, p.lda
+	}
+	return p.a[i*p.lda+pc:], p.lda, 1
+}
+
+// addTile stores c = t + beta*c (or c = t) for a rows×cols tile.
+func addTile[T Float](rows, cols int, t []T, ldt int, c []T, ldc int, beta T, useBeta bool) {
+	for i := 0; i < rows; i++ {
+		src, dst := t[i*ldt:i*ldt+cols], c[i*ldc:i*ldc+cols]
+		if !useBeta {
+			copy(dst, src)
+			continue
+		}
+		for j, v := range src {
+			dst[j] = v + T(beta*dst[j])
+		}
+	}
+}
+
+// parallel calls f(i, w) for i = 0..n-1 on up to workers goroutines, w
+// being the goroutine's index, and returns when all calls have.
+func parallel(workers, n int, f func(i, w int)) {
+	workers = min(workers, n)
+	if workers <= 1 {
+		for i := 0; i < n; i++ {
+			f(i, 0)
+		}
+		return
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := int(next.Add(1) - 1); i < n; i = int(next.Add(1) - 1) {
+				f(i, w)
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+func ceilDiv(a, b int) int { return (a + b - 1) / b }
+func roundUp(a, b int) int { return ceilDiv(a, b) * b }

@@ -1,0 +1,7 @@
+//go:build !amd64 || purego
+
+package gemm
+
+func isa() string { return "go" }
+
+func asmKernel[T Float](string, bool) (kernel[T], bool) { return kernel[T]{}, false }
