@@ -10,8 +10,8 @@ import time
 
 QUICK = "--quick" in sys.argv[1:]
 # --only a,b runs the named workload groups (steps, ensemble, ntk, scale,
-# conv-kernels).
-GROUPS = {"steps", "ensemble", "ntk", "scale", "conv-kernels"}
+# conv-kernels, purego).
+GROUPS = {"steps", "ensemble", "ntk", "scale", "conv-kernels", "purego"}
 ONLY = set()
 for i, a in enumerate(sys.argv[1:]):
     if a == "--only" and i + 2 < len(sys.argv):
@@ -26,6 +26,7 @@ def want(group):
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BIN = os.path.join(ROOT, "bin", "eqensbench")
+PUREGO_BIN = os.path.join(ROOT, "bin", "eqensbench-purego")
 PY = "/usr/bin/python3"
 ENV = dict(os.environ, MNIST_IMAGES=os.path.join(ROOT, "data", "mnist", "train-images-idx3-ubyte.gz"),
            OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1")
@@ -33,8 +34,8 @@ results = {"date": time.strftime("%Y-%m-%d %H:%M:%S"), "quick": QUICK, "machine"
            "cores": os.cpu_count(), "workloads": {}}
 
 
-def eq(*args):
-    out = subprocess.run([BIN, *args], capture_output=True, text=True, env=ENV, check=True).stdout
+def eq(*args, binary=BIN, env=None):
+    out = subprocess.run([binary, *args], capture_output=True, text=True, env=env or ENV, check=True).stdout
     return json.loads(out.strip().splitlines()[-1])
 
 
@@ -169,6 +170,36 @@ if want("conv-kernels"):
           note=f"21 3x3 ReLU convolutions + global average pooling on {m} random 32x32x3 images, float64, K(X,X) with pairs i<=j; "
                "neural-tangents' published CPU time per entry (>56 cores, float32); its V100 figures: 2.70 ms float32, 6.21 ms float64")
     results["conv_kernels"] = {"cnn": ev, "numpy": nv, "dgemm": d, "gcnn": g, "cnn_small": c, "nt_cnn21": r21}
+
+# 9: the pure-Go build (bin/eqensbench-purego: internal/gemm, linalg/factor.go)
+# against the OpenBLAS build, both on all cores, alternating, on the CPU's
+# native kernels and on its AVX2 ones (GODEBUG=cpu.avx512f=off for Go,
+# OPENBLAS_CORETYPE=Haswell for OpenBLAS).
+if want("purego"):
+    ops = [("sgemm", 1000), ("sgemm", 2000), ("dgemm", 1000), ("dgemm", 2000), ("cholesky", 4000), ("eigsym", 2000)]
+    if QUICK:
+        ops = [("sgemm", 1000), ("dgemm", 1000), ("cholesky", 2000), ("eigsym", 1000)]
+    paths = {"": {}, "_avx2": {"GODEBUG": "cpu.avx512f=off", "OPENBLAS_CORETYPE": "Haswell"}}
+    results["purego"] = {}
+    for suffix, extra in paths.items():
+        env = dict(ENV, **extra)
+        kernels = [eq("-work", "linalg", "-op", "sgemm", "-n", "64", "-reps", "1", binary=b, env=env)["kernel"] for b in (PUREGO_BIN, BIN)]
+        for op, n in ops:
+            pv, bv = [], []
+            for _ in range(1 if QUICK else 3):
+                pv.append(eq("-work", "linalg", "-op", op, "-n", str(n), "-reps", "3", binary=PUREGO_BIN, env=env)["seconds"])
+                bv.append(eq("-work", "linalg", "-op", op, "-n", str(n), "-reps", "3", env=env)["seconds"])
+            ratio(f"purego_{op}_{n}{suffix}", statistics.median(pv), statistics.median(bv),
+                  note=f"{' '.join(f'{k}={v}' for k, v in extra.items()) or 'native kernels'}")
+        for work in ("cnn", "mlp"):
+            pv, bv = [], []
+            for _ in range(1 if QUICK else 3):
+                pv.append(min(eq("-work", f"{work}-step", "-threads", str(t), "-reps", str(reps), binary=PUREGO_BIN, env=env)["seconds"] for t in (1, 2)))
+                bv.append(min(eq("-work", f"{work}-step", "-threads", str(t), "-reps", str(reps), env=env)["seconds"] for t in (1, 2)))
+            ratio(f"purego_{work}_step{suffix}", statistics.median(pv), statistics.median(bv),
+                  note="best of 1 and 2 threads on each side")
+        print(f"purego{suffix}: pure-Go kernel {kernels[0]}, OpenBLAS core {kernels[1]}", flush=True)
+        results["purego"][suffix or "native"] = {"env": extra, "kernels": {"purego": kernels[0], "openblas": kernels[1]}}
 
 # A partial run (--only) does not replace the record of a complete one.
 path = os.path.join(ROOT, "bench", "results-only.json" if ONLY else "results.json")

@@ -41,6 +41,7 @@ type result struct {
 	Extra   map[string]float64 `json:"extra,omitempty"`
 	Threads int                `json:"threads"`
 	Backend string             `json:"backend"`
+	Kernel  string             `json:"kernel"`
 }
 
 func main() {
@@ -55,6 +56,7 @@ func main() {
 	archFlag = flag.String("arch", "", "architecture spec (conv-kernel)")
 	hwFlag = flag.Int("hw", 28, "image size (conv-kernel; 28 with 1 channel reads MNIST digits, else random inputs)")
 	chanFlag = flag.Int("channels", 1, "input channels (conv-kernel)")
+	opFlag = flag.String("op", "dgemm", "operation of the linalg workload: sgemm, dgemm, cholesky or eigsym")
 	flag.Parse()
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
@@ -75,7 +77,7 @@ func main() {
 		pprof.StopCPUProfile()
 		os.Exit(1)
 	}
-	r.Work, r.Threads, r.Backend = *work, *threads, linalg.Backend
+	r.Work, r.Threads, r.Backend, r.Kernel = *work, *threads, linalg.Backend, linalg.Kernel()
 	r.PeakMiB = peakMiB()
 	b, _ := json.Marshal(r)
 	fmt.Println(string(b))
@@ -120,6 +122,8 @@ func runWork(work string, threads, reps, members, steps, n, nTest int) (*result,
 		return scale(n, nTest)
 	case "dgemm":
 		return dgemm(n)
+	case "linalg":
+		return linalgOp(*opFlag, n, reps)
 	case "conv-kernel":
 		return convKernel(*archFlag, n, *hwFlag, *chanFlag, reps)
 	}
@@ -396,6 +400,67 @@ func dgemm(n int) (*result, error) {
 	}
 	sec := median(times)
 	return &result{Seconds: sec, Rate: 2 * float64(n) * float64(n) * float64(n) / sec / 1e9}, nil
+}
+
+// opFlag is the operation of the linalg workload.
+var opFlag = new(string)
+
+// linalgOp times one linear-algebra operation of order n on all cores
+// (median of reps runs after one warm-up): the workloads on which bench/run
+// compares the pure-Go build with OpenBLAS.
+func linalgOp(op string, n, reps int) (*result, error) {
+	linalg.SetThreads(runtime.GOMAXPROCS(0))
+	rng := rand.New(rand.NewPCG(3, 4))
+	x := make([]float64, n*n)
+	for i := range x {
+		x[i] = rng.NormFloat64()
+	}
+	var f func() error
+	flops := 2 * float64(n) * float64(n) * float64(n)
+	switch op {
+	case "sgemm":
+		a, c := make([]float32, n*n), make([]float32, n*n)
+		for i, v := range x {
+			a[i] = float32(v)
+		}
+		f = func() error { linalg.Sgemm(false, true, n, n, n, 1, a, n, a, n, 0, c, n); return nil }
+	case "dgemm":
+		c := make([]float64, n*n)
+		f = func() error { linalg.Dgemm(false, true, n, n, n, 1, x, n, x, n, 0, c, n); return nil }
+	case "cholesky", "eigsym":
+		spd := make([]float64, n*n)
+		linalg.Dgemm(false, true, n, n, n, 1/float64(n), x, n, x, n, 0, spd, n)
+		for i := 0; i < n; i++ {
+			spd[i*n+i] += 1
+		}
+		work, w := make([]float64, n*n), make([]float64, n)
+		if op == "cholesky" {
+			flops /= 6
+			f = func() error { copy(work, spd); return linalg.Cholesky(n, work) }
+		} else {
+			flops = 0
+			f = func() error { copy(work, spd); return linalg.EigSym(n, work, w) }
+		}
+	default:
+		return nil, fmt.Errorf("linalg workload: unknown -op %q (want sgemm, dgemm, cholesky or eigsym)", op)
+	}
+	if err := f(); err != nil {
+		return nil, err
+	}
+	times := make([]float64, max(reps, 1))
+	for i := range times {
+		t := time.Now()
+		if err := f(); err != nil {
+			return nil, err
+		}
+		times[i] = time.Since(t).Seconds()
+	}
+	sec := median(times)
+	r := &result{Seconds: sec, Extra: map[string]float64{"n": float64(n)}}
+	if flops > 0 {
+		r.Rate = flops / sec / 1e9
+	}
+	return r, nil
 }
 
 // Flags of the conv-kernel workload.
