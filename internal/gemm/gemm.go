@@ -23,9 +23,10 @@ func best[T Float]() [2]kernel[T] {
 	return [2]kernel[T]{goKernel[T](4, 4), goKernel[T](4, 4)}
 }
 
-// pick returns the kernel that pads n columns least.
+// pick returns the wide kernel unless the narrow one saves more than an
+// eighth of the columns' padding.
 func pick[T Float](ks [2]kernel[T], n int) kernel[T] {
-	if roundUp(n, ks[1].nr) < roundUp(n, ks[0].nr) {
+	if roundUp(n, ks[0].nr)-roundUp(n, ks[1].nr) > n/8 {
 		return ks[1]
 	}
 	return ks[0]

@@ -14,7 +14,7 @@ func (p *product[T]) packA(ap []T, i0, mb, pc, kb, lo int) {
 		if p.transA { // element (i, p) at a[p*lda+i]
 			for k := 0; k < kb; k++ {
 				d := dst[k*mr : k*mr+mr]
-				copy(d, p.a[(pc+k)*p.lda+r0:(pc+k)*p.lda+r0+rows])
+				copyShort(d, p.a[(pc+k)*p.lda+r0:(pc+k)*p.lda+r0+rows])
 				clear(d[rows:])
 			}
 			continue
@@ -68,13 +68,30 @@ func (p *product[T]) packB(bp []T, pc, kb, jc, nb, q0, q1 int) {
 		if !p.transB { // element (p, j) at b[p*ldb+j]
 			for k := 0; k < kb; k++ {
 				d := dst[k*nr : k*nr+nr]
-				copy(d, p.b[(pc+k)*p.ldb+c0:(pc+k)*p.ldb+c0+cols])
+				copyShort(d, p.b[(pc+k)*p.ldb+c0:(pc+k)*p.ldb+c0+cols])
 				clear(d[cols:])
 			}
 			continue
 		}
 		// element (p, j) at b[j*ldb+p]
 		gather(dst, nr, cols, kb, func(jj int) []T { return p.b[(c0+jj)*p.ldb+pc : (c0+jj)*p.ldb+pc+kb] })
+	}
+}
+
+// copyShort copies src into dst like copy, with whole-array moves for the
+// panel widths (a call to memmove per row costs more than the move).
+func copyShort[T Float](dst, src []T) {
+	switch len(src) {
+	case 32:
+		*(*[32]T)(dst) = *(*[32]T)(src)
+	case 16:
+		*(*[16]T)(dst) = *(*[16]T)(src)
+	case 8:
+		*(*[8]T)(dst) = *(*[8]T)(src)
+	default:
+		for i, v := range src {
+			dst[i] = v
+		}
 	}
 }
 
