@@ -83,9 +83,10 @@ func operands[T Float](r *rand.Rand, s shape) (a []T, lda int, b []T, ldb int, c
 
 func kernels[T Float]() []kernel[T] {
 	ks := []kernel[T]{goKernel[T](4, 4), goKernel[T](3, 5)}
-	for _, f := range []string{"avx2", "avx512"} {
+	runs := map[string]bool{"avx512": isa() == "avx512", "avx2": isa() == "avx512" || isa() == "avx2", "neon": isa() == "neon"}
+	for _, f := range []string{"avx2", "avx512", "neon"} {
 		for _, narrow := range []bool{false, true} {
-			if k, ok := asmKernel[T](f, narrow); ok && (f == "avx2" || isa() == "avx512") && isa() != "go" {
+			if k, ok := asmKernel[T](f, narrow); ok && runs[f] {
 				ks = append(ks, k)
 			}
 		}
