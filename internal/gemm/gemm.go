@@ -33,7 +33,7 @@ func pick[T Float](ks [2]kernel[T], n int) kernel[T] {
 }
 
 // Kernel names the micro-kernel family the products use on this CPU:
-// "avx512", "avx2" or "go".
+// "avx512", "avx2", "neon" or "go".
 func Kernel() string { return kernels64()[0].name }
 
 // Gemm computes c = alpha*op(a)*op(b) + beta*c, where op(a) is m×k, op(b)
@@ -146,7 +146,7 @@ func (p *product[T]) compute(workers int) {
 	if workers == 1 {
 		parts = 1
 	}
-	parallel(workers, parts, func(q, _ int) {
+	parallel(workers, parts, func(q int) {
 		lo, hi := q*units/parts, (q+1)*units/parts
 		if byRows {
 			p.part(lo*kn.mr, min(hi*kn.mr, p.m), 0, p.n)
@@ -242,13 +242,13 @@ func addTile[T Float](rows, cols int, t []T, ldt int, c []T, ldc int, beta T, us
 	}
 }
 
-// parallel calls f(i, w) for i = 0..n-1 on up to workers goroutines, w
-// being the goroutine's index, and returns when all calls have.
-func parallel(workers, n int, f func(i, w int)) {
+// parallel calls f(i) for i = 0..n-1 on up to workers goroutines and
+// returns when all calls have.
+func parallel(workers, n int, f func(i int)) {
 	workers = min(workers, n)
 	if workers <= 1 {
 		for i := 0; i < n; i++ {
-			f(i, 0)
+			f(i)
 		}
 		return
 	}
@@ -259,7 +259,7 @@ func parallel(workers, n int, f func(i, w int)) {
 		go func() {
 			defer wg.Done()
 			for i := int(next.Add(1) - 1); i < n; i = int(next.Add(1) - 1) {
-				f(i, w)
+				f(i)
 			}
 		}()
 	}
