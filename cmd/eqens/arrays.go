@@ -1,11 +1,8 @@
 package main
 
 import (
-	"fmt"
-	"math"
-
 	"github.com/eqens/eqens/group"
-	"github.com/eqens/eqens/npy"
+	"github.com/eqens/eqens/internal/cli"
 )
 
 // inputArray is a batch of samples read from an .npy file given by a flag.
@@ -19,48 +16,13 @@ type inputArray struct {
 
 // readInputs reads an .npy batch (first axis: samples) for the given flag
 // and checks that it is finite and, if want is set, that its sample shape
-// matches.
+// matches (cli.ReadInputs).
 func readInputs(flag, path string, want []int) (*inputArray, error) {
-	if path == "" {
-		return nil, fmt.Errorf("--%s: missing (an .npy file of samples)", flag)
-	}
-	a, err := npy.ReadFile(path)
+	in, err := cli.ReadInputs(flag, path, want)
 	if err != nil {
-		return nil, fmt.Errorf("--%s: %w", flag, err)
+		return nil, err
 	}
-	if len(a.Shape) < 2 {
-		return nil, fmt.Errorf("--%s %s: shape %v: want (samples, ...) with at least 2 axes, e.g. (N, C, H, W) images or (N, D) vectors", flag, path, a.Shape)
-	}
-	if a.Shape[0] == 0 {
-		return nil, fmt.Errorf("--%s %s: no samples (shape %v)", flag, path, a.Shape)
-	}
-	x, err := a.Float64()
-	if err != nil {
-		return nil, fmt.Errorf("--%s %s: %w", flag, path, err)
-	}
-	in := &inputArray{flag: flag, path: path, n: a.Shape[0], shape: append([]int(nil), a.Shape[1:]...), f32: a.DType == "float32", x: x}
-	if want != nil && !sameShape(in.shape, want) {
-		return nil, fmt.Errorf("--%s %s: samples have shape %v, want %v", flag, path, in.shape, want)
-	}
-	d := len(x) / in.n
-	for i, v := range x {
-		if math.IsNaN(v) || math.IsInf(v, 0) {
-			return nil, fmt.Errorf("--%s %s: sample %d has a non-finite value (%v at offset %d)", flag, path, i/d, v, i%d)
-		}
-	}
-	return in, nil
-}
-
-func sameShape(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
+	return &inputArray{flag: in.Flag, path: in.Path, n: in.N, shape: in.Shape, f32: in.F32, x: in.X}, nil
 }
 
 // inputRep returns the action of g on samples of the given shape: images

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/eqens/eqens/group"
+	"github.com/eqens/eqens/internal/cli"
 	"github.com/eqens/eqens/internal/progress"
 	"github.com/eqens/eqens/nn"
 	"github.com/eqens/eqens/npy"
@@ -17,30 +18,11 @@ import (
 func init() { subcommands = append(subcommands, newKernelCmd) }
 
 // kernelKind parses --kind.
-func kernelKind(s string) (ntk bool, err error) {
-	switch s {
-	case "ntk":
-		return true, nil
-	case "nngp":
-		return false, nil
-	}
-	return false, fmt.Errorf("--kind: %q is not a kernel (want ntk or nngp)", s)
-}
+func kernelKind(s string) (ntk bool, err error) { return cli.KernelKind(s) }
 
 // averageRep parses --average (or --augment) for inputs of the given shape.
 func averageRep(flag, name string, shape []int) (*group.Rep, error) {
-	if name == "" {
-		return nil, nil
-	}
-	g, err := group.Parse(name)
-	if err != nil {
-		return nil, fmt.Errorf("--%s: %w", flag, err)
-	}
-	rep, err := group.InputRep(g, shape)
-	if err != nil {
-		return nil, fmt.Errorf("--%s: %w", flag, err)
-	}
-	return rep, nil
+	return cli.GroupRep(flag, name, shape)
 }
 
 // kernelProgress returns a progress callback drawing a bar on a terminal.
