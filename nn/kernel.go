@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"github.com/eqens/eqens/group"
+	"github.com/eqens/eqens/internal/gemm"
 	"github.com/eqens/eqens/internal/linalg"
 	"github.com/eqens/eqens/kernel"
 )
@@ -331,6 +332,15 @@ func (e *kernelEngine) selfTapes(ctx context.Context, x []float64, n, workers in
 	return tape, err
 }
 
+// gram sets g = x1 x2ᵀ / d for the n1×d and n2×d matrices x1 and x2. It
+// runs on internal/gemm in both builds: each entry is then the same sum
+// whatever n1 and n2 are, so that a block of a kernel computed on its own
+// has the bits of the whole kernel's (OpenBLAS rounds products of other
+// shapes differently).
+func gram(n1, n2, d int, x1, x2, g []float64) {
+	gemm.Gemm(false, true, n1, n2, d, 1/float64(d), x1, d, x2, d, 0, g, n2, linalg.Threads())
+}
+
 // initState fills st with the input covariances of the pairs
 // (x1[i], x2[j]) for i in [i0, i1) and j in [j0, j1) (row-major), or of the
 // pairs (x1[i], x1[i]) when diag is set.
@@ -352,7 +362,7 @@ func (e *kernelEngine) initState(st *kernel.State, x1 []float64, i0, i1 int, x2 
 				st.K[i] = dot(x1[(i0+i)*d:(i0+i+1)*d], x1[(i0+i)*d:(i0+i+1)*d]) / float64(d)
 			}
 		} else {
-			linalg.Dgemm(false, true, n1, n2, d, 1/float64(d), x1[i0*d:i1*d], d, x2[j0*d:j1*d], d, 0, st.K, n2)
+			gram(n1, n2, d, x1[i0*d:i1*d], x2[j0*d:j1*d], st.K)
 		}
 	} else {
 		in := a.Shapes[0]

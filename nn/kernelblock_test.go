@@ -2,6 +2,7 @@ package nn
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"testing"
 
@@ -103,22 +104,30 @@ func TestKernelBlockRejects(t *testing.T) {
 // cut.
 func TestKernelBlockAcrossTiles(t *testing.T) {
 	const n = 300
-	a, err := Parse("dense(32,b_std=0.1),relu,dense(32),relu,dense(1)", []int{5}, NTK)
-	if err != nil {
-		t.Fatal(err)
-	}
-	x := randInputs(41, n, 5)
-	ctx := context.Background()
-	opts := KernelOptions{NTK: true}
-	full, err := a.Kernel(ctx, x, n, nil, 0, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, s := range [][2]Span{{{0, 300}, {250, 300}}, {{100, 290}, {3, 299}}, {{255, 258}, {0, 300}}, {{17, 40}, {200, 271}}, {{260, 300}, {260, 300}}} {
-		b, err := a.KernelBlock(ctx, x, n, nil, 0, s[0], s[1], opts)
+	g, _ := group.Parse("c4")
+	rep, _ := group.ImageRep(g, 1, 8, 8)
+	cases := []struct {
+		shape []int
+		avg   *group.Rep
+	}{{[]int{5}, nil}, {[]int{64}, nil}, {[]int{1, 8, 8}, rep}}
+	for _, tc := range cases {
+		a, err := Parse("dense(32,b_std=0.1),relu,dense(32),relu,dense(1)", tc.shape, NTK)
 		if err != nil {
 			t.Fatal(err)
 		}
-		checkBlock(t, "mlp", full, b, s[0], s[1])
+		x := randInputs(41, n, a.InputSize())
+		ctx := context.Background()
+		opts := KernelOptions{NTK: true, Average: tc.avg}
+		full, err := a.Kernel(ctx, x, n, nil, 0, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range [][2]Span{{{0, 300}, {250, 300}}, {{100, 290}, {3, 299}}, {{255, 258}, {0, 300}}, {{17, 40}, {200, 271}}, {{260, 300}, {260, 300}}, {{0, 64}, {248, 300}}} {
+			b, err := a.KernelBlock(ctx, x, n, nil, 0, s[0], s[1], opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkBlock(t, fmt.Sprintf("mlp on %v, average %v", tc.shape, tc.avg != nil), full, b, s[0], s[1])
+		}
 	}
 }

@@ -167,7 +167,7 @@ func (ld *LiftDense) inputKernel(st *kernel.State, inShape []int, x1 []float64, 
 	}
 	st.Reshape(G, 1, 1, ld.slab)
 	cols := st.Cols()
-	gram := make([]float64, n1*n2)
+	gr := make([]float64, n1*n2)
 	for g := 0; g < G; g++ {
 		for g2 := 0; g2 < cols; g2++ {
 			if diag {
@@ -176,8 +176,8 @@ func (ld *LiftDense) inputKernel(st *kernel.State, inShape []int, x1 []float64, 
 				}
 				continue
 			}
-			linalg.Dgemm(false, true, n1, n2, d, 1/float64(d), t1[g], d, t2[g2], d, 0, gram, n2)
-			for a, v := range gram {
+			gram(n1, n2, d, t1[g], t2[g2], gr)
+			for a, v := range gr {
 				st.K[(a*G+g)*cols+g2] = v
 			}
 		}

@@ -29,9 +29,7 @@ points; N·|G| with --augment) is cut into --block-size square blocks dealt
 2-D block-cyclically over a P×Q grid of the R ranks (ScaLAPACK's layout;
 --grid, default the most nearly square P×Q = R), and each rank computes only
 its blocks of the upper triangle (the group-averaged kernel too), the
-entries "eqens kernel" computes (bit for bit for convolutional networks;
-for networks starting with a dense layer when --block-size is a multiple of
-256, else to ~1e-17). t = inf is solved with pdpotrf and
+entries "eqens kernel" computes, bit for bit. t = inf is solved with pdpotrf and
 pdpotrs, finite times with the eigendecomposition pdsyevd; the test kernels
 are distributed the same way and the products run in PBLAS.
 
