@@ -58,8 +58,12 @@ func gen(b *strings.Builder, s spec) {
 		}
 		return "[" + strings.Join(r, ", ") + "]"
 	}
-	fmul := func(d, n, m int) { w("WORD $0x%08x // FMUL V%d, V%d, V%d", 0x6E20DC00|s.sz<<22|uint32(m)<<16|uint32(n)<<5|uint32(d), d, n, m) }
-	fadd := func(d, n, m int) { w("WORD $0x%08x // FADD V%d, V%d, V%d", 0x4E20D400|s.sz<<22|uint32(m)<<16|uint32(n)<<5|uint32(d), d, n, m) }
+	fmul := func(d, n, m int) {
+		w("WORD $0x%08x // FMUL V%d, V%d, V%d", 0x6E20DC00|s.sz<<22|uint32(m)<<16|uint32(n)<<5|uint32(d), d, n, m)
+	}
+	fadd := func(d, n, m int) {
+		w("WORD $0x%08x // FADD V%d, V%d, V%d", 0x4E20D400|s.sz<<22|uint32(m)<<16|uint32(n)<<5|uint32(d), d, n, m)
+	}
 
 	fmt.Fprintf(b, "\n// func %s(k int, a *T, aRow, aK int, b *T, bK int, c *T, ldc int, coef *[2]T, useBeta int)\n", s.name)
 	fmt.Fprintf(b, "// %d×%d tile, k >= 1; strides in elements.\n", s.mr, s.vecs*s.lanes)

@@ -9,7 +9,8 @@
 // builds with CGO_ENABLED=0: matrix products come from internal/gemm
 // (packed, cache-blocked, with AVX2/AVX-512 micro-kernels), Cholesky
 // factorisation and solves are recursive on those products (factor.go),
-// and gonum supplies matrix-vector products and the eigendecomposition.
+// the eigendecomposition is internal/symeig (dsyevd's algorithm on those
+// products), and gonum supplies matrix-vector products.
 // Building with the tag "openblas" links OpenBLAS (cblas_sgemm,
 // cblas_dgemm, cblas_dtrsm, ...) and LAPACKE (dsyevd, dpotrf) through cgo.
 // Backend names the compiled-in one and Kernel its matrix-product kernel.

@@ -8,23 +8,22 @@ import (
 	"sync/atomic"
 
 	"github.com/eqens/eqens/internal/gemm"
+	"github.com/eqens/eqens/internal/symeig"
 
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/gonum"
-	glapack "gonum.org/v1/gonum/lapack/gonum"
 )
 
 // Backend names the compiled-in implementation.
 const Backend = "pure Go"
 
-// Kernel names the matrix-product micro-kernel in use: "avx512", "avx2" or
-// "go" (the portable one); GODEBUG=cpu.avx512f=off selects AVX2 on an
+// Kernel names the matrix-product micro-kernel in use: "avx512", "avx2",
+// "neon" or "go" (the portable one); GODEBUG=cpu.avx512f=off selects AVX2 on an
 // AVX-512 machine.
 func Kernel() string { return gemm.Kernel() }
 
 var (
-	impl  gonum.Implementation
-	limpl glapack.Implementation
+	impl gonum.Implementation
 	// threads is the number of goroutines one product or factorisation
 	// may use; 0 means GOMAXPROCS.
 	threads atomic.Int64
@@ -80,9 +79,11 @@ func Dgemv(trans bool, m, n int, alpha float64, a []float64, lda int, x []float6
 }
 
 // EigSym computes all eigenvalues and eigenvectors of the symmetric n×n
-// matrix a (only its lower triangle is read). On return w holds the
-// eigenvalues in ascending order and a holds the eigenvectors as columns:
-// eigenvector j is a[i*n+j], i = 0..n-1.
+// matrix a (only its lower triangle is read) with internal/symeig (dsyevd's
+// algorithm: blocked tridiagonal reduction, divide and conquer, blocked
+// back-transformation). On return w holds the eigenvalues in ascending
+// order and a holds the eigenvectors as columns: eigenvector j is
+// a[i*n+j], i = 0..n-1.
 func EigSym(n int, a []float64, w []float64) error {
 	if err := checkSquare("EigSym", n, len(a)); err != nil {
 		return err
@@ -90,17 +91,8 @@ func EigSym(n int, a []float64, w []float64) error {
 	if len(w) < n {
 		return fmt.Errorf("linalg.EigSym: eigenvalue slice has %d elements, need %d", len(w), n)
 	}
-	if n == 0 {
-		return nil
-	}
-	// We promise to read only the lower triangle: mirror it, then let
-	// gonum's (row-major) Dsyev work on the full symmetric matrix.
-	Symmetrize(n, a)
-	work := make([]float64, 1)
-	limpl.Dsyev('V', blas.Upper, n, a, n, w, work, -1)
-	work = make([]float64, int(work[0]))
-	if ok := limpl.Dsyev('V', blas.Upper, n, a, n, w, work, len(work)); !ok {
-		return fmt.Errorf("linalg.EigSym: the eigenvalue iteration did not converge (n=%d)", n)
+	if err := symeig.Decompose(n, a, w, Threads()); err != nil {
+		return fmt.Errorf("linalg.EigSym: %w", err)
 	}
 	return nil
 }

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/eqens/eqens/internal/gemm"
+	"github.com/eqens/eqens/internal/symeig"
 )
 
 // BenchmarkPureGo times the pure-Go build's operations against OpenBLAS's in
@@ -30,6 +31,13 @@ func BenchmarkPureGo(b *testing.B) {
 		pair(b, fmt.Sprintf("dgemm_%d", n), flops,
 			func() { gemm.Gemm(false, false, n, n, n, 1, x, n, y, n, 0, z, n, threads) },
 			func() { Dgemm(false, false, n, n, n, 1, x, n, y, n, 0, z, n) })
+	}
+	for _, n := range []int{1000, 2000} {
+		a := randSPD(r, n)
+		v, w := make([]float64, n*n), make([]float64, n)
+		pair(b, fmt.Sprintf("eigsym_%d", n), 0,
+			func() { copy(v, a); must(b, symeig.Decompose(n, v, w, threads)) },
+			func() { copy(v, a); must(b, EigSym(n, v, w)) })
 	}
 	n := 4000
 	a := randSPD(r, n)
