@@ -51,6 +51,21 @@ def ratio(name, ours, base, unit="s", note=""):
     results["workloads"][name] = {"eqens": ours, "baseline": base, "ratio": r, "unit": unit, "note": note}
 
 
+# The CPU: model, vector extensions and the kernels each build picks on it.
+_info = open("/proc/cpuinfo").read() if os.path.exists("/proc/cpuinfo") else ""
+_flags = set(next((l.split(":", 1)[1].split() for l in _info.splitlines() if l.startswith("flags")), []))
+_model = next((l.split(":", 1)[1].strip() for l in _info.splitlines() if l.startswith("model name")), platform.processor())
+_isa = "AVX-512" if "avx512f" in _flags else ("AVX2" if "avx2" in _flags else "no AVX2")
+_kernel = {}
+for _b in (BIN, PUREGO_BIN):
+    _r = eq("-work", "linalg", "-op", "sgemm", "-n", "8", "-reps", "1", binary=_b)
+    _kernel[_r["backend"]] = _r["kernel"]
+results["cpu"] = {"model": _model, "isa": _isa, "cores": os.cpu_count(),
+                  "extensions": sorted(f for f in _flags if f.startswith(("avx", "fma", "sse4", "amx"))),
+                  "kernels": _kernel}
+print(f"CPU {_model}, {os.cpu_count()} cores, {_isa}; kernels: "
+      + ", ".join(f"{k} {v}" for k, v in _kernel.items()), flush=True)
+
 reps = 10 if QUICK else 30
 runs = 1 if QUICK else 5
 
@@ -134,11 +149,6 @@ if want("scale"):
 
 # 8: convolutional kernels on full-size images (issue 20's targets).
 if want("conv-kernels"):
-    flags = open("/proc/cpuinfo").read() if os.path.exists("/proc/cpuinfo") else ""
-    model = next((l.split(":", 1)[1].strip() for l in flags.splitlines() if l.startswith("model name")), platform.processor())
-    isa = "AVX-512" if " avx512f" in flags else ("AVX2" if " avx2" in flags else "no AVX2")
-    print(f"CPU {model}, {os.cpu_count()} cores, {isa}", flush=True)
-    results["cpu"] = {"model": model, "isa": isa}
     layer = "conv(8,k=3),relu"
     cnn = ",".join([layer] * 3) + ",globalavgpool,dense(1)"
     gcnn = "lift(c4,8,k=3),relu,gconv(8,k=3),relu,gconv(8,k=3),relu,gpool,dense(1)"
