@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/eqens/eqens/internal/cli"
 	"github.com/eqens/eqens/internal/mpi"
 	"github.com/eqens/eqens/npy"
 	"github.com/spf13/cobra"
@@ -100,7 +101,7 @@ func newVersionCmd() *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if mpi.Rank() == 0 {
 				w := cmd.OutOrStdout()
-				fmt.Fprintf(w, "eqens-mpi %s\n", buildVersion())
+				fmt.Fprintf(w, "eqens-mpi %s\n", cli.BuildVersion(version))
 				fmt.Fprintf(w, "backend: openblas + scalapack, %s\n", mpi.LibraryVersion())
 				fmt.Fprintf(w, "ranks: %d\n", mpi.Size())
 			}

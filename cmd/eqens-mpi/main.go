@@ -127,32 +127,3 @@ func agree(err error) error {
 	mpi.BcastBytes(buf, first)
 	return &collectiveError{rank: first, msg: string(buf)}
 }
-
-// buildVersion returns the link-time version, else the VCS revision.
-func buildVersion() string {
-	if version != "" {
-		return version
-	}
-	info, ok := debug.ReadBuildInfo()
-	if !ok {
-		return "devel"
-	}
-	rev, dirty := "", ""
-	for _, s := range info.Settings {
-		switch s.Key {
-		case "vcs.revision":
-			rev = s.Value
-		case "vcs.modified":
-			if s.Value == "true" {
-				dirty = "-dirty"
-			}
-		}
-	}
-	if len(rev) > 12 {
-		rev = rev[:12]
-	}
-	if rev == "" {
-		return "devel"
-	}
-	return "devel+" + rev + dirty
-}

@@ -141,7 +141,7 @@ func setThreads(threads int) (int, int) {
 // Kubernetes pod's, a Slurm job's); 0 if unknown.
 func nodeMemory() int64 {
 	var b int64
-	if kb, ok := memInfo("MemTotal"); ok {
+	if kb, ok := cli.MemInfo("MemTotal"); ok {
 		b = kb * 1024
 	}
 	for _, f := range []string{"/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"} {
@@ -154,21 +154,4 @@ func nodeMemory() int64 {
 		}
 	}
 	return b
-}
-
-// memInfo returns a field of /proc/meminfo in KiB, or false where it cannot
-// be read.
-func memInfo(field string) (int64, bool) {
-	b, err := os.ReadFile("/proc/meminfo")
-	if err != nil {
-		return 0, false
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		f := strings.Fields(line)
-		if len(f) >= 2 && f[0] == field+":" {
-			kb, err := strconv.ParseInt(f[1], 10, 64)
-			return kb, err == nil
-		}
-	}
-	return 0, false
 }

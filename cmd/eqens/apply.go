@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 
+	"github.com/eqens/eqens/internal/cli"
 	"github.com/eqens/eqens/nn"
 	"github.com/eqens/eqens/npy"
 	"github.com/spf13/cobra"
@@ -39,35 +40,35 @@ neural-tangents.`,
 			if err != nil {
 				return fmt.Errorf("--param: %w", err)
 			}
-			in, err := readInputs("x", xPath, nil)
+			in, err := cli.ReadInputs("x", xPath, nil)
 			if err != nil {
 				return err
 			}
-			arch, err := nn.Parse(spec, in.shape, p)
+			arch, err := nn.Parse(spec, in.Shape, p)
 			if err != nil {
 				return fmt.Errorf("--arch: %w", err)
 			}
 			k := arch.OutputDim()
 			var res *npy.Array
-			if in.f32 {
+			if in.F32 {
 				net := nn.New[float32](arch)
 				net.Init(seed)
-				x := make([]float32, len(in.x))
-				for i, v := range in.x {
+				x := make([]float32, len(in.X))
+				for i, v := range in.X {
 					x[i] = float32(v)
 				}
-				y := net.Forward(x, in.n)
-				res = npy.FromFloat32([]int{in.n, k}, append([]float32(nil), y...))
+				y := net.Forward(x, in.N)
+				res = npy.FromFloat32([]int{in.N, k}, append([]float32(nil), y...))
 			} else {
 				net := nn.New[float64](arch)
 				net.Init(seed)
-				y := net.Forward(in.x, in.n)
-				res = npy.FromFloat64([]int{in.n, k}, append([]float64(nil), y...))
+				y := net.Forward(in.X, in.N)
+				res = npy.FromFloat64([]int{in.N, k}, append([]float64(nil), y...))
 			}
 			if err := npy.WriteFile(out, res); err != nil {
 				return fmt.Errorf("--out: %w", err)
 			}
-			fmt.Fprintf(cmd.ErrOrStderr(), "wrote %s: %d×%d outputs of %s (%d parameters, %s parametrisation)\n", out, in.n, k, arch.Spec, arch.NumParams(), p)
+			fmt.Fprintf(cmd.ErrOrStderr(), "wrote %s: %d×%d outputs of %s (%d parameters, %s parametrisation)\n", out, in.N, k, arch.Spec, arch.NumParams(), p)
 			return nil
 		},
 	}

@@ -98,29 +98,29 @@ func (kf *kernelFlags) run(cmd *cobra.Command) error {
 	if kf.memoryMB <= 0 {
 		return fmt.Errorf("--memory-mb: %d must be positive", kf.memoryMB)
 	}
-	a, err := readInputs("x", kf.x1Path, nil)
+	a, err := cli.ReadInputs("x", kf.x1Path, nil)
 	if err != nil {
 		return err
 	}
-	var b *inputArray
+	var b *cli.Inputs
 	if kf.x2Path != "" {
-		if b, err = readInputs("x2", kf.x2Path, a.shape); err != nil {
+		if b, err = cli.ReadInputs("x2", kf.x2Path, a.Shape); err != nil {
 			return err
 		}
 	}
-	n2 := a.n
+	n2 := a.N
 	if b != nil {
-		n2 = b.n
+		n2 = b.N
 	}
-	rows, cols, err := tileSpans(kf.rows, kf.cols, a.n, n2)
+	rows, cols, err := tileSpans(kf.rows, kf.cols, a.N, n2)
 	if err != nil {
 		return err
 	}
-	arch, err := nn.Parse(kf.spec, a.shape, nn.NTK)
+	arch, err := nn.Parse(kf.spec, a.Shape, nn.NTK)
 	if err != nil {
 		return fmt.Errorf("--arch: %w", err)
 	}
-	rep, err := averageRep("average", kf.avg, a.shape)
+	rep, err := averageRep("average", kf.avg, a.Shape)
 	if err != nil {
 		return err
 	}
@@ -133,9 +133,9 @@ func (kf *kernelFlags) run(cmd *cobra.Command) error {
 	opts.Progress = prog
 	var x2 []float64
 	if b != nil {
-		x2 = b.x
+		x2 = b.X
 	}
-	res, err := arch.KernelBlock(cmd.Context(), a.x, a.n, x2, n2, rows, cols, opts)
+	res, err := arch.KernelBlock(cmd.Context(), a.X, a.N, x2, n2, rows, cols, opts)
 	finish()
 	if err != nil {
 		return err

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/eqens/eqens/internal/atomicfile"
+	"github.com/eqens/eqens/internal/cli"
 	"github.com/eqens/eqens/nn"
 	"github.com/eqens/eqens/npy"
 	"github.com/spf13/cobra"
@@ -48,14 +49,14 @@ func (m *tileMeta) sameKernel(o *tileMeta) bool {
 
 // hashInputs returns the SHA-256 of the float64 values and sample shape of
 // an input array.
-func hashInputs(in *inputArray) string {
+func hashInputs(in *cli.Inputs) string {
 	h := sha256.New()
 	var b [8]byte
-	for _, s := range append([]int{in.n}, in.shape...) {
+	for _, s := range append([]int{in.N}, in.Shape...) {
 		binary.LittleEndian.PutUint64(b[:], uint64(s))
 		h.Write(b[:])
 	}
-	for _, v := range in.x {
+	for _, v := range in.X {
 		binary.LittleEndian.PutUint64(b[:], math.Float64bits(v))
 		h.Write(b[:])
 	}
@@ -63,11 +64,11 @@ func hashInputs(in *inputArray) string {
 }
 
 // writeTile writes a tile's block and its side file.
-func writeTile(kf *kernelFlags, arch *nn.Arch, a, b *inputArray, rows, cols nn.Span, m []float64) error {
+func writeTile(kf *kernelFlags, arch *nn.Arch, a, b *cli.Inputs, rows, cols nn.Span, m []float64) error {
 	meta := tileMeta{Format: tileFormat, Rows: [2]int{rows.Lo, rows.Hi}, Cols: [2]int{cols.Lo, cols.Hi},
-		N1: a.n, N2: a.n, Arch: arch.Spec, Kind: kf.kind, Average: kf.avg, X: hashInputs(a), Version: buildVersion()}
+		N1: a.N, N2: a.N, Arch: arch.Spec, Kind: kf.kind, Average: kf.avg, X: hashInputs(a), Version: cli.BuildVersion(version)}
 	if b != nil {
-		meta.N2, meta.X2 = b.n, hashInputs(b)
+		meta.N2, meta.X2 = b.N, hashInputs(b)
 	}
 	js, err := json.MarshalIndent(meta, "", "  ")
 	if err != nil {
@@ -213,6 +214,6 @@ func missingRows(owner []int32, n1, n2 int) string {
 // availableMemory returns MemAvailable in bytes, or false where it cannot
 // be read.
 func availableMemory() (int64, bool) {
-	kb, ok := memInfo("MemAvailable")
+	kb, ok := cli.MemInfo("MemAvailable")
 	return kb << 10, ok
 }

@@ -7,10 +7,9 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
-	"strconv"
-	"strings"
 	"syscall"
 
+	"github.com/eqens/eqens/internal/cli"
 	"github.com/spf13/cobra"
 )
 
@@ -62,26 +61,9 @@ func setMemoryLimit() {
 	if os.Getenv("GOMEMLIMIT") != "" {
 		return
 	}
-	if kb, ok := memInfo("MemTotal"); ok && kb > 0 {
+	if kb, ok := cli.MemInfo("MemTotal"); ok && kb > 0 {
 		debug.SetMemoryLimit(kb * 1024 / 10 * 9)
 	}
-}
-
-// memInfo returns a field of /proc/meminfo in KiB, or false where it cannot
-// be read (not Linux).
-func memInfo(field string) (int64, bool) {
-	b, err := os.ReadFile("/proc/meminfo")
-	if err != nil {
-		return 0, false
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		f := strings.Fields(line)
-		if len(f) >= 2 && f[0] == field+":" {
-			kb, err := strconv.ParseInt(f[1], 10, 64)
-			return kb, err == nil
-		}
-	}
-	return 0, false
 }
 
 // run executes the command line and returns the process exit status. A panic

@@ -9,6 +9,7 @@ import (
 
 	"github.com/eqens/eqens/experiment"
 	_ "github.com/eqens/eqens/experiment/all"
+	"github.com/eqens/eqens/internal/cli"
 	"github.com/spf13/cobra"
 )
 
@@ -30,7 +31,7 @@ func runExperiment(cmd *cobra.Command, name, scale, out, config, dataDir string)
 		Scale:   scale,
 		DataDir: dataDir,
 		Log:     cmd.ErrOrStderr(),
-		Version: buildVersion(),
+		Version: cli.BuildVersion(version),
 		Command: "eqens " + strings.Join(os.Args[1:], " "),
 	}
 	return experiment.Run(cmd.Context(), e, env, config)

@@ -43,7 +43,7 @@ func Kernel() string { return kernels64()[0].name }
 // result does not depend on their number. a and b may be the same slice; c
 // must not overlap either.
 func Gemm[T Float](transA, transB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int, workers int) {
-	check(transA, transB, m, n, k, lda, ldb, ldc, len(a), len(b), len(c))
+	Check("gemm.Gemm", transA, transB, m, n, k, lda, ldb, ldc, len(a), len(b), len(c))
 	var kn kernel[T]
 	switch p := any(&kn).(type) {
 	case *kernel[float32]:
@@ -54,9 +54,10 @@ func Gemm[T Float](transA, transB bool, m, n, k int, alpha T, a []T, lda int, b 
 	run(kn, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, workers)
 }
 
-// check panics with a clear message when the slices are too short for the
-// product; callers validate user input before reaching this package.
-func check(transA, transB bool, m, n, k, lda, ldb, ldc, la, lb, lc int) {
+// Check panics with a message starting with name when the dimensions are
+// negative or the slices (of lengths la, lb, lc) too short for the product;
+// callers validate user input before reaching this package.
+func Check(name string, transA, transB bool, m, n, k, lda, ldb, ldc, la, lb, lc int) {
 	ar, ac := m, k
 	if transA {
 		ar, ac = k, m
@@ -67,15 +68,15 @@ func check(transA, transB bool, m, n, k, lda, ldb, ldc, la, lb, lc int) {
 	}
 	switch {
 	case m < 0 || n < 0 || k < 0:
-		panic(fmt.Sprintf("gemm: negative dimension m=%d n=%d k=%d", m, n, k))
+		panic(fmt.Sprintf("%s: negative dimension m=%d n=%d k=%d", name, m, n, k))
 	case lda < max(1, ac) || ldb < max(1, bc) || ldc < max(1, n):
-		panic(fmt.Sprintf("gemm: bad leading dimension lda=%d ldb=%d ldc=%d for m=%d n=%d k=%d", lda, ldb, ldc, m, n, k))
+		panic(fmt.Sprintf("%s: bad leading dimension lda=%d ldb=%d ldc=%d for m=%d n=%d k=%d", name, lda, ldb, ldc, m, n, k))
 	case ar > 0 && ac > 0 && la < (ar-1)*lda+ac:
-		panic(fmt.Sprintf("gemm: a has %d elements, need %d", la, (ar-1)*lda+ac))
+		panic(fmt.Sprintf("%s: a has %d elements, need %d", name, la, (ar-1)*lda+ac))
 	case br > 0 && bc > 0 && lb < (br-1)*ldb+bc:
-		panic(fmt.Sprintf("gemm: b has %d elements, need %d", lb, (br-1)*ldb+bc))
+		panic(fmt.Sprintf("%s: b has %d elements, need %d", name, lb, (br-1)*ldb+bc))
 	case m > 0 && n > 0 && lc < (m-1)*ldc+n:
-		panic(fmt.Sprintf("gemm: c has %d elements, need %d", lc, (m-1)*ldc+n))
+		panic(fmt.Sprintf("%s: c has %d elements, need %d", name, lc, (m-1)*ldc+n))
 	}
 }
 
@@ -195,6 +196,7 @@ func (p *product[T]) part(i0, i1, j0, j1 int) {
 // for the k block at pc from the packed panels ap and bp.
 func (p *product[T]) block(ap, tile []T, ic, mb int, bp []T, pc, kb, jc, nb int, coef *[2]T, useBeta bool) {
 	kn := p.kn
+	edge := [2]T{coef[0], 0} // edge tiles: alpha*acc into tile, then addTile
 	// The A micro-panel stays in L1 while the B micro-panels stream from L2.
 	for i := 0; i < mb; i += kn.mr {
 		rows := min(kn.mr, mb-i)
@@ -213,7 +215,6 @@ func (p *product[T]) block(ap, tile []T, ic, mb int, bp []T, pc, kb, jc, nb int,
 				kn.run(kb, a, aRow, aK, b, bK, p.c[off:], p.ldc, coef, useBeta)
 				continue
 			}
-			edge := [2]T{coef[0], 0}
 			kn.run(kb, a, aRow, aK, b, bK, tile, kn.nr, &edge, false)
 			addTile(rows, cols, tile, kn.nr, p.c[off:], p.ldc, coef[1], useBeta)
 		}

@@ -39,30 +39,15 @@ func Gemv[T Float](trans bool, m, n int, alpha T, a []T, lda int, x []T, beta T,
 	}
 }
 
-// checkGemm panics with a clear message if the slices are too short for the
-// requested product. Such a mismatch is a programming error, never a user
-// input error: callers validate shapes before reaching this package.
-func checkGemm(name string, transA, transB bool, m, n, k, lda, ldb, ldc, la, lb, lc int) {
-	ar, ac := m, k
-	if transA {
-		ar, ac = k, m
+// checkSolve checks the operands of CholeskySolve.
+func checkSolve(n, nrhs int, l, b []float64) error {
+	if err := checkSquare("CholeskySolve", n, len(l)); err != nil {
+		return err
 	}
-	br, bc := k, n
-	if transB {
-		br, bc = n, k
+	if len(b) < n*nrhs {
+		return fmt.Errorf("linalg.CholeskySolve: right-hand side has %d elements, need %d", len(b), n*nrhs)
 	}
-	switch {
-	case m < 0 || n < 0 || k < 0:
-		panic(fmt.Sprintf("linalg.%s: negative dimension m=%d n=%d k=%d", name, m, n, k))
-	case lda < max(1, ac) || ldb < max(1, bc) || ldc < max(1, n):
-		panic(fmt.Sprintf("linalg.%s: bad leading dimension lda=%d ldb=%d ldc=%d for m=%d n=%d k=%d", name, lda, ldb, ldc, m, n, k))
-	case ar > 0 && la < (ar-1)*lda+ac:
-		panic(fmt.Sprintf("linalg.%s: a has %d elements, need %d", name, la, (ar-1)*lda+ac))
-	case br > 0 && lb < (br-1)*ldb+bc:
-		panic(fmt.Sprintf("linalg.%s: b has %d elements, need %d", name, lb, (br-1)*ldb+bc))
-	case m > 0 && lc < (m-1)*ldc+n:
-		panic(fmt.Sprintf("linalg.%s: c has %d elements, need %d", name, lc, (m-1)*ldc+n))
-	}
+	return nil
 }
 
 func checkSquare(name string, n, lenA int) error {

@@ -12,6 +12,8 @@ import "C"
 import (
 	"fmt"
 	"unsafe"
+
+	"github.com/eqens/eqens/internal/gemm"
 )
 
 // Backend names the compiled-in implementation.
@@ -39,6 +41,13 @@ func ctr(t bool) C.enum_CBLAS_TRANSPOSE {
 		return C.CblasTrans
 	}
 	return C.CblasNoTrans
+}
+
+// checkGemm panics with a clear message if the slices are too short for the
+// requested product. Such a mismatch is a programming error, never a user
+// input error: callers validate shapes before reaching this package.
+func checkGemm(name string, transA, transB bool, m, n, k, lda, ldb, ldc, la, lb, lc int) {
+	gemm.Check("linalg."+name, transA, transB, m, n, k, lda, ldb, ldc, la, lb, lc)
 }
 
 // Sgemm computes c = alpha*op(a)*op(b) + beta*c in float32.
@@ -177,11 +186,8 @@ func Cholesky(n int, a []float64) error {
 // CholeskySolve solves L L^T x = b in place, where l holds the factor from
 // Cholesky and b is n×nrhs row-major.
 func CholeskySolve(n, nrhs int, l []float64, b []float64) error {
-	if err := checkSquare("CholeskySolve", n, len(l)); err != nil {
+	if err := checkSolve(n, nrhs, l, b); err != nil {
 		return err
-	}
-	if len(b) < n*nrhs {
-		return fmt.Errorf("linalg.CholeskySolve: right-hand side has %d elements, need %d", len(b), n*nrhs)
 	}
 	if n == 0 || nrhs == 0 {
 		return nil

@@ -52,13 +52,11 @@ func Threads() int {
 
 // Sgemm computes c = alpha*op(a)*op(b) + beta*c in float32.
 func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	checkGemm("Sgemm", transA, transB, m, n, k, lda, ldb, ldc, len(a), len(b), len(c))
 	gemm.Gemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, Threads())
 }
 
 // Dgemm computes c = alpha*op(a)*op(b) + beta*c in float64.
 func Dgemm(transA, transB bool, m, n, k int, alpha float64, a []float64, lda int, b []float64, ldb int, beta float64, c []float64, ldc int) {
-	checkGemm("Dgemm", transA, transB, m, n, k, lda, ldb, ldc, len(a), len(b), len(c))
 	gemm.Gemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, Threads())
 }
 
@@ -113,11 +111,8 @@ func Cholesky(n int, a []float64) error {
 // CholeskySolve solves L L^T x = b in place, where l holds the factor from
 // Cholesky and b is n×nrhs row-major.
 func CholeskySolve(n, nrhs int, l []float64, b []float64) error {
-	if err := checkSquare("CholeskySolve", n, len(l)); err != nil {
+	if err := checkSolve(n, nrhs, l, b); err != nil {
 		return err
-	}
-	if len(b) < n*nrhs {
-		return fmt.Errorf("linalg.CholeskySolve: right-hand side has %d elements, need %d", len(b), n*nrhs)
 	}
 	if n == 0 || nrhs == 0 {
 		return nil
