@@ -175,6 +175,7 @@ func Run(ctx context.Context, e *Experiment, env *Env, configPath string) error 
 		"version":    env.Version,
 		"backend":    linalg.Backend,
 		"kernel":     linalg.Kernel(),
+		"cpu":        cpuModel(),
 		"cores":      runtime.GOMAXPROCS(0),
 		"seconds":    Round3(secs),
 		"command":    env.Command,
@@ -212,4 +213,18 @@ func Run(ctx context.Context, e *Experiment, env *Env, configPath string) error 
 	}
 	env.Logf("%s: done in %.1f s; results in %s (results.json, report.html)", e.Name, secs, env.Out)
 	return nil
+}
+
+// cpuModel returns the CPU's model name from /proc/cpuinfo, or GOARCH
+// where it cannot be read, for the record of where a result was measured.
+func cpuModel() string {
+	b, err := os.ReadFile("/proc/cpuinfo")
+	if err == nil {
+		for _, line := range strings.Split(string(b), "\n") {
+			if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
+				return strings.TrimSpace(v)
+			}
+		}
+	}
+	return runtime.GOARCH
 }
