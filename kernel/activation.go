@@ -56,19 +56,15 @@ func (s *State) ReLU() {
 		return
 	}
 	c := s.Cols()
-	vi := make([]float64, c)
 	for a := 0; a < s.Pairs; a++ {
 		v1 := s.V1[a*p : (a+1)*p]
 		v2 := s.V2[a*p : a*p+c]
 		base := a * p * c
 		for i := 0; i < p; i++ {
-			for j := range vi {
-				vi[j] = v1[i]
-			}
 			if s.NTK {
 				theta = s.Theta[base+i*c : base+(i+1)*c]
 			}
-			vec.ReLUArcCos(s.K[base+i*c:base+(i+1)*c], theta, vi, v2, inv2pi)
+			vec.ReLUArcCosRow(s.K[base+i*c:base+(i+1)*c], theta, v1[i], v2, inv2pi)
 		}
 	}
 }

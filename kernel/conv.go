@@ -162,14 +162,20 @@ func (s *State) conv(op *ConvOp, aff *affine) error {
 	if aff != nil && aff.relu && (len(s.V1) < s.Pairs*dim.pout || len(s.V2) < s.Pairs*dim.pout) {
 		return fmt.Errorf("kernel: fused rectifier needs the variances of %d output positions per pair, state has %d", dim.pout, len(s.V1)/max(1, s.Pairs))
 	}
+	apply := s.convApply
+	if pl := separablePlan(op, dim.cin != dim.pin); pl != nil {
+		apply = func(op *ConvOp, kin, kout, tin, tout []float64, dim convDims, aff *affine) {
+			s.convSeparable(pl, op, kin, kout, tin, tout, dim, aff)
+		}
+	}
 	kin, tin := s.K, s.Theta
 	s.K = s.Scratch(s.Pairs * dim.pout * dim.cout)
 	if s.NTK {
 		s.Theta = s.Scratch(s.Pairs * dim.pout * dim.cout)
-		s.convApply(op, kin, s.K, tin, s.Theta, dim, aff)
+		apply(op, kin, s.K, tin, s.Theta, dim, aff)
 		s.Recycle(tin)
 	} else {
-		s.convApply(op, kin, s.K, nil, nil, dim, aff)
+		apply(op, kin, s.K, nil, nil, dim, aff)
 	}
 	s.Recycle(kin)
 	s.G, s.H, s.W, s.Slab = op.OutG, op.OutH, op.OutW, op.Slab
@@ -192,10 +198,6 @@ func (s *State) conv(op *ConvOp, aff *affine) error {
 func (s *State) convApply(op *ConvOp, kin, kout, tin, tout []float64, dim convDims, aff *affine) {
 	hwOut := op.OutH * op.OutW
 	inPair, outPair := dim.pin*dim.cin, dim.pout*dim.cout
-	var vi []float64
-	if aff != nil && aff.relu {
-		vi = make([]float64, dim.cout)
-	}
 	for a := 0; a < s.Pairs; a++ {
 		for r := 0; r < op.OutG; r++ {
 			for t := 0; t < hwOut; t++ {
@@ -212,10 +214,7 @@ func (s *State) convApply(op *ConvOp, kin, kout, tin, tout []float64, dim convDi
 				}
 				affineRow(krow, trow, aff.w2, aff.w2, aff.b2)
 				if aff.relu {
-					for j := range vi {
-						vi[j] = s.V1[a*dim.pout+r*hwOut+t]
-					}
-					vec.ReLUArcCos(krow, trow, vi, s.V2[a*dim.pout:a*dim.pout+dim.cout], inv2pi)
+					vec.ReLUArcCosRow(krow, trow, s.V1[a*dim.pout+r*hwOut+t], s.V2[a*dim.pout:a*dim.pout+dim.cout], inv2pi)
 				}
 			}
 		}

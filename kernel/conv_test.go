@@ -336,6 +336,12 @@ func BenchmarkConv(b *testing.B) {
 				s.convApply(op, s.K, k, s.Theta, t, convDims{p, p, p, p}, &affine{w2: 1, b2: 0.01})
 			}
 		})
+		b.Run(fmt.Sprintf("separable/%dx%d", hw, hw), func(b *testing.B) {
+			pl := separablePlan(op, false)
+			for range b.N {
+				s.convSeparable(pl, op, s.K, k, s.Theta, t, convDims{p, p, p, p}, &affine{w2: 1, b2: 0.01})
+			}
+		})
 		b.Run(fmt.Sprintf("reference/%dx%d", hw, hw), func(b *testing.B) {
 			r := &State{Pairs: 1, NTK: true, K: k, Theta: t}
 			for range b.N {
@@ -344,5 +350,125 @@ func BenchmarkConv(b *testing.B) {
 				r.Affine(1, 0.1)
 			}
 		})
+	}
+}
+
+// exactGroupOp returns the operator of an exact 3×3 same-padded lifting
+// (inG = 1) or slab group convolution (inG = len(rots)) whose output group
+// element r rotates or reflects the filter by rots[r] (signed permutations
+// of the axes, rots[0] the identity), as nn builds them for C4 and D4.
+func exactGroupOp(rots [][2][2]int32, inG, h, w int) *ConvOp {
+	g := len(rots)
+	op := &ConvOp{K: 3, Pad: Same, InG: inG, OutG: g, InH: h, InW: w, OutH: h, OutW: w, Base: 9, Slab: true}
+	op.Taps = make([][][]Tap, g)
+	for r, m := range rots {
+		op.Taps[r] = make([][]Tap, 9)
+		for b := range 9 {
+			di, dj := int32(b/3-1), int32(b%3-1)
+			s := int32(0)
+			if inG > 1 {
+				s = int32(r)
+			}
+			op.Taps[r][b] = []Tap{{DI: m[0][0]*di + m[0][1]*dj, DJ: m[1][0]*di + m[1][1]*dj, S: s, W: 1}}
+		}
+	}
+	if inG > 1 {
+		op.Rel = make([][]int32, g)
+		for a := range op.Rel {
+			op.Rel[a] = make([]int32, g)
+			for b := range op.Rel[a] {
+				op.Rel[a][b] = int32((a - b + g) % g) // a·b^-1 of a cyclic numbering
+			}
+		}
+	}
+	return op
+}
+
+// c4 and d4 are the signed permutations of C4 and D4 on (row, column).
+var (
+	c4 = [][2][2]int32{{{1, 0}, {0, 1}}, {{0, -1}, {1, 0}}, {{-1, 0}, {0, -1}}, {{0, 1}, {-1, 0}}}
+	d4 = append(append([][2][2]int32{}, c4...), [2][2]int32{{1, 0}, {0, -1}}, [2][2]int32{{0, 1}, {1, 0}},
+		[2][2]int32{{-1, 0}, {0, 1}}, [2][2]int32{{0, -1}, {-1, 0}})
+)
+
+// TestConvSeparable checks the separable operator of exact 3×3 same-padded
+// convolutions, liftings and slab group convolutions against the
+// term-by-term reference to 1e-13 of the plane's scale (they sum in
+// another order), with and without the affine map, K alone and K with
+// Theta; and that operators it cannot take (other sizes, paddings,
+// interpolated taps) have no separable form.
+func TestConvSeparable(t *testing.T) {
+	rng := rand.New(rand.NewPCG(21, 22))
+	cases := []struct {
+		name string
+		op   *ConvOp
+		slab bool
+	}{
+		{"plain/7x7", plainConvOp(3, Same, 7, 7), false},
+		{"plain/5x9", plainConvOp(3, Same, 5, 9), false},
+		{"plain/1x2", plainConvOp(3, Same, 1, 2), false},
+		{"lift-c4/6x6", exactGroupOp(c4, 1, 6, 6), false},
+		{"lift-d4/5x5", exactGroupOp(d4, 1, 5, 5), false},
+		{"gconv-c4/6x6", exactGroupOp(c4, 4, 6, 6), true},
+		{"gconv-c4/4x7", exactGroupOp(c4, 4, 4, 7), true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			pl := separablePlan(c.op, c.slab)
+			if pl == nil {
+				t.Fatal("no separable form")
+			}
+			s := gramState(rng, c.op, 3, c.slab)
+			pin, cin := s.P(), s.Cols()
+			pout := c.op.OutG * c.op.OutH * c.op.OutW
+			cout := pout
+			if c.op.Slab {
+				cout = c.op.OutH * c.op.OutW
+			}
+			dim := convDims{pin, cin, pout, cout}
+			wantK, wantT := make([]float64, s.Pairs*pout*cout), make([]float64, s.Pairs*pout*cout)
+			refConvApply(s, c.op, s.K, wantK, pin, cin, pout, cout)
+			refConvApply(s, c.op, s.Theta, wantT, pin, cin, pout, cout)
+			got, gotT := make([]float64, len(wantK)), make([]float64, len(wantK))
+			for i := range got {
+				got[i], gotT[i] = math.NaN(), math.NaN() // every entry must be written
+			}
+			s.convSeparable(pl, c.op, s.K, got, nil, nil, dim, nil)
+			closePlanes(t, "K", got, wantK, 1e-13)
+			s.convSeparable(pl, c.op, s.K, got, s.Theta, gotT, dim, nil)
+			closePlanes(t, "K with Theta", got, wantK, 1e-13)
+			closePlanes(t, "Theta", gotT, wantT, 1e-13)
+			ref := &State{Pairs: s.Pairs, NTK: true, K: wantK, Theta: wantT}
+			ref.Affine(1.3, 0.2)
+			s.convSeparable(pl, c.op, s.K, got, s.Theta, gotT, dim, &affine{w2: 1.3 * 1.3, b2: 0.2 * 0.2})
+			closePlanes(t, "K after the affine map", got, ref.K, 1e-13)
+			closePlanes(t, "Theta after the affine map", gotT, ref.Theta, 1e-13)
+		})
+	}
+	for name, op := range map[string]*ConvOp{
+		"k5":       plainConvOp(5, Same, 7, 7),
+		"valid":    plainConvOp(3, Valid, 7, 7),
+		"circular": plainConvOp(3, Circular, 7, 7),
+		"random":   randomConvOp(rng, 3, Same, 1, 4, 6, 6, false, true),
+		"width1":   plainConvOp(3, Same, 4, 1),
+	} {
+		if separablePlan(op, false) != nil {
+			t.Errorf("%s: separable form of an operator that has none", name)
+		}
+	}
+}
+
+// closePlanes fails unless got and want agree to tol times the largest
+// magnitude of want.
+func closePlanes(t *testing.T, what string, got, want []float64, tol float64) {
+	t.Helper()
+	var scale float64
+	for _, v := range want {
+		scale = max(scale, math.Abs(v))
+	}
+	for i := range want {
+		if !(math.Abs(got[i]-want[i]) <= tol*scale) {
+			t.Fatalf("%s, entry %d: %v, reference %v (scale %v)", what, i, got[i], want[i], scale)
+		}
 	}
 }

@@ -36,6 +36,7 @@ type State struct {
 	Slab bool
 
 	spare, spare2 []float64 // recycled buffers for out-of-place operators
+	sep           [2]sepBuffers
 }
 
 // P is the number of positions.

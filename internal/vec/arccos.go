@@ -46,13 +46,24 @@ const morebits = 6.123233995736765886130e-17
 // long as k. Zero variances give theta = atan2(0, k) as math.Atan2 does
 // (0 for k >= +0, pi for k <= -0).
 func ReLUArcCos(k, t, v1, v2 []float64, scale float64) {
-	v1, v2 = v1[:len(k)], v2[:len(k)]
+	reluArcCos(k, t, v1[:len(k)], 1, v2, scale)
+}
+
+// ReLUArcCosRow is ReLUArcCos with the same first variance v1 for every
+// entry (one row of a kernel plane), with the same bits.
+func ReLUArcCosRow(k, t []float64, v1 float64, v2 []float64, scale float64) {
+	reluArcCos(k, t, []float64{v1}, 0, v2, scale)
+}
+
+// reluArcCos applies the map with variance v1[i*v1step] for entry i.
+func reluArcCos(k, t, v1 []float64, v1step int, v2 []float64, scale float64) {
+	v2 = v2[:len(k)]
 	if t != nil {
 		t = t[:len(k)]
 	}
-	i := reluArcCosBulk(k, t, v1, v2, scale)
+	i := reluArcCosBulk(k, t, v1, v1step, v2, scale)
 	for ; i < len(k); i++ {
-		kp, kd := reluArcCosOne(k[i], v1[i]*v2[i])
+		kp, kd := reluArcCosOne(k[i], v1[i*v1step]*v2[i])
 		k[i] = kp * scale
 		if t != nil {
 			t[i] *= float64(kd * scale)

@@ -57,6 +57,18 @@ func TestReLUArcCosBits(t *testing.T) {
 		ReLUArcCos(gk, gt, v1, v2, 0.25)
 		gk2 := append([]float64(nil), k...)
 		ReLUArcCos(gk2, nil, v1, v2, 0.25)
+		// One first variance for the whole row (ReLUArcCosRow) against
+		// the scalar code with that variance.
+		row, rowT := append([]float64(nil), k...), append([]float64(nil), th...)
+		if n > 0 {
+			ReLUArcCosRow(row, rowT, v1[0], v2, 0.25)
+		}
+		for i := range k {
+			kp, kd := reluArcCosOne(k[i], v1[0]*v2[i])
+			if kp*0.25 != row[i] && !(math.IsNaN(kp) && math.IsNaN(row[i])) || math.Float64bits(th[i]*float64(kd*0.25)) != math.Float64bits(rowT[i]) {
+				t.Fatalf("row: n=%d entry %d: got (%v, %v), want (%v, %v)", n, i, row[i], rowT[i], kp*0.25, th[i]*float64(kd*0.25))
+			}
+		}
 		for i := range k {
 			if math.Float64bits(gk[i]) != math.Float64bits(wantK[i]) || math.Float64bits(gt[i]) != math.Float64bits(wantT[i]) || math.Float64bits(gk2[i]) != math.Float64bits(wantK[i]) {
 				t.Fatalf("n=%d entry %d (k=%v v1=%v v2=%v): got (%v, %v, %v), want (%v, %v)", n, i, k[i], v1[i], v2[i], gk[i], gt[i], gk2[i], wantK[i], wantT[i])

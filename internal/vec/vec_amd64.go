@@ -126,18 +126,22 @@ var atanConst4 = func() (c [len(atanConst) * 4]float64) {
 }()
 
 //go:noescape
-func reluArcCosAVX2(k, t, v1, v2 *float64, n int, scale float64, c *float64)
+func reluArcCosAVX2(k, t, v1 *float64, v1step int, v2 *float64, n int, scale float64, c *float64)
+
+//go:noescape
+func reluArcCosAVX512(k, t, v1 *float64, v1step int, v2 *float64, n int, scale float64, c *float64)
 
 // reluArcCosBulk runs the vector kernels (AVX-512 on blocks of 8, then
 // AVX2 on a block of 4) on the largest multiple of 4 entries and returns
-// how many they did (0 without AVX2).
-func reluArcCosBulk(k, t, v1, v2 []float64, scale float64) int {
+// how many they did (0 without AVX2). v1 has one variance per entry, or a
+// single one for all entries when v1step is 0.
+func reluArcCosBulk(k, t, v1 []float64, v1step int, v2 []float64, scale float64) int {
 	if !hasAVX2 {
 		return 0
 	}
 	done := 0
 	if n := len(k) &^ 7; hasAVX512 && n > 0 {
-		reluArcCosAVX512(&k[0], ptrOrNil(t), &v1[0], &v2[0], n, scale, &atanConst[0])
+		reluArcCosAVX512(&k[0], ptrOrNil(t), &v1[0], v1step, &v2[0], n, scale, &atanConst[0])
 		done = n
 	}
 	if n := (len(k) - done) &^ 3; n > 0 {
@@ -145,7 +149,7 @@ func reluArcCosBulk(k, t, v1, v2 []float64, scale float64) int {
 		if t != nil {
 			tp = &t[done]
 		}
-		reluArcCosAVX2(&k[done], tp, &v1[done], &v2[done], n, scale, &atanConst4[0])
+		reluArcCosAVX2(&k[done], tp, &v1[done*v1step], v1step, &v2[done], n, scale, &atanConst4[0])
 		done += n
 	}
 	return done
@@ -159,9 +163,6 @@ func ptrOrNil(t []float64) *float64 {
 }
 
 //go:noescape
-func reluArcCosAVX512(k, t, v1, v2 *float64, n int, scale float64, c *float64)
-
-//go:noescape
 func axpyRowsF64AVX2(dst, src *float64, w float64, rows, n, ds, ss int)
 
 // axpyRowsF64Bulk runs AxpyRowsF64 in one AVX2 call (vector blocks of 4,
@@ -172,4 +173,30 @@ func axpyRowsF64Bulk(dst, src []float64, w float64, rows, n, ds, ss int) bool {
 	}
 	axpyRowsF64AVX2(&dst[0], &src[0], w, rows, n, ds, ss)
 	return true
+}
+
+//go:noescape
+func sum3MaskAVX2(dst, a, b, c *float64, ma, mc *uint64, n int)
+
+//go:noescape
+func sum3AffineAVX2(dst, a, b, c *float64, n int, norm, w float64, add *float64, add0 float64)
+
+// sum3MaskBulk and sum3AffineBulk run their AVX2 kernel on the largest
+// multiple of 4 elements and return how many they did (0 without AVX2).
+func sum3MaskBulk(dst, a, b, c []float64, ma, mc []uint64) int {
+	n := len(dst) &^ 3
+	if !hasAVX2 || n == 0 {
+		return 0
+	}
+	sum3MaskAVX2(&dst[0], &a[0], &b[0], &c[0], &ma[0], &mc[0], n)
+	return n
+}
+
+func sum3AffineBulk(dst, a, b, c []float64, norm, w float64, add []float64, add0 float64) int {
+	n := len(dst) &^ 3
+	if !hasAVX2 || n == 0 {
+		return 0
+	}
+	sum3AffineAVX2(&dst[0], &a[0], &b[0], &c[0], n, norm, w, ptrOrNil(add), add0)
+	return n
 }

@@ -314,24 +314,33 @@ xdone:
 	VZEROUPPER
 	RET
 
-// func reluArcCosAVX2(k, t, v1, v2 *float64, n int, scale float64, c *float64):
+// func reluArcCosAVX2(k, t, v1 *float64, v1step int, v2 *float64, n int, scale float64, c *float64):
 // the arc-cosine map of ReLUArcCos on four entries at a time, the same
 // operations as reluArcCosOne (no FMA); t may be nil; n a positive multiple
 // of 4; c holds atanConst with every constant repeated four times (32 bytes
-// each).
-TEXT ·reluArcCosAVX2(SB), NOSPLIT, $0-56
+// each). v1step is 1 for a vector of variances v1, 0 for one variance *v1
+// for all entries.
+TEXT ·reluArcCosAVX2(SB), NOSPLIT, $0-64
 	MOVQ         k+0(FP), SI
 	MOVQ         t+8(FP), DI
 	MOVQ         v1+16(FP), R9
-	MOVQ         v2+24(FP), R10
-	MOVQ         n+32(FP), CX
-	VBROADCASTSD scale+40(FP), Y15
-	MOVQ         c+48(FP), R8
+	MOVQ         v1step+24(FP), R11
+	MOVQ         v2+32(FP), R10
+	MOVQ         n+40(FP), CX
+	VBROADCASTSD scale+48(FP), Y15
+	MOVQ         c+56(FP), R8
 	VXORPD       Y14, Y14, Y14
+	VBROADCASTSD (R9), Y12
+	SHLQ         $5, R11
 
 rloop:
 	VMOVUPD (SI), Y0
+	VMOVAPD Y12, Y1
+	TESTQ   R11, R11
+	JZ      rv1
 	VMOVUPD (R9), Y1
+
+rv1:
 	VMULPD  (R10), Y1, Y1
 	VMULPD  Y0, Y0, Y2
 	VSUBPD  Y2, Y1, Y1
@@ -397,7 +406,7 @@ rloop:
 
 rnext:
 	ADDQ $32, SI
-	ADDQ $32, R9
+	ADDQ R11, R9
 	ADDQ $32, R10
 	SUBQ $4, CX
 	JNZ  rloop
@@ -457,24 +466,32 @@ ynext:
 	VZEROUPPER
 	RET
 
-// func reluArcCosAVX512(k, t, v1, v2 *float64, n int, scale float64, c *float64):
+// func reluArcCosAVX512(k, t, v1 *float64, v1step int, v2 *float64, n int, scale float64, c *float64):
 // reluArcCosAVX2 on eight entries at a time (twice the entries per
 // dependency chain: the map is latency-bound); the same operations, blends
 // by mask registers; c is atanConst itself (8 bytes a constant, broadcast);
 // n a positive multiple of 8. Needs AVX-512F and DQ.
-TEXT ·reluArcCosAVX512(SB), NOSPLIT, $0-56
+TEXT ·reluArcCosAVX512(SB), NOSPLIT, $0-64
 	MOVQ         k+0(FP), SI
 	MOVQ         t+8(FP), DI
 	MOVQ         v1+16(FP), R9
-	MOVQ         v2+24(FP), R10
-	MOVQ         n+32(FP), CX
-	VBROADCASTSD scale+40(FP), Z15
-	MOVQ         c+48(FP), R8
+	MOVQ         v1step+24(FP), R11
+	MOVQ         v2+32(FP), R10
+	MOVQ         n+40(FP), CX
+	VBROADCASTSD scale+48(FP), Z15
+	MOVQ         c+56(FP), R8
 	VXORPD       Z14, Z14, Z14
+	VBROADCASTSD (R9), Z12
+	SHLQ         $6, R11
 
 zloop:
 	VMOVUPD (SI), Z0
+	VMOVAPD Z12, Z1
+	TESTQ   R11, R11
+	JZ      zv1
 	VMOVUPD (R9), Z1
+
+zv1:
 	VMULPD  (R10), Z1, Z1
 	VMULPD  Z0, Z0, Z2
 	VSUBPD  Z2, Z1, Z1
@@ -544,9 +561,163 @@ zloop:
 
 znext:
 	ADDQ $64, SI
-	ADDQ $64, R9
+	ADDQ R11, R9
 	ADDQ $64, R10
 	SUBQ $8, CX
 	JNZ  zloop
+	VZEROUPPER
+	RET
+
+// func sum3MaskAVX2(dst, a, b, c *float64, ma, mc *uint64, n int):
+// dst = ((a & ma) + b) + (c & mc), eight then four entries at a time; n a
+// positive multiple of 4.
+TEXT ·sum3MaskAVX2(SB), NOSPLIT, $0-56
+	MOVQ dst+0(FP), DI
+	MOVQ a+8(FP), SI
+	MOVQ b+16(FP), R8
+	MOVQ c+24(FP), R9
+	MOVQ ma+32(FP), R10
+	MOVQ mc+40(FP), R11
+	MOVQ n+48(FP), CX
+	CMPQ CX, $8
+	JB   m4
+
+m8:
+	VMOVUPD (SI), Y0
+	VMOVUPD 32(SI), Y1
+	VANDPD  (R10), Y0, Y0
+	VANDPD  32(R10), Y1, Y1
+	VADDPD  (R8), Y0, Y0
+	VADDPD  32(R8), Y1, Y1
+	VMOVUPD (R9), Y2
+	VMOVUPD 32(R9), Y3
+	VANDPD  (R11), Y2, Y2
+	VANDPD  32(R11), Y3, Y3
+	VADDPD  Y2, Y0, Y0
+	VADDPD  Y3, Y1, Y1
+	VMOVUPD Y0, (DI)
+	VMOVUPD Y1, 32(DI)
+	ADDQ    $64, SI
+	ADDQ    $64, R8
+	ADDQ    $64, R9
+	ADDQ    $64, R10
+	ADDQ    $64, R11
+	ADDQ    $64, DI
+	SUBQ    $8, CX
+	CMPQ    CX, $8
+	JAE     m8
+
+m4:
+	TESTQ CX, CX
+	JZ    mdone
+	VMOVUPD (SI), Y0
+	VANDPD  (R10), Y0, Y0
+	VADDPD  (R8), Y0, Y0
+	VMOVUPD (R9), Y2
+	VANDPD  (R11), Y2, Y2
+	VADDPD  Y2, Y0, Y0
+	VMOVUPD Y0, (DI)
+
+mdone:
+	VZEROUPPER
+	RET
+
+// func sum3AffineAVX2(dst, a, b, c *float64, n int, norm, w float64, add *float64, add0 float64):
+// dst = w*(norm*((a + b) + c)) + add (or + add0 where add is nil), every
+// operation rounded (no FMA); eight then four entries at a time; n a
+// positive multiple of 4.
+TEXT ·sum3AffineAVX2(SB), NOSPLIT, $0-72
+	MOVQ         dst+0(FP), DI
+	MOVQ         a+8(FP), SI
+	MOVQ         b+16(FP), R8
+	MOVQ         c+24(FP), R9
+	MOVQ         n+32(FP), CX
+	VBROADCASTSD norm+40(FP), Y13
+	VBROADCASTSD w+48(FP), Y14
+	MOVQ         add+56(FP), R10
+	VBROADCASTSD add0+64(FP), Y15
+	TESTQ        R10, R10
+	JNZ          afirst
+	CMPQ         CX, $8
+	JB   s4
+
+s8:
+	VMOVUPD (SI), Y0
+	VMOVUPD 32(SI), Y1
+	VADDPD  (R8), Y0, Y0
+	VADDPD  32(R8), Y1, Y1
+	VADDPD  (R9), Y0, Y0
+	VADDPD  32(R9), Y1, Y1
+	VMULPD  Y13, Y0, Y0
+	VMULPD  Y13, Y1, Y1
+	VMULPD  Y14, Y0, Y0
+	VMULPD  Y14, Y1, Y1
+	VADDPD  Y15, Y0, Y0
+	VADDPD  Y15, Y1, Y1
+	VMOVUPD Y0, (DI)
+	VMOVUPD Y1, 32(DI)
+	ADDQ    $64, SI
+	ADDQ    $64, R8
+	ADDQ    $64, R9
+	ADDQ    $64, DI
+	SUBQ    $8, CX
+	CMPQ    CX, $8
+	JAE     s8
+
+s4:
+	TESTQ CX, CX
+	JZ    sdone
+	VMOVUPD (SI), Y0
+	VADDPD  (R8), Y0, Y0
+	VADDPD  (R9), Y0, Y0
+	VMULPD  Y13, Y0, Y0
+	VMULPD  Y14, Y0, Y0
+	VADDPD  Y15, Y0, Y0
+	VMOVUPD Y0, (DI)
+
+sdone:
+	VZEROUPPER
+	RET
+
+afirst:
+	CMPQ CX, $8
+	JB   a4
+
+a8:
+	VMOVUPD (SI), Y0
+	VMOVUPD 32(SI), Y1
+	VADDPD  (R8), Y0, Y0
+	VADDPD  32(R8), Y1, Y1
+	VADDPD  (R9), Y0, Y0
+	VADDPD  32(R9), Y1, Y1
+	VMULPD  Y13, Y0, Y0
+	VMULPD  Y13, Y1, Y1
+	VMULPD  Y14, Y0, Y0
+	VMULPD  Y14, Y1, Y1
+	VADDPD  (R10), Y0, Y0
+	VADDPD  32(R10), Y1, Y1
+	VMOVUPD Y0, (DI)
+	VMOVUPD Y1, 32(DI)
+	ADDQ    $64, SI
+	ADDQ    $64, R8
+	ADDQ    $64, R9
+	ADDQ    $64, R10
+	ADDQ    $64, DI
+	SUBQ    $8, CX
+	CMPQ    CX, $8
+	JAE     a8
+
+a4:
+	TESTQ CX, CX
+	JZ    adone
+	VMOVUPD (SI), Y0
+	VADDPD  (R8), Y0, Y0
+	VADDPD  (R9), Y0, Y0
+	VMULPD  Y13, Y0, Y0
+	VMULPD  Y14, Y0, Y0
+	VADDPD  (R10), Y0, Y0
+	VMOVUPD Y0, (DI)
+
+adone:
 	VZEROUPPER
 	RET

@@ -1,0 +1,47 @@
+package vec
+
+import "math"
+
+// The kernel maps of 3×3 convolutions are separable (kernel/conv.go): a
+// sum of three rows shifted by one position, with the positions that fall
+// off an image row masked out, then a sum of three rows shifted by one
+// image row, scaled and with the affine map applied. Sum3Mask and
+// Sum3Affine are those two passes; the assembly and the Go loops perform
+// the same operations in the same order and give the same bits.
+
+// Sum3Mask sets dst[i] = ((a[i] & ma[i]) + b[i]) + (c[i] & mc[i]) for
+// i < len(dst), where x & m keeps the bits of x where the mask m is all
+// ones and gives +0 where it is zero (masks must be all ones or zero).
+// a, b, c, ma and mc must be at least as long as dst.
+func Sum3Mask(dst, a, b, c []float64, ma, mc []uint64) {
+	n := len(dst)
+	a, b, c, ma, mc = a[:n], b[:n], c[:n], ma[:n], mc[:n]
+	i := sum3MaskBulk(dst, a, b, c, ma, mc)
+	for ; i < n; i++ {
+		x := math.Float64frombits(math.Float64bits(a[i]) & ma[i])
+		y := math.Float64frombits(math.Float64bits(c[i]) & mc[i])
+		dst[i] = (x + b[i]) + y
+	}
+}
+
+// Sum3Affine sets dst[i] = w·(norm·((a[i] + b[i]) + c[i])) + add[i] for
+// i < len(dst), or + add0 where add is nil, rounding every product and
+// sum separately (no fused multiply-add). a, b, c and add (if not nil)
+// must be at least as long as dst.
+func Sum3Affine(dst, a, b, c []float64, norm, w float64, add []float64, add0 float64) {
+	n := len(dst)
+	a, b, c = a[:n], b[:n], c[:n]
+	if add != nil {
+		add = add[:n]
+	}
+	i := sum3AffineBulk(dst, a, b, c, norm, w, add, add0)
+	for ; i < n; i++ {
+		x := float64(norm * ((a[i] + b[i]) + c[i]))
+		x = float64(w * x)
+		if add != nil {
+			dst[i] = x + add[i]
+		} else {
+			dst[i] = x + add0
+		}
+	}
+}

@@ -1,0 +1,90 @@
+package vec
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// randF64 returns n normal values with a few specials mixed in.
+func randF64(rng *rand.Rand, n int) []float64 {
+	sp := []float64{0, math.Copysign(0, -1), math.Inf(1), math.Inf(-1), math.NaN(), 1e-310, 1e300}
+	x := make([]float64, n)
+	for i := range x {
+		if rng.IntN(8) == 0 {
+			x[i] = sp[rng.IntN(len(sp))]
+		} else {
+			x[i] = rng.NormFloat64()
+		}
+	}
+	return x
+}
+
+func sameF64(t *testing.T, what string, got, want []float64) {
+	t.Helper()
+	for i := range want {
+		if math.Float64bits(got[i]) != math.Float64bits(want[i]) && !(math.IsNaN(got[i]) && math.IsNaN(want[i])) {
+			t.Fatalf("%s, entry %d of %d: %v, want %v", what, i, len(want), got[i], want[i])
+		}
+	}
+}
+
+// TestSum3Mask checks the kernel against the definition, written out
+// here, for every length up to 40 (vector blocks and tails).
+func TestSum3Mask(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	for n := 0; n <= 40; n++ {
+		a, b, c := randF64(rng, n), randF64(rng, n), randF64(rng, n)
+		ma, mc := make([]uint64, n), make([]uint64, n)
+		want := make([]float64, n)
+		for i := range n {
+			if rng.IntN(3) > 0 {
+				ma[i] = math.MaxUint64
+			}
+			if rng.IntN(3) > 0 {
+				mc[i] = math.MaxUint64
+			}
+			x, y := 0.0, 0.0
+			if ma[i] != 0 {
+				x = a[i]
+			}
+			if mc[i] != 0 {
+				y = c[i]
+			}
+			want[i] = (x + b[i]) + y
+		}
+		got := randF64(rng, n)
+		Sum3Mask(got, a, b, c, ma, mc)
+		sameF64(t, "Sum3Mask", got, want)
+	}
+}
+
+// TestSum3Affine checks the kernel against the definition for every
+// length up to 40, with a vector and with a scalar to add.
+func TestSum3Affine(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	for n := 0; n <= 40; n++ {
+		a, b, c, add := randF64(rng, n), randF64(rng, n), randF64(rng, n), randF64(rng, n)
+		norm, w, add0 := 1/9.0, 1+rng.Float64(), rng.NormFloat64()
+		for _, vecAdd := range []bool{true, false} {
+			want := make([]float64, n)
+			for i := range n {
+				s := (a[i] + b[i]) + c[i]
+				s = float64(norm * s) // rounded: no fused multiply-add
+				s = float64(w * s)
+				if vecAdd {
+					want[i] = s + add[i]
+				} else {
+					want[i] = s + add0
+				}
+			}
+			got := randF64(rng, n)
+			if vecAdd {
+				Sum3Affine(got, a, b, c, norm, w, add, add0)
+			} else {
+				Sum3Affine(got, a, b, c, norm, w, nil, add0)
+			}
+			sameF64(t, "Sum3Affine", got, want)
+		}
+	}
+}

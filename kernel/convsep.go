@@ -1,0 +1,254 @@
+package kernel
+
+import (
+	"math"
+
+	"github.com/eqens/eqens/internal/vec"
+)
+
+// The kernel map of an exact 3×3 same-padded operator is separable. For
+// output group element r its terms are K[(rb, t + A d), (cb, t' + d)] for
+// the nine offsets d = (u, v) of the filter, where A is the rotation or
+// reflection that the filter undergoes (a signed permutation of the two
+// axes; the identity for a plain convolution) and (rb, cb) the input block
+// the element reads. Since A d = u·A(1,0) + v·A(0,1) moves each axis of t
+// by one of u and v only, a term falls into the zero padding exactly when
+// its u part or its v part does, and the sum splits into two sums of three:
+//
+//	L(q, t')  = Σ_v K[(rb, q + v·A(0,1)), (cb, t' + (0, v))]
+//	K'(t, t') = 1/9 Σ_u L(t + u·A(1,0), t' + (u, 0)).
+//
+// Each pass reads three rows and writes one (vec.Sum3Mask: shifts by one
+// position with the row ends masked; vec.Sum3Affine: shifts by one image
+// row, fused with the normalisation and the affine map), 6 terms per entry
+// instead of 9, each output row stored once instead of once per term. L is
+// kept for three image rows of first-side positions at a time, which is
+// all the second pass needs. The terms are summed in another order than
+// the term-by-term reference (kernel/conv_test.go), so the two agree to
+// round-off, not in bits.
+
+// sepPlan is the separable form of an operator (separablePlan).
+type sepPlan struct {
+	rb, cb []int    // input row and column blocks per output group element
+	au, av [][2]int // A(1,0) and A(0,1) per output group element
+	ma, mc []uint64 // all ones at output columns j' >= 1 and j' <= W-2
+}
+
+// separablePlan returns the separable form of op, or nil if op is not an
+// exact 3×3 same-padded operator with one output column block.
+func separablePlan(op *ConvOp, inSlab bool) *sepPlan {
+	if op.K != 3 || op.Pad != Same || op.Base != 9 || op.InH != op.OutH || op.InW != op.OutW ||
+		op.OutW < 2 || (!op.Slab && op.OutG != 1) {
+		return nil
+	}
+	id := op.Taps[0] // the column side's taps (output block r2 = identity)
+	var seen [9]bool
+	for b := range 9 {
+		if len(id[b]) != 1 || id[b][0].W != 1 || abs32(id[b][0].DI) > 1 || abs32(id[b][0].DJ) > 1 {
+			return nil
+		}
+		g := (id[b][0].DI+1)*3 + id[b][0].DJ + 1
+		if seen[g] {
+			return nil
+		}
+		seen[g] = true
+	}
+	pl := &sepPlan{}
+	for r := range op.OutG {
+		rb, cb, au, av, ok := separableElement(op, op.Taps[r], id, inSlab)
+		if !ok {
+			return nil
+		}
+		pl.rb, pl.cb = append(pl.rb, rb), append(pl.cb, cb)
+		pl.au, pl.av = append(pl.au, au), append(pl.av, av)
+	}
+	w, hw := op.OutW, op.OutH*op.OutW
+	pl.ma, pl.mc = make([]uint64, hw), make([]uint64, hw)
+	for p := range hw {
+		if p%w >= 1 {
+			pl.ma[p] = math.MaxUint64
+		}
+		if p%w <= w-2 {
+			pl.mc[p] = math.MaxUint64
+		}
+	}
+	return pl
+}
+
+// separableElement finds the input block and the signed permutation A of
+// one output group element's taps against the column side's, and checks
+// that every tap is A applied to its column-side offset.
+func separableElement(op *ConvOp, taps, id [][]Tap, inSlab bool) (rb, cb int, au, av [2]int, ok bool) {
+	for b := range 9 {
+		if len(taps[b]) != 1 || taps[b][0].W != 1 {
+			return
+		}
+		e1, e2 := taps[b][0], id[b][0]
+		x, y := int(e1.S), int(e2.S)
+		if inSlab {
+			x, y = int(op.Rel[x][y]), 0
+		}
+		if b > 0 && (x != rb || y != cb) {
+			return
+		}
+		rb, cb = x, y
+		switch {
+		case e2.DI == 1 && e2.DJ == 0:
+			au = [2]int{int(e1.DI), int(e1.DJ)}
+		case e2.DI == 0 && e2.DJ == 1:
+			av = [2]int{int(e1.DI), int(e1.DJ)}
+		}
+	}
+	// A must map the axes to distinct axes, with unit steps.
+	if abs(au[0])+abs(au[1]) != 1 || abs(av[0])+abs(av[1]) != 1 || abs(au[0]) == abs(av[0]) {
+		return
+	}
+	for b := range 9 {
+		e1, e2 := taps[b][0], id[b][0]
+		u, v := int(e2.DI), int(e2.DJ)
+		if int(e1.DI) != u*au[0]+v*av[0] || int(e1.DJ) != u*au[1]+v*av[1] {
+			return
+		}
+	}
+	return rb, cb, au, av, true
+}
+
+func abs32(x int32) int32 {
+	if x < 0 {
+		return -x
+	}
+	return x
+}
+
+func abs(x int) int {
+	if x < 0 {
+		return -x
+	}
+	return x
+}
+
+// sepBuffers are the working rows of the separable operator for one
+// plane (K or Theta): L for three image rows of first-side positions, each
+// row padded with one image row of zeros on both sides, and zero rows for
+// the terms that fall into the padding.
+type sepBuffers struct {
+	ring, zero []float64
+}
+
+// convSeparable is convApply for an operator with a separable form.
+func (s *State) convSeparable(pl *sepPlan, op *ConvOp, kin, kout, tin, tout []float64, dim convDims, aff *affine) {
+	h, w := op.OutH, op.OutW
+	hw := h * w
+	inPair, outPair := dim.pin*dim.cin, dim.pout*dim.cout
+	bk := s.sepBuffers(0, w, hw)
+	var bt sepBuffers
+	if tin != nil {
+		bt = s.sepBuffers(1, w, hw)
+	}
+	w2, b2 := 1.0, 0.0
+	if aff != nil {
+		w2, b2 = aff.w2, aff.b2
+	}
+	for a := range s.Pairs {
+		for r := range op.OutG {
+			kp := kin[a*inPair : (a+1)*inPair]
+			var tp []float64
+			if tin != nil {
+				tp = tin[a*inPair : (a+1)*inPair]
+			}
+			next := 0 // the next image row of L to compute
+			for ti := range h {
+				for ; next <= min(ti+1, h-1); next++ {
+					pl.firstPass(op, bk, kp, r, next, dim)
+					if tin != nil {
+						pl.firstPass(op, bt, tp, r, next, dim)
+					}
+				}
+				for tj := range w {
+					t := ti*w + tj
+					at := a*outPair + (r*hw+t)*dim.cout
+					krow := kout[at : at+hw]
+					a1, b1, c1 := pl.secondRows(bk, r, h, w, ti, tj)
+					vec.Sum3Affine(krow, a1, b1, c1, 1/float64(op.Base), w2, nil, b2)
+					var trow []float64
+					if tin != nil {
+						trow = tout[at : at+hw]
+						a1, b1, c1 = pl.secondRows(bt, r, h, w, ti, tj)
+						if aff != nil {
+							vec.Sum3Affine(trow, a1, b1, c1, 1/float64(op.Base), w2, krow, 0)
+						} else {
+							vec.Sum3Affine(trow, a1, b1, c1, 1/float64(op.Base), 1, nil, 0)
+						}
+					}
+					if aff != nil && aff.relu {
+						vec.ReLUArcCosRow(krow, trow, s.V1[a*dim.pout+r*hw+t], s.V2[a*dim.pout:a*dim.pout+dim.cout], inv2pi)
+					}
+				}
+			}
+		}
+	}
+}
+
+// sepBuffers returns the working rows for plane i (0: K, 1: Theta) of an
+// operator on h×w images, with zeroed padding, reusing the state's memory.
+func (s *State) sepBuffers(i, w, hw int) sepBuffers {
+	rowLen := hw + 2*w
+	b := &s.sep[i]
+	b.ring = grow(b.ring, 3*w*rowLen)
+	b.zero = grow(b.zero, rowLen)
+	clear(b.zero)
+	for k := range 3 * w {
+		row := b.ring[k*rowLen : (k+1)*rowLen]
+		clear(row[:w])
+		clear(row[w+hw:])
+	}
+	return *b
+}
+
+// firstPass computes the rows of L for the first-side positions of image
+// row qi, for output group element r, from one pair's input plane.
+func (pl *sepPlan) firstPass(op *ConvOp, buf sepBuffers, plane []float64, r, qi int, dim convDims) {
+	h, w := op.InH, op.InW
+	hw := h * w
+	rowLen := hw + 2*w
+	av := pl.av[r]
+	for qj := range w {
+		dst := buf.ring[((qi%3)*w+qj)*rowLen+w:][:hw]
+		var src [3][]float64
+		for v := -1; v <= 1; v++ {
+			pi, pj := qi+v*av[0], qj+v*av[1]
+			if pi < 0 || pi >= h || pj < 0 || pj >= w {
+				src[v+1] = buf.zero[:hw]
+				continue
+			}
+			src[v+1] = plane[(pl.rb[r]*hw+pi*w+pj)*dim.cin+pl.cb[r]*hw:][:hw]
+		}
+		a, b, c := src[0], src[1], src[2]
+		vec.Sum3Mask(dst[1:hw-1], a[:hw-2], b[1:hw-1], c[2:], pl.ma[1:hw-1], pl.mc[1:hw-1])
+		// The ends, whose shifted neighbours lie outside the rows: the same
+		// operations with the masked terms as +0.
+		dst[0] = (0 + b[0]) + masked(c[1], pl.mc[0])
+		dst[hw-1] = (masked(a[hw-2], pl.ma[hw-1]) + b[hw-1]) + 0
+	}
+}
+
+func masked(x float64, m uint64) float64 { return math.Float64frombits(math.Float64bits(x) & m) }
+
+// secondRows returns the three rows of L that output row (ti, tj) of
+// output group element r sums, each shifted by its image row: zero rows
+// for first-side positions in the padding.
+func (pl *sepPlan) secondRows(buf sepBuffers, r, h, w, ti, tj int) (a, b, c []float64) {
+	hw := h * w
+	rowLen := hw + 2*w
+	au := pl.au[r]
+	var rows [3][]float64
+	for u := -1; u <= 1; u++ {
+		qi, qj := ti+u*au[0], tj+u*au[1]
+		if qi < 0 || qi >= h || qj < 0 || qj >= w {
+			rows[u+1] = buf.zero[:hw]
+			continue
+		}
+		rows[u+1] = buf.ring[((qi%3)*w+qj)*rowLen+(1+u)*w:][:hw]
+	}
+	return rows[0], rows[1], rows[2]
+}
