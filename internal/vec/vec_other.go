@@ -8,11 +8,11 @@ func addBulk([]float32, []float32) int             { return 0 }
 func addRowsBulk([]float32, []float32) bool        { return false }
 func sumRowsBulk([]float32, []float32) bool        { return false }
 
-func copyBlocksBulk([]float32, []float32, int, int, int, int) bool           { return false }
-func addBlocksBulk([]float32, []float32, int, int, int, int) bool            { return false }
-func axpyF64Bulk([]float64, []float64, float64) int                          { return 0 }
+func copyBlocksBulk([]float32, []float32, int, int, int, int) bool                { return false }
+func addBlocksBulk([]float32, []float32, int, int, int, int) bool                 { return false }
+func axpyF64Bulk([]float64, []float64, float64) int                               { return 0 }
 func reluArcCosBulk([]float64, []float64, []float64, int, []float64, float64) int { return 0 }
-func axpyRowsF64Bulk([]float64, []float64, float64, int, int, int, int) bool { return false }
+func axpyRowsF64Bulk([]float64, []float64, float64, int, int, int, int) bool      { return false }
 
 func sum3MaskBulk(_, _, _, _ []float64, _, _ []uint64) int { return 0 }
 
