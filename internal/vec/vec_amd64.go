@@ -6,6 +6,9 @@ import "golang.org/x/sys/cpu"
 
 var hasAVX2 = cpu.X86.HasAVX2
 
+// hasFMA enables the kernels that use fused multiply-adds.
+var hasFMA = cpu.X86.HasFMA
+
 // hasAVX512 enables the AVX-512 kernels (GODEBUG=cpu.avx512f=off turns them
 // off, to measure the AVX2 path on the same machine).
 var hasAVX512 = cpu.X86.HasAVX512F && cpu.X86.HasAVX512DQ
@@ -136,7 +139,7 @@ func reluArcCosAVX512(k, t, v1 *float64, v1step int, v2 *float64, n int, scale f
 // how many they did (0 without AVX2). v1 has one variance per entry, or a
 // single one for all entries when v1step is 0.
 func reluArcCosBulk(k, t, v1 []float64, v1step int, v2 []float64, scale float64) int {
-	if !hasAVX2 {
+	if !hasAVX2 || !hasFMA {
 		return 0
 	}
 	done := 0

@@ -316,7 +316,7 @@ xdone:
 
 // func reluArcCosAVX2(k, t, v1 *float64, v1step int, v2 *float64, n int, scale float64, c *float64):
 // the arc-cosine map of ReLUArcCos on four entries at a time, the same
-// operations as reluArcCosOne (no FMA); t may be nil; n a positive multiple
+// operations as reluArcCosOne (FMA where it uses math.FMA); t may be nil; n a positive multiple
 // of 4; c holds atanConst with every constant repeated four times (32 bytes
 // each). v1step is 1 for a vector of variances v1, 0 for one variance *v1
 // for all entries.
@@ -346,12 +346,12 @@ rv1:
 	VSUBPD  Y2, Y1, Y1
 	VMAXPD  Y14, Y1, Y1
 	VSQRTPD Y1, Y1             // Y1 = sq
-	VANDPD  512(R8), Y0, Y2    // Y2 = |k|
+	VANDPD  544(R8), Y0, Y2    // Y2 = |k|
 	VCMPPD  $0x1e, Y2, Y1, Y3  // Y3 = swap: sq > |k|
 	VBLENDVPD Y3, Y1, Y2, Y4   // Y4 = mx
 	VBLENDVPD Y3, Y2, Y1, Y5   // Y5 = mn
-	VMULPD  320(R8), Y4, Y6    // 0.66 mx
-	VCMPPD  $0x1e, Y6, Y5, Y6  // Y6 = big: mn > 0.66 mx
+	VMULPD  352(R8), Y4, Y6    // tan(pi/8) mx
+	VCMPPD  $0x1e, Y6, Y5, Y6  // Y6 = big: mn > tan(pi/8) mx
 	VSUBPD  Y4, Y5, Y7         // mn - mx
 	VADDPD  Y4, Y5, Y8         // mn + mx
 	VBLENDVPD Y6, Y7, Y5, Y7   // num
@@ -360,38 +360,30 @@ rv1:
 	VCMPPD  $0x00, Y14, Y4, Y9 // mx == 0
 	VBLENDVPD Y9, Y14, Y5, Y5  // x = 0 there
 	VMULPD  Y5, Y5, Y7         // Y7 = z
-	VMULPD  0(R8), Y7, Y8
-	VADDPD  32(R8), Y8, Y8
-	VMULPD  Y7, Y8, Y8
-	VADDPD  64(R8), Y8, Y8
-	VMULPD  Y7, Y8, Y8
-	VADDPD  96(R8), Y8, Y8
-	VMULPD  Y7, Y8, Y8
-	VADDPD  128(R8), Y8, Y8    // Y8 = num
-	VADDPD  160(R8), Y7, Y9
-	VMULPD  Y7, Y9, Y9
-	VADDPD  192(R8), Y9, Y9
-	VMULPD  Y7, Y9, Y9
-	VADDPD  224(R8), Y9, Y9
-	VMULPD  Y7, Y9, Y9
-	VADDPD  256(R8), Y9, Y9
-	VMULPD  Y7, Y9, Y9
-	VADDPD  288(R8), Y9, Y9    // Y9 = den
-	VMULPD  Y7, Y8, Y8
-	VDIVPD  Y9, Y8, Y8
-	VMULPD  Y5, Y8, Y8
-	VADDPD  Y5, Y8, Y8         // Y8 = theta of the reduced argument
-	VADDPD  352(R8), Y8, Y10
-	VADDPD  384(R8), Y10, Y10
+	VMOVUPD 320(R8), Y8        // p = c10
+	VFMADD213PD 288(R8), Y7, Y8
+	VFMADD213PD 256(R8), Y7, Y8
+	VFMADD213PD 224(R8), Y7, Y8
+	VFMADD213PD 192(R8), Y7, Y8
+	VFMADD213PD 160(R8), Y7, Y8
+	VFMADD213PD 128(R8), Y7, Y8
+	VFMADD213PD 96(R8), Y7, Y8
+	VFMADD213PD 64(R8), Y7, Y8
+	VFMADD213PD 32(R8), Y7, Y8
+	VFMADD213PD 0(R8), Y7, Y8  // Y8 = p(z)
+	VMULPD  Y7, Y8, Y8         // z p
+	VFMADD213PD Y5, Y5, Y8     // Y8 = x + x z p: theta of the reduced argument
+	VADDPD  384(R8), Y8, Y10
+	VADDPD  416(R8), Y10, Y10
 	VBLENDVPD Y6, Y10, Y8, Y8  // big: pi/4 + theta + morebits/2
-	VMOVUPD 416(R8), Y10
+	VMOVUPD 448(R8), Y10
 	VSUBPD  Y8, Y10, Y10
-	VADDPD  448(R8), Y10, Y10
+	VADDPD  480(R8), Y10, Y10
 	VBLENDVPD Y3, Y10, Y8, Y8  // swap: pi/2 - theta + morebits
-	VMOVUPD 480(R8), Y10
+	VMOVUPD 512(R8), Y10
 	VSUBPD  Y8, Y10, Y10
 	VBLENDVPD Y0, Y10, Y8, Y8  // sign of k: pi - theta
-	VMOVUPD 480(R8), Y10
+	VMOVUPD 512(R8), Y10
 	VSUBPD  Y8, Y10, Y10       // Y10 = kd = pi - theta
 	VMULPD  Y0, Y10, Y11
 	VADDPD  Y11, Y1, Y11
@@ -497,14 +489,14 @@ zv1:
 	VSUBPD  Z2, Z1, Z1
 	VMAXPD  Z14, Z1, Z1
 	VSQRTPD Z1, Z1                  // Z1 = sq
-	VANDPD.BCST 128(R8), Z0, Z2     // Z2 = |k|
+	VANDPD.BCST 136(R8), Z0, Z2     // Z2 = |k|
 	VCMPPD  $0x1e, Z2, Z1, K1       // K1 = swap: sq > |k|
 	VMOVAPD Z2, Z4
 	VMOVAPD Z1, K1, Z4              // Z4 = mx
 	VMOVAPD Z1, Z5
 	VMOVAPD Z2, K1, Z5              // Z5 = mn
-	VMULPD.BCST 80(R8), Z4, Z6      // 0.66 mx
-	VCMPPD  $0x1e, Z6, Z5, K2       // K2 = big: mn > 0.66 mx
+	VMULPD.BCST 88(R8), Z4, Z6      // tan(pi/8) mx
+	VCMPPD  $0x1e, Z6, Z5, K2       // K2 = big: mn > tan(pi/8) mx
 	VSUBPD  Z4, Z5, Z7              // mn - mx
 	VADDPD  Z4, Z5, Z8              // mn + mx
 	VMOVAPD Z5, Z9
@@ -515,36 +507,28 @@ zv1:
 	VCMPPD  $0x00, Z14, Z4, K3      // mx == 0
 	VMOVAPD Z14, K3, Z5             // x = 0 there
 	VMULPD  Z5, Z5, Z7              // Z7 = z
-	VMULPD.BCST 0(R8), Z7, Z8
-	VADDPD.BCST 8(R8), Z8, Z8
-	VMULPD  Z7, Z8, Z8
-	VADDPD.BCST 16(R8), Z8, Z8
-	VMULPD  Z7, Z8, Z8
-	VADDPD.BCST 24(R8), Z8, Z8
-	VMULPD  Z7, Z8, Z8
-	VADDPD.BCST 32(R8), Z8, Z8      // Z8 = num
-	VADDPD.BCST 40(R8), Z7, Z9
-	VMULPD  Z7, Z9, Z9
-	VADDPD.BCST 48(R8), Z9, Z9
-	VMULPD  Z7, Z9, Z9
-	VADDPD.BCST 56(R8), Z9, Z9
-	VMULPD  Z7, Z9, Z9
-	VADDPD.BCST 64(R8), Z9, Z9
-	VMULPD  Z7, Z9, Z9
-	VADDPD.BCST 72(R8), Z9, Z9      // Z9 = den
-	VMULPD  Z7, Z8, Z8
-	VDIVPD  Z9, Z8, Z8
-	VMULPD  Z5, Z8, Z8
-	VADDPD  Z5, Z8, Z8              // Z8 = theta of the reduced argument
-	VADDPD.BCST 88(R8), Z8, Z10
-	VADDPD.BCST 96(R8), Z10, Z10
+	VBROADCASTSD 80(R8), Z8         // p = c10
+	VFMADD213PD.BCST 72(R8), Z7, Z8
+	VFMADD213PD.BCST 64(R8), Z7, Z8
+	VFMADD213PD.BCST 56(R8), Z7, Z8
+	VFMADD213PD.BCST 48(R8), Z7, Z8
+	VFMADD213PD.BCST 40(R8), Z7, Z8
+	VFMADD213PD.BCST 32(R8), Z7, Z8
+	VFMADD213PD.BCST 24(R8), Z7, Z8
+	VFMADD213PD.BCST 16(R8), Z7, Z8
+	VFMADD213PD.BCST 8(R8), Z7, Z8
+	VFMADD213PD.BCST 0(R8), Z7, Z8  // Z8 = p(z)
+	VMULPD  Z7, Z8, Z8              // z p
+	VFMADD213PD Z5, Z5, Z8          // Z8 = x + x z p: theta of the reduced argument
+	VADDPD.BCST 96(R8), Z8, Z10
+	VADDPD.BCST 104(R8), Z10, Z10
 	VMOVAPD Z10, K2, Z8             // big: pi/4 + theta + morebits/2
-	VBROADCASTSD 104(R8), Z10
+	VBROADCASTSD 112(R8), Z10
 	VSUBPD  Z8, Z10, Z10
-	VADDPD.BCST 112(R8), Z10, Z10
+	VADDPD.BCST 120(R8), Z10, Z10
 	VMOVAPD Z10, K1, Z8             // swap: pi/2 - theta + morebits
 	VPMOVQ2M Z0, K4                 // sign of k
-	VBROADCASTSD 120(R8), Z11       // pi
+	VBROADCASTSD 128(R8), Z11       // pi
 	VSUBPD  Z8, Z11, Z10
 	VMOVAPD Z10, K4, Z8             // pi - theta where k <= -0
 	VSUBPD  Z8, Z11, Z10            // Z10 = kd = pi - theta
