@@ -82,6 +82,79 @@ type ConvOp struct {
 	Slab bool
 	// Rel[a][b] is the index of a·b^-1, used to read a slab input.
 	Rel [][]int32
+	// Cols, when set, holds the column side's taps (of output group
+	// element r2 = 0, the only one) in place of Taps[0]: BlockOp's
+	// operators rotate the filter on the row side only.
+	Cols [][]Tap
+}
+
+// colTaps returns the taps of column block r2.
+func (op *ConvOp) colTaps(r2 int) [][]Tap {
+	if op.Cols != nil {
+		return op.Cols
+	}
+	return op.Taps[r2]
+}
+
+// effective returns the operator Conv applies: Reduced (with op's slab
+// form) when set, else op.
+func (op *ConvOp) effective() *ConvOp {
+	if op.Reduced == nil {
+		return op
+	}
+	red := *op.Reduced
+	red.Slab, red.Rel = op.Slab, op.Rel
+	return &red
+}
+
+// BlockOp returns, for a slab operator (an exact lifting or group
+// convolution), the operator that computes output block r — the pairs of
+// positions ((r, t), (e, t')) — from one block of the input: the whole
+// input plane of a lifting, block in of a slab input. Chains of such
+// layers can then run one block at a time (nn's kernel engine does, to
+// keep a block's planes in the cache). ok is false when block r reads
+// several input blocks or op is not a slab operator.
+func (op *ConvOp) BlockOp(r int) (b *ConvOp, in int, ok bool) {
+	op = op.effective()
+	if !op.Slab || r < 0 || r >= op.OutG {
+		return nil, 0, false
+	}
+	slabIn := op.Rel != nil && op.InG > 1
+	if !slabIn && op.InG != 1 {
+		return nil, 0, false
+	}
+	b = &ConvOp{K: op.K, Pad: op.Pad, InG: 1, OutG: 1, InH: op.InH, InW: op.InW, OutH: op.OutH, OutW: op.OutW, Base: op.Base}
+	b.Taps = [][][]Tap{make([][]Tap, op.Base)}
+	b.Cols = make([][]Tap, op.Base)
+	first := true
+	for k := range op.Base {
+		for _, e1 := range op.Taps[r][k] {
+			for _, e2 := range op.Taps[0][k] {
+				x := 0
+				if slabIn {
+					x = int(op.Rel[e1.S][e2.S])
+				}
+				if first {
+					in, first = x, false
+				} else if x != in {
+					return nil, 0, false
+				}
+			}
+		}
+		b.Taps[0][k] = stripGroup(op.Taps[r][k])
+		b.Cols[k] = stripGroup(op.Taps[0][k])
+	}
+	return b, in, true
+}
+
+// stripGroup returns the taps with group index 0.
+func stripGroup(taps []Tap) []Tap {
+	out := make([]Tap, len(taps))
+	for i, t := range taps {
+		t.S = 0
+		out[i] = t
+	}
+	return out
 }
 
 // Origin is the offset added to every tap: 0 for same and circular
@@ -142,12 +215,22 @@ type affine struct {
 // of the input and output planes.
 type convDims struct{ pin, cin, pout, cout int }
 
-func (s *State) conv(op *ConvOp, aff *affine) error {
-	if op.Reduced != nil {
-		red := *op.Reduced
-		red.Slab, red.Rel = op.Slab, op.Rel
-		op = &red
-	}
+// ConvAffineTo is ConvAffine, or with relu ConvAffineReLU, writing the
+// output planes into kout and tout (tout unused without Theta) instead of
+// buffers of the state's own: the state then holds kout and tout, and its
+// former planes are left alone, neither recycled nor written. kout and
+// tout must have room for the output and must not overlap the input.
+// Drivers that manage the planes themselves use it (nn's block chains).
+func (s *State) ConvAffineTo(op *ConvOp, wStd, bStd float64, relu bool, kout, tout []float64) error {
+	return s.convTo(op, &affine{w2: wStd * wStd, b2: bStd * bStd, relu: relu}, kout, tout)
+}
+
+func (s *State) conv(op *ConvOp, aff *affine) error { return s.convTo(op, aff, nil, nil) }
+
+// convTo applies op into kout and tout, or into scratch buffers (the
+// input planes recycled) when kout is nil.
+func (s *State) convTo(op *ConvOp, aff *affine, kout, tout []float64) error {
+	op = op.effective()
 	if s.G != op.InG || s.H != op.InH || s.W != op.InW {
 		return fmt.Errorf("kernel: convolution expects a %dx%dx%d position grid, state has %dx%dx%d", op.InG, op.InH, op.InW, s.G, s.H, s.W)
 	}
@@ -168,16 +251,30 @@ func (s *State) conv(op *ConvOp, aff *affine) error {
 			s.convSeparable(pl, op, kin, kout, tin, tout, dim, aff)
 		}
 	}
+	n := s.Pairs * dim.pout * dim.cout
+	own := kout == nil
+	if own {
+		kout = s.Scratch(n)
+		if s.NTK {
+			tout = s.Scratch(n)
+		}
+	} else if len(kout) < n || (s.NTK && len(tout) < n) {
+		return fmt.Errorf("kernel: convolution output needs %d values per plane, got %d and %d", n, len(kout), len(tout))
+	}
 	kin, tin := s.K, s.Theta
-	s.K = s.Scratch(s.Pairs * dim.pout * dim.cout)
+	s.K = kout[:n]
 	if s.NTK {
-		s.Theta = s.Scratch(s.Pairs * dim.pout * dim.cout)
+		s.Theta = tout[:n]
 		apply(op, kin, s.K, tin, s.Theta, dim, aff)
-		s.Recycle(tin)
 	} else {
 		apply(op, kin, s.K, nil, nil, dim, aff)
 	}
-	s.Recycle(kin)
+	if own {
+		if s.NTK {
+			s.Recycle(tin)
+		}
+		s.Recycle(kin)
+	}
 	s.G, s.H, s.W, s.Slab = op.OutG, op.OutH, op.OutW, op.Slab
 	s.V1 = grow(s.V1, s.Pairs*dim.pout)
 	s.V2 = grow(s.V2, s.Pairs*dim.pout)
@@ -239,7 +336,7 @@ func convRow(op *ConvOp, in, row []float64, r, t int, dim convDims) {
 				if ii < 0 || ij < 0 {
 					continue
 				}
-				for _, e2 := range op.Taps[r2][b] {
+				for _, e2 := range op.colTaps(r2)[b] {
 					rb, cb := int(e1.S), int(e2.S)
 					if inSlab {
 						rb, cb = int(op.Rel[rb][cb]), 0

@@ -28,7 +28,7 @@ func refConvApply(s *State, op *ConvOp, in, out []float64, pin, cin, pout, cout 
 			for r2 := 0; r2 < outCols; r2++ {
 				for b := 0; b < op.Base; b++ {
 					for _, e1 := range op.Taps[r][b] {
-						for _, e2 := range op.Taps[r2][b] {
+						for _, e2 := range op.colTaps(r2)[b] {
 							w := norm * e1.W * e2.W
 							rb, cb := int(e1.S), int(e2.S)
 							if inSlab {
@@ -470,5 +470,68 @@ func closePlanes(t *testing.T, what string, got, want []float64, tol float64) {
 		if !(math.Abs(got[i]-want[i]) <= tol*scale) {
 			t.Fatalf("%s, entry %d: %v, reference %v (scale %v)", what, i, got[i], want[i], scale)
 		}
+	}
+}
+
+// TestBlockOp checks that the block operators of exact liftings and slab
+// group convolutions give, from their input block alone, output block r of
+// the whole operator, bit for bit (fused with the affine map, K and
+// Theta), and that operators whose blocks read several input blocks have
+// none.
+func TestBlockOp(t *testing.T) {
+	rng := rand.New(rand.NewPCG(31, 32))
+	for _, c := range []struct {
+		name   string
+		op     *ConvOp
+		slabIn bool
+	}{
+		{"lift-c4", exactGroupOp(c4, 1, 6, 5), false},
+		{"lift-d4", exactGroupOp(d4, 1, 5, 5), false},
+		{"gconv-c4", exactGroupOp(c4, 4, 5, 6), true},
+		{"lift-random", randomConvOp(rng, 3, Same, 1, 3, 5, 5, false, true), false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			s := gramState(rng, c.op, 2, c.slabIn)
+			pin, cin := s.P(), s.Cols()
+			whole := &State{Pairs: s.Pairs, NTK: true, G: s.G, H: s.H, W: s.W, Slab: s.Slab,
+				K: append([]float64(nil), s.K...), Theta: append([]float64(nil), s.Theta...)}
+			if err := whole.ConvAffine(c.op, 1.3, 0.2); err != nil {
+				t.Fatal(err)
+			}
+			hw := c.op.OutH * c.op.OutW
+			for r := range c.op.OutG {
+				b, in, ok := c.op.BlockOp(r)
+				if !ok {
+					t.Fatalf("block %d: no block operator", r)
+				}
+				if want := map[bool]int{false: 0, true: r}[c.slabIn]; in != want {
+					t.Fatalf("block %d reads input block %d, want %d", r, in, want)
+				}
+				sub := &State{Pairs: s.Pairs, NTK: true}
+				sub.Reshape(1, c.op.InH, c.op.InW, false)
+				n := sub.P() * sub.Cols()
+				for a := range s.Pairs {
+					off := a*pin*cin + in*n
+					copy(sub.K[a*n:(a+1)*n], s.K[off:off+n])
+					copy(sub.Theta[a*n:(a+1)*n], s.Theta[off:off+n])
+				}
+				if err := sub.ConvAffine(b, 1.3, 0.2); err != nil {
+					t.Fatal(err)
+				}
+				for a := range s.Pairs {
+					off := a*whole.P()*whole.Cols() + r*hw*hw
+					sameBits(t, fmt.Sprintf("block %d K", r), sub.K[a*hw*hw:(a+1)*hw*hw], whole.K[off:off+hw*hw])
+					sameBits(t, fmt.Sprintf("block %d Theta", r), sub.Theta[a*hw*hw:(a+1)*hw*hw], whole.Theta[off:off+hw*hw])
+				}
+			}
+		})
+	}
+	// A slab input whose blocks mix: no block operator.
+	op := randomConvOp(rng, 3, Same, 4, 4, 5, 5, true, true)
+	if _, _, ok := op.BlockOp(1); ok {
+		t.Error("block operator of an operator whose block 1 reads several input blocks")
+	}
+	if _, _, ok := plainConvOp(3, Same, 5, 5).BlockOp(0); ok {
+		t.Error("block operator of a plain convolution")
 	}
 }

@@ -41,7 +41,7 @@ func separablePlan(op *ConvOp, inSlab bool) *sepPlan {
 		op.OutW < 2 || (!op.Slab && op.OutG != 1) {
 		return nil
 	}
-	id := op.Taps[0] // the column side's taps (output block r2 = identity)
+	id := op.colTaps(0) // the column side's taps (output block r2 = identity)
 	var seen [9]bool
 	for b := range 9 {
 		if len(id[b]) != 1 || id[b][0].W != 1 || abs32(id[b][0].DI) > 1 || abs32(id[b][0].DJ) > 1 {
@@ -140,10 +140,10 @@ func (s *State) convSeparable(pl *sepPlan, op *ConvOp, kin, kout, tin, tout []fl
 	h, w := op.OutH, op.OutW
 	hw := h * w
 	inPair, outPair := dim.pin*dim.cin, dim.pout*dim.cout
-	bk := s.sepBuffers(0, w, hw)
+	bk := s.sepBuffers(0, max(h, w), hw, w)
 	var bt sepBuffers
 	if tin != nil {
-		bt = s.sepBuffers(1, w, hw)
+		bt = s.sepBuffers(1, max(h, w), hw, w)
 	}
 	w2, b2 := 1.0, 0.0
 	if aff != nil {
@@ -156,24 +156,26 @@ func (s *State) convSeparable(pl *sepPlan, op *ConvOp, kin, kout, tin, tout []fl
 			if tin != nil {
 				tp = tin[a*inPair : (a+1)*inPair]
 			}
-			next := 0 // the next image row of L to compute
-			for ti := range h {
-				for ; next <= min(ti+1, h-1); next++ {
-					pl.firstPass(op, bk, kp, r, next, dim)
+			tr := pl.traversal(r, h, w)
+			next := 0 // the next line of L to compute
+			for o := range tr.outer {
+				for ; next <= min(o+1, tr.outer-1); next++ {
+					pl.firstPass(op, bk, kp, r, tr, next, dim)
 					if tin != nil {
-						pl.firstPass(op, bt, tp, r, next, dim)
+						pl.firstPass(op, bt, tp, r, tr, next, dim)
 					}
 				}
-				for tj := range w {
+				for in := range tr.inner {
+					ti, tj := tr.pos(o, in)
 					t := ti*w + tj
 					at := a*outPair + (r*hw+t)*dim.cout
 					krow := kout[at : at+hw]
-					a1, b1, c1 := pl.secondRows(bk, r, h, w, ti, tj)
+					a1, b1, c1 := pl.secondRows(bk, r, tr, h, w, o, in)
 					vec.Sum3Affine(krow, a1, b1, c1, 1/float64(op.Base), w2, nil, b2)
 					var trow []float64
 					if tin != nil {
 						trow = tout[at : at+hw]
-						a1, b1, c1 = pl.secondRows(bt, r, h, w, ti, tj)
+						a1, b1, c1 = pl.secondRows(bt, r, tr, h, w, o, in)
 						if aff != nil {
 							vec.Sum3Affine(trow, a1, b1, c1, 1/float64(op.Base), w2, krow, 0)
 						} else {
@@ -189,15 +191,50 @@ func (s *State) convSeparable(pl *sepPlan, op *ConvOp, kin, kout, tin, tout []fl
 	}
 }
 
+// sepTraversal is the order in which convSeparable visits the first-side
+// positions of output group element r: lines along the axis of A(0,1), so
+// that the three input rows the first pass reads for neighbouring
+// positions of a line are neighbours too and come from the cache (along
+// image rows for a plain convolution, along image columns for filters
+// rotated by 90 degrees); L is kept for three lines.
+type sepTraversal struct {
+	outer, inner int
+	vertical     bool // lines are image columns
+}
+
+func (pl *sepPlan) traversal(r, h, w int) sepTraversal {
+	if pl.av[r][0] != 0 {
+		return sepTraversal{outer: w, inner: h, vertical: true}
+	}
+	return sepTraversal{outer: h, inner: w}
+}
+
+// pos returns the position (row, column) of line o, index i.
+func (tr sepTraversal) pos(o, i int) (int, int) {
+	if tr.vertical {
+		return i, o
+	}
+	return o, i
+}
+
+// line returns the line and index of position (ti, tj).
+func (tr sepTraversal) line(ti, tj int) (int, int) {
+	if tr.vertical {
+		return tj, ti
+	}
+	return ti, tj
+}
+
 // sepBuffers returns the working rows for plane i (0: K, 1: Theta) of an
-// operator on h×w images, with zeroed padding, reusing the state's memory.
-func (s *State) sepBuffers(i, w, hw int) sepBuffers {
+// operator on images of hw positions and width w, L for three lines of at
+// most n positions, with zeroed padding, reusing the state's memory.
+func (s *State) sepBuffers(i, n, hw, w int) sepBuffers {
 	rowLen := hw + 2*w
 	b := &s.sep[i]
-	b.ring = grow(b.ring, 3*w*rowLen)
+	b.ring = grow(b.ring, 3*n*rowLen)
 	b.zero = grow(b.zero, rowLen)
 	clear(b.zero)
-	for k := range 3 * w {
+	for k := range 3 * n {
 		row := b.ring[k*rowLen : (k+1)*rowLen]
 		clear(row[:w])
 		clear(row[w+hw:])
@@ -205,15 +242,17 @@ func (s *State) sepBuffers(i, w, hw int) sepBuffers {
 	return *b
 }
 
-// firstPass computes the rows of L for the first-side positions of image
-// row qi, for output group element r, from one pair's input plane.
-func (pl *sepPlan) firstPass(op *ConvOp, buf sepBuffers, plane []float64, r, qi int, dim convDims) {
+// firstPass computes the rows of L for the first-side positions of line o
+// of the traversal, for output group element r, from one pair's input
+// plane.
+func (pl *sepPlan) firstPass(op *ConvOp, buf sepBuffers, plane []float64, r int, tr sepTraversal, o int, dim convDims) {
 	h, w := op.InH, op.InW
 	hw := h * w
 	rowLen := hw + 2*w
 	av := pl.av[r]
-	for qj := range w {
-		dst := buf.ring[((qi%3)*w+qj)*rowLen+w:][:hw]
+	for i := range tr.inner {
+		qi, qj := tr.pos(o, i)
+		dst := buf.ring[((o%3)*tr.inner+i)*rowLen+w:][:hw]
 		var src [3][]float64
 		for v := -1; v <= 1; v++ {
 			pi, pj := qi+v*av[0], qj+v*av[1]
@@ -234,13 +273,14 @@ func (pl *sepPlan) firstPass(op *ConvOp, buf sepBuffers, plane []float64, r, qi 
 
 func masked(x float64, m uint64) float64 { return math.Float64frombits(math.Float64bits(x) & m) }
 
-// secondRows returns the three rows of L that output row (ti, tj) of
-// output group element r sums, each shifted by its image row: zero rows
-// for first-side positions in the padding.
-func (pl *sepPlan) secondRows(buf sepBuffers, r, h, w, ti, tj int) (a, b, c []float64) {
+// secondRows returns the three rows of L that the output row of line o,
+// index i, of output group element r sums, each shifted by its image row:
+// zero rows for first-side positions in the padding.
+func (pl *sepPlan) secondRows(buf sepBuffers, r int, tr sepTraversal, h, w, o, i int) (a, b, c []float64) {
 	hw := h * w
 	rowLen := hw + 2*w
 	au := pl.au[r]
+	ti, tj := tr.pos(o, i)
 	var rows [3][]float64
 	for u := -1; u <= 1; u++ {
 		qi, qj := ti+u*au[0], tj+u*au[1]
@@ -248,7 +288,8 @@ func (pl *sepPlan) secondRows(buf sepBuffers, r, h, w, ti, tj int) (a, b, c []fl
 			rows[u+1] = buf.zero[:hw]
 			continue
 		}
-		rows[u+1] = buf.ring[((qi%3)*w+qj)*rowLen+(1+u)*w:][:hw]
+		lo, li := tr.line(qi, qj)
+		rows[u+1] = buf.ring[((lo%3)*tr.inner+li)*rowLen+(1+u)*w:][:hw]
 	}
 	return rows[0], rows[1], rows[2]
 }

@@ -1,5 +1,7 @@
 package kernel
 
+import "github.com/eqens/eqens/internal/vec"
+
 // collapse replaces each pair's matrix by the value f computes from it,
 // leaving a single position.
 func (s *State) collapse(f func(m []float64) float64) {
@@ -47,11 +49,7 @@ func (s *State) MeanAll() {
 		return
 	}
 	s.collapse(func(m []float64) float64 {
-		var t float64
-		for _, v := range m {
-			t += v
-		}
-		return t / float64(len(m))
+		return vec.SumF64(m) / float64(len(m))
 	})
 }
 
@@ -95,10 +93,7 @@ func (s *State) spatialMeanInto(in, out []float64, p, c, g, gc, hw int) {
 			for r2 := 0; r2 < gc; r2++ {
 				var t float64
 				for i := 0; i < hw; i++ {
-					row := m[(r*hw+i)*c+r2*hw : (r*hw+i)*c+(r2+1)*hw]
-					for _, v := range row {
-						t += v
-					}
+					t += vec.SumF64(m[(r*hw+i)*c+r2*hw : (r*hw+i)*c+(r2+1)*hw])
 				}
 				o[r*gc+r2] = t * inv
 			}

@@ -31,6 +31,8 @@ type KernelOptions struct {
 	// ThetaOnly (with NTK) keeps only Theta in the result (K is nil),
 	// halving the memory of large kernels.
 	ThetaOnly bool
+
+	noChains bool // tests: no block chains (kernelchain.go)
 }
 
 // KernelResult holds kernel matrices, n1×n2 row-major.
@@ -65,7 +67,7 @@ func (a *Arch) Kernel(ctx context.Context, x1 []float64, n1 int, x2 []float64, n
 			}
 		}
 	}
-	e := &kernelEngine{arch: a, ntk: opts.NTK, d: d}
+	e := &kernelEngine{arch: a, ntk: opts.NTK, d: d, noChains: opts.noChains}
 	e.plan(opts.MemoryMB)
 	workers := opts.Workers
 	if workers <= 0 {
@@ -271,6 +273,13 @@ type kernelEngine struct {
 	tileCols int
 	// posAt[l] is the number of positions of the state entering layer l.
 	posAt []int
+	// chainTo[l] > 0 ends the run of layers from l that runs block by
+	// block (kernelchain.go), blockOps holds their block operators, and
+	// chainBufs the working planes of the blocks.
+	chainTo   []int
+	blockOps  [][]*kernel.ConvOp
+	chainBufs sync.Pool
+	noChains  bool // tests: run every layer on the whole state
 }
 
 func (e *kernelEngine) plan(memMB int) {
@@ -291,6 +300,7 @@ func (e *kernelEngine) plan(memMB int) {
 		e.pmax = max(e.pmax, p)
 	}
 	e.posAt[len(a.Layers)] = p
+	e.planChains()
 	if memMB <= 0 {
 		memMB = 256
 	}
@@ -487,6 +497,13 @@ func (e *kernelEngine) run(st *kernel.State, x1 []float64, i0, i1 int, x2 []floa
 	n := len(e.arch.Layers)
 	for l := start; l < n; l++ {
 		layer := e.arch.Layers[l]
+		if m := e.chainTo[l]; m > 0 && !e.noChains {
+			if err := e.runChain(st, l, m, i0, i1, j0, j1, tape1, tape2); err != nil {
+				return err
+			}
+			l = m - 1
+			continue
+		}
 		if f, ok := layer.(reluKernelFuser); ok && l+1 < n && isRectifier(e.arch.Layers[l+1]) {
 			// The rectifier's map runs on each output row of the layer while
 			// it is in cache: the variances of the rectifier's inputs first.

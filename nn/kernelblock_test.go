@@ -131,3 +131,65 @@ func TestKernelBlockAcrossTiles(t *testing.T) {
 		}
 	}
 }
+
+// TestKernelBlockChain checks that runs of exact group convolutions and
+// rectifiers computed block by block (kernelchain.go) give the bits of the
+// layer-by-layer computation, for liftings and group convolutions with
+// full and identity support, C4 and D4, a chain that a pooling layer
+// interrupts, and blocks of one and of several pairs; and that the chains
+// are found where expected.
+func TestKernelBlockChain(t *testing.T) {
+	shape := []int{2, 6, 6}
+	x1, x2 := randInputs(41, 5, 72), randInputs(42, 3, 72)
+	for _, c := range []struct {
+		spec   string
+		chains map[int]int // layer -> end of its chain
+	}{
+		{"lift(c4,4,k=3),relu,gconv(4,k=3),relu,gconv(4,k=3),relu,gpool,dense(1)", map[int]int{0: 6}},
+		{"lift(d4,4,k=3,b_std=0.3),relu,gconv(4,k=3,support=e),relu,gpool,dense(1)", map[int]int{0: 4}},
+		{"lift(c4,4,k=3),relu,avgpool(2),gconv(4,k=3),relu,gconv(4,k=3),gpool,dense(1)", map[int]int{3: 6}},
+		{"lift(c4,4,k=3),relu,gconv(4,k=3,support=e),relu,gconv(3,k=5,padding=valid,support=e),gpool,dense(1)", map[int]int{0: 5}},
+		{"lift(c8,4,k=3),relu,gconv(4,k=3),relu,gpool,dense(1)", nil}, // interpolated taps: no slab
+		{"conv(4,k=3),relu,conv(4,k=3),relu,globalavgpool,dense(1)", nil},
+	} {
+		a, err := Parse(c.spec, shape, NTK)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e := &kernelEngine{arch: a, ntk: true, d: a.InputSize()}
+		e.plan(0)
+		// The chains the engine runs, walking the layers as run does.
+		found := map[int]int{}
+		for l := 0; l < len(e.chainTo); l++ {
+			if m := e.chainTo[l]; m > 0 {
+				found[l] = m
+				l = m - 1
+			}
+		}
+		if fmt.Sprint(found) != fmt.Sprint(c.chains) && len(found)+len(c.chains) > 0 {
+			t.Errorf("%s: chains %v, want %v", c.spec, found, c.chains)
+		}
+		for _, mem := range []int{0, 1} { // default blocks, and blocks of one pair
+			for _, ntk := range []bool{true, false} {
+				opts := KernelOptions{NTK: ntk, MemoryMB: mem}
+				ref := opts
+				ref.noChains = true
+				ctx := context.Background()
+				got, err := a.Kernel(ctx, x1, 5, x2, 3, opts)
+				if err != nil {
+					t.Fatal(err)
+				}
+				want, err := a.Kernel(ctx, x1, 5, x2, 3, ref)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for i := range want.K {
+					if math.Float64bits(got.K[i]) != math.Float64bits(want.K[i]) ||
+						(ntk && math.Float64bits(got.Theta[i]) != math.Float64bits(want.Theta[i])) {
+						t.Fatalf("%s (ntk %v, memory %d MB): entry %d differs from the layer-by-layer kernel", c.spec, ntk, mem, i)
+					}
+				}
+			}
+		}
+	}
+}

@@ -45,3 +45,30 @@ func Sum3Affine(dst, a, b, c []float64, norm, w float64, add []float64, add0 flo
 		}
 	}
 }
+
+// SumF64 returns the sum of x accumulated in 16 interleaved partial sums
+// (value i of the first len(x) &^ 15 into sum i mod 16), which are then
+// added pairwise (sum j += sum j+8, then j+4, j+2, j+1), followed by the
+// remaining values in order: the same bits in every build, and about 16
+// times less latency-bound than one running sum.
+func SumF64(x []float64) float64 {
+	var lanes [16]float64
+	n := len(x) &^ 15
+	if !sumLanesBulk(x[:n], &lanes) {
+		for i := 0; i < n; i += 16 {
+			for j := range lanes {
+				lanes[j] += x[i+j]
+			}
+		}
+	}
+	for w := 8; w >= 1; w /= 2 {
+		for j := range w {
+			lanes[j] += lanes[j+w]
+		}
+	}
+	t := lanes[0]
+	for _, v := range x[n:] {
+		t += v
+	}
+	return t
+}

@@ -88,3 +88,41 @@ func TestSum3Affine(t *testing.T) {
 		}
 	}
 }
+
+// TestSumF64 checks the sum against its definition, written out here, for
+// lengths around the block of 16, and against a float64 sum to round-off.
+func TestSumF64(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	for _, n := range []int{0, 1, 15, 16, 17, 31, 32, 33, 100, 784, 1000} {
+		x := make([]float64, n)
+		for i := range x {
+			x[i] = rng.NormFloat64()
+		}
+		var lanes [16]float64
+		m := n &^ 15
+		for i := range m {
+			lanes[i%16] += x[i]
+		}
+		for w := 8; w >= 1; w /= 2 {
+			for j := range w {
+				lanes[j] += lanes[j+w]
+			}
+		}
+		want := lanes[0]
+		var plain, abs float64
+		for i, v := range x {
+			if i >= m {
+				want += v
+			}
+			plain += v
+			abs += math.Abs(v)
+		}
+		got := SumF64(x)
+		if math.Float64bits(got) != math.Float64bits(want) {
+			t.Fatalf("n=%d: %v, want %v", n, got, want)
+		}
+		if math.Abs(got-plain) > 1e-14*abs {
+			t.Fatalf("n=%d: %v, running sum %v", n, got, plain)
+		}
+	}
+}

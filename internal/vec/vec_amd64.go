@@ -203,3 +203,18 @@ func sum3AffineBulk(dst, a, b, c []float64, norm, w float64, add []float64, add0
 	sum3AffineAVX2(&dst[0], &a[0], &b[0], &c[0], n, norm, w, ptrOrNil(add), add0)
 	return n
 }
+
+//go:noescape
+func sumLanesAVX2(x *float64, n int, lanes *[16]float64)
+
+// sumLanesBulk accumulates x (a multiple of 16 values) into the 16 lanes
+// with AVX2 and reports whether it did.
+func sumLanesBulk(x []float64, lanes *[16]float64) bool {
+	if !hasAVX2 {
+		return false
+	}
+	if len(x) > 0 {
+		sumLanesAVX2(&x[0], len(x), lanes)
+	}
+	return true
+}

@@ -705,3 +705,29 @@ a4:
 adone:
 	VZEROUPPER
 	RET
+
+// func sumLanesAVX2(x *float64, n int, lanes *[16]float64): lanes[j] =
+// sum of x[16k+j] (n a positive multiple of 16), four accumulators.
+TEXT ·sumLanesAVX2(SB), NOSPLIT, $0-24
+	MOVQ   x+0(FP), SI
+	MOVQ   n+8(FP), CX
+	MOVQ   lanes+16(FP), DI
+	VXORPD Y0, Y0, Y0
+	VXORPD Y1, Y1, Y1
+	VXORPD Y2, Y2, Y2
+	VXORPD Y3, Y3, Y3
+
+sl16:
+	VADDPD (SI), Y0, Y0
+	VADDPD 32(SI), Y1, Y1
+	VADDPD 64(SI), Y2, Y2
+	VADDPD 96(SI), Y3, Y3
+	ADDQ   $128, SI
+	SUBQ   $16, CX
+	JNZ    sl16
+	VMOVUPD Y0, (DI)
+	VMOVUPD Y1, 32(DI)
+	VMOVUPD Y2, 64(DI)
+	VMOVUPD Y3, 96(DI)
+	VZEROUPPER
+	RET

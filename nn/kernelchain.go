@@ -1,0 +1,198 @@
+package nn
+
+import (
+	"fmt"
+
+	"github.com/eqens/eqens/kernel"
+)
+
+// Chains of exact group convolutions run block by block.
+//
+// The kernel state of exact lifting and group convolutions is a slab of
+// |G| blocks (kernel.State), and block r of a layer's output reads only
+// one block of its input (the input plane of a lifting, block r of a
+// group convolution: kernel.ConvOp.BlockOp); rectifiers act entry by
+// entry. A run of such layers therefore maps each block on its own, and
+// the engine runs it block after block: one block's planes (28×28: 4.9 MB
+// each for K and Theta) stay in the cache through the whole run instead of
+// the |G| times larger slab streaming through memory at every layer. The
+// operations are those of the layer-by-layer run, so the bits are the
+// same (TestKernelBlockChain).
+
+// planChains finds the runs of layers that run block by block and their
+// block operators (called by plan).
+func (e *kernelEngine) planChains() {
+	layers := e.arch.Layers
+	e.chainTo = make([]int, len(layers))
+	e.blockOps = make([][]*kernel.ConvOp, len(layers))
+	for l := range layers {
+		if m := e.chainEnd(l); m > l {
+			e.chainTo[l] = m
+		}
+	}
+}
+
+// chainEnd returns m > l+1 if layers [l, m) can run block by block — a
+// lifting or group convolution with block operators, then only such
+// group convolutions reading their own block and rectifiers, with at
+// least two convolutions — or l otherwise; it records the block operators
+// of the layers it accepts.
+func (e *kernelEngine) chainEnd(l int) int {
+	layers := e.arch.Layers
+	first, ok := layers[l].(*Conv)
+	if !ok || e.setBlockOps(l, first, first.op.InG > 1) != nil {
+		return l
+	}
+	convs := 1
+	m := l + 1
+	for ; m < len(layers); m++ {
+		if isRectifier(layers[m]) {
+			continue
+		}
+		c, ok := layers[m].(*Conv)
+		if !ok || e.setBlockOps(m, c, true) != nil {
+			break
+		}
+		convs++
+	}
+	if convs < 2 {
+		return l
+	}
+	return m
+}
+
+// setBlockOps records the block operators of layer k, all of whose output
+// blocks must have one, reading block r itself when own is set.
+func (e *kernelEngine) setBlockOps(k int, c *Conv, own bool) error {
+	ops := make([]*kernel.ConvOp, c.op.OutG)
+	for r := range ops {
+		op, in, ok := c.op.BlockOp(r)
+		if !ok || (own && in != r) {
+			return fmt.Errorf("block %d has no block operator", r)
+		}
+		ops[r] = op
+	}
+	e.blockOps[k] = ops
+	return nil
+}
+
+// chainBuffers are a chain's working planes: two for K and two for Theta,
+// used in turn by its convolutions.
+type chainBuffers struct{ k, t [2][]float64 }
+
+// runChain runs layers [l, m) (chainEnd) on the state of a tile's pairs,
+// pair by pair and block by block: the first convolution reads the input
+// block in place, the last writes the output block in place.
+func (e *kernelEngine) runChain(st *kernel.State, l, m, i0, i1, j0, j1 int, tape1, tape2 [][]float64) error {
+	layers := e.arch.Layers
+	// The variances of the rectifiers' inputs, for all pairs.
+	vars := make(map[int][2][]float64)
+	lastConv, most := l, 0 // the last convolution, the largest output block
+	for k := l; k < m; k++ {
+		if isRectifier(layers[k]) {
+			loadVariances(st, e.posAt[k], i0, i1, j0, j1, tape1[k], tape2[k])
+			vars[k] = [2][]float64{append([]float64(nil), st.V1...), append([]float64(nil), st.V2...)}
+		} else {
+			lastConv = k
+			op := layers[k].(*Conv).op
+			most = max(most, op.OutH*op.OutW)
+		}
+	}
+	out := layers[lastConv].(*Conv).op
+	G, h, w := out.OutG, out.OutH, out.OutW
+	hw := h * w
+	pin, cin := st.P(), st.Cols()
+	blockIn := pin * cin / st.G // values of one input block of a pair
+	P := G * hw
+	outK := st.Scratch(st.Pairs * P * hw)
+	var outT []float64
+	if st.NTK {
+		outT = st.Scratch(st.Pairs * P * hw)
+	}
+	buf, _ := e.chainBufs.Get().(*chainBuffers)
+	if buf == nil {
+		buf = &chainBuffers{}
+	}
+	defer e.chainBufs.Put(buf)
+	for i := range 2 {
+		buf.k[i] = growF(buf.k[i], most*most)
+		if st.NTK {
+			buf.t[i] = growF(buf.t[i], most*most)
+		}
+	}
+	sub := &kernel.State{Pairs: 1, NTK: st.NTK}
+	for a := range st.Pairs {
+		for r := range G {
+			in := 0
+			if st.G > 1 {
+				in = r
+			}
+			off := a*pin*cin + in*blockIn
+			sub.G, sub.H, sub.W, sub.Slab = 1, st.H, st.W, false
+			sub.K = st.K[off : off+blockIn]
+			if st.NTK {
+				sub.Theta = st.Theta[off : off+blockIn]
+			}
+			at := (a*P + r*hw) * hw
+			next := 0
+			for k := l; k < m; k++ {
+				var ko, to []float64
+				if k == lastConv {
+					ko = outK[at : at+hw*hw]
+					if st.NTK {
+						to = outT[at : at+hw*hw]
+					}
+				} else {
+					ko, to = buf.k[next], buf.t[next]
+					next = 1 - next
+				}
+				var err error
+				if k, err = e.chainLayer(sub, vars, k, m, a, r, G, ko, to); err != nil {
+					return fmt.Errorf("kernel: layer %d %s: %w", k+1, layers[k], err)
+				}
+			}
+		}
+	}
+	st.Recycle(st.K)
+	st.K = outK
+	if st.NTK {
+		st.Recycle(st.Theta)
+		st.Theta = outT
+	}
+	st.G, st.H, st.W, st.Slab = G, h, w, true
+	return nil
+}
+
+func growF(b []float64, n int) []float64 {
+	if cap(b) >= n {
+		return b[:n]
+	}
+	return make([]float64, n)
+}
+
+// chainLayer applies layer k of a chain to block r of pair a in sub — a
+// convolution, fused with a following rectifier, into ko and to; a
+// rectifier in place — and returns the index of the last layer it
+// applied.
+func (e *kernelEngine) chainLayer(sub *kernel.State, vars map[int][2][]float64, k, m, a, r, G int, ko, to []float64) (int, error) {
+	layers := e.arch.Layers
+	setVars := func(k int) {
+		v := vars[k]
+		p := e.posAt[k]
+		hw := p / G
+		sub.V1 = v[0][a*p+r*hw : a*p+(r+1)*hw]
+		sub.V2 = v[1][a*p : a*p+hw]
+	}
+	c, ok := layers[k].(*Conv)
+	if !ok {
+		setVars(k)
+		sub.ReLU()
+		return k, nil
+	}
+	op := e.blockOps[k][r]
+	if k+1 < m && isRectifier(layers[k+1]) {
+		setVars(k + 1)
+		return k + 1, sub.ConvAffineTo(op, c.WStd, c.BStd, true, ko, to)
+	}
+	return k, sub.ConvAffineTo(op, c.WStd, c.BStd, false, ko, to)
+}
