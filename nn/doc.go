@@ -17,8 +17,10 @@
 // Layers: dense, conv, flatten, globalavgpool, avgpool, maxpool, relu, erf,
 // tanh, gelu, and the group-equivariant lift, gconv, gpool and liftdense
 // (a full-support lifting layer) for any finite group acting on the pixel
-// grid. Keyword arguments follow neural-tangents: w_std (default 1) and
-// b_std (default 0).
+// grid, and the SO(3)-equivariant s2conv, so3conv and so3pool for
+// band-limited signals on the sphere (see SphereConv and package sphere).
+// Keyword arguments follow neural-tangents: w_std (default 1) and b_std
+// (default 0).
 //
 // Activations are stored channels-last: one sample is an H×W×G×C array (G
 // is the group axis of GCNN features, 1 elsewhere). Network inputs use the

@@ -51,36 +51,42 @@ func TestGradients(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			net := New[float64](a)
-			net.Init(7)
-			rng := rand.New(rand.NewPCG(1, 2))
-			const n = 3
-			x := randVec(rng, n*a.InputSize())
-			r := randVec(rng, n*a.OutputDim())
-			net.ZeroGrad()
-			net.Forward(x, n)
-			dx := net.BackwardInput(r)
-			grads := append([]float64(nil), net.Grads...)
-			const h = 1e-5
-			check := func(what string, i int, analytic float64, v *float64) {
-				old := *v
-				*v = old + h
-				lp := lossOf(net, x, n, r)
-				*v = old - h
-				lm := lossOf(net, x, n, r)
-				*v = old
-				num := (lp - lm) / (2 * h)
-				if d := math.Abs(num - analytic); d > 1e-6*math.Max(1, math.Abs(num)) {
-					t.Errorf("%s %d: analytic %.10g, numeric %.10g", what, i, analytic, num)
-				}
-			}
-			for i := range net.Params {
-				check("param", i, grads[i], &net.Params[i])
-			}
-			for i := range x {
-				check("input", i, dx[i], &x[i])
-			}
+			checkGradients(t, a, 3, 7)
 		})
+	}
+}
+
+// checkGradients compares a network's backward pass with central finite
+// differences of Σ out·r, for all parameters and inputs.
+func checkGradients(t *testing.T, a *Arch, n int, seed uint64) {
+	t.Helper()
+	net := New[float64](a)
+	net.Init(seed)
+	rng := rand.New(rand.NewPCG(seed, 2))
+	x := randVec(rng, n*a.InputSize())
+	r := randVec(rng, n*a.OutputDim())
+	net.ZeroGrad()
+	net.Forward(x, n)
+	dx := net.BackwardInput(r)
+	grads := append([]float64(nil), net.Grads...)
+	const h = 1e-5
+	check := func(what string, i int, analytic float64, v *float64) {
+		old := *v
+		*v = old + h
+		lp := lossOf(net, x, n, r)
+		*v = old - h
+		lm := lossOf(net, x, n, r)
+		*v = old
+		num := (lp - lm) / (2 * h)
+		if d := math.Abs(num - analytic); d > 1e-6*math.Max(1, math.Abs(num)) {
+			t.Errorf("%s %d: analytic %.10g, numeric %.10g", what, i, analytic, num)
+		}
+	}
+	for i := range net.Params {
+		check("param", i, grads[i], &net.Params[i])
+	}
+	for i := range x {
+		check("input", i, dx[i], &x[i])
 	}
 }
 

@@ -69,6 +69,7 @@ type buildCtx struct {
 	group *group.Group // the group of the current GCNN features, if any
 	first bool         // the layer is the first one
 	flat  bool         // the features are a flat vector (vector input, or after dense/flatten)
+	so3   int          // band limit of SO(3) grid features (after s2conv, so3conv), 0 otherwise
 }
 
 // finite is the trainable implementation of a layer for element type T.

@@ -47,6 +47,9 @@ func (p *Pool) setup(in Shape, ctx *buildCtx) (Shape, int, error) {
 	if ctx.flat || (!in.Spatial() && in.G == 1) {
 		return Shape{}, 0, fmt.Errorf("needs spatial or group features, got a flat vector of %d", in.Size())
 	}
+	if ctx.so3 > 0 {
+		return Shape{}, 0, fmt.Errorf("cannot pool SO(3) grid features: use so3pool")
+	}
 	switch p.Kind {
 	case "globalavgpool":
 		return Shape{1, 1, in.G, in.C}, 0, nil

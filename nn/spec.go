@@ -44,7 +44,7 @@ func layerNames() []string {
 	for _, d := range activations {
 		names = append(names, d.name)
 	}
-	return append(names, "lift", "gconv", "gpool", "liftdense", "canon")
+	return append(names, "lift", "gconv", "gpool", "liftdense", "canon", "s2conv", "so3conv", "so3pool")
 }
 
 // makeLayer turns a token into a layer description: the parse function of
@@ -66,6 +66,10 @@ func makeLayer(t *token, ctx *buildCtx) (Layer, error) {
 		l, err = parseLiftDense(a)
 	case "canon":
 		return parseCanon(a)
+	case "s2conv", "so3conv":
+		l = parseSphereConv(t.name, a)
+	case "so3pool":
+		l = parseSO3Pool(a)
 	default:
 		d := activationNamed(t.name)
 		if d == nil {
