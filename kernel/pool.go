@@ -43,14 +43,28 @@ func (s *State) DiagMean() {
 // MeanAll collapses the positions by averaging all entries: global average
 // pooling over every position (group pooling of GCNN features, or global
 // average pooling of CNN features). A slab holds every full entry the same
-// number of times, so its mean is the full mean.
+// number of times, so its mean is the full mean. The entries are summed
+// block by block (the rows of one group element, vec.SumF64), the block
+// sums in order (MeanBlocks).
 func (s *State) MeanAll() {
 	if s.P() == 1 {
 		return
 	}
+	g := s.G
 	s.collapse(func(m []float64) float64 {
-		return vec.SumF64(m) / float64(len(m))
+		return MeanBlocks(m, g)
 	})
+}
+
+// MeanBlocks is the mean of m as MeanAll computes it: the sums of g equal
+// consecutive blocks (vec.SumF64), added in order, over len(m).
+func MeanBlocks(m []float64, g int) float64 {
+	n := len(m) / g
+	var t float64
+	for r := range g {
+		t += vec.SumF64(m[r*n : (r+1)*n])
+	}
+	return t / float64(len(m))
 }
 
 // SpatialMean averages over the spatial positions but keeps the group axis:

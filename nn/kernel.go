@@ -498,10 +498,11 @@ func (e *kernelEngine) run(st *kernel.State, x1 []float64, i0, i1 int, x2 []floa
 	for l := start; l < n; l++ {
 		layer := e.arch.Layers[l]
 		if m := e.chainTo[l]; m > 0 && !e.noChains {
-			if err := e.runChain(st, l, m, i0, i1, j0, j1, tape1, tape2); err != nil {
+			next, err := e.runChain(st, l, m, i0, i1, j0, j1, tape1, tape2)
+			if err != nil {
 				return err
 			}
-			l = m - 1
+			l = next - 1
 			continue
 		}
 		if f, ok := layer.(reluKernelFuser); ok && l+1 < n && isRectifier(e.arch.Layers[l+1]) {

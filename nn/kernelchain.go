@@ -3,6 +3,7 @@ package nn
 import (
 	"fmt"
 
+	"github.com/eqens/eqens/internal/vec"
 	"github.com/eqens/eqens/kernel"
 )
 
@@ -82,8 +83,10 @@ type chainBuffers struct{ k, t [2][]float64 }
 
 // runChain runs layers [l, m) (chainEnd) on the state of a tile's pairs,
 // pair by pair and block by block: the first convolution reads the input
-// block in place, the last writes the output block in place.
-func (e *kernelEngine) runChain(st *kernel.State, l, m, i0, i1, j0, j1 int, tape1, tape2 [][]float64) error {
+// block in place, the last writes the output block in place. It returns
+// the index of the next layer to run: m, or m+1 when it applied a group
+// pooling at m too.
+func (e *kernelEngine) runChain(st *kernel.State, l, m, i0, i1, j0, j1 int, tape1, tape2 [][]float64) (int, error) {
 	layers := e.arch.Layers
 	// The variances of the rectifiers' inputs, for all pairs.
 	vars := make(map[int][2][]float64)
@@ -104,10 +107,18 @@ func (e *kernelEngine) runChain(st *kernel.State, l, m, i0, i1, j0, j1 int, tape
 	pin, cin := st.P(), st.Cols()
 	blockIn := pin * cin / st.G // values of one input block of a pair
 	P := G * hw
-	outK := st.Scratch(st.Pairs * P * hw)
-	var outT []float64
-	if st.NTK {
-		outT = st.Scratch(st.Pairs * P * hw)
+	// A group pooling right after the chain takes each block's sums as the
+	// block is done (kernel.MeanBlocks, the same bits): the slab is never
+	// stored.
+	pool := m < len(layers) && isGroupPool(layers[m])
+	var outK, outT, sums []float64
+	if pool {
+		sums = make([]float64, 2*st.Pairs)
+	} else {
+		outK = st.Scratch(st.Pairs * P * hw)
+		if st.NTK {
+			outT = st.Scratch(st.Pairs * P * hw)
+		}
 	}
 	buf, _ := e.chainBufs.Get().(*chainBuffers)
 	if buf == nil {
@@ -137,7 +148,7 @@ func (e *kernelEngine) runChain(st *kernel.State, l, m, i0, i1, j0, j1 int, tape
 			next := 0
 			for k := l; k < m; k++ {
 				var ko, to []float64
-				if k == lastConv {
+				if k == lastConv && !pool {
 					ko = outK[at : at+hw*hw]
 					if st.NTK {
 						to = outT[at : at+hw*hw]
@@ -148,10 +159,32 @@ func (e *kernelEngine) runChain(st *kernel.State, l, m, i0, i1, j0, j1 int, tape
 				}
 				var err error
 				if k, err = e.chainLayer(sub, vars, k, m, a, r, G, ko, to); err != nil {
-					return fmt.Errorf("kernel: layer %d %s: %w", k+1, layers[k], err)
+					return m, fmt.Errorf("kernel: layer %d %s: %w", k+1, layers[k], err)
+				}
+			}
+			if pool {
+				sums[2*a] += vec.SumF64(sub.K)
+				if st.NTK {
+					sums[2*a+1] += vec.SumF64(sub.Theta)
 				}
 			}
 		}
+	}
+	if pool {
+		n := float64(P * hw)
+		for a := range st.Pairs {
+			st.K[a] = sums[2*a] / n
+			if st.NTK {
+				st.Theta[a] = sums[2*a+1] / n
+			}
+		}
+		st.K = st.K[:st.Pairs]
+		if st.NTK {
+			st.Theta = st.Theta[:st.Pairs]
+		}
+		st.G, st.H, st.W, st.Slab = 1, 1, 1, false
+		st.V1, st.V2 = st.V1[:st.Pairs], st.V2[:st.Pairs]
+		return m + 1, nil
 	}
 	st.Recycle(st.K)
 	st.K = outK
@@ -160,7 +193,14 @@ func (e *kernelEngine) runChain(st *kernel.State, l, m, i0, i1, j0, j1 int, tape
 		st.Theta = outT
 	}
 	st.G, st.H, st.W, st.Slab = G, h, w, true
-	return nil
+	return m, nil
+}
+
+// isGroupPool reports whether a layer is the group pooling (gpool), whose
+// kernel map is kernel.State.MeanAll.
+func isGroupPool(l Layer) bool {
+	p, ok := l.(*Pool)
+	return ok && p.Kind == "gpool"
 }
 
 func growF(b []float64, n int) []float64 {
