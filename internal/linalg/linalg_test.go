@@ -54,6 +54,10 @@ func TestGemmAgainstNaive(t *testing.T) {
 		{"TT", true, true, 8, 8, 8, 2, -1, 2, 2, 1},
 		{"k0", false, false, 3, 3, 0, 1, 0.5, 0, 0, 0},
 		{"large", false, true, 70, 65, 130, 1, 0, 0, 0, 0},
+		// A convolution's skinny products (few output channels, enough
+		// work that the OpenBLAS build hands them to internal/gemm).
+		{"skinny", false, false, 1800, 16, 72, 1, 0, 0, 0, 0},
+		{"skinny-T", true, false, 72, 16, 1800, 1, 0.5, 3, 0, 1},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -60,11 +60,23 @@ func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int
 		scale32(m, n, beta, c, ldc)
 		return
 	}
+	if n <= skinny && m*n*k >= skinnyWork {
+		// The convolutions' products with few output channels or a short
+		// inner dimension: internal/gemm reads such panels in place and is
+		// faster there than OpenBLAS (bench/RESULTS.md, section 11).
+		gemm.Gemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, Threads())
+		return
+	}
 	C.cblas_sgemm(C.CblasRowMajor, ctr(transA), ctr(transB), C.blasint(m), C.blasint(n), C.blasint(k),
 		C.float(alpha), (*C.float)(unsafe.Pointer(&a[0])), C.blasint(lda),
 		(*C.float)(unsafe.Pointer(&b[0])), C.blasint(ldb),
 		C.float(beta), (*C.float)(unsafe.Pointer(&c[0])), C.blasint(ldc))
 }
+
+// Sgemm uses internal/gemm for products whose smallest dimension is at
+// most skinny and that have at least skinnyWork multiply-adds (below that,
+// OpenBLAS's lower call overhead wins: the MLP's 10-column products).
+const skinny, skinnyWork = 32, 1 << 20
 
 // Dgemm computes c = alpha*op(a)*op(b) + beta*c in float64.
 func Dgemm(transA, transB bool, m, n, k int, alpha float64, a []float64, lda int, b []float64, ldb int, beta float64, c []float64, ldc int) {
