@@ -1,0 +1,211 @@
+// Package docs holds the repository's documentation; its tests check that
+// the committed results parse with the documented schema
+// (results-schema.md) and that the numbers the documents quote are those
+// of the committed results.
+package docs
+
+import (
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// schemaKeys are the keys besides meta that results-schema.md promises
+// for each experiment's results.json.
+var schemaKeys = map[string][]string{
+	"demo":               {"group", "group_order", "models", "labels", "ood_sets", "curve", "params"},
+	"kernel-convergence": {"rows", "params"},
+	"toy":                {"curve", "sizes", "widths", "panels", "ntk_sym_rel_max"},
+	"ising":              {"curves", "final", "ensemble_size", "ntk_max_rel_std", "claims"},
+	"cross-product":      {"models", "curve", "ntk_checks"},
+	"fashion":            {"groups", "methods", "ood_sets", "table", "paper", "curve", "so2", "archs", "timing", "params"},
+}
+
+// metaKeys are the common keys of meta.
+var metaKeys = []string{"experiment", "scale", "version", "backend", "cores", "seconds", "command"}
+
+// TestResultsSchema checks every committed results*.json under results/:
+// it parses, meta has the common keys, and the experiment's own keys are
+// present.
+func TestResultsSchema(t *testing.T) {
+	files, err := filepath.Glob("results/*/results*.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) == 0 {
+		t.Fatal("no committed results under docs/results")
+	}
+	for _, f := range files {
+		var r map[string]any
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(b, &r); err != nil {
+			t.Errorf("%s: %v", f, err)
+			continue
+		}
+		meta, ok := r["meta"].(map[string]any)
+		if !ok {
+			t.Errorf("%s: no meta object", f)
+			continue
+		}
+		for _, k := range metaKeys {
+			if _, ok := meta[k]; !ok {
+				t.Errorf("%s: meta has no %q", f, k)
+			}
+		}
+		name, _ := meta["experiment"].(string)
+		keys, known := schemaKeys[name]
+		if !known {
+			t.Errorf("%s: experiment %q has no documented keys here", f, name)
+		}
+		for _, k := range keys {
+			if _, ok := r[k]; !ok {
+				t.Errorf("%s: no key %q (results-schema.md)", f, k)
+			}
+		}
+	}
+}
+
+// claim is a number quoted in a document: Quote must appear in Doc and
+// contain Number, which must be the committed value rounded to the digits
+// it shows. The value is read from a JSON file by a slash-separated path
+// (Path) or from a CSV file by the row whose first cell is Row and the
+// column named Col.
+type claim struct {
+	Doc, Quote, Number string
+	File, Path         string
+	Row, Col           string
+}
+
+var claims = []claim{
+	// Demo (README table and docs/results.md).
+	{Doc: "../README.md", Quote: "| MLP + DA, ensemble of 8 | 0.889 ± 0.020 | 3.84 ± 0.04", Number: "0.889", File: "results/demo/results.json", Path: "models/ensemble_da/id/accuracy/mean"},
+	{Doc: "../README.md", Quote: "| MLP + DA, ensemble of 8 | 0.889 ± 0.020 | 3.84 ± 0.04", Number: "3.84", File: "results/demo/results.json", Path: "models/ensemble_da/id/osp/mean"},
+	{Doc: "../README.md", Quote: "| MLP + DA, single members (mean of 8) | 0.847 ± 0.017 | 3.56 ± 0.04 | 2.60", Number: "3.56", File: "results/demo/results.json", Path: "models/member_da/id/osp/mean"},
+	{Doc: "../README.md", Quote: "| MLP + DA, single members (mean of 8) | 0.847 ± 0.017 | 3.56 ± 0.04 | 2.60", Number: "2.60", File: "results/demo/results.json", Path: "models/member_da/ood/fashion-mnist/osp/mean"},
+	{Doc: "../README.md", Quote: "| MLP, no DA, ensemble of 8 | 0.929 ± 0.016 | 1.51 ± 0.05", Number: "1.51", File: "results/demo/results.json", Path: "models/ensemble_noaug/id/osp/mean"},
+	{Doc: "../README.md", Quote: "| GCNN (the MLP averaged over C4) ×2, no DA | 0.899", Number: "0.899", File: "results/demo/results.json", Path: "models/gcnn/id/accuracy/mean"},
+	{Doc: "../README.md", Quote: "| NTK (infinite ensemble, full DA) | 0.888", Number: "0.888", File: "results/demo/results.json", Path: "models/ntk_da/id/accuracy/mean"},
+	{Doc: "results.md", Quote: "(Fashion-MNIST) members 2.60, ensemble 3.42", Number: "3.42", File: "results/demo/results.json", Path: "models/ensemble_da/ood/fashion-mnist/osp/mean"},
+	{Doc: "results.md", Quote: "ensemble's OSP on noise (1.91 vs 2.22)", Number: "1.91", File: "results/demo/results-purego.json", Path: "models/ensemble_noaug/ood/noise/osp/mean"},
+	// Toy.
+	{Doc: "results.md", Quote: "| ensemble of 128 + DA | **0.00121** | 0.0759 | 0.0307 |", Number: "0.00121", File: "results/toy/final.csv", Row: "ensemble of 128 + DA", Col: "symmetry error"},
+	{Doc: "results.md", Quote: "| ensemble of 128 + DA | **0.00121** | 0.0759 | 0.0307 |", Number: "0.0307", File: "results/toy/final.csv", Row: "ensemble of 128 + DA", Col: "RMS distance to its NTK mean"},
+	{Doc: "results.md", Quote: "0.0042\nfor 8", Number: "0.0042", File: "results/toy/sizes.csv", Row: "8", Col: "sym ensemble+DA"},
+	// Ising.
+	{Doc: "results.md", Quote: "| ensemble of 32 | 2048 | 0.00895 | 0.0022 | 0.050 | 0.0765 |", Number: "0.00895", File: "results/ising/final.csv", Row: "ensemble,2048", Col: "id"},
+	{Doc: "results.md", Quote: "| ensemble of 32 | 2048 | 0.00895 | 0.0022 | 0.050 | 0.0765 |", Number: "0.0765", File: "results/ising/final.csv", Row: "ensemble,2048", Col: "random"},
+	{Doc: "results.md", Quote: "| member | 512 | 0.0406 | 0.0102 | 0.242 | 0.347 |", Number: "0.347", File: "results/ising/final.csv", Row: "member,512", Col: "random"},
+	{Doc: "results.md", Quote: "(largest relative std 4.8e-15)", Number: "4.8e-15", File: "results/ising/results.json", Path: "ntk_max_rel_std"},
+	// Cross products.
+	{Doc: "results.md", Quote: "| ensemble of 32 + DA so3:64 | **0.0124** | **0.0121** |", Number: "0.0124", File: "results/cross-product/results.json", Path: "models/ensemble_da_so3:64:1/on/eq_err/mean"},
+	{Doc: "results.md", Quote: "| ensemble of 32 + DA oct | 0.0129 | 0.0145 |", Number: "0.0145", File: "results/cross-product/results.json", Path: "models/ensemble_da_oct/off/eq_err/mean"},
+	{Doc: "results.md", Quote: "averaged kernel gives the augmented kernel's prediction to 2.4e-14", Number: "2.4e-14", File: "results/cross-product/results.json", Path: "ntk_checks/1/averaged_vs_expanded_inf"},
+	{Doc: "results.md", Quote: "not even symmetric (0.64)", Number: "0.64", File: "results/cross-product/results.json", Path: "ntk_checks/0/averaged_asymmetry"},
+}
+
+// TestClaims checks every quoted number against the committed results.
+func TestClaims(t *testing.T) {
+	docs := map[string]string{}
+	for _, c := range claims {
+		name := fmt.Sprintf("%s %q", c.Doc, c.Number)
+		text, ok := docs[c.Doc]
+		if !ok {
+			b, err := os.ReadFile(c.Doc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			text = strings.Join(strings.Fields(string(b)), " ")
+			docs[c.Doc] = text
+		}
+		quote := strings.Join(strings.Fields(c.Quote), " ")
+		if !strings.Contains(text, quote) || !strings.Contains(quote, c.Number) {
+			t.Errorf("%s: %q is not in the document (or does not contain the number)", name, c.Quote)
+			continue
+		}
+		v, err := c.value()
+		if err != nil {
+			t.Errorf("%s: %v", name, err)
+			continue
+		}
+		if !matches(c.Number, v) {
+			t.Errorf("%s: the committed value is %v", name, v)
+		}
+	}
+}
+
+// value reads the claim's number from its file.
+func (c claim) value() (float64, error) {
+	b, err := os.ReadFile(c.File)
+	if err != nil {
+		return 0, err
+	}
+	if c.Path != "" {
+		var r any
+		if err := json.Unmarshal(b, &r); err != nil {
+			return 0, fmt.Errorf("%s: %v", c.File, err)
+		}
+		for _, k := range strings.Split(c.Path, "/") {
+			switch n := r.(type) {
+			case map[string]any:
+				r = n[k]
+			case []any:
+				i, err := strconv.Atoi(k)
+				if err != nil || i < 0 || i >= len(n) {
+					return 0, fmt.Errorf("%s: no element %q in %s", c.File, k, c.Path)
+				}
+				r = n[i]
+			}
+		}
+		f, ok := r.(float64)
+		if !ok {
+			return 0, fmt.Errorf("%s: %s is not a number (%v)", c.File, c.Path, r)
+		}
+		return f, nil
+	}
+	rows, err := csv.NewReader(strings.NewReader(string(b))).ReadAll()
+	if err != nil || len(rows) == 0 {
+		return 0, fmt.Errorf("%s: %v", c.File, err)
+	}
+	col := -1
+	for i, h := range rows[0] {
+		if h == c.Col {
+			col = i
+		}
+	}
+	key := strings.Split(c.Row, ",")
+	for _, r := range rows[1:] {
+		if col >= 0 && len(r) > col && len(r) >= len(key) && strings.Join(r[:len(key)], ",") == c.Row {
+			return strconv.ParseFloat(strings.Fields(r[col])[0], 64)
+		}
+	}
+	return 0, fmt.Errorf("%s: no row %q with column %q", c.File, c.Row, c.Col)
+}
+
+// matches reports whether v rounds to the number as written: within half
+// a unit of its last digit.
+func matches(num string, v float64) bool {
+	want, err := strconv.ParseFloat(num, 64)
+	if err != nil {
+		return false
+	}
+	mant, exp := num, 0
+	if i := strings.IndexAny(num, "eE"); i >= 0 {
+		mant = num[:i]
+		exp, _ = strconv.Atoi(num[i+1:])
+	}
+	decimals := 0
+	if i := strings.IndexByte(mant, '.'); i >= 0 {
+		decimals = len(mant) - i - 1
+	}
+	unit := math.Pow(10, float64(exp-decimals))
+	return math.Abs(v-want) <= 0.5*unit*(1+1e-9)
+}
