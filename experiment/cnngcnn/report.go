@@ -230,7 +230,7 @@ func curvePlots(res *datasetResult, dp *datasetParams, g *group.Group) (agree, d
 // introText is the introduction of the report.
 func introText(g *group.Group) string {
 	var intro strings.Builder
-	fmt.Fprintf(&intro, "A CNN trained on %s-rotated images is, as an infinite ensemble of infinitely wide networks, the same function as the roto-translation GCNN trained without augmentation whose kernel is the group average of the CNN's, Θ_GCNN(f, f') = (1/|G|) Σ_r Θ_CNN(f, ρ(r) f') (Gerken & Kessel 2024, THEORY.md). ", g.Name())
+	fmt.Fprintf(&intro, "A CNN trained on %s-rotated images is, as an infinite ensemble of infinitely wide networks, the same function as the roto-translation GCNN trained without augmentation whose kernel is the group average of the CNN's, Θ_GCNN(f, f') = (1/|G|) Σ_r Θ_CNN(f, ρ(r) f') (Gerken & Kessel 2024; docs/theory.md). ", g.Name())
 	intro.WriteString("Here finite ensembles of CNNs trained with random rotations are compared with an ensemble of the GCNN that mirrors the CNN layer by layer (lift and group convolutions with identity support and the same channels per rotation, which is exactly the CNN averaged over the rotations of its input): how often the ensemble means predict the same class and how far apart their logits are, on every rotation of test images and of out-of-distribution images, as the CNN ensemble grows. A CNN ensemble trained without augmentation is the control. The kernel section checks the identity between the analytic kernels and the equality of the infinite-ensemble predictions.")
 	return intro.String()
 }
