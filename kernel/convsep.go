@@ -22,8 +22,8 @@ import (
 // position with the row ends masked; vec.Sum3Affine: shifts by one image
 // row, fused with the normalisation and the affine map), 6 terms per entry
 // instead of 9, each output row stored once instead of once per term. L is
-// kept for three image rows of first-side positions at a time, which is
-// all the second pass needs. The terms are summed in another order than
+// kept for three lines of first-side positions at a time (sepTraversal),
+// which is all the second pass needs. The terms are summed in another order than
 // the term-by-term reference (kernel/conv_test.go), so the two agree to
 // round-off, not in bits.
 
@@ -128,9 +128,9 @@ func abs(x int) int {
 }
 
 // sepBuffers are the working rows of the separable operator for one
-// plane (K or Theta): L for three image rows of first-side positions, each
-// row padded with one image row of zeros on both sides, and zero rows for
-// the terms that fall into the padding.
+// plane (K or Theta): L for three lines of first-side positions, each row
+// padded with one image row of zeros on both sides, and a zero row for the
+// terms that fall into the padding.
 type sepBuffers struct {
 	ring, zero []float64
 }

@@ -77,9 +77,13 @@ func (e *kernelEngine) setBlockOps(k int, c *Conv, own bool) error {
 	return nil
 }
 
-// chainBuffers are a chain's working planes: two for K and two for Theta,
-// used in turn by its convolutions.
-type chainBuffers struct{ k, t [2][]float64 }
+// chainBuffers are a chain's working planes — two for K and two for
+// Theta, used in turn by its convolutions — and the state of a block,
+// whose working rows are kept too.
+type chainBuffers struct {
+	k, t [2][]float64
+	sub  kernel.State
+}
 
 // runChain runs layers [l, m) (chainEnd) on the state of a tile's pairs,
 // pair by pair and block by block: the first convolution reads the input
@@ -124,14 +128,19 @@ func (e *kernelEngine) runChain(st *kernel.State, l, m, i0, i1, j0, j1 int, tape
 	if buf == nil {
 		buf = &chainBuffers{}
 	}
-	defer e.chainBufs.Put(buf)
+	defer func() {
+		// Keep the working rows, not views of this tile's planes.
+		buf.sub.K, buf.sub.Theta, buf.sub.V1, buf.sub.V2 = nil, nil, nil, nil
+		e.chainBufs.Put(buf)
+	}()
 	for i := range 2 {
 		buf.k[i] = growF(buf.k[i], most*most)
 		if st.NTK {
 			buf.t[i] = growF(buf.t[i], most*most)
 		}
 	}
-	sub := &kernel.State{Pairs: 1, NTK: st.NTK}
+	sub := &buf.sub
+	sub.Pairs, sub.NTK = 1, st.NTK
 	for a := range st.Pairs {
 		for r := range G {
 			in := 0
