@@ -147,39 +147,46 @@ if want("scale"):
           f"peak {r['peak_mib'] / 1024:.2f} GiB, test accuracy {r['extra']['accuracy']:.4f}", flush=True)
     results["scale"] = {"n": ns, "result": r, "dgemm": d}
 
-# 8: convolutional kernels on full-size images (issue 20's targets).
+# 8: convolutional kernels on full-size images (issue 20's targets), on the
+# CPU's native kernels and on its AVX2 ones (GODEBUG=cpu.avx512f=off; the
+# NumPy baseline and the dgemm roofline stay native).
 if want("conv-kernels"):
     layer = "conv(8,k=3),relu"
     cnn = ",".join([layer] * 3) + ",globalavgpool,dense(1)"
     gcnn = "lift(c4,8,k=3),relu,gconv(8,k=3),relu,gconv(8,k=3),relu,gpool,dense(1)"
-    n = 8 if QUICK else 16
-    ev, nv, cs = [], [], []
-    for _ in range(runs):
-        r = eq("-work", "conv-kernel", "-arch", cnn, "-n", str(n), "-reps", "1")
-        ev.append(r["seconds"])
-        s_, _, c = py("numpy_ntk.py", "cnn", n, 3)
-        nv.append(float(s_))
-        cs.append((r["extra"]["checksum"], float(c)))
-    ours = statistics.median(ev)
-    rel = max(abs(a - b) / abs(b) for a, b in cs)
-    ratio("cnn_kernel_28_vs_numpy", ours, statistics.median(nv),
-          note=f"conv(8,k=3),relu x3,globalavgpool,dense(1) NTK on {n} MNIST digits at 28x28 (K(X,X), pairs i<=j); kernels agree to {rel:.1e}")
-    d = eq("-work", "dgemm", "-n", "2000")
-    flops = r["extra"]["flops"]
-    roof = flops / (d["rate"] * 1e9)
-    ratio("cnn_kernel_28_vs_roofline", ours, roof,
-          note=f"{flops / 1e9:.1f} GFLOP (taps, affine, arc-cosine map) at the dgemm rate {d['rate']:.0f} GFLOP/s")
-    g = eq("-work", "conv-kernel", "-arch", gcnn, "-n", str(n // 2), "-reps", "1")
-    c = eq("-work", "conv-kernel", "-arch", cnn, "-n", str(n // 2), "-reps", "1")
-    ratio("gcnn_kernel_28_vs_cnn", g["extra"]["ms_per_entry"], c["extra"]["ms_per_entry"],
-          note=f"C4 GCNN (lift, gconv x2, gpool) vs the CNN, ms per entry on {n // 2} digits")
     nt = ",".join([layer] * 21) + ",globalavgpool,dense(1)"
+    n = 8 if QUICK else 16
     m = 2 if QUICK else 4
-    r21 = eq("-work", "conv-kernel", "-arch", nt, "-n", str(m), "-hw", "32", "-channels", "3", "-reps", "1")
-    ratio("nt_cnn21_ms_per_entry", r21["extra"]["ms_per_entry"], 112.9,
-          note=f"21 3x3 ReLU convolutions + global average pooling on {m} random 32x32x3 images, float64, K(X,X) with pairs i<=j; "
-               "neural-tangents' published CPU time per entry (>56 cores, float32); its V100 figures: 2.70 ms float32, 6.21 ms float64")
-    results["conv_kernels"] = {"cnn": ev, "numpy": nv, "dgemm": d, "gcnn": g, "cnn_small": c, "nt_cnn21": r21}
+    results["conv_kernels"] = {}
+    for suffix, extra in {"": {}, "_avx2": {"GODEBUG": "cpu.avx512f=off"}}.items():
+        env = dict(ENV, **extra)
+        ev, nv, cs = [], [], []
+        for _ in range(runs):
+            r = eq("-work", "conv-kernel", "-arch", cnn, "-n", str(n), "-reps", "1", env=env)
+            ev.append(r["seconds"])
+            s_, _, c = py("numpy_ntk.py", "cnn", n, 3)
+            nv.append(float(s_))
+            cs.append((r["extra"]["checksum"], float(c)))
+        ours = statistics.median(ev)
+        rel = max(abs(a - b) / abs(b) for a, b in cs)
+        ratio(f"cnn_kernel_28_vs_numpy{suffix}", ours, statistics.median(nv),
+              note=f"conv(8,k=3),relu x3,globalavgpool,dense(1) NTK on {n} MNIST digits at 28x28 (K(X,X), pairs i<=j); kernels agree to {rel:.1e}; {' '.join(f'{k}={v}' for k, v in extra.items()) or 'native kernels'}")
+        d = eq("-work", "dgemm", "-n", "2000")
+        flops = r["extra"]["flops"]
+        roof = flops / (d["rate"] * 1e9)
+        ratio(f"cnn_kernel_28_vs_roofline{suffix}", ours, roof,
+              note=f"{flops / 1e9:.1f} GFLOP (taps, affine, arc-cosine map) at the native dgemm rate {d['rate']:.0f} GFLOP/s")
+        gv, cv = [], []
+        for _ in range(runs):
+            gv.append(eq("-work", "conv-kernel", "-arch", gcnn, "-n", str(n // 2), "-reps", "1", env=env)["extra"]["ms_per_entry"])
+            cv.append(eq("-work", "conv-kernel", "-arch", cnn, "-n", str(n // 2), "-reps", "1", env=env)["extra"]["ms_per_entry"])
+        ratio(f"gcnn_kernel_28_vs_cnn{suffix}", statistics.median(gv), statistics.median(cv),
+              note=f"C4 GCNN (lift, gconv x2, gpool) vs the CNN, ms per entry on {n // 2} digits, medians of {runs}")
+        r21 = eq("-work", "conv-kernel", "-arch", nt, "-n", str(m), "-hw", "32", "-channels", "3", "-reps", "1", env=env)
+        ratio(f"nt_cnn21_ms_per_entry{suffix}", r21["extra"]["ms_per_entry"], 112.9,
+              note=f"21 3x3 ReLU convolutions + global average pooling on {m} random 32x32x3 images, float64, K(X,X) with pairs i<=j; "
+                   "neural-tangents' published CPU time per entry (>56 cores, float32); its V100 figures: 2.70 ms float32, 6.21 ms float64")
+        results["conv_kernels"][suffix or "native"] = {"env": extra, "cnn": ev, "numpy": nv, "dgemm": d, "gcnn_ms": gv, "cnn_small_ms": cv, "nt_cnn21": r21}
 
 # 9: the pure-Go build (bin/eqensbench-purego: internal/gemm, linalg/factor.go)
 # against the OpenBLAS build, both on all cores, alternating, on the CPU's
