@@ -310,6 +310,13 @@ func (c *Conv) kernelReLU(s *kernel.State) error {
 
 func (c *Conv) kernelPositions(int, Shape) int { return c.op.OutG * c.op.OutH * c.op.OutW }
 
+func (c *Conv) kernelColumns(q int) int {
+	if c.op.Slab {
+		return c.op.OutH * c.op.OutW
+	}
+	return q
+}
+
 func (c *Conv) finite32(in, out Shape, p Param) finite[float32] {
 	return newConvImpl[float32](c, in, out, p)
 }

@@ -267,8 +267,9 @@ type kernelEngine struct {
 	arch     *Arch
 	ntk      bool
 	d        int
-	spatial  bool // start from pixel covariances
-	pmax     int  // the largest number of positions of any state
+	spatial  bool  // start from pixel covariances
+	pmax     int   // the largest number of positions of any state
+	vmax     int64 // the largest number of stored values of any state
 	tileRows int
 	tileCols int
 	// posAt[l] is the number of positions of the state entering layer l.
@@ -294,20 +295,26 @@ func (e *kernelEngine) plan(memMB int) {
 	}
 	e.pmax = p
 	e.posAt = make([]int, len(a.Layers)+1)
+	cols := p // stored columns of the state (fewer for slabs)
+	e.vmax = int64(p * cols)
 	for i, l := range a.Layers {
 		e.posAt[i] = p
-		p = l.kernelPositions(p, a.Shapes[i+1])
+		q := l.kernelPositions(p, a.Shapes[i+1])
+		if c, ok := l.(columnLayer); ok {
+			cols = c.kernelColumns(q)
+		} else {
+			cols = max(1, cols*q/p)
+		}
+		p = q
 		e.pmax = max(e.pmax, p)
+		e.vmax = max(e.vmax, int64(p)*int64(cols))
 	}
 	e.posAt[len(a.Layers)] = p
 	e.planChains()
 	if memMB <= 0 {
 		memMB = 256
 	}
-	per := 8 * 4 * e.pmax * e.pmax // K, Theta, scratch, spare
-	if !e.ntk {
-		per = 8 * 3 * e.pmax * e.pmax
-	}
+	per := e.pairBytes()
 	pairs := max(1, memMB<<20/per)
 	if e.pmax == 1 {
 		// MLP-like: square tiles, large enough for efficient GEMMs.
@@ -325,6 +332,19 @@ func (e *kernelEngine) plan(memMB int) {
 	e.tileRows = 1
 	e.tileCols = max(1, min(pairs, blockCacheBytes/per, 64))
 }
+
+// pairBytes is the working memory of one pair: K, Theta and two scratch
+// planes of the largest state (three planes for the NNGP alone).
+func (e *kernelEngine) pairBytes() int {
+	if !e.ntk {
+		return int(8 * 3 * e.vmax)
+	}
+	return int(8 * 4 * e.vmax)
+}
+
+// columnLayer layers say how many columns the kernel state keeps after
+// them, given its q positions (slab operators keep one block's).
+type columnLayer interface{ kernelColumns(q int) int }
 
 // blockCacheBytes is the working set of one block of pairs that the
 // planner aims for: about what the last-level cache holds per core.

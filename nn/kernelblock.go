@@ -141,7 +141,7 @@ func (a *Arch) PlanKernel(n1, n2 int, opts KernelOptions) KernelPlan {
 	if opts.NTK && !opts.ThetaOnly {
 		mats = 2
 	}
-	per := int64(8 * 4 * e.pmax * e.pmax)
+	per := int64(e.pairBytes())
 	p := KernelPlan{Entries: int64(n1) * int64(n2), Workers: opts.Workers}
 	if p.Workers <= 0 {
 		p.Workers = runtime.GOMAXPROCS(0)

@@ -193,3 +193,31 @@ func TestKernelBlockChain(t *testing.T) {
 		}
 	}
 }
+
+// TestPlanKernelPairBytes checks the planned working memory of one pair:
+// four planes (three for the NNGP) of the largest state, whose columns a
+// slab stores for one group element only.
+func TestPlanKernelPairBytes(t *testing.T) {
+	for _, c := range []struct {
+		spec  string
+		shape []int
+		ntk   bool
+		want  int64
+	}{
+		{"conv(4,k=3),relu,globalavgpool,dense(1)", []int{1, 6, 6}, true, 32 * 36 * 36},
+		{"conv(4,k=3),relu,globalavgpool,dense(1)", []int{1, 6, 6}, false, 24 * 36 * 36},
+		{"lift(c4,4,k=3),relu,gconv(4,k=3),relu,gpool,dense(1)", []int{1, 6, 6}, true, 32 * (4 * 36) * 36},
+		{"lift(d4,4,k=3),relu,avgpool(2),gconv(4,k=3),gpool,dense(1)", []int{1, 6, 6}, true, 32 * (8 * 36) * 36},
+		{"lift(c8,4,k=3),relu,gpool,dense(1)", []int{1, 6, 6}, true, 32 * (8 * 36) * (8 * 36)}, // interpolated: no slab
+		{"dense(8),relu,dense(1)", []int{5}, true, 32},
+	} {
+		a, err := Parse(c.spec, c.shape, NTK)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := a.PlanKernel(3, 3, KernelOptions{NTK: c.ntk})
+		if p.PairBytes != c.want {
+			t.Errorf("%s (ntk %v): %d bytes per pair, want %d", c.spec, c.ntk, p.PairBytes, c.want)
+		}
+	}
+}

@@ -139,6 +139,13 @@ func (d *LiftDense) kernel(s *kernel.State) error {
 
 func (d *LiftDense) kernelPositions(int, Shape) int { return d.Group.Order() }
 
+func (d *LiftDense) kernelColumns(q int) int {
+	if d.slab {
+		return 1
+	}
+	return q
+}
+
 // inputKernel computes the state after a first liftdense layer directly
 // from the inputs: K[g,g'] = (1/D) <A_g x, A_g' x'>, then the layer's
 // weight and bias variances.

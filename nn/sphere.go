@@ -242,6 +242,9 @@ func permuteCols(m []float64, pos []int) []float64 {
 
 func (*SphereConv) kernelPositions(_ int, out Shape) int { return out.G }
 
+// kernelColumns: the state is a slab over the 2 Grid - 1 γ shifts.
+func (c *SphereConv) kernelColumns(q int) int { return q / (2*c.grid() - 1) }
+
 func (c *SphereConv) finite32(in, out Shape, p Param) finite[float32] {
 	return newSphereConvImpl[float32](c, in, out, p)
 }
