@@ -218,3 +218,17 @@ func sumLanesBulk(x []float64, lanes *[16]float64) bool {
 	}
 	return true
 }
+
+// erfBulk runs the AVX-512 kernel on the largest multiple of 8 entries and
+// returns how many it did (0 without AVX-512).
+func erfBulk(k, t, v1 []float64, v1step int, v2 []float64, m *ErfMap) int {
+	n := len(k) &^ 7
+	if !hasAVX512 || n == 0 {
+		return 0
+	}
+	erfAVX512(&k[0], ptrOrNil(t), &v1[0], v1step, &v2[0], n, m, &erfConst[0])
+	return n
+}
+
+//go:noescape
+func erfAVX512(k, t, v1 *float64, v1step int, v2 *float64, n int, m *ErfMap, c *float64)

@@ -731,3 +731,102 @@ sl16:
 	VMOVUPD Y3, 96(DI)
 	VZEROUPPER
 	RET
+
+// func erfAVX512(k, t, v1 *float64, v1step int, v2 *float64, n int, m *ErfMap, c *float64):
+// the kernel map of ErfKernel on eight entries at a time, the same
+// operations as erfOne (FMA where it uses math.FMA); t may be nil; v1 has
+// one variance per entry (v1step 1) or one for all (v1step 0); m points to
+// B2, A, C2, D; c is erfConst (8 bytes a constant); n a positive multiple
+// of 8. Needs AVX-512F and DQ.
+TEXT ·erfAVX512(SB), NOSPLIT, $0-64
+	MOVQ         k+0(FP), SI
+	MOVQ         t+8(FP), DI
+	MOVQ         v1+16(FP), R9
+	MOVQ         v1step+24(FP), R11
+	MOVQ         v2+32(FP), R10
+	MOVQ         n+40(FP), CX
+	MOVQ         m+48(FP), DX
+	MOVQ         c+56(FP), R8
+	VBROADCASTSD 0(DX), Z20          // b²
+	VBROADCASTSD 8(DX), Z21          // A
+	VBROADCASTSD 16(DX), Z22         // c²
+	VBROADCASTSD 24(DX), Z23         // D
+	VBROADCASTSD (R9), Z12           // v1 for v1step 0
+	VBROADCASTSD 104(R8), Z13        // 0.5
+	SHLQ         $6, R11
+
+eloop:
+	VMOVUPD (SI), Z0
+	VMULPD  Z20, Z0, Z0              // Z0 = kk = b² k
+	VMOVAPD Z12, Z1
+	TESTQ   R11, R11
+	JZ      ev1
+	VMOVUPD (R9), Z1
+
+ev1:
+	VMULPD      Z20, Z1, Z1
+	VADDPD      Z1, Z1, Z1
+	VADDPD.BCST 120(R8), Z1, Z1      // p1 = 2 (b² v1) + 1
+	VMULPD      (R10), Z20, Z2
+	VADDPD      Z2, Z2, Z2
+	VADDPD.BCST 120(R8), Z2, Z2      // p2
+	VMULPD      Z2, Z1, Z1           // Z1 = P = p1 p2
+	VSQRTPD     Z1, Z3
+	VADDPD      Z0, Z0, Z4
+	VDIVPD      Z3, Z4, Z4           // x = 2 kk / sqrt(P)
+	VMAXPD.BCST 136(R8), Z4, Z4      // max(x, -1)
+	VMINPD.BCST 120(R8), Z4, Z4      // min(x, 1)
+	VANDPD.BCST 144(R8), Z4, Z5      // Z5 = ax = |x|
+	VCMPPD      $0x1e, Z13, Z5, K1   // K1 = big: ax > 0.5
+	VMULPD      Z5, Z5, Z7           // z = ax²
+	VMOVAPD     Z5, Z6               // y = ax
+	VBROADCASTSD 120(R8), Z8
+	VSUBPD      Z5, Z8, Z8
+	VMULPD      Z13, Z8, Z8          // zb = (1 - ax) 0.5
+	VMOVAPD     Z8, K1, Z7           // z = zb where big
+	VSQRTPD     Z8, Z9
+	VMOVAPD     Z9, K1, Z6           // y = sqrt(zb) where big
+	VBROADCASTSD 96(R8), Z10         // q = c12
+	VFMADD213PD.BCST 88(R8), Z7, Z10
+	VFMADD213PD.BCST 80(R8), Z7, Z10
+	VFMADD213PD.BCST 72(R8), Z7, Z10
+	VFMADD213PD.BCST 64(R8), Z7, Z10
+	VFMADD213PD.BCST 56(R8), Z7, Z10
+	VFMADD213PD.BCST 48(R8), Z7, Z10
+	VFMADD213PD.BCST 40(R8), Z7, Z10
+	VFMADD213PD.BCST 32(R8), Z7, Z10
+	VFMADD213PD.BCST 24(R8), Z7, Z10
+	VFMADD213PD.BCST 16(R8), Z7, Z10
+	VFMADD213PD.BCST 8(R8), Z7, Z10
+	VFMADD213PD.BCST 0(R8), Z7, Z10  // Z10 = q(z)
+	VMULPD      Z7, Z10, Z10         // z q
+	VFMADD213PD Z6, Z6, Z10          // r = y + y z q
+	VADDPD      Z10, Z10, Z11
+	VBROADCASTSD 112(R8), Z14
+	VSUBPD      Z11, Z14, Z14        // pi/2 - 2 r
+	VMOVAPD     Z14, K1, Z10         // where big
+	VXORPD      Z5, Z4, Z11          // the sign of x
+	VORPD       Z11, Z10, Z10        // asin(x)
+	VFMADD213PD Z22, Z21, Z10        // A asin(x) + c²
+	VMOVUPD     Z10, (SI)
+	TESTQ       DI, DI
+	JZ          enext
+	VADDPD      Z0, Z0, Z11
+	VADDPD      Z11, Z11, Z11        // 4 kk
+	VMULPD      Z0, Z11, Z11         // 4 kk kk
+	VSUBPD      Z11, Z1, Z11         // P - 4 kk²
+	VMAXPD.BCST 128(R8), Z11, Z11    // max(., 1e-300)
+	VSQRTPD     Z11, Z11
+	VDIVPD      Z11, Z23, Z11        // D / sqrt(.)
+	VMULPD      (DI), Z11, Z11
+	VMOVUPD     Z11, (DI)
+	ADDQ        $64, DI
+
+enext:
+	ADDQ $64, SI
+	ADDQ R11, R9
+	ADDQ $64, R10
+	SUBQ $8, CX
+	JNZ  eloop
+	VZEROUPPER
+	RET
