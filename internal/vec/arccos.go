@@ -14,7 +14,7 @@ import "math"
 // atanConst holds the coefficients c0..c10 of atan(x) = x + x z p(z),
 // p(z) = c0 + c1 z + ... + c10 z^10, z = x² <= tan²(pi/8) (fitted at
 // Chebyshev nodes in 50-digit arithmetic: 1.1e-16 relative error of atan
-// in float64 Horner evaluation), and the other constants of the map; the
+// in float64 evaluation), and the other constants of the map; the
 // AVX2 kernel reads them at 32-byte offsets (atanConst4), the AVX-512 one
 // at 8-byte offsets.
 var atanConst = [...]float64{
@@ -76,6 +76,21 @@ func reluArcCos(k, t, v1 []float64, v1step int, v2 []float64, scale float64) {
 	}
 }
 
+// atanPoly evaluates p(z) by Estrin's scheme (a short dependency chain,
+// which the latency-bound AVX2 kernel needs); the kernels use the same
+// operations.
+func atanPoly(z float64) float64 {
+	c := &atanConst
+	z2 := float64(z * z)
+	r0 := math.FMA(math.FMA(c[3], z, c[2]), z2, math.FMA(c[1], z, c[0]))
+	r1 := math.FMA(math.FMA(c[7], z, c[6]), z2, math.FMA(c[5], z, c[4]))
+	r2 := math.FMA(c[10], z2, math.FMA(c[9], z, c[8]))
+	z4 := float64(z2 * z2)
+	s0 := math.FMA(r1, z4, r0)
+	z8 := float64(z4 * z4)
+	return math.FMA(r2, z8, s0)
+}
+
 // reluArcCosOne returns s + (pi - theta) k and pi - theta; the assembly
 // kernels perform the same operations in the same order. Every product
 // that is not an explicit math.FMA is rounded by a float64 conversion so
@@ -106,10 +121,7 @@ func reluArcCosOne(kk, prod float64) (float64, float64) {
 		x = 0
 	}
 	z := float64(x * x)
-	p := c[10]
-	for i := 9; i >= 0; i-- {
-		p = math.FMA(p, z, c[i])
-	}
+	p := atanPoly(z)
 	th := math.FMA(x, float64(z*p), x)
 	if big {
 		th = (c[12] + th) + c[13]

@@ -360,18 +360,26 @@ rv1:
 	VCMPPD  $0x00, Y14, Y4, Y9 // mx == 0
 	VBLENDVPD Y9, Y14, Y5, Y5  // x = 0 there
 	VMULPD  Y5, Y5, Y7         // Y7 = z
-	VMOVUPD 320(R8), Y8        // p = c10
-	VFMADD213PD 288(R8), Y7, Y8
-	VFMADD213PD 256(R8), Y7, Y8
-	VFMADD213PD 224(R8), Y7, Y8
-	VFMADD213PD 192(R8), Y7, Y8
-	VFMADD213PD 160(R8), Y7, Y8
-	VFMADD213PD 128(R8), Y7, Y8
-	VFMADD213PD 96(R8), Y7, Y8
-	VFMADD213PD 64(R8), Y7, Y8
-	VFMADD213PD 32(R8), Y7, Y8
-	VFMADD213PD 0(R8), Y7, Y8  // Y8 = p(z)
-	VMULPD  Y7, Y8, Y8         // z p
+	VMULPD  Y7, Y7, Y8         // z²
+	VMOVUPD 32(R8), Y9
+	VFMADD213PD 0(R8), Y7, Y9  // q0 = c1 z + c0
+	VMOVUPD 96(R8), Y10
+	VFMADD213PD 64(R8), Y7, Y10 // q1 = c3 z + c2
+	VFMADD231PD Y8, Y10, Y9    // r0 = q1 z² + q0
+	VMOVUPD 160(R8), Y10
+	VFMADD213PD 128(R8), Y7, Y10 // q2
+	VMOVUPD 224(R8), Y11
+	VFMADD213PD 192(R8), Y7, Y11 // q3
+	VFMADD231PD Y8, Y11, Y10   // r1 = q3 z² + q2
+	VMOVUPD 288(R8), Y11
+	VFMADD213PD 256(R8), Y7, Y11 // q4
+	VMOVUPD 320(R8), Y2
+	VFMADD213PD Y11, Y8, Y2    // r2 = c10 z² + q4
+	VMULPD  Y8, Y8, Y4         // z⁴
+	VFMADD231PD Y4, Y10, Y9    // s0 = r1 z⁴ + r0
+	VMULPD  Y4, Y4, Y4         // z⁸
+	VFMADD231PD Y4, Y2, Y9     // Y9 = p(z) = r2 z⁸ + s0 (Estrin)
+	VMULPD  Y7, Y9, Y8         // z p
 	VFMADD213PD Y5, Y5, Y8     // Y8 = x + x z p: theta of the reduced argument
 	VADDPD  384(R8), Y8, Y10
 	VADDPD  416(R8), Y10, Y10
@@ -507,18 +515,26 @@ zv1:
 	VCMPPD  $0x00, Z14, Z4, K3      // mx == 0
 	VMOVAPD Z14, K3, Z5             // x = 0 there
 	VMULPD  Z5, Z5, Z7              // Z7 = z
-	VBROADCASTSD 80(R8), Z8         // p = c10
-	VFMADD213PD.BCST 72(R8), Z7, Z8
-	VFMADD213PD.BCST 64(R8), Z7, Z8
-	VFMADD213PD.BCST 56(R8), Z7, Z8
-	VFMADD213PD.BCST 48(R8), Z7, Z8
-	VFMADD213PD.BCST 40(R8), Z7, Z8
-	VFMADD213PD.BCST 32(R8), Z7, Z8
-	VFMADD213PD.BCST 24(R8), Z7, Z8
-	VFMADD213PD.BCST 16(R8), Z7, Z8
-	VFMADD213PD.BCST 8(R8), Z7, Z8
-	VFMADD213PD.BCST 0(R8), Z7, Z8  // Z8 = p(z)
-	VMULPD  Z7, Z8, Z8              // z p
+	VMULPD  Z7, Z7, Z8              // z²
+	VBROADCASTSD 8(R8), Z9
+	VFMADD213PD.BCST 0(R8), Z7, Z9  // q0 = c1 z + c0
+	VBROADCASTSD 24(R8), Z10
+	VFMADD213PD.BCST 16(R8), Z7, Z10 // q1
+	VFMADD231PD Z8, Z10, Z9         // r0 = q1 z² + q0
+	VBROADCASTSD 40(R8), Z10
+	VFMADD213PD.BCST 32(R8), Z7, Z10 // q2
+	VBROADCASTSD 56(R8), Z16
+	VFMADD213PD.BCST 48(R8), Z7, Z16 // q3
+	VFMADD231PD Z8, Z16, Z10        // r1 = q3 z² + q2
+	VBROADCASTSD 72(R8), Z16
+	VFMADD213PD.BCST 64(R8), Z7, Z16 // q4
+	VBROADCASTSD 80(R8), Z17
+	VFMADD213PD Z16, Z8, Z17        // r2 = c10 z² + q4
+	VMULPD  Z8, Z8, Z18             // z⁴
+	VFMADD231PD Z18, Z10, Z9        // s0 = r1 z⁴ + r0
+	VMULPD  Z18, Z18, Z18           // z⁸
+	VFMADD231PD Z18, Z17, Z9        // Z9 = p(z) = r2 z⁸ + s0 (Estrin)
+	VMULPD  Z7, Z9, Z8              // z p
 	VFMADD213PD Z5, Z5, Z8          // Z8 = x + x z p: theta of the reduced argument
 	VADDPD.BCST 96(R8), Z8, Z10
 	VADDPD.BCST 104(R8), Z10, Z10
