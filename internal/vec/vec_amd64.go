@@ -219,16 +219,42 @@ func sumLanesBulk(x []float64, lanes *[16]float64) bool {
 	return true
 }
 
-// erfBulk runs the AVX-512 kernel on the largest multiple of 8 entries and
-// returns how many it did (0 without AVX-512).
+// erfConst4 holds every constant of erfConst four times, for the AVX2
+// kernel's 256-bit memory operands.
+var erfConst4 = func() (c [len(erfConst) * 4]float64) {
+	for i, v := range erfConst {
+		for l := range 4 {
+			c[4*i+l] = v
+		}
+	}
+	return c
+}()
+
+// erfBulk runs the vector kernels (AVX-512 on blocks of 8, then AVX2 on a
+// block of 4) on the largest multiple of 4 entries and returns how many
+// they did (0 without AVX2 and FMA).
 func erfBulk(k, t, v1 []float64, v1step int, v2 []float64, m *ErfMap) int {
-	n := len(k) &^ 7
-	if !hasAVX512 || n == 0 {
+	if !hasAVX2 || !hasFMA {
 		return 0
 	}
-	erfAVX512(&k[0], ptrOrNil(t), &v1[0], v1step, &v2[0], n, m, &erfConst[0])
-	return n
+	done := 0
+	if n := len(k) &^ 7; hasAVX512 && n > 0 {
+		erfAVX512(&k[0], ptrOrNil(t), &v1[0], v1step, &v2[0], n, m, &erfConst[0])
+		done = n
+	}
+	if n := (len(k) - done) &^ 3; n > 0 {
+		var tp *float64
+		if t != nil {
+			tp = &t[done]
+		}
+		erfAVX2(&k[done], tp, &v1[done*v1step], v1step, &v2[done], n, m, &erfConst4[0])
+		done += n
+	}
+	return done
 }
+
+//go:noescape
+func erfAVX2(k, t, v1 *float64, v1step int, v2 *float64, n int, m *ErfMap, c *float64)
 
 //go:noescape
 func erfAVX512(k, t, v1 *float64, v1step int, v2 *float64, n int, m *ErfMap, c *float64)

@@ -846,3 +846,99 @@ enext:
 	JNZ  eloop
 	VZEROUPPER
 	RET
+
+// func erfAVX2(k, t, v1 *float64, v1step int, v2 *float64, n int, m *ErfMap, c *float64):
+// erfAVX512 on four entries at a time; c is erfConst4 (every constant
+// repeated four times, 32 bytes each); n a positive multiple of 4. Needs
+// AVX2 and FMA.
+TEXT ·erfAVX2(SB), NOSPLIT, $0-64
+	MOVQ         k+0(FP), SI
+	MOVQ         t+8(FP), DI
+	MOVQ         v1+16(FP), R9
+	MOVQ         v1step+24(FP), R11
+	MOVQ         v2+32(FP), R10
+	MOVQ         n+40(FP), CX
+	MOVQ         m+48(FP), DX
+	MOVQ         c+56(FP), R8
+	VBROADCASTSD 0(DX), Y14          // b²
+	VBROADCASTSD 24(DX), Y15         // D
+	VBROADCASTSD (R9), Y12           // v1 for v1step 0
+	VMOVUPD      416(R8), Y13        // 0.5
+	SHLQ         $5, R11
+
+floop:
+	VMOVUPD (SI), Y0
+	VMULPD  Y14, Y0, Y0              // kk
+	VMOVAPD Y12, Y1
+	TESTQ   R11, R11
+	JZ      fv1
+	VMOVUPD (R9), Y1
+
+fv1:
+	VMULPD    Y14, Y1, Y1
+	VADDPD    Y1, Y1, Y1
+	VADDPD    480(R8), Y1, Y1        // p1
+	VMULPD    (R10), Y14, Y2
+	VADDPD    Y2, Y2, Y2
+	VADDPD    480(R8), Y2, Y2        // p2
+	VMULPD    Y2, Y1, Y1             // P
+	VSQRTPD   Y1, Y3
+	VADDPD    Y0, Y0, Y4
+	VDIVPD    Y3, Y4, Y4             // x
+	VMAXPD    544(R8), Y4, Y4        // max(x, -1)
+	VMINPD    480(R8), Y4, Y4        // min(x, 1)
+	VANDPD    576(R8), Y4, Y5        // ax
+	VCMPPD    $0x1e, Y13, Y5, Y8     // big: ax > 0.5
+	VMULPD    Y5, Y5, Y7             // z = ax²
+	VMOVUPD   480(R8), Y9
+	VSUBPD    Y5, Y9, Y9
+	VMULPD    Y13, Y9, Y9            // zb
+	VBLENDVPD Y8, Y9, Y7, Y7         // z = zb where big
+	VSQRTPD   Y9, Y9
+	VBLENDVPD Y8, Y9, Y5, Y6         // y
+	VMOVUPD   384(R8), Y10           // q = c12
+	VFMADD213PD 352(R8), Y7, Y10
+	VFMADD213PD 320(R8), Y7, Y10
+	VFMADD213PD 288(R8), Y7, Y10
+	VFMADD213PD 256(R8), Y7, Y10
+	VFMADD213PD 224(R8), Y7, Y10
+	VFMADD213PD 192(R8), Y7, Y10
+	VFMADD213PD 160(R8), Y7, Y10
+	VFMADD213PD 128(R8), Y7, Y10
+	VFMADD213PD 96(R8), Y7, Y10
+	VFMADD213PD 64(R8), Y7, Y10
+	VFMADD213PD 32(R8), Y7, Y10
+	VFMADD213PD 0(R8), Y7, Y10       // q(z)
+	VMULPD    Y7, Y10, Y10
+	VFMADD213PD Y6, Y6, Y10          // r = y + y z q
+	VADDPD    Y10, Y10, Y11
+	VMOVUPD   448(R8), Y9
+	VSUBPD    Y11, Y9, Y9            // pi/2 - 2 r
+	VBLENDVPD Y8, Y9, Y10, Y10
+	VXORPD    Y5, Y4, Y11
+	VORPD     Y11, Y10, Y10          // asin(x)
+	VBROADCASTSD 8(DX), Y11
+	VBROADCASTSD 16(DX), Y9
+	VFMADD213PD Y9, Y11, Y10         // A asin(x) + c²
+	VMOVUPD   Y10, (SI)
+	TESTQ     DI, DI
+	JZ        fnext
+	VADDPD    Y0, Y0, Y11
+	VADDPD    Y11, Y11, Y11
+	VMULPD    Y0, Y11, Y11
+	VSUBPD    Y11, Y1, Y11
+	VMAXPD    512(R8), Y11, Y11
+	VSQRTPD   Y11, Y11
+	VDIVPD    Y11, Y15, Y11
+	VMULPD    (DI), Y11, Y11
+	VMOVUPD   Y11, (DI)
+	ADDQ      $32, DI
+
+fnext:
+	ADDQ $32, SI
+	ADDQ R11, R9
+	ADDQ $32, R10
+	SUBQ $4, CX
+	JNZ  floop
+	VZEROUPPER
+	RET
