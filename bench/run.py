@@ -70,27 +70,33 @@ reps = 10 if QUICK else 30
 runs = 1 if QUICK else 5
 
 # 1-3: one SGD step, best of 1 and 2 threads on each side, median over reps
-# timed steps, median over runs processes.
+# timed steps, median over runs processes; on the CPU's native kernels and
+# on its AVX2 ones (_avx2: GODEBUG=cpu.avx512f=off and OpenBLAS's Haswell
+# kernels for eqens, ATEN_CPU_CAPABILITY=avx2 for PyTorch).
 # eqens and PyTorch runs alternate, so that a machine whose speed drifts
 # (shared hosts) affects both sides alike.
-for work in (["mlp", "cnn", "gcnn"] if want("steps") else []):
-    ours, base, mo, mb = {}, {}, 0.0, 0.0
-    for th in (1, 2):
-        vals, mems, bvals, bmems = [], [], [], []
-        for _ in range(runs):
-            r = eq("-work", f"{work}-step", "-threads", str(th), "-reps", str(reps))
-            vals.append(r["seconds"])
-            mems.append(r["peak_mib"])
-            s, m = py("torch_steps.py", work, th, reps)
-            bvals.append(float(s))
-            bmems.append(float(m))
-        ours[th] = statistics.median(vals)
-        mo = max(mo, max(mems))
-        base[th] = statistics.median(bvals)
-        mb = max(mb, max(bmems))
-    bo, bb = min(ours, key=ours.get), min(base, key=base.get)
-    ratio(f"{work}_step", ours[bo], base[bb], note=f"eqens best with {bo} thread(s), PyTorch with {bb}")
-    ratio(f"{work}_step_peak_mib", mo, mb, unit="MiB")
+STEP_PATHS = {"": ({}, {}), "_avx2": ({"GODEBUG": "cpu.avx512f=off", "OPENBLAS_CORETYPE": "Haswell"}, {"ATEN_CPU_CAPABILITY": "avx2"})}
+for suffix, (eqx, ptx) in (STEP_PATHS.items() if want("steps") else []):
+    eenv, penv = dict(ENV, **eqx), dict(ENV, **ptx)
+    for work in ("mlp", "cnn", "gcnn"):
+        ours, base, mo, mb = {}, {}, 0.0, 0.0
+        for th in (1, 2):
+            vals, mems, bvals, bmems = [], [], [], []
+            for _ in range(runs):
+                r = eq("-work", f"{work}-step", "-threads", str(th), "-reps", str(reps), env=eenv)
+                vals.append(r["seconds"])
+                mems.append(r["peak_mib"])
+                s, m = py("torch_steps.py", work, th, reps, env=penv)
+                bvals.append(float(s))
+                bmems.append(float(m))
+            ours[th] = statistics.median(vals)
+            mo = max(mo, max(mems))
+            base[th] = statistics.median(bvals)
+            mb = max(mb, max(bmems))
+        bo, bb = min(ours, key=ours.get), min(base, key=base.get)
+        ratio(f"{work}_step{suffix}", ours[bo], base[bb], note=f"eqens best with {bo} thread(s), PyTorch with {bb}")
+        if not suffix:
+            ratio(f"{work}_step_peak_mib", mo, mb, unit="MiB")
 
 # 4: ensemble of 8 CNNs, S steps each, both cores on each side.
 if want("ensemble"):
