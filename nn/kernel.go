@@ -328,7 +328,8 @@ func (e *kernelEngine) plan(memMB int) {
 	// Spatial states: as many pairs per block as fit the cache budget, so
 	// that the planes a layer map reads and writes stay in the cache
 	// between layers (a block of 13 28×28 pairs, 256 MB, ran the
-	// convolution maps at memory speed, 2.2× slower than blocks of one).
+	// convolution maps at memory speed, about 3× slower than blocks of
+	// one).
 	e.tileRows = 1
 	e.tileCols = max(1, min(pairs, blockCacheBytes/per, 64))
 }
