@@ -68,6 +68,10 @@ type SetStats struct {
 	ChanceOSP float64 `json:"chance_osp"`
 	// SymKL is the mean symmetric KL divergence between p(x) and p(gx).
 	SymKL metrics.Estimate `json:"sym_kl"`
+	// MemberKL, for rows of several members, is the mean symmetric KL
+	// divergence between the predictions of every two members on the
+	// same point (metrics.MemberKL).
+	MemberKL *metrics.Estimate `json:"member_sym_kl,omitempty"`
 	// Accuracy is set for labelled sets.
 	Accuracy *metrics.Estimate `json:"accuracy,omitempty"`
 }
@@ -106,6 +110,10 @@ func statsOf(orbits []*metrics.Orbit, labels []int, seed uint64) SetStats {
 	if labels != nil {
 		a := metrics.Bootstrap(acc, 1000, 0.95, seed+2)
 		s.Accuracy = &a
+	}
+	if len(orbits) > 1 {
+		m := metrics.Bootstrap(metrics.MemberKL(orbits), 1000, 0.95, seed+3)
+		s.MemberKL = &m
 	}
 	return s
 }

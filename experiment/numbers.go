@@ -37,6 +37,12 @@ func PM(e metrics.Estimate, prec int) string {
 	return fmt.Sprintf("%.*f ± %.*f", prec, e.Mean, prec, (e.Hi-e.Lo)/2)
 }
 
+// PMG formats an estimate as "mean ± half-width" with three significant
+// digits each (for quantities of any scale, such as divergences).
+func PMG(e metrics.Estimate) string {
+	return G3(e.Mean) + " ± " + G3((e.Hi-e.Lo)/2)
+}
+
 // Indices returns 0, 1, ..., n-1.
 func Indices(n int) []int {
 	idx := make([]int, n)

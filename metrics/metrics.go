@@ -199,18 +199,55 @@ func SymmetricKL(o *Orbit) []float64 {
 		softmax(p, o.At(0, i))
 		for g := 1; g < o.G; g++ {
 			softmax(q, o.At(g, i))
-			var d float64
-			for c := range p {
-				pc, qc := math.Max(p[c], 1e-300), math.Max(q[c], 1e-300)
-				d += (pc - qc) * (math.Log(pc) - math.Log(qc))
-			}
-			out[i] += d
+			out[i] += symKL(p, q)
 		}
 		if o.G > 1 {
 			out[i] /= float64(o.G - 1)
 		}
 	}
 	return out
+}
+
+// MemberKL returns, for each point, the symmetric KL divergence between the
+// predicted class distributions (softmax of the outputs on the point
+// itself) of every two members, averaged over the pairs: how much the
+// members of an ensemble disagree. It is 0 for fewer than two members.
+func MemberKL(members []*Orbit) []float64 {
+	if len(members) == 0 {
+		return nil
+	}
+	n, k := members[0].N, members[0].K
+	out := make([]float64, n)
+	if len(members) < 2 {
+		return out
+	}
+	probs := make([][]float64, len(members))
+	for m := range probs {
+		probs[m] = make([]float64, k)
+	}
+	pairs := float64(len(members) * (len(members) - 1) / 2)
+	for i := 0; i < n; i++ {
+		for m, o := range members {
+			softmax(probs[m], o.At(0, i))
+		}
+		for a := range probs {
+			for b := a + 1; b < len(probs); b++ {
+				out[i] += symKL(probs[a], probs[b])
+			}
+		}
+		out[i] /= pairs
+	}
+	return out
+}
+
+// symKL is KL(p‖q) + KL(q‖p), the probabilities floored at 1e-300.
+func symKL(p, q []float64) float64 {
+	var d float64
+	for c := range p {
+		pc, qc := math.Max(p[c], 1e-300), math.Max(q[c], 1e-300)
+		d += (pc - qc) * (math.Log(pc) - math.Log(qc))
+	}
+	return d
 }
 
 // Correct returns, for each point, 1 if the prediction on the point itself

@@ -214,3 +214,49 @@ func TestArgmax(t *testing.T) {
 		}
 	}
 }
+
+// TestMemberKL checks the members' divergence: 0 for identical members and
+// for one member, the closed form KL(p‖q) + KL(q‖p) for two members with
+// known distributions, and the mean over the three pairs of three members.
+func TestMemberKL(t *testing.T) {
+	orbit := func(logits ...[]float64) *Orbit {
+		o := NewOrbit(1, len(logits), len(logits[0]))
+		for i, l := range logits {
+			copy(o.At(0, i), l)
+		}
+		return o
+	}
+	// Softmax of (log p) is p.
+	lp := func(p ...float64) []float64 {
+		out := make([]float64, len(p))
+		for i, v := range p {
+			out[i] = math.Log(v)
+		}
+		return out
+	}
+	a := orbit(lp(0.5, 0.5), lp(0.9, 0.1))
+	b := orbit(lp(0.2, 0.8), lp(0.9, 0.1))
+	c := orbit(lp(0.5, 0.5), lp(0.6, 0.4))
+	kl := func(p, q []float64) float64 {
+		var d float64
+		for i := range p {
+			d += p[i]*math.Log(p[i]/q[i]) + q[i]*math.Log(q[i]/p[i])
+		}
+		return d
+	}
+	if got := MemberKL([]*Orbit{a}); got[0] != 0 || got[1] != 0 {
+		t.Errorf("one member: %v", got)
+	}
+	if got := MemberKL([]*Orbit{a, a}); got[0] != 0 || got[1] != 0 {
+		t.Errorf("identical members: %v", got)
+	}
+	got := MemberKL([]*Orbit{a, b})
+	if want := kl([]float64{0.5, 0.5}, []float64{0.2, 0.8}); math.Abs(got[0]-want) > 1e-12 || got[1] > 1e-12 {
+		t.Errorf("two members: %v, want [%v 0]", got, want)
+	}
+	got = MemberKL([]*Orbit{a, b, c})
+	p0, p1, p2 := []float64{0.5, 0.5}, []float64{0.2, 0.8}, []float64{0.5, 0.5}
+	if want := (kl(p0, p1) + kl(p0, p2) + kl(p1, p2)) / 3; math.Abs(got[0]-want) > 1e-12 {
+		t.Errorf("three members: %v, want %v", got[0], want)
+	}
+}

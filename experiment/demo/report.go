@@ -14,6 +14,7 @@ import (
 // run; notes become the text of the summary section.
 func buildReport(p *params, g *group.Group, id *data.Dataset, oodNames []string, models map[string]experiment.ModelStats, labels map[string]string, curve []curvePoint, notes []string) (*report.Report, string) {
 	tab, detail, sum := summaryTables(g, id, oodNames, models, labels)
+	kl := divergenceTable(g, oodNames, models)
 	intro := fmt.Sprintf("Trained on %d MNIST digits: an ensemble of %d MLPs (%s) with random %s augmentation (a fresh rotation per sample and step), the same ensemble without augmentation, and a %s GCNN (%s) without augmentation: the MLP applied to every rotated copy of the input and averaged over the group, the network whose NTK is the group average of the MLP's NTK, which augmented MLP ensembles converge to. The NTK row is the infinite ensemble of infinitely wide MLPs trained to convergence with full augmentation, computed through the group-averaged kernel on %d training digits. The theory (Gerken & Kessel 2024) predicts that augmented ensembles become invariant as they grow, also out of distribution, and that the NTK prediction is exactly invariant.",
 		p.TrainSize, p.MLP.Members, p.MLP.Arch, g.Name(), g.Name(), p.GCNN.Arch, p.NTK.TrainSize)
 	bars, accBars := modelBars(g, models)
@@ -21,7 +22,7 @@ func buildReport(p *params, g *group.Group, id *data.Dataset, oodNames []string,
 		Title: "Emergent invariance of deep ensembles on MNIST",
 		Intro: intro,
 		Sections: []report.Section{
-			{Heading: "Summary", Text: strings.Join(notes, "\n\n"), Tables: []report.Table{tab, detail}},
+			{Heading: "Summary", Text: strings.Join(notes, "\n\n"), Tables: []report.Table{tab, detail, kl}},
 			{Heading: "Ensemble size", Text: "OSP of augmented ensembles grows towards the maximum as members are added; without augmentation it does not. Averages over disjoint groups of members.", Figures: []report.Figure{{Name: "osp_vs_size", Caption: "Mean OSP against ensemble size.", Plot: curvePlot(g, curve)}}},
 			{Heading: "Models", Figures: []report.Figure{{Name: "osp_models", Caption: "Mean OSP per model with 95% intervals.", Plot: bars}, {Name: "accuracy", Caption: "Test accuracy with 95% intervals.", Plot: accBars}}},
 		},
@@ -66,6 +67,41 @@ func summaryTables(g *group.Group, id *data.Dataset, oodNames []string, models m
 	}
 	fmt.Fprintf(&sum, "(OSP counts how many of the %d rotations of an image keep its prediction; ± is the 95%% interval half-width)\n", g.Order())
 	return tab, detail, sum.String()
+}
+
+// divergenceTable returns the table "divergence": the mean symmetric KL
+// divergence between the predicted distributions of an image and of its
+// rotations, per set, and for the members' row the divergence between
+// every two members' predictions on the same image.
+func divergenceTable(g *group.Group, oodNames []string, models map[string]experiment.ModelStats) report.Table {
+	sets := append([]string{"test"}, oodNames...)
+	t := report.Table{Name: "divergence", Caption: fmt.Sprintf("Mean symmetric KL divergence KL(p(x)‖p(gx)) + KL(p(gx)‖p(x)) of the predicted class distributions over the %d rotations (0 for an invariant model), and, for single members, between the predictions of every two members on the same image; ± is the half-width of the 95%% interval.", g.Order()), Columns: []string{"model"}}
+	for _, n := range sets {
+		t.Columns = append(t.Columns, "sym KL "+n)
+	}
+	for _, n := range sets {
+		t.Columns = append(t.Columns, "members' KL "+n)
+	}
+	for _, name := range modelOrder {
+		ms := models[name]
+		stats := []experiment.SetStats{ms.ID}
+		for _, n := range oodNames {
+			stats = append(stats, ms.OOD[n])
+		}
+		row := []string{shortLabel(name)}
+		for _, st := range stats {
+			row = append(row, experiment.PMG(st.SymKL))
+		}
+		for _, st := range stats {
+			if st.MemberKL == nil {
+				row = append(row, "—")
+				continue
+			}
+			row = append(row, experiment.PMG(*st.MemberKL))
+		}
+		t.Rows = append(t.Rows, row)
+	}
+	return t
 }
 
 // ospRange returns the y range of the OSP plots, 1 to |G| (and a margin).

@@ -30,8 +30,10 @@ type tableRow struct {
 	// per set ("test", each OOD set, "pooled").
 	Majority map[string]float64 `json:"majority"`
 	Chance   map[string]float64 `json:"chance"`
-	// SymKLOOD is the mean symmetric KL divergence on the pooled OOD sets.
+	// SymKLOOD is the mean symmetric KL divergence on the pooled OOD sets,
+	// SymKLID on the test set.
 	SymKLOOD float64 `json:"sym_kl_ood"`
+	SymKLID  float64 `json:"sym_kl_id"`
 }
 
 // tableRowOf summarises models (each an Orbits of one network or one
@@ -55,6 +57,7 @@ func tableRowOf(models []*experiment.Orbits, size int, sets *experiment.EvalSets
 			r.Chance[name] += s.ChanceOSP * w
 		}
 		r.SymKLOOD += st.OOD["pooled"].SymKL.Mean * w
+		r.SymKLID += st.ID.SymKL.Mean * w
 	}
 	r.OSPOOD, r.OSPOODStd = experiment.MeanSD(ood)
 	r.OSPID, r.OSPIDStd = experiment.MeanSD(id)

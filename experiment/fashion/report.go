@@ -96,8 +96,8 @@ func comparisonTables(p *params, groups []string, rows map[string]map[string]tab
 		Caption: fmt.Sprintf("Orbit same predictions (OSP, 1..|G|) out of distribution: the talk's table next to ours, pooled over %d MNIST digits and %d blurred-noise images, with the chance level 1 + (|G|−1)Σ_c p_c² and the majority-class share of the pooled OOD predictions; OSP on %d Fashion-MNIST test images and test accuracy. Ours: mean ± standard deviation over models (%s).", p.OODSize, p.OODSize, p.TestSize, modelsNote(p)),
 		Columns: []string{"group", "method", "paper OSP OOD", "ours OSP OOD", "chance", "majority", "ours OSP test", "accuracy"}}
 	bySet = report.Table{Name: "osp_by_set",
-		Caption: "OSP per set, each with its chance level and majority-class share (mean over models).",
-		Columns: []string{"group", "method", "MNIST OSP", "chance", "majority", "blurred noise OSP", "chance", "majority", "test OSP", "chance", "majority"}}
+		Caption: "OSP per set, each with its chance level and majority-class share, and the symmetric KL divergence KL(p(x)‖p(gx)) + KL(p(gx)‖p(x)) over the group on the test set and the pooled OOD sets (0 for an invariant model); means over models.",
+		Columns: []string{"group", "method", "MNIST OSP", "chance", "majority", "blurred noise OSP", "chance", "majority", "test OSP", "chance", "majority", "sym KL test", "sym KL OOD"}}
 	for _, g := range groups {
 		for _, m := range append(slices.Clone(methods), "noaug") {
 			r, ok := rows[g][m]
@@ -113,7 +113,8 @@ func comparisonTables(p *params, groups []string, rows map[string]map[string]tab
 			bySet.Rows = append(bySet.Rows, []string{groupTitle(g), methodLabel[m],
 				experiment.F2(r.OSPOODSet["mnist"]), experiment.F2(r.Chance["mnist"]), experiment.F2(r.Majority["mnist"]),
 				experiment.F2(r.OSPOODSet["blurred-noise"]), experiment.F2(r.Chance["blurred-noise"]), experiment.F2(r.Majority["blurred-noise"]),
-				experiment.F2(r.OSPID), experiment.F2(r.Chance["test"]), experiment.F2(r.Majority["test"])})
+				experiment.F2(r.OSPID), experiment.F2(r.Chance["test"]), experiment.F2(r.Majority["test"]),
+				experiment.G3(r.SymKLID), experiment.G3(r.SymKLOOD)})
 		}
 	}
 	return main, bySet
