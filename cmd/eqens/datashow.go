@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/eqens/eqens/data"
+	"github.com/eqens/eqens/experiment/qm9"
 	"github.com/eqens/eqens/group"
 	"github.com/eqens/eqens/internal/atomicfile"
 	"github.com/eqens/eqens/report"
@@ -23,9 +24,9 @@ const maxOrbitTiles = 256
 
 // dataShowFlags are the flags of eqens data show.
 type dataShowFlags struct {
-	index                          int
-	groupSpec, out, split, dataDir string
-	cols, scale                    int
+	index, atom                          int
+	groupSpec, out, split, dataDir, file string
+	cols, scale                          int
 }
 
 // imageSetNames lists the registered image datasets (those with splits).
@@ -46,7 +47,7 @@ func newDataShowCmd() *cobra.Command {
 	imageSets := imageSetNames()
 	cmd := &cobra.Command{
 		Use:   "show NAME --index I --group G --out FILE.png",
-		Short: "Draw a sample and its orbit under a group as a PNG image grid",
+		Short: "Draw a sample and its orbit under a group (or a QM9 atom's spherical signals) as a PNG image grid",
 		Long: `Show loads sample --index of dataset NAME (` + strings.Join(imageSets, ", ") + `),
 applies every element of the group --group to it, exactly as augmentation and
 the equivariance metrics do, and writes the transformed images side by side,
@@ -55,12 +56,20 @@ labelled with the group elements (r0, r90, ..., m for reflections), to --out.
 The first tile is the sample itself (the identity). Groups with rotations other
 than multiples of 90 degrees (c8, c16, so2:N) rotate by interpolation and mask
 the pixels outside the inscribed circle, so the masked sample is shown. All
-tiles share one intensity scale, so interpolation blur shows as such.`,
+tiles share one intensity scale, so interpolation blur shows as such.
+
+For qm9, show draws the spherical signals that atom --atom of molecule --index
+(0-based, molecules sorted by their QM9 number) sees, as the qm9 experiment
+builds them: 10 equirectangular maps, one per element (H, C, N, O, F) and
+power of the distance (r^-2, r^-6), each scaled to its own maximum. The
+molecules come from the checksum-verified archive, or from --file (an archive
+or a directory of .xyz files, not verified).`,
 		Example: `  eqens data show mnist --index 7 --group c4 --out seven-c4.png
   eqens data show mnist --split test --index 0 --group d4 --out zero-d4.png
-  eqens data show cifar10 --index 3 --group c16 --out cat-c16.png --data-dir /srv/datasets`,
+  eqens data show cifar10 --index 3 --group c16 --out cat-c16.png --data-dir /srv/datasets
+  eqens data show qm9 --index 20 --atom 0 --out signals.png`,
 		Args:      cobra.ExactArgs(1),
-		ValidArgs: imageSets,
+		ValidArgs: append(slices.Clone(imageSets), "qm9"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return sf.run(cmd, args[0], imageSets)
 		},
@@ -75,6 +84,8 @@ tiles share one intensity scale, so interpolation blur shows as such.`,
 	f.StringVar(&sf.dataDir, "data-dir", "", "directory searched first for datasets (as DIR/NAME)")
 	f.IntVar(&sf.cols, "cols", 0, "tiles per row (0: at most 8, rows balanced)")
 	f.IntVar(&sf.scale, "scale", 0, "magnification of each pixel (0: tiles about 112 pixels wide)")
+	f.IntVar(&sf.atom, "atom", 0, "qm9: the atom (0-based, file order) whose spherical signals are drawn")
+	f.StringVar(&sf.file, "file", "", "qm9: read the molecules from this archive or directory of .xyz files (not checksum-verified)")
 	return cmd
 }
 
@@ -146,6 +157,9 @@ func imageDims(d *data.Dataset) (c, h, w int, err error) {
 
 // run loads the sample, draws its orbit and writes the PNG file.
 func (sf *dataShowFlags) run(cmd *cobra.Command, name string, imageSets []string) error {
+	if name == "qm9" {
+		return sf.runQM9(cmd)
+	}
 	g, err := sf.check()
 	if err != nil {
 		return err
@@ -188,6 +202,47 @@ func (sf *dataShowFlags) run(cmd *cobra.Command, name string, imageSets []string
 	}
 	fmt.Fprintf(cmd.OutOrStdout(), "wrote %s: sample %d of %s%s and its orbit under %s (%d elements%s)\n",
 		sf.out, sf.index, d.Name, what, g.Name(), g.Order(), note)
+	return nil
+}
+
+// runQM9 draws the spherical signals of atom --atom of molecule --index
+// of QM9.
+func (sf *dataShowFlags) runQM9(cmd *cobra.Command) error {
+	switch {
+	case sf.out == "":
+		return fmt.Errorf("--out: missing (the .png file to write)")
+	case !strings.EqualFold(filepath.Ext(sf.out), ".png"):
+		return fmt.Errorf("--out %s: not a .png file name", sf.out)
+	case sf.groupSpec != "":
+		return fmt.Errorf("--group %s: does not apply to qm9 (show draws an atom's spherical signals)", sf.groupSpec)
+	case sf.index < 0 || sf.atom < 0:
+		return fmt.Errorf("--index %d, --atom %d: must not be negative", sf.index, sf.atom)
+	}
+	var q *data.QM9Set
+	var err error
+	if sf.file != "" {
+		if q, err = data.ReadQM9(sf.file); err != nil {
+			return fmt.Errorf("--file: %w", err)
+		}
+	} else if q, err = data.LoadQM9(sf.dataDir); err != nil {
+		return err
+	}
+	if sf.index >= len(q.Molecules) {
+		return fmt.Errorf("--index %d out of range: qm9 has %d molecules (0..%d)", sf.index, len(q.Molecules), len(q.Molecules)-1)
+	}
+	m := &q.Molecules[sf.index]
+	if sf.atom >= len(m.Z) {
+		return fmt.Errorf("--atom %d out of range: molecule %d has %d atoms (0..%d)", sf.atom, m.ID, len(m.Z), len(m.Z)-1)
+	}
+	img, err := qm9.SignalsImage(m, sf.atom)
+	if err != nil {
+		return err
+	}
+	if err := sf.writePNG(img); err != nil {
+		return err
+	}
+	fmt.Fprintf(cmd.OutOrStdout(), "wrote %s: spherical signals of atom %d (%s) of QM9 molecule %d (%s)\n",
+		sf.out, sf.atom, m.Symbols()[sf.atom], m.ID, strings.Join(m.Symbols(), " "))
 	return nil
 }
 

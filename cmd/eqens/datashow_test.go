@@ -109,7 +109,8 @@ func TestDataShowErrors(t *testing.T) {
 		{[]string{"mnist", "--group", "c4", "--out", filepath.Join(dir, "x.jpg")}, "not a .png file name"},
 		{[]string{"mnist", "--group", "c4"}, "--out: missing"},
 		{[]string{"mnist", "--split", "val", "--group", "c4", "--out", png}, `--split "val": mnist has splits train, test`},
-		{[]string{"qm9", "--group", "c4", "--out", png}, "qm9 is not an image dataset"},
+		{[]string{"qm9", "--group", "c4", "--out", png}, "--group c4: does not apply to qm9"},
+		{[]string{"qm9", "--out", png, "--data-dir", dir}, "dsgdb9nsd.xyz.tar.bz2"},
 		{[]string{"nosuch", "--group", "c4", "--out", png}, `unknown dataset "nosuch"`},
 		{[]string{"cifar10", "--group", "c4", "--out", png, "--data-dir", dir}, "--data-dir (" + filepath.Join(dir, "cifar10") + ")"},
 	} {
@@ -132,6 +133,62 @@ func TestOrbitColumns(t *testing.T) {
 	for n, want := range map[int]int{1: 1, 4: 4, 8: 8, 9: 5, 12: 6, 16: 8, 17: 6, 24: 8, 60: 8} {
 		if got := orbitColumns(n); got != want {
 			t.Errorf("orbitColumns(%d) = %d, want %d", n, got, want)
+		}
+	}
+}
+
+// methaneXYZ is the first molecule of QM9 (dsgdb9nsd_000001.xyz), in the
+// published format.
+const methaneXYZ = "5\n" +
+	"gdb 1\t157.7118\t157.70997\t157.70699\t0.\t13.21\t-0.3877\t0.1171\t0.5048\t35.3641\t0.044749\t-40.47893\t-40.476062\t-40.475117\t-40.498597\t6.469\t\n" +
+	"C\t-0.0126981359\t 1.0858041578\t 0.0080009958\t-0.535689\n" +
+	"H\t 0.002150416\t-0.0060313176\t 0.0019761204\t 0.133921\n" +
+	"H\t 1.0117308433\t 1.4637511618\t 0.0002765748\t 0.133922\n" +
+	"H\t-0.540815069\t 1.4475266138\t-0.8766437152\t 0.133923\n" +
+	"H\t-0.5238136345\t 1.4379326443\t 0.9063972942\t 0.133923\n" +
+	"1341.307\t1341.3284\t1341.365\t1562.6731\t1562.7453\t3038.3205\t3151.6034\t3151.6788\t3151.7078\n" +
+	"C\tC\t\n" +
+	"InChI=1S/CH4/h1H4\tInChI=1S/CH4/h1H4\n"
+
+// TestDataShowQM9 draws the spherical signals of methane's atoms from a
+// directory of .xyz files and checks the errors of the qm9 flags.
+func TestDataShowQM9(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "dsgdb9nsd_000001.xyz"), []byte(methaneXYZ), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "signals.png")
+	msg, err := runDataShow(t, "show", "qm9", "--file", dir, "--index", "0", "--atom", "0", "--out", out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(msg, "atom 0 (C) of QM9 molecule 1 (C H H H H)") {
+		t.Errorf("message %q", msg)
+	}
+	f, err := os.Open(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := png.Decode(f)
+	f.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Two columns (r^-2, r^-6) of 90×45 maps magnified twice, five rows.
+	if b := img.Bounds(); b.Dx() < 2*180 || b.Dy() < 5*90 {
+		t.Errorf("image %v, want at least 2×5 tiles of 180×90", b)
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--index", "1"}, "--index 1 out of range: qm9 has 1 molecules"},
+		{[]string{"--atom", "5"}, "--atom 5 out of range: molecule 1 has 5 atoms"},
+		{[]string{"--atom", "-1"}, "must not be negative"},
+	} {
+		args := append([]string{"show", "qm9", "--file", dir, "--out", out}, tc.args...)
+		if _, err := runDataShow(t, args...); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%q: error %v, want one containing %q", tc.args, err, tc.want)
 		}
 	}
 }

@@ -44,7 +44,7 @@ func TestAllRegistered(t *testing.T) {
 			t.Errorf("%s: %v", e.Name, err)
 		}
 	}
-	want := []string{"cnn-to-gcnn", "cross-product", "demo", "fashion", "histology", "ising", "kernel-convergence", "qm9", "toy"}
+	want := []string{"cnn-to-gcnn", "cross-product", "demo", "fashion", "histology", "ising", "kernel-convergence", "qm9", "qm9-synthetic", "toy"}
 	if !slices.Equal(names, want) {
 		t.Errorf("registered %v, want %v", names, want)
 	}

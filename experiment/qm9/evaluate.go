@@ -21,27 +21,55 @@ type point struct {
 
 // invariance says how much a predictor changes under rotations of the test
 // molecules: mean |f(Rx) − f(x)| in the target unit, over random SO(3)
-// rotations and over the 23 non-trivial rotations of the cube.
+// rotations and over the 23 non-trivial rotations of the cube; and how much
+// its kernel changes, max |Θ(Rx, x') − Θ(x, x')| / max |Θ(x, x')| over the
+// rotated test molecules and all training molecules x'.
 type invariance struct {
-	Random float64 `json:"random"`
-	Oct    float64 `json:"oct"`
+	Random       float64 `json:"random"`
+	Oct          float64 `json:"oct"`
+	KernelRandom float64 `json:"kernel_random"`
+	KernelOct    float64 `json:"kernel_oct"`
 }
 
-// split holds the encoded test molecules and the largest training set
-// (nmax molecules; the smaller ones are its prefixes): inputs x (D values
-// each), element counts c and targets y.
+// molSet is a set of encoded molecules: the coordinate encoding x (D
+// values each, see representation), the atoms' spherical signals (nil
+// when no per-atom kernel is asked for) and the element counts c.
+type molSet struct {
+	n     int
+	x     []float64
+	atoms *atomSet
+	c     [][5]float64
+}
+
+// encode returns the encodings of mols that the kernels of s need.
+func encode(p *params, s *setup, mols []data.Molecule) (*molSet, error) {
+	x, c, err := features(mols, p.MaxAtoms, p.CoordScale)
+	if err != nil {
+		return nil, err
+	}
+	set := &molSet{n: len(mols), x: x, c: c}
+	if s.needAtoms() {
+		if set.atoms, err = sphericalFeatures(mols, p.BandLimit, p.SignalQuadrature); err != nil {
+			return nil, err
+		}
+	}
+	return set, nil
+}
+
+// split holds the test molecules and the largest training set (nmax
+// molecules; the smaller ones are its prefixes), encoded, and their
+// targets; teMols are the test molecules themselves (for rotations).
 type split struct {
-	xTr, xTe []float64
-	cTr, cTe [][5]float64
+	tr, te   *molSet
+	teMols   []data.Molecule
 	yTr, yTe []float64
 	nmax, m  int
-	D        int
 }
 
 // splitData draws the test molecules and the nmax training molecules (a
 // random permutation of the data with the configured seed) and encodes
 // them.
-func splitData(p *params, mols []data.Molecule, yAll []float64, nmax int) (*split, error) {
+func splitData(p *params, s *setup, mols []data.Molecule, yAll []float64, nmax int) (*split, error) {
 	perm := rand.New(rand.NewPCG(p.Seed, 0x5eed)).Perm(len(mols))
 	pick := func(idx []int) ([]data.Molecule, []float64) {
 		ms := make([]data.Molecule, len(idx))
@@ -53,12 +81,12 @@ func splitData(p *params, mols []data.Molecule, yAll []float64, nmax int) (*spli
 	}
 	teMols, yTe := pick(perm[:p.TestSize])
 	trMols, yTr := pick(perm[p.TestSize : p.TestSize+nmax])
-	d := &split{yTr: yTr, yTe: yTe, nmax: nmax, m: len(teMols), D: 8 * p.MaxAtoms}
+	d := &split{teMols: teMols, yTr: yTr, yTe: yTe, nmax: nmax, m: len(teMols)}
 	var err error
-	if d.xTe, d.cTe, err = features(teMols, p.MaxAtoms, p.CoordScale); err != nil {
+	if d.te, err = encode(p, s, teMols); err != nil {
 		return nil, err
 	}
-	if d.xTr, d.cTr, err = features(trMols, p.MaxAtoms, p.CoordScale); err != nil {
+	if d.tr, err = encode(p, s, trMols); err != nil {
 		return nil, err
 	}
 	return d, nil
@@ -69,10 +97,10 @@ func splitData(p *params, mols []data.Molecule, yAll []float64, nmax int) (*spli
 func baselineCurve(d *split, sizes []int) []point {
 	var curve []point
 	for _, ns := range sizes {
-		b := fitBaseline(d.cTr[:ns], d.yTr[:ns])
+		b := fitBaseline(d.tr.c[:ns], d.yTr[:ns])
 		pred := make([]float64, d.m)
 		for i := range pred {
-			pred[i] = b.predict(d.cTe[i])
+			pred[i] = b.predict(d.te.c[i])
 		}
 		mae, rmse := maeRMSE(pred, d.yTe)
 		curve = append(curve, point{Kernel: "baseline", TrainSize: ns, MAE: mae, RMSE: rmse})
@@ -80,24 +108,16 @@ func baselineCurve(d *split, sizes []int) []point {
 	return curve
 }
 
-// rotatedSet is n rotated copies of test molecules, block after block:
-// inputs x and element counts c.
-type rotatedSet struct {
-	x []float64
-	c [][5]float64
-	n int
-}
-
-// rotatedSets are the first ni test molecules (base) under random
-// rotations and under the cube's non-trivial rotations.
+// rotatedSets are the first ni test molecules under random rotations and
+// under the cube's non-trivial rotations, block after block, encoded.
 type rotatedSets struct {
 	ni          int
-	random, oct rotatedSet
+	random, oct *molSet
 }
 
 // rotatedTests returns the rotated copies of the first ni test molecules
 // for the invariance check, or nil when it is not asked for.
-func rotatedTests(p *params, d *split, ni int) (*rotatedSets, error) {
+func rotatedTests(p *params, s *setup, d *split, ni int) (*rotatedSets, error) {
 	if p.Rotations <= 0 || ni <= 0 {
 		return nil, nil
 	}
@@ -105,102 +125,140 @@ func rotatedTests(p *params, d *split, ni int) (*rotatedSets, error) {
 	if err != nil {
 		return nil, err
 	}
-	randRep, err := group.VectorRep(rg, p.MaxAtoms)
-	if err != nil {
-		return nil, err
-	}
 	og, _ := group.Parse("oct")
-	octRep, err := group.VectorRep(og, p.MaxAtoms)
-	if err != nil {
+	rs := &rotatedSets{ni: ni}
+	if rs.random, err = encode(p, s, rotateMolecules(d.teMols[:ni], rg, false)); err != nil {
 		return nil, err
 	}
-	return &rotatedSets{ni: ni, random: rotatedTest(d, ni, randRep, false), oct: rotatedTest(d, ni, octRep, true)}, nil
+	if rs.oct, err = encode(p, s, rotateMolecules(d.teMols[:ni], og, true)); err != nil {
+		return nil, err
+	}
+	return rs, nil
 }
 
-// rotatedTest returns the first ni test molecules rotated by every element
-// of rep's group (but the identity, with skipIdentity).
-func rotatedTest(d *split, ni int, rep *group.Rep, skipIdentity bool) rotatedSet {
-	var s rotatedSet
-	buf := make([]float64, ni*d.D)
-	for a := 0; a < rep.Group().Order(); a++ {
-		if skipIdentity && a == rep.Group().Identity() {
+// rotateMolecules returns mols rotated about the origin by every element
+// of the rotation group g (but the identity, with skipIdentity), block
+// after block.
+func rotateMolecules(mols []data.Molecule, g *group.Group, skipIdentity bool) []data.Molecule {
+	var out []data.Molecule
+	for a := 0; a < g.Order(); a++ {
+		if skipIdentity && a == g.Identity() {
 			continue
 		}
-		rotate(rep, a, buf, d.xTe[:ni*d.D], ni, d.D)
-		s.x = append(s.x, buf...)
-		s.c = append(s.c, d.cTe[:ni]...)
+		R := g.Matrix(a)
+		for _, m := range mols {
+			mm := m
+			mm.Pos = make([][3]float64, len(m.Pos))
+			for k, x := range m.Pos {
+				for r := range 3 {
+					mm.Pos[k][r] = R[3*r]*x[0] + R[3*r+1]*x[1] + R[3*r+2]*x[2]
+				}
+			}
+			out = append(out, mm)
+		}
 	}
-	s.n = len(s.c)
-	return s
+	return out
 }
 
-// evalKernel computes the learning curve of the kernel kn (averaged over
-// rep; nil: plain) and, when rot is not nil, the invariance of its
-// predictor on the largest training set.
-func evalKernel(ctx context.Context, p *params, arch *nn.Arch, rep *group.Rep, kn string, d *split, sizes []int, rot *rotatedSets) ([]point, *invariance, error) {
-	ktr, err := avgKernel(ctx, arch, rep, d.xTr, d.nmax, d.xTr, d.nmax)
+// kernelSpec is one kernel of the comparison: the NTK of arch on the
+// coordinate encoding, averaged over rep's rotations (nil rep: plain), or,
+// with atoms, the NTK of arch applied to every atom's spherical signals
+// and summed over the atoms (sumKernel).
+type kernelSpec struct {
+	name  string
+	arch  *nn.Arch
+	rep   *group.Rep
+	atoms bool
+}
+
+// matrix returns the a.n × b.n kernel between the molecule sets; desc
+// names the progress output.
+func (k *kernelSpec) matrix(ctx context.Context, a, b *molSet, desc string) ([]float64, error) {
+	if k.atoms {
+		return sumKernel(ctx, k.arch, a.atoms, b.atoms, desc) // symmetric when a == b
+	}
+	return avgKernel(ctx, k.arch, k.rep, a.x, a.n, b.x, b.n)
+}
+
+// evalKernel computes the learning curve of kernel k and, when rot is not
+// nil, the invariance of its predictor on the largest training set. mat
+// returns the kernel matrices (computed, or read back from the cache).
+func evalKernel(ctx context.Context, p *params, k *kernelSpec, mat matrixFunc, d *split, sizes []int, rot *rotatedSets) ([]point, *invariance, error) {
+	ktr, err := mat(ctx, k, "train", d.tr, d.tr)
 	if err != nil {
 		return nil, nil, err
 	}
 	symmetrize(ktr, d.nmax)
-	kte, err := avgKernel(ctx, arch, rep, d.xTe, d.m, d.xTr, d.nmax)
+	kte, err := mat(ctx, k, "test", d.te, d.tr)
 	if err != nil {
 		return nil, nil, err
 	}
 	var curve []point
 	var fit *residualFit
 	for _, ns := range sizes {
-		f, err := newResidualFit(prefixCols(ktr[:ns*d.nmax], ns, d.nmax, ns), ns, d.cTr, d.yTr, p.Reg)
+		f, err := newResidualFit(prefixCols(ktr[:ns*d.nmax], ns, d.nmax, ns), ns, d.tr.c, d.yTr, p.Reg)
 		if err != nil {
-			return nil, nil, fmt.Errorf("qm9: kernel %s, %d molecules: %w", kn, ns, err)
+			return nil, nil, fmt.Errorf("qm9: kernel %s, %d molecules: %w", k.name, ns, err)
 		}
-		pred, err := f.predict(prefixCols(kte, d.m, d.nmax, ns), d.m, d.cTe)
+		pred, err := f.predict(prefixCols(kte, d.m, d.nmax, ns), d.m, d.te.c)
 		if err != nil {
 			return nil, nil, err
 		}
 		mae, rmse := maeRMSE(pred, d.yTe)
-		curve = append(curve, point{Kernel: kn, TrainSize: ns, MAE: mae, RMSE: rmse})
+		curve = append(curve, point{Kernel: k.name, TrainSize: ns, MAE: mae, RMSE: rmse})
 		fit = f
 	}
 	if rot == nil {
 		return curve, nil, nil
 	}
-	inv, err := measureInvariance(ctx, arch, rep, fit, kte, d, rot)
+	inv, err := measureInvariance(ctx, k, mat, fit, kte, d, rot)
 	if err != nil {
 		return nil, nil, err
 	}
 	return curve, inv, nil
 }
 
+// matrixFunc returns the kernel matrix of k between two molecule sets;
+// role names the matrix (train, test, random, oct) for the cache.
+type matrixFunc func(ctx context.Context, k *kernelSpec, role string, a, b *molSet) ([]float64, error)
+
 // measureInvariance returns the mean change of the predictor fit (kernel
-// averaged over rep) on the rotated test molecules against its prediction
-// on the originals; kte is its test kernel.
-func measureInvariance(ctx context.Context, arch *nn.Arch, rep *group.Rep, fit *residualFit, kte []float64, d *split, rot *rotatedSets) (*invariance, error) {
-	ni := rot.ni
-	base, err := fit.predict(kte[:ni*d.nmax], ni, d.cTe[:ni])
+// k) on the rotated test molecules against its prediction on the
+// originals, and the largest relative change of their kernel rows; kte is
+// the test kernel.
+func measureInvariance(ctx context.Context, k *kernelSpec, mat matrixFunc, fit *residualFit, kte []float64, d *split, rot *rotatedSets) (*invariance, error) {
+	ni, n := rot.ni, d.nmax
+	base, err := fit.predict(kte[:ni*n], ni, d.te.c[:ni])
 	if err != nil {
 		return nil, err
 	}
-	change := func(s rotatedSet) (float64, error) {
-		k, err := avgKernel(ctx, arch, rep, s.x, s.n, d.xTr, d.nmax)
+	var kmax float64
+	for _, v := range kte[:ni*n] {
+		kmax = math.Max(kmax, math.Abs(v))
+	}
+	change := func(role string, s *molSet) (pred, kern float64, err error) {
+		kr, err := mat(ctx, k, role, s, d.tr)
 		if err != nil {
-			return 0, err
+			return 0, 0, err
 		}
-		pr, err := fit.predict(k, s.n, s.c)
+		pr, err := fit.predict(kr, s.n, s.c)
 		if err != nil {
-			return 0, err
+			return 0, 0, err
 		}
-		var sum float64
 		for i, v := range pr {
-			sum += math.Abs(v - base[i%ni])
+			pred += math.Abs(v - base[i%ni])
 		}
-		return sum / float64(s.n), nil
+		for i, v := range kr {
+			r, j := i/n%ni, i%n
+			kern = math.Max(kern, math.Abs(v-kte[r*n+j]))
+		}
+		return pred / float64(s.n), kern / kmax, nil
 	}
 	var inv invariance
-	if inv.Random, err = change(rot.random); err != nil {
+	if inv.Random, inv.KernelRandom, err = change("random", rot.random); err != nil {
 		return nil, err
 	}
-	if inv.Oct, err = change(rot.oct); err != nil {
+	if inv.Oct, inv.KernelOct, err = change("oct", rot.oct); err != nil {
 		return nil, err
 	}
 	return &inv, nil

@@ -2,9 +2,9 @@ package qm9
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/eqens/eqens/data"
@@ -17,8 +17,17 @@ import (
 func init() {
 	experiment.Register(&experiment.Experiment{
 		Name:    "qm9",
-		Summary: "QM9 internal energy U0: kernel regression with NTKs averaged over rotations (octahedral group, SO(3) samples) against the plain NTK, learning curves in meV",
-		Run:     run,
+		Summary: "QM9 internal energy U0: kernel regression with NTKs averaged over rotations (octahedral group, SO(3) samples), the per-atom MLP NTK and the SO(3)-invariant spherical CNN NTK on per-atom spherical signals, learning curves in meV",
+		Run: func(ctx context.Context, env *experiment.Env, node *yaml.Node) (*experiment.Result, error) {
+			return run(ctx, env, node, "qm9")
+		},
+	})
+	experiment.Register(&experiment.Experiment{
+		Name:    "qm9-synthetic",
+		Summary: "the qm9 comparison on synthetic molecules (random point clouds of H, C, N, O, F with a sum of Morse pair potentials as energy): learning curves and invariance under rotations, measured without the QM9 data",
+		Run: func(ctx context.Context, env *experiment.Env, node *yaml.Node) (*experiment.Result, error) {
+			return run(ctx, env, node, "qm9-synthetic")
+		},
 	})
 }
 
@@ -54,6 +63,28 @@ type params struct {
 	// how much each predictor changes when the molecule is rotated.
 	Rotations      int `yaml:"rotations"`
 	InvarianceTest int `yaml:"invariance_test"`
+	// BandLimit is the band limit L of the sphere grid on which the
+	// atoms' spherical signals are sampled (sphericalText); needed with
+	// atom_kernels.
+	BandLimit int `yaml:"band_limit"`
+	// SignalQuadrature, if larger than band_limit, band-limits the
+	// signals to degrees below band_limit first, by the quadrature of the
+	// sphere grid of this band limit (sphericalFeatures); 0 samples the
+	// signals themselves, as the reference code does.
+	SignalQuadrature int `yaml:"signal_quadrature"`
+	// AtomKernels are networks applied to every atom's spherical signals
+	// (input [10, L, 2L−1], one output) and summed over the atoms: the
+	// per-atom MLP and the SO(3) CNN (sumKernel).
+	AtomKernels []atomKernelParams `yaml:"atom_kernels"`
+	// Synthetic, for qm9-synthetic only, describes the generated molecules
+	// that replace QM9.
+	Synthetic *syntheticParams `yaml:"synthetic"`
+}
+
+// atomKernelParams names a per-atom network.
+type atomKernelParams struct {
+	Name string `yaml:"name"`
+	Arch string `yaml:"arch"`
 }
 
 // setup is what the parameters select: the target and its unit, the
@@ -61,20 +92,34 @@ type params struct {
 type setup struct {
 	prop data.QM9Property
 	unit string
-	// kernels names the kernels: "plain", then one per rotation set;
-	// reps are the rotation sets' actions on the coordinates (nil for
-	// plain).
+	// kernels names the kernels: "plain", then one per rotation set, then
+	// the per-atom kernels; specs are the kernels themselves.
 	kernels []string
-	reps    []*group.Rep
+	specs   []*kernelSpec
 	arch    *nn.Arch
 }
 
-// run runs the qm9 experiment. results.json holds
+// needAtoms reports whether a kernel needs the atoms' spherical signals.
+func (s *setup) needAtoms() bool {
+	for _, k := range s.specs {
+		if k.atoms {
+			return true
+		}
+	}
+	return false
+}
+
+// run runs the qm9 experiment (name qm9 or qm9-synthetic). results.json
+// holds
 //
 //	target, unit, representation   what is regressed and how molecules
-//	                               are encoded (representation)
+//	spherical_signals              are encoded (representation,
+//	                               sphericalText)
+//	data                           where the molecules come from (QM9,
+//	                               or the synthetic molecules' sizes)
 //	molecules, test_size           the data used
-//	kernels                        "plain" and one per rotation set
+//	kernels                        "plain", one per rotation set and one
+//	                               per atom kernel
 //	baseline                       MAE of the per-element linear baseline
 //	                               alone, by training size
 //	curve                          MAE and RMSE (unit) by kernel and
@@ -82,126 +127,188 @@ type setup struct {
 //	                               regression of the residuals
 //	invariance                     per kernel, mean |f(Rx) − f(x)| over
 //	                               random rotations and over the cube's
-//	                               rotations (largest training size)
+//	                               rotations (largest training size), and
+//	                               the relative change of the kernel rows
+//	seconds                        per kernel, the time to compute it
 //	params
 //
-// Tables: curve, invariance.
-func run(ctx context.Context, env *experiment.Env, node *yaml.Node) (*experiment.Result, error) {
+// Tables: curve, invariance. Figures: learning-curve, signals (with atom
+// kernels).
+func run(ctx context.Context, env *experiment.Env, node *yaml.Node, name string) (*experiment.Result, error) {
 	start := time.Now()
 	var p params
-	if err := experiment.DecodeParams("qm9", node, &p); err != nil {
+	if err := experiment.DecodeParams(name, node, &p); err != nil {
 		return nil, err
 	}
-	s, err := parseSetup(&p)
+	s, err := parseSetup(&p, name)
 	if err != nil {
 		return nil, err
 	}
-	q, err := load(env, &p)
+	mols, source, err := molecules(env, &p, name)
 	if err != nil {
 		return nil, err
 	}
-	yAll, err := q.Target(s.prop, s.unit)
+	yAll, err := (&data.QM9Set{Molecules: mols}).Target(s.prop, s.unit)
 	if err != nil {
 		return nil, err
 	}
 	nmax := slices.Max(p.TrainSizes)
-	if nmax+p.TestSize > len(q.Molecules) {
-		return nil, fmt.Errorf("experiments/qm9.yaml: %d training and %d test molecules asked for, the data has %d", nmax, p.TestSize, len(q.Molecules))
+	if nmax+p.TestSize > len(mols) {
+		return nil, fmt.Errorf("experiments/%s.yaml: %d training and %d test molecules asked for, the data has %d", name, nmax, p.TestSize, len(mols))
 	}
-	env.Logf("qm9: %d molecules read in %.1f s; %s in %s, %d test molecules, training sizes %v", len(q.Molecules), time.Since(start).Seconds(), s.prop, s.unit, p.TestSize, p.TrainSizes)
-	d, err := splitData(&p, q.Molecules, yAll, nmax)
+	env.Logf("%s: %d molecules (%s) in %.1f s; %s in %s, %d test molecules, training sizes %v", name, len(mols), source, time.Since(start).Seconds(), s.prop, s.unit, p.TestSize, p.TrainSizes)
+	d, err := splitData(&p, s, mols, yAll, nmax)
 	if err != nil {
 		return nil, err
 	}
 	sizes := slices.Clone(p.TrainSizes)
 	slices.Sort(sizes)
 	ni := min(p.InvarianceTest, d.m)
-	rot, err := rotatedTests(&p, d, ni)
+	rot, err := rotatedTests(&p, s, d, ni)
 	if err != nil {
 		return nil, err
 	}
+	mat := cachedMatrix(env.Out, name, &p)
 	base := baselineCurve(d, sizes)
 	var curve []point
 	inv := map[string]invariance{}
-	for ki, kn := range s.kernels {
+	secs := map[string]float64{}
+	for _, k := range s.specs {
 		kst := time.Now()
-		pts, iv, err := evalKernel(ctx, &p, s.arch, s.reps[ki], kn, d, sizes, rot)
+		pts, iv, err := evalKernel(ctx, &p, k, mat, d, sizes, rot)
 		if err != nil {
 			return nil, err
 		}
 		curve = append(curve, pts...)
 		if iv != nil {
-			inv[kn] = *iv
+			inv[k.name] = *iv
 		}
-		env.Logf("qm9: kernel %s done in %.1f s", kn, time.Since(kst).Seconds())
+		secs[k.name] = experiment.Round3(time.Since(kst).Seconds())
+		env.Logf("%s: kernel %s done in %.1f s", name, k.name, time.Since(kst).Seconds())
 	}
 	res := map[string]any{
 		"target":         s.prop.String(),
 		"unit":           s.unit,
 		"representation": representation,
-		"molecules":      len(q.Molecules),
+		"data":           source,
+		"molecules":      len(mols),
 		"test_size":      d.m,
 		"arch":           s.arch.Spec,
 		"kernels":        s.kernels,
 		"baseline":       base,
 		"curve":          curve,
 		"invariance":     inv,
+		"seconds":        secs,
 		"params":         p,
 	}
-	r, sum := buildReport(&p, s, len(q.Molecules), d.m, ni, sizes, base, curve, inv)
+	if s.needAtoms() {
+		res["spherical_signals"] = sphericalDescription(p.BandLimit, p.SignalQuadrature)
+	}
+	r, sum := buildReport(&p, s, source, len(mols), d, ni, sizes, base, curve, inv)
 	return &experiment.Result{JSON: res, Report: r, Summary: sum}, nil
 }
 
-// parseSetup checks the parameters (defaulting coord_scale to 1) and
-// returns what they select.
-func parseSetup(p *params) (*setup, error) {
+// parseSetup checks the parameters of experiment name (defaulting
+// coord_scale to 1) and returns what they select.
+func parseSetup(p *params, name string) (*setup, error) {
+	cfg := "experiments/" + name + ".yaml"
 	prop, err := data.ParseQM9Property(p.Target)
 	if err != nil {
-		return nil, fmt.Errorf("experiments/qm9.yaml: target: %w", err)
+		return nil, fmt.Errorf("%s: target: %w", cfg, err)
 	}
-	s := &setup{prop: prop, unit: prop.Unit(), kernels: []string{"plain"}, reps: []*group.Rep{nil}}
+	s := &setup{prop: prop, unit: prop.Unit()}
 	if prop.IsEnergy() {
 		s.unit = "meV"
 	}
 	if p.MaxAtoms < 1 || p.TestSize < 1 || len(p.TrainSizes) == 0 {
-		return nil, errors.New("experiments/qm9.yaml: max_atoms, test_size and train_sizes must be given")
+		return nil, fmt.Errorf("%s: max_atoms, test_size and train_sizes must be given", cfg)
 	}
 	if p.CoordScale <= 0 {
 		p.CoordScale = 1
 	}
+	switch {
+	case name == "qm9-synthetic" && p.Synthetic == nil:
+		return nil, fmt.Errorf("%s: synthetic: missing (the molecules to generate)", cfg)
+	case name != "qm9-synthetic" && p.Synthetic != nil:
+		return nil, fmt.Errorf("%s: synthetic: only for qm9-synthetic (%s reads QM9)", cfg, name)
+	}
+	if s.arch, err = nn.Parse(p.Arch, []int{8 * p.MaxAtoms}, nn.NTK); err != nil {
+		return nil, fmt.Errorf("%s: arch: %w", cfg, err)
+	}
+	s.add(&kernelSpec{name: "plain", arch: s.arch})
 	for _, gs := range p.Groups {
 		g, err := group.Parse(gs)
 		if err != nil {
-			return nil, fmt.Errorf("experiments/qm9.yaml: groups: %w", err)
+			return nil, fmt.Errorf("%s: groups: %w", cfg, err)
 		}
 		if g.Dim() != 3 {
-			return nil, fmt.Errorf("experiments/qm9.yaml: groups: %s does not rotate 3D space (want oct, ico, so3:N)", g.Name())
+			return nil, fmt.Errorf("%s: groups: %s does not rotate 3D space (want oct, ico, so3:N)", cfg, g.Name())
 		}
 		rep, err := group.VectorRep(g, p.MaxAtoms)
 		if err != nil {
 			return nil, err
 		}
-		s.kernels = append(s.kernels, g.Name())
-		s.reps = append(s.reps, rep)
+		s.add(&kernelSpec{name: g.Name(), arch: s.arch, rep: rep})
 	}
-	if s.arch, err = nn.Parse(p.Arch, []int{8 * p.MaxAtoms}, nn.NTK); err != nil {
-		return nil, fmt.Errorf("experiments/qm9.yaml: arch: %w", err)
-	}
-	return s, nil
+	return s, parseAtomKernels(p, s, cfg)
 }
 
-// load reads QM9 from the configured file or the installed archive.
-func load(env *experiment.Env, p *params) (*data.QM9Set, error) {
+// add appends a kernel to the setup.
+func (s *setup) add(k *kernelSpec) {
+	s.kernels = append(s.kernels, k.name)
+	s.specs = append(s.specs, k)
+}
+
+// parseAtomKernels checks band_limit and atom_kernels and adds the
+// per-atom kernels to s.
+func parseAtomKernels(p *params, s *setup, cfg string) error {
+	if len(p.AtomKernels) == 0 {
+		return nil
+	}
+	if p.BandLimit < 1 || p.BandLimit > nn.MaxSphereInput {
+		return fmt.Errorf("%s: band_limit: %d, want 1 to %d with atom_kernels", cfg, p.BandLimit, nn.MaxSphereInput)
+	}
+	if p.SignalQuadrature < 0 || p.SignalQuadrature > nn.MaxSphereInput {
+		return fmt.Errorf("%s: signal_quadrature: %d, want 0 (sample the signals) or a band limit up to %d", cfg, p.SignalQuadrature, nn.MaxSphereInput)
+	}
+	in := []int{sphericalChannels, p.BandLimit, 2*p.BandLimit - 1}
+	for i, ak := range p.AtomKernels {
+		if ak.Name == "" || slices.Contains(s.kernels, ak.Name) || strings.ContainsAny(ak.Name, "/\\ ") {
+			return fmt.Errorf("%s: atom_kernels[%d]: name %q is empty, taken or not a plain word", cfg, i, ak.Name)
+		}
+		arch, err := nn.Parse(ak.Arch, in, nn.NTK)
+		if err != nil {
+			return fmt.Errorf("%s: atom_kernels[%d] (%s): arch: %w", cfg, i, ak.Name, err)
+		}
+		if arch.OutputDim() != 1 {
+			return fmt.Errorf("%s: atom_kernels[%d] (%s): arch has %d outputs, want 1 (end it with dense(1), the readout after the sum over atoms)", cfg, i, ak.Name, arch.OutputDim())
+		}
+		s.add(&kernelSpec{name: ak.Name, arch: arch, atoms: true})
+	}
+	return nil
+}
+
+// molecules returns the molecules of the experiment and says where they
+// come from: generated (qm9-synthetic), read from the configured file, or
+// the installed archive.
+func molecules(env *experiment.Env, p *params, name string) ([]data.Molecule, string, error) {
+	if p.Synthetic != nil {
+		mols, err := syntheticMolecules(p.Synthetic)
+		if err != nil {
+			return nil, "", fmt.Errorf("experiments/%s.yaml: synthetic: %w", name, err)
+		}
+		return mols, p.Synthetic.describe(), nil
+	}
 	if p.File != "" {
 		q, err := data.ReadQM9(p.File)
 		if err != nil {
-			return nil, fmt.Errorf("experiments/qm9.yaml: file: %w", err)
+			return nil, "", fmt.Errorf("experiments/%s.yaml: file: %w", name, err)
 		}
-		return q, nil
+		return q.Molecules, "QM9 read from " + p.File, nil
 	}
 	q, err := data.LoadQM9(env.DataDir)
 	if err != nil {
-		return nil, fmt.Errorf("the qm9 experiment needs the QM9 archive dsgdb9nsd.xyz.tar.bz2, which is not usable here:\n  %v\nDownload it (86 MB) with `eqens data fetch qm9`, or put it into DIR/qm9/ and pass --data-dir DIR (or set $EQENS_DATA=DIR)", err)
+		return nil, "", fmt.Errorf("the qm9 experiment needs the QM9 archive dsgdb9nsd.xyz.tar.bz2, which is not usable here:\n  %v\nDownload it (86 MB) with `eqens data fetch qm9`, or put it into DIR/qm9/ and pass --data-dir DIR (or set $EQENS_DATA=DIR)", err)
 	}
-	return q, nil
+	return q.Molecules, "QM9 (dsgdb9nsd.xyz.tar.bz2, checksum verified)", nil
 }

@@ -104,6 +104,13 @@ const tinyConfig = `  file: FILE
   groups: [oct, "so3:6"]
   rotations: 2
   invariance_test: 5
+  band_limit: 3
+  signal_quadrature: 12
+  atom_kernels:
+    - name: mlp
+      arch: "dense(32),relu,dense(10),dense(1)"
+    - name: so3
+      arch: "s2conv(4,2),erf,so3conv(4,2),erf,so3pool,dense(1)"
 `
 
 func TestQM9Experiment(t *testing.T) {
@@ -118,8 +125,8 @@ func TestQM9Experiment(t *testing.T) {
 		t.Errorf("%g molecules", n)
 	}
 	curve := experimenttest.At(t, res, "curve").([]any)
-	if len(curve) != 6 {
-		t.Fatalf("curve has %d points, want 3 kernels × 2 sizes", len(curve))
+	if len(curve) != 10 {
+		t.Fatalf("curve has %d points, want 5 kernels × 2 sizes", len(curve))
 	}
 	for _, pt := range curve {
 		if e := experimenttest.Num(t, pt, "mae"); !(e > 0) || math.IsInf(e, 0) {
@@ -139,7 +146,12 @@ func TestQM9Experiment(t *testing.T) {
 	if r := experimenttest.Num(t, res, "invariance", "so3:6:1", "random"); !(r >= 0) {
 		t.Errorf("so3 random change %g", r)
 	}
-	for _, f := range []string{"tables/curve.csv", "tables/invariance.csv", "figures/learning-curve.png"} {
+	// The SO(3) network's kernel is invariant up to aliasing, the per-atom
+	// MLP's is not.
+	if so3, mlp := experimenttest.Num(t, res, "invariance", "so3", "kernel_random"), experimenttest.Num(t, res, "invariance", "mlp", "kernel_random"); !(so3 < 0.1*mlp) {
+		t.Errorf("relative kernel change under random rotations: so3 %g, mlp %g", so3, mlp)
+	}
+	for _, f := range []string{"tables/curve.csv", "tables/invariance.csv", "figures/learning-curve.png", "figures/signals.png"} {
 		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
 			t.Errorf("missing %s", f)
 		}
