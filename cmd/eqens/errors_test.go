@@ -317,6 +317,16 @@ func catalogue() []errCase {
 			args: apply("short.npy", func(t *testing.T, dir string) {
 				rawNpy(t, filepath.Join(dir, "short.npy"), "<f8", false, []int{6, 4}, f64Bytes(vals(20)))
 			})},
+		{Group: "data files", Name: "a group for qm9's spherical signals", Command: "eqens data show qm9 --index 0 --atom 0 --group c4 --out a.png", Code: 1,
+			Want: []string{"--group c4: does not apply to qm9"},
+			args: func(t *testing.T, dir string) []string {
+				return []string{"data", "show", "qm9", "--index", "0", "--atom", "0", "--group", "c4", "--out", filepath.Join(dir, "a.png")}
+			}},
+		{Group: "data files", Name: "a negative atom index for qm9", Command: "eqens data show qm9 --index 0 --atom -1 --out a.png", Code: 1,
+			Want: []string{"--atom -1", "must not be negative"},
+			args: func(t *testing.T, dir string) []string {
+				return []string{"data", "show", "qm9", "--index", "0", "--atom", "-1", "--out", filepath.Join(dir, "a.png")}
+			}},
 		{Group: "data files", Name: "IDX file (via --data-dir) with a truncated gzip stream", Command: "eqens data show fashion-mnist --split test --index 0 --group c4 --out a.png --data-dir D", Code: 1,
 			Want: []string{"t10k-images-idx3-ubyte.gz", "delete the file and get it again"},
 			args: func(t *testing.T, dir string) []string {
