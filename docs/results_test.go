@@ -25,6 +25,7 @@ var schemaKeys = map[string][]string{
 	"ising":              {"curves", "final", "ensemble_size", "ntk_max_rel_std", "claims"},
 	"cross-product":      {"models", "curve", "ntk_checks"},
 	"fashion":            {"groups", "methods", "ood_sets", "table", "paper", "curve", "so2", "archs", "timing", "params"},
+	"cnn-to-gcnn":        {"datasets", "group", "group_order", "missing", "order", "params"},
 	"qm9":                {"curve", "baseline", "invariance", "seconds", "kernels", "data", "spherical_signals", "params"},
 	"qm9-synthetic":      {"curve", "baseline", "invariance", "seconds", "kernels", "data", "spherical_signals", "params"},
 }
@@ -112,6 +113,12 @@ var claims = []claim{
 	{Doc: "results.md", Quote: "| ensemble of 32 + DA oct | 0.0129 | 0.0145 |", Number: "0.0145", File: "results/cross-product/results.json", Path: "models/ensemble_da_oct/off/eq_err/mean"},
 	{Doc: "results.md", Quote: "averaged kernel gives the augmented kernel's prediction to 2.4e-14", Number: "2.4e-14", File: "results/cross-product/results.json", Path: "ntk_checks/1/averaged_vs_expanded_inf"},
 	{Doc: "results.md", Quote: "not even symmetric (0.64)", Number: "0.64", File: "results/cross-product/results.json", Path: "ntk_checks/0/averaged_asymmetry"},
+	// CNN ensembles to GCNNs.
+	{Doc: "results.md", Quote: "| CNN + DA ensemble (32) | GCNN ensemble (16) | 0.984 ± 0.005 | 0.768 ± 0.014 | 0.278 ± 0.001 | 0.378 ± 0.002 |", Number: "0.984", File: "results/cnn-to-gcnn/results.json", Path: "datasets/mnist/compare/0/agree_id/mean"},
+	{Doc: "results.md", Quote: "| CNN + DA ensemble (32) | GCNN ensemble (16) | 0.984 ± 0.005 | 0.768 ± 0.014 | 0.278 ± 0.001 | 0.378 ± 0.002 |", Number: "0.768", File: "results/cnn-to-gcnn/results.json", Path: "datasets/mnist/compare/0/agree_ood/mean"},
+	{Doc: "results.md", Quote: "| CNN + DA, ensemble of 32 | 0.959 ± 0.009 | **3.97** ± 0.01 | **3.75** ± 0.04 |", Number: "3.75", File: "results/cnn-to-gcnn/results.json", Path: "datasets/mnist/models/cnn_da/ood/fashion-mnist/osp/mean"},
+	{Doc: "results.md", Quote: "equals the mirrored GCNN's to 2.2e-13", Number: "2.2e-13", File: "results/cnn-to-gcnn/kernels.csv", Row: "mnist,NTK: averaged CNN vs GCNN", Col: "result"},
+	{Doc: "results.md", Quote: "0.645 to 0.768 out of distribution", Number: "0.645", File: "results/cnn-to-gcnn/mnist-curve.csv", Row: "DA,1", Col: "agreement OOD"},
 	// Synthetic molecules.
 	{Doc: "results.md", Quote: "| 1000 | 1292.0 | 1426.1 | 1082.0 | 1034.9 | 1223.0 | 700.4 | **330.6** |", Number: "330.6", File: "results/qm9-synthetic/curve.csv", Row: "1000", Col: "so3"},
 	{Doc: "results.md", Quote: "| 1000 | 1292.0 | 1426.1 | 1082.0 | 1034.9 | 1223.0 | 700.4 | **330.6** |", Number: "700.4", File: "results/qm9-synthetic/curve.csv", Row: "1000", Col: "mlp"},
