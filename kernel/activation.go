@@ -45,14 +45,23 @@ const inv2pi = 1 / (2 * math.Pi)
 // The map runs vectorised over rows of the plane (vec.ReLUArcCos, accurate
 // to about one unit in the last place).
 func (s *State) ReLU() {
+	s.rowMap(
+		func(k, t, v1, v2 []float64) { vec.ReLUArcCos(k, t, v1, v2, inv2pi) },
+		func(k, t []float64, v1 float64, v2 []float64) { vec.ReLUArcCosRow(k, t, v1, v2, inv2pi) })
+}
+
+// rowMap applies an entry-wise kernel map that reads both variances: for
+// states of one position per pair (MLPs) as one flat run over all pairs
+// (flat), otherwise row by row of each pair's plane, a row sharing its
+// first variance (row).
+func (s *State) rowMap(flat func(k, t, v1, v2 []float64), row func(k, t []float64, v1 float64, v2 []float64)) {
 	p := s.P()
 	var theta []float64
 	if p == 1 {
-		// One position per pair (MLPs): one flat run over all pairs.
 		if s.NTK {
 			theta = s.Theta[:s.Pairs]
 		}
-		vec.ReLUArcCos(s.K[:s.Pairs], theta, s.V1, s.V2, inv2pi)
+		flat(s.K[:s.Pairs], theta, s.V1, s.V2)
 		return
 	}
 	c := s.Cols()
@@ -64,7 +73,7 @@ func (s *State) ReLU() {
 			if s.NTK {
 				theta = s.Theta[base+i*c : base+(i+1)*c]
 			}
-			vec.ReLUArcCosRow(s.K[base+i*c:base+(i+1)*c], theta, v1[i], v2, inv2pi)
+			row(s.K[base+i*c:base+(i+1)*c], theta, v1[i], v2)
 		}
 	}
 }
@@ -77,27 +86,9 @@ func (s *State) ReLU() {
 // math.Asin).
 func (s *State) Erf(a, b, c float64) {
 	m := vec.NewErfMap(a, b, c)
-	p := s.P()
-	var theta []float64
-	if p == 1 {
-		if s.NTK {
-			theta = s.Theta[:s.Pairs]
-		}
-		vec.ErfKernel(s.K[:s.Pairs], theta, s.V1, s.V2, m)
-		return
-	}
-	cols := s.Cols()
-	for a := 0; a < s.Pairs; a++ {
-		v1 := s.V1[a*p : (a+1)*p]
-		v2 := s.V2[a*p : a*p+cols]
-		base := a * p * cols
-		for i := 0; i < p; i++ {
-			if s.NTK {
-				theta = s.Theta[base+i*cols : base+(i+1)*cols]
-			}
-			vec.ErfKernelRow(s.K[base+i*cols:base+(i+1)*cols], theta, v1[i], v2, m)
-		}
-	}
+	s.rowMap(
+		func(k, t, v1, v2 []float64) { vec.ErfKernel(k, t, v1, v2, m) },
+		func(k, t []float64, v1 float64, v2 []float64) { vec.ErfKernelRow(k, t, v1, v2, m) })
 }
 
 // Quadrature integrates E[phi(u) phi(v)] and E[phi'(u) phi'(v)] over the

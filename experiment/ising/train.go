@@ -6,16 +6,13 @@ package ising
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io/fs"
-	"math"
 	"os"
 	"path/filepath"
 
 	"github.com/eqens/eqens/experiment"
-	"github.com/eqens/eqens/internal/atomicfile"
 	"github.com/eqens/eqens/metrics"
 	"github.com/eqens/eqens/nn"
 	"github.com/eqens/eqens/train"
@@ -55,32 +52,6 @@ func (r *records) orbit(m, s, j int) *metrics.Orbit {
 		o.Out[i] = float64(v)
 	}
 	return o
-}
-
-func saveF32(path string, v []float32) error {
-	b := make([]byte, 4*len(v))
-	for i, x := range v {
-		binary.LittleEndian.PutUint32(b[4*i:], math.Float32bits(x))
-	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return err
-	}
-	return atomicfile.WriteFile(path, b, 0o644)
-}
-
-func loadF32(path string, n int) ([]float32, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	if len(b) != 4*n {
-		return nil, fmt.Errorf("%s: %d bytes, want %d", path, len(b), 4*n)
-	}
-	v := make([]float32, n)
-	for i := range v {
-		v[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
-	}
-	return v, nil
 }
 
 // widthRun is what one width's ensemble produced.
@@ -128,7 +99,7 @@ func trainWidth(ctx context.Context, env *experiment.Env, p *params, in *inputs,
 		if r.count[m] != len(in.steps) {
 			return nil, fmt.Errorf("%s: member %d has %d of %d snapshots; remove %s and run again", name, m, r.count[m], len(in.steps), dir)
 		}
-		if err := saveF32(memberCache(m), r.rec[m]); err != nil {
+		if err := experiment.SaveFloats(memberCache(m), r.rec[m]); err != nil {
 			return nil, err
 		}
 	}
@@ -144,7 +115,7 @@ func loadRecords(r *records, nsteps int, dir string, file func(m int) string) ([
 	size := nsteps * r.tot
 	cached := make([]bool, len(r.rec))
 	for m := range cached {
-		if v, err := loadF32(file(m), size); err == nil {
+		if v, err := experiment.LoadFloats[float32](file(m), size); err == nil {
 			r.rec[m] = v
 			cached[m] = true
 			continue

@@ -3,18 +3,15 @@ package qm9
 import (
 	"context"
 	"crypto/sha256"
-	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
-	"math"
-	"os"
 	"path/filepath"
 	"strings"
 
-	"github.com/eqens/eqens/internal/atomicfile"
+	"github.com/eqens/eqens/experiment"
 )
 
 // cachedMatrix returns the matrixFunc of a run of experiment name with
@@ -48,31 +45,11 @@ func cachedMatrix(out, name string, p *params) matrixFunc {
 
 // readMatrix reads n float64 values written by writeMatrix.
 func readMatrix(path string, n int) ([]float64, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	if len(b) != 8*n {
-		return nil, fmt.Errorf("%s: %d bytes, want %d (remove the file to recompute it)", path, len(b), 8*n)
-	}
-	m := make([]float64, n)
-	for i := range m {
-		m[i] = math.Float64frombits(binary.LittleEndian.Uint64(b[8*i:]))
-	}
-	return m, nil
+	return experiment.LoadFloats[float64](path, n)
 }
 
 // writeMatrix writes m atomically to path, creating its folder.
-func writeMatrix(path string, m []float64) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return err
-	}
-	b := make([]byte, 8*len(m))
-	for i, v := range m {
-		binary.LittleEndian.PutUint64(b[8*i:], math.Float64bits(v))
-	}
-	return atomicfile.WriteFile(path, b, 0o644)
-}
+func writeMatrix(path string, m []float64) error { return experiment.SaveFloats(path, m) }
 
 // safeName replaces the characters of a kernel name that are awkward in
 // file names.
