@@ -39,6 +39,11 @@ type convImpl[T Float] struct {
 	// using it. The separate ReLU layer then does nothing.
 	relu  bool
 	sbias []T // bias times its forward scale
+	// gradT accumulates the filter gradient transposed (ncol × nout) in
+	// each part: with few output channels the product then has them as its
+	// columns, which internal/gemm reads in place (bench/RESULTS.md,
+	// section 11); wider layers keep the direct layout.
+	gradT bool
 }
 
 // convPart is the scratch of one part of a batch.
@@ -61,9 +66,13 @@ func newConvImpl[T Float](c *Conv, in, out Shape, p Param) *convImpl[T] {
 	m.ncol = op.K * op.K * in.G * in.C
 	m.wexp = make([]T, out.G*c.Out*m.ncol)
 	m.dexp = make([]T, len(m.wexp))
-	// Chunks keep the unrolled input of one GEMM near 2 MiB (float32).
+	// Chunks of about 256 KiB of unrolled input (float32; at least one
+	// sample): the backward pass's unrolled input and its gradient then stay
+	// in L2 (2 MiB chunks ran 20% slower per CNN step on both the AVX-512
+	// and the AVX2 path, bench/RESULTS.md, section 11).
 	per := out.H * out.W * m.ncol
-	m.chunk = max(1, (1<<19)/max(1, per))
+	m.chunk = max(1, (1<<16)/max(1, per))
+	m.gradT = out.G*c.Out <= 32
 	m.workers = 1
 	return m
 }
@@ -390,6 +399,30 @@ func sumRows[T Float](db, dy []T) {
 	}
 }
 
+// sumPartGrads sets dexp (nout × ncol) to the sum, in part order, of the
+// parts' filter gradients (transposed, ncol × nout, with gradT).
+func (m *convImpl[T]) sumPartGrads(parts, nout int) {
+	if !m.gradT {
+		if parts > 1 {
+			copy(m.dexp, m.parts[0].dexp)
+			for i := 1; i < parts; i++ {
+				addTo(m.dexp, m.parts[i].dexp)
+			}
+		}
+		return
+	}
+	for r := 0; r < nout; r++ {
+		row := m.dexp[r*m.ncol : (r+1)*m.ncol]
+		for c := range row {
+			s := m.parts[0].dexp[c*nout+r]
+			for i := 1; i < parts; i++ {
+				s += m.parts[i].dexp[c*nout+r]
+			}
+			row[c] = s
+		}
+	}
+}
+
 func (m *convImpl[T]) part(i int) *convPart[T] {
 	for len(m.parts) <= i {
 		m.parts = append(m.parts, convPart[T]{})
@@ -446,7 +479,7 @@ func (m *convImpl[T]) backward(p []T, x, y, dy, dx, dp []T, n int) {
 		if dx != nil {
 			pt.dcol = ensure(pt.dcol, m.chunk*npos*m.ncol)
 		}
-		if len(ranges) > 1 {
+		if len(ranges) > 1 || m.gradT {
 			pt.dexp = ensure(pt.dexp, len(m.wexp))
 		}
 		pt.db = ensure(pt.db, m.cfg.Out)
@@ -454,7 +487,7 @@ func (m *convImpl[T]) backward(p []T, x, y, dy, dx, dp []T, n int) {
 	runParts(m.workers, ranges, func(i, a, b int) {
 		pt := &m.parts[i]
 		dexp := m.dexp
-		if len(ranges) > 1 {
+		if len(ranges) > 1 || m.gradT {
 			dexp = pt.dexp
 		}
 		clear(dexp)
@@ -472,19 +505,18 @@ func (m *convImpl[T]) backward(p []T, x, y, dy, dx, dp []T, n int) {
 			if m.bs != 0 {
 				sumRows(pt.db, dys)
 			}
-			linalg.Gemm(true, false, nout, m.ncol, ns*npos, T(m.ws), dys, nout, pt.cols, m.ncol, 1, dexp, m.ncol)
+			if m.gradT {
+				linalg.Gemm(true, false, m.ncol, nout, ns*npos, T(m.ws), pt.cols, m.ncol, dys, nout, 1, dexp, nout)
+			} else {
+				linalg.Gemm(true, false, nout, m.ncol, ns*npos, T(m.ws), dys, nout, pt.cols, m.ncol, 1, dexp, m.ncol)
+			}
 			if dx != nil {
 				linalg.Gemm(false, false, ns*npos, m.ncol, nout, T(m.ws), dys, nout, m.wexp, m.ncol, 0, pt.dcol, m.ncol)
 				m.col2im(pt.dcol, dx, s0, ns)
 			}
 		}
 	})
-	if len(ranges) > 1 {
-		copy(m.dexp, m.parts[0].dexp)
-		for i := 1; i < len(ranges); i++ {
-			addTo(m.dexp, m.parts[i].dexp)
-		}
-	}
+	m.sumPartGrads(len(ranges), nout)
 	m.reduce(dp[:nw])
 	if m.bs != 0 {
 		db := dp[nw : nw+m.cfg.Out]
