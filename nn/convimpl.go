@@ -15,7 +15,9 @@ import (
 // the unrolled input in cache: unrolling a chunk again in the backward pass
 // is faster than keeping the unrolled batch (measured: 10% per CNN step, and
 // a third less memory), and one GEMM over a whole batch of tall, skinny
-// matrices runs at half the speed.
+// matrices runs at half the speed. Layers on grids wide enough for it take
+// the direct path instead (convdirect.go), which unrolls along the filter
+// rows only.
 type convImpl[T Float] struct {
 	cfg          *Conv
 	in, out      Shape
@@ -44,11 +46,18 @@ type convImpl[T Float] struct {
 	// columns, which internal/gemm reads in place (bench/RESULTS.md,
 	// section 11); wider layers keep the direct layout.
 	gradT bool
+	// direct layers read the taps in place (convdirect.go), one sample
+	// per chunk; wflip is their flipped filter for the input gradient.
+	direct       bool
+	wperm, wflip []T
 }
 
 // convPart is the scratch of one part of a batch.
 type convPart[T Float] struct {
 	cols, dcol, dexp, db []T
+	// The direct path's row-stacked input and gradient, its outputs and
+	// input gradient on the padded grid.
+	x3, dy3, ytmp, dxtmp []T
 }
 
 // convParts is the number of parts of a batch (see split).
@@ -73,6 +82,9 @@ func newConvImpl[T Float](c *Conv, in, out Shape, p Param) *convImpl[T] {
 	per := out.H * out.W * m.ncol
 	m.chunk = max(1, (1<<16)/max(1, per))
 	m.gradT = out.G*c.Out <= 32
+	if useDirect(op) && out.G*c.Out <= 128 {
+		m.direct, m.gradT, m.chunk = true, true, 1
+	}
 	m.workers = 1
 	return m
 }
@@ -400,7 +412,8 @@ func sumRows[T Float](db, dy []T) {
 }
 
 // sumPartGrads sets dexp (nout × ncol) to the sum, in part order, of the
-// parts' filter gradients (transposed, ncol × nout, with gradT).
+// parts' filter gradients (transposed, ncol × nout, with gradT; rows in the
+// order of the direct path with direct).
 func (m *convImpl[T]) sumPartGrads(parts, nout int) {
 	if !m.gradT {
 		if parts > 1 {
@@ -411,14 +424,17 @@ func (m *convImpl[T]) sumPartGrads(parts, nout int) {
 		}
 		return
 	}
-	for r := 0; r < nout; r++ {
-		row := m.dexp[r*m.ncol : (r+1)*m.ncol]
-		for c := range row {
-			s := m.parts[0].dexp[c*nout+r]
+	for c := 0; c < m.ncol; c++ {
+		src := c
+		if m.direct {
+			src = m.directRow(c)
+		}
+		for r := 0; r < nout; r++ {
+			s := m.parts[0].dexp[src*nout+r]
 			for i := 1; i < parts; i++ {
-				s += m.parts[i].dexp[c*nout+r]
+				s += m.parts[i].dexp[src*nout+r]
 			}
-			row[c] = s
+			m.dexp[r*m.ncol+c] = s
 		}
 	}
 }
@@ -444,15 +460,26 @@ func (m *convImpl[T]) forward(p []T, x, y []T, n int) {
 	ranges := m.split(n)
 	for i := range ranges {
 		pt := m.part(i)
-		pt.cols = ensure(pt.cols, m.chunk*npos*m.ncol)
+		if !m.direct {
+			pt.cols = ensure(pt.cols, m.chunk*npos*m.ncol)
+		}
+	}
+	if m.direct {
+		m.permuteFilter()
 	}
 	runParts(m.workers, ranges, func(i, a, b int) {
-		cols := m.parts[i].cols
+		pt := &m.parts[i]
 		for s0 := a; s0 < b; s0 += m.chunk {
 			ns := min(m.chunk, b-s0)
-			m.im2col(x, cols, s0, ns)
 			ys := y[s0*npos*nout : (s0+ns)*npos*nout]
-			linalg.Gemm(false, true, ns*npos, nout, m.ncol, T(m.ws), cols, m.ncol, m.wexp, m.ncol, 0, ys, nout)
+			if m.direct {
+				for s := 0; s < ns; s++ {
+					m.forwardDirect(pt, x, ys[s*npos*nout:(s+1)*npos*nout], s0+s)
+				}
+			} else {
+				m.im2col(x, pt.cols, s0, ns)
+				linalg.Gemm(false, true, ns*npos, nout, m.ncol, T(m.ws), pt.cols, m.ncol, m.wexp, m.ncol, 0, ys, nout)
+			}
 			// Bias and ReLU while the chunk is in cache.
 			if m.bs != 0 {
 				addRows(ys, m.sbias)
@@ -475,14 +502,19 @@ func (m *convImpl[T]) backward(p []T, x, y, dy, dx, dp []T, n int) {
 	ranges := m.split(n)
 	for i := range ranges {
 		pt := m.part(i)
-		pt.cols = ensure(pt.cols, m.chunk*npos*m.ncol)
-		if dx != nil {
+		if !m.direct {
+			pt.cols = ensure(pt.cols, m.chunk*npos*m.ncol)
+		}
+		if dx != nil && !m.direct {
 			pt.dcol = ensure(pt.dcol, m.chunk*npos*m.ncol)
 		}
 		if len(ranges) > 1 || m.gradT {
 			pt.dexp = ensure(pt.dexp, len(m.wexp))
 		}
 		pt.db = ensure(pt.db, m.cfg.Out)
+	}
+	if m.direct && dx != nil {
+		m.flipFilter()
 	}
 	runParts(m.workers, ranges, func(i, a, b int) {
 		pt := &m.parts[i]
@@ -492,12 +524,14 @@ func (m *convImpl[T]) backward(p []T, x, y, dy, dx, dp []T, n int) {
 		}
 		clear(dexp)
 		clear(pt.db)
-		if dx != nil {
+		if dx != nil && !m.direct { // the direct path sets dx
 			clear(dx[a*m.in.Size() : b*m.in.Size()])
 		}
 		for s0 := a; s0 < b; s0 += m.chunk {
 			ns := min(m.chunk, b-s0)
-			m.im2col(x, pt.cols, s0, ns)
+			if !m.direct {
+				m.im2col(x, pt.cols, s0, ns)
+			}
 			dys := dy[s0*npos*nout : (s0+ns)*npos*nout]
 			if m.relu {
 				reluBackward(y[s0*npos*nout:(s0+ns)*npos*nout], dys, dys)
@@ -505,9 +539,15 @@ func (m *convImpl[T]) backward(p []T, x, y, dy, dx, dp []T, n int) {
 			if m.bs != 0 {
 				sumRows(pt.db, dys)
 			}
-			if m.gradT {
+			switch {
+			case m.direct:
+				for s := 0; s < ns; s++ {
+					m.backwardDirect(pt, x, dys[s*npos*nout:(s+1)*npos*nout], dexp, dx, s0+s)
+				}
+				continue
+			case m.gradT:
 				linalg.Gemm(true, false, m.ncol, nout, ns*npos, T(m.ws), pt.cols, m.ncol, dys, nout, 1, dexp, nout)
-			} else {
+			default:
 				linalg.Gemm(true, false, nout, m.ncol, ns*npos, T(m.ws), dys, nout, pt.cols, m.ncol, 1, dexp, m.ncol)
 			}
 			if dx != nil {

@@ -44,6 +44,19 @@ func Kernel() string { return kernels64()[0].name }
 // must not overlap either.
 func Gemm[T Float](transA, transB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int, workers int) {
 	Check("gemm.Gemm", transA, transB, m, n, k, lda, ldb, ldc, len(a), len(b), len(c))
+	gemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, workers)
+}
+
+// GemmOverlap is Gemm for an a whose stored rows may overlap: lda may be
+// smaller than the length of a stored row (k, or m with transA), as when a
+// convolution reads its filter taps in place from a padded input instead of
+// an unrolled copy. c must not overlap a or b.
+func GemmOverlap[T Float](transA, transB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int, workers int) {
+	check("gemm.GemmOverlap", true, transA, transB, m, n, k, lda, ldb, ldc, len(a), len(b), len(c))
+	gemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, workers)
+}
+
+func gemm[T Float](transA, transB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int, workers int) {
 	var kn kernel[T]
 	switch p := any(&kn).(type) {
 	case *kernel[float32]:
@@ -58,6 +71,11 @@ func Gemm[T Float](transA, transB bool, m, n, k int, alpha T, a []T, lda int, b 
 // negative or the slices (of lengths la, lb, lc) too short for the product;
 // callers validate user input before reaching this package.
 func Check(name string, transA, transB bool, m, n, k, lda, ldb, ldc, la, lb, lc int) {
+	check(name, false, transA, transB, m, n, k, lda, ldb, ldc, la, lb, lc)
+}
+
+// check is Check; overlapA allows lda below the length of a's rows.
+func check(name string, overlapA, transA, transB bool, m, n, k, lda, ldb, ldc, la, lb, lc int) {
 	ar, ac := m, k
 	if transA {
 		ar, ac = k, m
@@ -69,7 +87,7 @@ func Check(name string, transA, transB bool, m, n, k, lda, ldb, ldc, la, lb, lc 
 	switch {
 	case m < 0 || n < 0 || k < 0:
 		panic(fmt.Sprintf("%s: negative dimension m=%d n=%d k=%d", name, m, n, k))
-	case lda < max(1, ac) || ldb < max(1, bc) || ldc < max(1, n):
+	case lda < 1 || (!overlapA && lda < ac) || ldb < max(1, bc) || ldc < max(1, n):
 		panic(fmt.Sprintf("%s: bad leading dimension lda=%d ldb=%d ldc=%d for m=%d n=%d k=%d", name, lda, ldb, ldc, m, n, k))
 	case ar > 0 && ac > 0 && la < (ar-1)*lda+ac:
 		panic(fmt.Sprintf("%s: a has %d elements, need %d", name, la, (ar-1)*lda+ac))

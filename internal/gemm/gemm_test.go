@@ -248,3 +248,40 @@ func fuzzKernels[T Float](t *testing.T, r *rand.Rand, k int, useBeta bool) {
 		}
 	}
 }
+
+// TestGemmOverlap checks products whose a has overlapping rows against the
+// same products on an unrolled copy: the same bits, for both transposes.
+func TestGemmOverlap(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	for _, tc := range []struct {
+		transA, transB bool
+		m, n, k, lda   int
+	}{
+		{false, true, 61, 32, 48, 16}, {false, false, 100, 16, 96, 32},
+		{true, false, 48, 32, 70, 16}, {false, false, 9, 5, 3, 1}, {true, true, 27, 40, 33, 4},
+	} {
+		ar, ac := tc.m, tc.k
+		if tc.transA {
+			ar, ac = tc.k, tc.m
+		}
+		v := randFill[float64](r, (ar-1)*tc.lda+ac)
+		a := make([]float64, ar*ac)
+		for i := 0; i < ar; i++ {
+			copy(a[i*ac:(i+1)*ac], v[i*tc.lda:])
+		}
+		br, bc := tc.k, tc.n
+		if tc.transB {
+			br, bc = tc.n, tc.k
+		}
+		b := randFill[float64](r, br*bc)
+		c0 := randFill[float64](r, tc.m*tc.n)
+		c1 := append([]float64(nil), c0...)
+		Gemm(tc.transA, tc.transB, tc.m, tc.n, tc.k, 0.5, a, ac, b, bc, 1, c0, tc.n, 2)
+		GemmOverlap(tc.transA, tc.transB, tc.m, tc.n, tc.k, 0.5, v, tc.lda, b, bc, 1, c1, tc.n, 2)
+		for i := range c0 {
+			if c0[i] != c1[i] {
+				t.Fatalf("%+v: entry %d is %v, unrolled %v", tc, i, c1[i], c0[i])
+			}
+		}
+	}
+}

@@ -3,6 +3,8 @@ package linalg
 import (
 	"errors"
 	"fmt"
+
+	"github.com/eqens/eqens/internal/gemm"
 )
 
 // ErrNotPositiveDefinite is returned (wrapped) by Cholesky and the solvers
@@ -96,4 +98,12 @@ func SolvePSD(n, nrhs int, a []float64, reg float64, b []float64) error {
 		return err
 	}
 	return CholeskySolve(n, nrhs, l, b)
+}
+
+// GemmOverlap is Gemm for an a whose stored rows may overlap (lda below the
+// length of a row): a convolution's taps read in place from its padded
+// input. BLAS does not take such operands, so both builds compute it with
+// internal/gemm.
+func GemmOverlap[T gemm.Float](transA, transB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
+	gemm.GemmOverlap(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, Threads())
 }
