@@ -98,30 +98,36 @@ for suffix, (eqx, ptx) in (STEP_PATHS.items() if want("steps") else []):
         if not suffix:
             ratio(f"{work}_step_peak_mib", mo, mb, unit="MiB")
 
-# 4: ensemble of 8 CNNs, S steps each, both cores on each side.
+# 4: ensemble of 8 CNNs, S steps each, both cores on each side, on both
+# paths. PyTorch's time varies by up to 40 % from run to run (its 2-thread
+# set-up most): compare medians of several runs (--quick makes one).
 if want("ensemble"):
     members, steps = (8, 40) if QUICK else (8, 200)
-    vals, mems = [], []
-    # PyTorch: one process with 2 threads, or 2 processes with 1 thread and half the members each.
-    one, two, tm = [], [], 0.0
-    for _ in range(runs):
-        r = eq("-work", "ensemble", "-members", str(members), "-steps", str(steps))
-        vals.append(r["seconds"])
-        mems.append(r["peak_mib"])
-        s, m = py("torch_steps.py", f"ensemble:{members}:{steps}", 2, 1)
-        one.append(float(s))
-        tm = max(tm, float(m))
-        t = time.perf_counter()
-        procs = [subprocess.Popen([PY, os.path.join(ROOT, "bench", "torch_steps.py"), f"ensemble:{members // 2}:{steps}", "1", "1"],
-                                  stdout=subprocess.PIPE, text=True, env=ENV) for _ in range(2)]
-        outs = [p.communicate()[0].split() for p in procs]
-        two.append(time.perf_counter() - t)
-        tm = max(tm, sum(float(o[1]) for o in outs))
-    ours = statistics.median(vals)
-    best = min(statistics.median(one), statistics.median(two))
-    ratio("ensemble_cnn", ours, best, note=f"{members} members x {steps} steps: eqens {members * steps / ours:.1f} member-steps/s, "
-          f"PyTorch {members * steps / best:.1f} (1 process x 2 threads {statistics.median(one):.1f} s, 2 processes {statistics.median(two):.1f} s)")
-    ratio("ensemble_cnn_peak_mib", max(mems), tm, unit="MiB", note="PyTorch: the larger of its two set-ups")
+    eruns = runs
+    for suffix, (eqx, ptx) in STEP_PATHS.items():
+        eenv, penv = dict(ENV, **eqx), dict(ENV, **ptx)
+        vals, mems = [], []
+        # PyTorch: one process with 2 threads, or 2 processes with 1 thread and half the members each.
+        one, two, tm = [], [], 0.0
+        for _ in range(eruns):
+            r = eq("-work", "ensemble", "-members", str(members), "-steps", str(steps), env=eenv)
+            vals.append(r["seconds"])
+            mems.append(r["peak_mib"])
+            s, m = py("torch_steps.py", f"ensemble:{members}:{steps}", 2, 1, env=penv)
+            one.append(float(s))
+            tm = max(tm, float(m))
+            t = time.perf_counter()
+            procs = [subprocess.Popen([PY, os.path.join(ROOT, "bench", "torch_steps.py"), f"ensemble:{members // 2}:{steps}", "1", "1"],
+                                      stdout=subprocess.PIPE, text=True, env=penv) for _ in range(2)]
+            outs = [p.communicate()[0].split() for p in procs]
+            two.append(time.perf_counter() - t)
+            tm = max(tm, sum(float(o[1]) for o in outs))
+        ours = statistics.median(vals)
+        best = min(statistics.median(one), statistics.median(two))
+        ratio(f"ensemble_cnn{suffix}", ours, best, note=f"{members} members x {steps} steps, medians of {eruns} runs: eqens {members * steps / ours:.1f} member-steps/s, "
+              f"PyTorch {members * steps / best:.1f} (1 process x 2 threads {statistics.median(one):.1f} s, 2 processes {statistics.median(two):.1f} s)")
+        if not suffix:
+            ratio("ensemble_cnn_peak_mib", max(mems), tm, unit="MiB", note="PyTorch: the larger of its two set-ups")
 
 # 5: analytic NTK and NTK prediction against NumPy/LAPACK.
 if want("ntk"):
