@@ -137,15 +137,8 @@ func (m *convImpl[T]) backwardDirect(pt *convPart[T], x, dys, dexp, dx []T, s in
 // order (dj, di, g, c) of X3.
 func (m *convImpl[T]) permuteFilter() {
 	k, gc := m.cfg.op.K, m.in.G*m.in.C
-	nout := len(m.wexp) / m.ncol
 	m.wperm = ensure(m.wperm, len(m.wexp))
-	for o := 0; o < nout; o++ {
-		for di := 0; di < k; di++ {
-			for dj := 0; dj < k; dj++ {
-				copy(m.wperm[o*m.ncol+(dj*k+di)*gc:][:gc], m.wexp[o*m.ncol+(di*k+dj)*gc:])
-			}
-		}
-	}
+	m.scatterTaps(m.wperm, func(o, di, dj int) int { return o*m.ncol + (dj*k+di)*gc })
 }
 
 // flipFilter sets wflip to the k²*nout × G*C matrix whose row
@@ -155,10 +148,17 @@ func (m *convImpl[T]) flipFilter() {
 	k, gc := m.cfg.op.K, m.in.G*m.in.C
 	nout := len(m.wexp) / m.ncol
 	m.wflip = ensure(m.wflip, len(m.wexp))
-	for di := 0; di < k; di++ {
-		for dj := 0; dj < k; dj++ {
-			for o := 0; o < nout; o++ {
-				copy(m.wflip[(((k-1-dj)*k+di)*nout+o)*gc:][:gc], m.wexp[o*m.ncol+(di*k+dj)*gc:])
+	m.scatterTaps(m.wflip, func(o, di, dj int) int { return (((k-1-dj)*k+di)*nout + o) * gc })
+}
+
+// scatterTaps copies the G*C filter values of every output o and tap
+// (di, dj) of the expanded filter to dst[at(o, di, dj):].
+func (m *convImpl[T]) scatterTaps(dst []T, at func(o, di, dj int) int) {
+	k, gc := m.cfg.op.K, m.in.G*m.in.C
+	for o := 0; o < len(m.wexp)/m.ncol; o++ {
+		for di := 0; di < k; di++ {
+			for dj := 0; dj < k; dj++ {
+				copy(dst[at(o, di, dj):][:gc], m.wexp[o*m.ncol+(di*k+dj)*gc:])
 			}
 		}
 	}
