@@ -64,12 +64,14 @@ func (m *convImpl[T]) stackInput(pt *convPart[T], x []T, s int) {
 	}
 }
 
-// stackGrad writes the gradient dys of one sample into the part's DY3: at
+// stackGrad masks the gradient dys of one sample by its rectified outputs
+// ys (with a fused ReLU, else ys is nil), adds it to the part's bias
+// gradient, and writes it into the part's DY3, one output row at a time: at
 // position u - u0 the gradients of grid positions u, u-Wp, ...,
 // u-(k-1)*Wp (only u when all is false), zero outside the outputs, for u
 // from u0 = min(0, q0-(k-1)) to q1 (q0 and q1 the first and last input
 // positions of the grid). It returns u0 and q0.
-func (m *convImpl[T]) stackGrad(pt *convPart[T], dys []T, all bool) (u0, q0 int) {
+func (m *convImpl[T]) stackGrad(pt *convPart[T], ys, dys []T, all bool) (u0, q0 int) {
 	op := m.cfg.op
 	k, nout := op.K, op.OutG*m.cfg.Out
 	wp, p, _ := m.grid()
@@ -80,20 +82,29 @@ func (m *convImpl[T]) stackGrad(pt *convPart[T], dys []T, all bool) (u0, q0 int)
 	if all {
 		nd = k
 	}
-	for di := 0; di < nd; di++ {
-		for i := 0; i < op.OutH; i++ {
+	ow := op.OutW * nout
+	for i := 0; i < op.OutH; i++ {
+		row := dys[i*ow : (i+1)*ow]
+		if ys != nil {
+			reluBackward(ys[i*ow:(i+1)*ow], row, row)
+		}
+		if m.bs != 0 {
+			sumRows(pt.db, row)
+		}
+		for di := 0; di < nd; di++ {
 			u := (i + di) * wp
 			if u > q1 {
 				break
 			}
 			cnt := min(op.OutW, q1-u+1)
-			copyBlocks(pt.dy3[(u-u0)*k*nout+di*nout:], dys[i*op.OutW*nout:], cnt, nout, k*nout, nout)
+			copyBlocks(pt.dy3[(u-u0)*k*nout+di*nout:], row, cnt, nout, k*nout, nout)
 		}
 	}
 	return u0, q0
 }
 
-// forwardDirect computes the outputs ys (before bias) of sample s.
+// forwardDirect computes the outputs ys of sample s (with bias and fused
+// ReLU, row by row while in L1).
 func (m *convImpl[T]) forwardDirect(pt *convPart[T], x, ys []T, s int) {
 	op := m.cfg.op
 	k, gc, nout := op.K, m.in.G*m.in.C, op.OutG*m.cfg.Out
@@ -103,19 +114,21 @@ func (m *convImpl[T]) forwardDirect(pt *convPart[T], x, ys []T, s int) {
 	linalg.GemmOverlap(false, true, rows, nout, m.ncol, T(m.ws), pt.x3, k*gc, m.wperm, m.ncol, 0, pt.ytmp, nout)
 	ow := op.OutW * nout
 	for i := 0; i < op.OutH; i++ {
-		copy(ys[i*ow:(i+1)*ow], pt.ytmp[i*wp*nout:])
+		row := ys[i*ow : (i+1)*ow]
+		copy(row, pt.ytmp[i*wp*nout:])
+		m.epilogue(row)
 	}
 }
 
-// backwardDirect adds the filter gradient of sample s (output gradient dys)
-// to dexp (transposed, ncol × nout, rows in the order (dj, di, g, c)) and,
+// backwardDirect adds the filter gradient of sample s (output gradient dys;
+// rectified outputs ys with a fused ReLU, else nil) to dexp (transposed, ncol × nout, rows in the order (dj, di, g, c)) and,
 // unless dx is nil, sets the sample's input gradient.
-func (m *convImpl[T]) backwardDirect(pt *convPart[T], x, dys, dexp, dx []T, s int) {
+func (m *convImpl[T]) backwardDirect(pt *convPart[T], x, ys, dys, dexp, dx []T, s int) {
 	op := m.cfg.op
 	k, gc, nout := op.K, m.in.G*m.in.C, op.OutG*m.cfg.Out
 	wp, _, rows := m.grid()
 	m.stackInput(pt, x, s)
-	u0, q0 := m.stackGrad(pt, dys, dx != nil)
+	u0, q0 := m.stackGrad(pt, ys, dys, dx != nil)
 	linalg.GemmOverlap(true, false, m.ncol, nout, rows, T(m.ws), pt.x3, k*gc, pt.dy3[-u0*k*nout:], k*nout, 1, dexp, nout)
 	if dx == nil {
 		return

@@ -476,19 +476,24 @@ func (m *convImpl[T]) forward(p []T, x, y []T, n int) {
 				for s := 0; s < ns; s++ {
 					m.forwardDirect(pt, x, ys[s*npos*nout:(s+1)*npos*nout], s0+s)
 				}
-			} else {
-				m.im2col(x, pt.cols, s0, ns)
-				linalg.Gemm(false, true, ns*npos, nout, m.ncol, T(m.ws), pt.cols, m.ncol, m.wexp, m.ncol, 0, ys, nout)
+				continue
 			}
-			// Bias and ReLU while the chunk is in cache.
-			if m.bs != 0 {
-				addRows(ys, m.sbias)
-			}
-			if m.relu {
-				reluForward(ys, ys)
-			}
+			m.im2col(x, pt.cols, s0, ns)
+			linalg.Gemm(false, true, ns*npos, nout, m.ncol, T(m.ws), pt.cols, m.ncol, m.wexp, m.ncol, 0, ys, nout)
+			m.epilogue(ys)
 		}
 	})
+}
+
+// epilogue adds the bias to outputs ys and rectifies them (with a fused
+// ReLU), while they are in cache.
+func (m *convImpl[T]) epilogue(ys []T) {
+	if m.bs != 0 {
+		addRows(ys, m.sbias)
+	}
+	if m.relu {
+		reluForward(ys, ys)
+	}
 }
 
 // backward takes the gradient dy with respect to the layer's output y, or,
@@ -529,10 +534,18 @@ func (m *convImpl[T]) backward(p []T, x, y, dy, dx, dp []T, n int) {
 		}
 		for s0 := a; s0 < b; s0 += m.chunk {
 			ns := min(m.chunk, b-s0)
-			if !m.direct {
-				m.im2col(x, pt.cols, s0, ns)
-			}
 			dys := dy[s0*npos*nout : (s0+ns)*npos*nout]
+			if m.direct {
+				for s := 0; s < ns; s++ {
+					var ys []T
+					if m.relu {
+						ys = y[(s0+s)*npos*nout : (s0+s+1)*npos*nout]
+					}
+					m.backwardDirect(pt, x, ys, dys[s*npos*nout:(s+1)*npos*nout], dexp, dx, s0+s)
+				}
+				continue
+			}
+			m.im2col(x, pt.cols, s0, ns)
 			if m.relu {
 				reluBackward(y[s0*npos*nout:(s0+ns)*npos*nout], dys, dys)
 			}
@@ -540,11 +553,6 @@ func (m *convImpl[T]) backward(p []T, x, y, dy, dx, dp []T, n int) {
 				sumRows(pt.db, dys)
 			}
 			switch {
-			case m.direct:
-				for s := 0; s < ns; s++ {
-					m.backwardDirect(pt, x, dys[s*npos*nout:(s+1)*npos*nout], dexp, dx, s0+s)
-				}
-				continue
 			case m.gradT:
 				linalg.Gemm(true, false, m.ncol, nout, ns*npos, T(m.ws), pt.cols, m.ncol, dys, nout, 1, dexp, nout)
 			default:
