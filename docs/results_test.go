@@ -117,6 +117,11 @@ var claims = []claim{
 	{Doc: "results.md", Quote: "| C4 | DeepEns+DA | 3.85 ± 0.12 | 3.49 ± 0.04 |", Number: "3.49", File: "results/fashion/results.json", Path: "table/c4/deepens_da/osp_ood"},
 	{Doc: "results.md", Quote: "| C16 | DeepEns+DA | 15.24 ± 0.69 | 14.69 ± 0.29 |", Number: "14.69", File: "results/fashion/results.json", Path: "table/c16/deepens_da/osp_ood"},
 	{Doc: "results.md", Quote: "(0.685/0.633/0.391 test", Number: "0.391", File: "results/fashion/results.json", Path: "table/c16/e2cnn/accuracy"},
+	// Kernel convergence.
+	{Doc: "results.md", Quote: "| MLP | 16384 | 269 287 425 | **0.018 ± 0.004** | 0.004 | 0.023 ± 0.008 |", Number: "0.018", File: "results/kernel-convergence/convergence.csv", Row: "MLP,16384", Col: "NTK error"},
+	{Doc: "results.md", Quote: "| CNN | 4096 | 151 044 097 | **0.023 ± 0.017** | 0.003 | 0.020 ± 0.017 |", Number: "0.023", File: "results/kernel-convergence/convergence.csv", Row: "CNN,4096", Col: "NTK error"},
+	{Doc: "results.md", Quote: "| C4 GCNN | 8192 | 151 019 521 | **0.030 ± 0.023** (0.0296) | 0.003 | 0.029 ± 0.031 |", Number: "0.0296", File: "results/kernel-convergence/convergence.csv", Row: "C4 GCNN,8192", Col: "NTK error"},
+	{Doc: "results.md", Quote: "| C4 GCNN | 8192 | 151 019 521 | **0.030 ± 0.023** (0.0296) | 0.003 | 0.029 ± 0.031 |", Number: "0.003", File: "results/kernel-convergence/convergence.csv", Row: "C4 GCNN,8192", Col: "NTK error of the mean"},
 	// CNN ensembles to GCNNs.
 	{Doc: "results.md", Quote: "| CNN + DA ensemble (32) | GCNN ensemble (16) | 0.984 ± 0.005 | 0.768 ± 0.014 | 0.278 ± 0.001 | 0.378 ± 0.002 |", Number: "0.984", File: "results/cnn-to-gcnn/results.json", Path: "datasets/mnist/compare/0/agree_id/mean"},
 	{Doc: "results.md", Quote: "| CNN + DA ensemble (32) | GCNN ensemble (16) | 0.984 ± 0.005 | 0.768 ± 0.014 | 0.278 ± 0.001 | 0.378 ± 0.002 |", Number: "0.768", File: "results/cnn-to-gcnn/results.json", Path: "datasets/mnist/compare/0/agree_ood/mean"},
