@@ -37,7 +37,7 @@ import (
 // A_0 the columns of A at c = 0. Both cost and memory fall by N.
 //
 // A and S are in this position order (In positions of the input state,
-// Out of the output).
+// Out of the output). A SphereOp must not be copied after first use.
 type SphereOp struct {
 	// L is the output band limit (degrees l < L); SO3 selects J(l) = 2l+1.
 	L   int
@@ -50,6 +50,8 @@ type SphereOp struct {
 	// A is the analysis matrix (coefficients × In), S the synthesis
 	// matrix (Out × NumWigner(L)), both row-major.
 	A, S []float64
+
+	tab sphereTables // the maps of the pairs' matrices, built on first use
 }
 
 // rows returns the offset and row length J of degree l's coefficients.
@@ -68,8 +70,9 @@ func (op *SphereOp) shifts() int {
 	return 2*op.Grid - 1
 }
 
-// numWigner is Σ_{l<L} (2l+1)².
-func (op *SphereOp) numWigner() int { return op.L * (2*op.L - 1) * (2*op.L + 1) / 3 }
+// numWigner is Σ_{l<L} (2l+1)², the number of Wigner coefficients and of
+// the entries of the T^l.
+func (op *SphereOp) numWigner() int { return wignerOffset(op.L) }
 
 // check validates the operator against the state.
 func (op *SphereOp) check(s *State) error {
@@ -89,21 +92,28 @@ func (op *SphereOp) check(s *State) error {
 // every pair (without the weight and bias variances: follow it with
 // Affine). The input may be a slab (see SphereOp); the output is a slab
 // over the Out points of the SO(3) grid: G = 2 Grid - 1 blocks of Out/G
-// positions.
-func (s *State) Sphere(op *SphereOp) error {
+// positions. The pairs are mapped together, by two products with tables
+// of the operator where they fit (spherebatch.go).
+func (s *State) Sphere(op *SphereOp) error { return s.sphere(op, op.apply) }
+
+// SphereReference is Sphere computed pair by pair with the operator's
+// matrices, the order of the original implementation: the reference of
+// the tests. It agrees with Sphere to round-off.
+func (s *State) SphereReference(op *SphereOp) error { return s.sphere(op, op.reference) }
+
+// sphereMap maps the pairs' stored In×cin matrices in to the Out×cout
+// matrices out.
+type sphereMap func(in []float64, pairs, cin int, out []float64)
+
+// sphere applies f to K and Theta and sets the output grid.
+func (s *State) sphere(op *SphereOp, f sphereMap) error {
 	if err := op.check(s); err != nil {
 		return err
 	}
-	k, _ := op.rows(op.L)
-	nz := op.shifts()
-	cin, cout := s.Cols(), op.Out/nz
-	w := sphereWork{ak: make([]float64, k*cin), sm: make([]float64, op.Out*op.numWigner())}
-	scale := float64(op.In / cin)
+	cin := s.Cols()
 	apply := func(in []float64) []float64 {
-		out := s.Scratch(s.Pairs * op.Out * cout)
-		for a := 0; a < s.Pairs; a++ {
-			op.pair(in[a*op.In*cin:(a+1)*op.In*cin], cin, scale, out[a*op.Out*cout:(a+1)*op.Out*cout], cout, &w)
-		}
+		out := s.Scratch(s.Pairs * op.Out * op.cols())
+		f(in, s.Pairs, cin, out)
 		return out
 	}
 	out := apply(s.K)
@@ -114,22 +124,49 @@ func (s *State) Sphere(op *SphereOp) error {
 		s.Recycle(s.Theta)
 		s.Theta = out
 	}
-	s.G, s.H, s.W, s.Slab = nz, cout, 1, true
-	s.V1 = grow(s.V1, s.Pairs*op.Out)
-	s.V2 = grow(s.V2, s.Pairs*op.Out)
+	s.setSphereOutput(op)
 	return nil
 }
 
-// sphereWork holds the scratch buffers of SphereOp.pair.
-type sphereWork struct {
-	ak, f, t, sm []float64
+// setSphereOutput sets the output slab's grid and resizes the variances.
+func (s *State) setSphereOutput(op *SphereOp) {
+	s.G, s.H, s.W, s.Slab = op.shifts(), op.cols(), 1, true
+	s.V1 = grow(s.V1, s.Pairs*op.Out)
+	s.V2 = grow(s.V2, s.Pairs*op.Out)
 }
 
-// pair maps one pair's In×cin matrix kin (cin stored columns, the first
-// cin positions; scale = In/cin) to the Out×cout matrix kout.
-func (op *SphereOp) pair(kin []float64, cin int, scale float64, kout []float64, cout int, w *sphereWork) {
-	n, nw := op.In, op.numWigner()
+// cols is the number of stored columns of the output slab.
+func (op *SphereOp) cols() int { return op.Out / op.shifts() }
+
+// sphereWork holds the scratch buffers of the pair-by-pair maps.
+type sphereWork struct {
+	ak, f, sm []float64
+}
+
+// newSphereWork returns scratch buffers for inputs of cin stored columns.
+func (op *SphereOp) newSphereWork(cin int) *sphereWork {
 	k, _ := op.rows(op.L)
+	return &sphereWork{ak: make([]float64, k*cin), sm: make([]float64, op.Out*op.numWigner())}
+}
+
+// reference maps the pairs one by one: analysePair, then synthesisePair.
+func (op *SphereOp) reference(in []float64, pairs, cin int, out []float64) {
+	w := op.newSphereWork(cin)
+	nt, cout := op.numWigner(), op.cols()
+	t := make([]float64, nt)
+	for a := 0; a < pairs; a++ {
+		op.analysePair(in[a*op.In*cin:(a+1)*op.In*cin], cin, t, w)
+		op.synthesisePair(t, out[a*op.Out*cout:(a+1)*op.Out*cout], w)
+	}
+}
+
+// analysePair computes the T^l of one pair's In×cin matrix kin (cin stored
+// columns, the first cin positions) into t: T^l[r, r'] at
+// NumWigner(l) + r(2l+1) + r'.
+func (op *SphereOp) analysePair(kin []float64, cin int, t []float64, w *sphereWork) {
+	n := op.In
+	k, _ := op.rows(op.L)
+	scale := float64(n / cin)
 	gemm.Gemm(false, false, k, cin, n, 1, op.A, n, kin, cin, 0, w.ak, cin, 1)
 	for l := 0; l < op.L; l++ {
 		off, J := op.rows(l)
@@ -138,18 +175,28 @@ func (op *SphereOp) pair(kin []float64, cin int, scale float64, kout []float64, 
 		w.f = grow(w.f, m*m)
 		gemm.Gemm(false, true, m, m, cin, scale, w.ak[off*cin:], cin, op.A[off*n:], n, 0, w.f, m, 1)
 		// T[r, r'] = Σ_j F[(r, j), (r', j)].
-		w.t = grow(w.t, d*d)
+		tl := t[wignerOffset(l):]
 		for r := 0; r < d; r++ {
 			for r2 := 0; r2 < d; r2++ {
 				var v float64
 				for j := 0; j < J; j++ {
 					v += w.f[(r*J+j)*m+r2*J+j]
 				}
-				w.t[r*d+r2] = v
+				tl[r*d+r2] = v
 			}
 		}
+	}
+}
+
+// synthesisePair computes one pair's Out×cout output kout = S M S_0ᵀ from
+// its T^l (S_0: the first cout rows of S).
+func (op *SphereOp) synthesisePair(t, kout []float64, w *sphereWork) {
+	nw, cout := op.numWigner(), op.cols()
+	for l := 0; l < op.L; l++ {
+		d := 2*l + 1
+		wo := wignerOffset(l)
+		tl := t[wo:]
 		// SM[q, (l, r', m)] = Σ_r S[q, (l, r, m)] T[r, r'].
-		wo := l * (2*l - 1) * (2*l + 1) / 3
 		for q := 0; q < op.Out; q++ {
 			src := op.S[q*nw+wo : q*nw+wo+d*d]
 			dst := w.sm[q*nw+wo : q*nw+wo+d*d]
@@ -157,7 +204,7 @@ func (op *SphereOp) pair(kin []float64, cin int, scale float64, kout []float64, 
 				for mm := 0; mm < d; mm++ {
 					var v float64
 					for r := 0; r < d; r++ {
-						v += src[r*d+mm] * w.t[r*d+r2]
+						v += src[r*d+mm] * tl[r*d+r2]
 					}
 					dst[r2*d+mm] = v
 				}
@@ -166,6 +213,9 @@ func (op *SphereOp) pair(kin []float64, cin int, scale float64, kout []float64, 
 	}
 	gemm.Gemm(false, true, op.Out, cout, nw, 1, w.sm, nw, op.S, nw, 0, kout, cout, 1)
 }
+
+// wignerOffset is Σ_{l'<l} (2l'+1)², where degree l's block starts.
+func wignerOffset(l int) int { return l * (2*l - 1) * (2*l + 1) / 3 }
 
 // WeightedMean collapses the positions to one: K' = Σ_pq w_p w_q K[p, q]
 // (and the same for Theta), the map of a weighted mean over positions

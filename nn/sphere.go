@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"sync"
 
+	"github.com/eqens/eqens/internal/gemm"
 	"github.com/eqens/eqens/internal/linalg"
 	"github.com/eqens/eqens/kernel"
 	"github.com/eqens/eqens/sphere"
@@ -74,6 +75,9 @@ type SphereConv struct {
 	WStd, BStd float64
 	lin        int           // input band limit, set up from the input shape
 	kern       *sphereKernel // kernel operator, set up with the layer
+	// reference (tests) computes the kernel maps pair by pair from the
+	// input covariances, as the original implementation did.
+	reference bool
 }
 
 // SO3Pool is the invariant mean over SO(3): y_c = ∫ x_c(R) dR by the
@@ -170,11 +174,76 @@ func (c *SphereConv) coeffs() int {
 }
 
 func (c *SphereConv) kernel(s *kernel.State) error {
-	if err := s.Sphere(c.kernelOp()); err != nil {
+	apply := s.Sphere
+	if c.reference {
+		apply = s.SphereReference
+	}
+	if err := apply(c.kernelOp()); err != nil {
 		return err
 	}
 	s.Affine(c.WStd, c.BStd)
 	return nil
+}
+
+// inputKernel computes the state after a first s2conv from the inputs'
+// spherical-harmonic coefficients X = A xᵀ, computed once per input of the
+// tile, instead of their covariances over the input grid
+// (kernel.State.SphereInput): the same map, with O(k C) work per pair
+// instead of O(P_in² (C + k)).
+func (c *SphereConv) inputKernel(st *kernel.State, inShape []int, x1 []float64, i0, i1 int, x2 []float64, j0, j1 int, diag bool) error {
+	if c.Kind != "s2conv" {
+		return fmt.Errorf("%s cannot be the first layer", c)
+	}
+	if c.reference {
+		return c.referenceInputKernel(st, inShape, x1, i0, i1, x2, j0, j1, diag)
+	}
+	op := c.kernelOp()
+	chans := inShape[0]
+	c1 := inputCoefficients(op, x1, i0, i1, chans)
+	c2 := c1
+	if !diag {
+		c2 = inputCoefficients(op, x2, j0, j1, chans)
+	}
+	if err := st.SphereInput(op, c1, i1-i0, c2, j1-j0, chans, diag); err != nil {
+		return err
+	}
+	st.Affine(c.WStd, c.BStd)
+	return nil
+}
+
+// inputCoefficients returns the coefficients X = A xᵀ of the inputs
+// [i0, i1) of x (dataset layout, chans×In each): row (i C + c) holds the k
+// coefficients of channel c of input i.
+func inputCoefficients(op *kernel.SphereOp, x []float64, i0, i1, chans int) []float64 {
+	k := len(op.A) / op.In
+	rows := (i1 - i0) * chans
+	out := make([]float64, rows*k)
+	gemm.Gemm(false, true, rows, k, op.In, 1, x[i0*chans*op.In:i1*chans*op.In], op.In, op.A, op.In, 0, out, k, 1)
+	return out
+}
+
+// referenceInputKernel is inputKernel by the original route: the input
+// covariances K[p, p'] = (1/C) Σ_c x_c(p) x'_c(p') of every pair (as the
+// kernel engine forms them for other first layers), then the layer's map.
+func (c *SphereConv) referenceInputKernel(st *kernel.State, inShape []int, x1 []float64, i0, i1 int, x2 []float64, j0, j1 int, diag bool) error {
+	C, hw := inShape[0], inShape[1]*inShape[2]
+	d := C * hw
+	st.Reshape(1, inShape[1], inShape[2], false)
+	a := 0
+	for i := i0; i < i1; i++ {
+		ja, jb, xb := j0, j1, x2
+		if diag {
+			ja, jb, xb = i, i+1, x1
+		}
+		for j := ja; j < jb; j++ {
+			linalg.Dgemm(true, false, hw, hw, C, 1/float64(C), x1[i*d:(i+1)*d], hw, xb[j*d:(j+1)*d], hw, 0, st.K[a*hw*hw:(a+1)*hw*hw], hw)
+			a++
+		}
+	}
+	if st.NTK {
+		clear(st.Theta)
+	}
+	return c.kernel(st)
 }
 
 // sphereKernel holds a spherical convolution's kernel operator, built on
