@@ -65,6 +65,10 @@ func (s *State) rowMap(flat func(k, t, v1, v2 []float64), row func(k, t []float6
 		return
 	}
 	c := s.Cols()
+	if c < narrowRows {
+		s.narrowRowMap(flat)
+		return
+	}
 	for a := 0; a < s.Pairs; a++ {
 		v1 := s.V1[a*p : (a+1)*p]
 		v2 := s.V2[a*p : a*p+c]
@@ -75,6 +79,36 @@ func (s *State) rowMap(flat func(k, t, v1, v2 []float64), row func(k, t []float6
 			}
 			row(s.K[base+i*c:base+(i+1)*c], theta, v1[i], v2)
 		}
+	}
+}
+
+// narrowRows is the row length below which rowMap runs each pair's plane
+// as one flat run: short rows (the 15 stored columns of an SO(3) slab at
+// band limit 3) would leave most of each row to the scalar tail of the
+// vector kernels.
+const narrowRows = 64
+
+// narrowRowMap is rowMap over each pair's whole plane, with both
+// variances expanded to one per entry (the same bits: the vector kernels
+// and their scalar tails compute the same).
+func (s *State) narrowRowMap(flat func(k, t, v1, v2 []float64)) {
+	p, c := s.P(), s.Cols()
+	s.rowV1, s.rowV2 = grow(s.rowV1, p*c), grow(s.rowV2, p*c)
+	var theta []float64
+	for a := 0; a < s.Pairs; a++ {
+		v1, v2 := s.V1[a*p:(a+1)*p], s.V2[a*p:a*p+c]
+		for i, v := range v1 {
+			row := s.rowV1[i*c : (i+1)*c]
+			for j := range row {
+				row[j] = v
+			}
+			copy(s.rowV2[i*c:(i+1)*c], v2)
+		}
+		base := a * p * c
+		if s.NTK {
+			theta = s.Theta[base : base+p*c]
+		}
+		flat(s.K[base:base+p*c], theta, s.rowV1, s.rowV2)
 	}
 }
 

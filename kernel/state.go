@@ -36,6 +36,7 @@ type State struct {
 	Slab bool
 
 	spare, spare2 []float64 // recycled buffers for out-of-place operators
+	rowV1, rowV2  []float64 // per-entry variances of narrowRowMap
 	sep           [2]sepBuffers
 }
 
