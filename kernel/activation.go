@@ -86,7 +86,7 @@ func (s *State) rowMap(flat func(k, t, v1, v2 []float64), row func(k, t []float6
 // as one flat run: short rows (the 15 stored columns of an SO(3) slab at
 // band limit 3) would leave most of each row to the scalar tail of the
 // vector kernels.
-const narrowRows = 64
+const narrowRows = 32
 
 // narrowRowMap is rowMap over each pair's whole plane, with both
 // variances expanded to one per entry (the same bits: the vector kernels
