@@ -27,21 +27,24 @@ import (
 // interpolation. The group support S of gconv is the whole group
 // (support=all, default) or the identity alone (support=e: each group
 // channel only sees itself, which makes the GCNN a CNN applied to every
-// rotated copy).
+// rotated copy). Basis (lift and gconv) is "pixel" (one weight per tap, the
+// default) or "fourier" (coefficients of a band-limited steerable basis,
+// evaluated analytically at the rotated taps; see basis.go).
 type Conv struct {
 	Kind       string
 	Group      *group.Group
 	Out, K     int
 	Pad        kernel.Padding
 	Support    string
+	Basis      string
 	WStd, BStd float64
 
 	op *kernel.ConvOp
 }
 
 // parseConv reads conv(out, k=, padding=, w_std=, b_std=), lift(group,
-// out, ...) and gconv(out, ..., support=); gconv takes the group of the
-// features before it.
+// out, ..., basis=) and gconv(out, ..., support=, basis=); gconv takes the
+// group of the features before it.
 func parseConv(kind string, a *args, ctx *buildCtx) (Layer, error) {
 	var gname string
 	outPos, npos := 0, 1
@@ -52,6 +55,12 @@ func parseConv(kind string, a *args, ctx *buildCtx) (Layer, error) {
 	c := &Conv{Kind: kind, Out: a.int(outPos, "out", 0, true), K: a.int(-1, "k", 3, false), WStd: a.float(-1, "w_std", 1), BStd: a.float(-1, "b_std", 0)}
 	if kind == "gconv" {
 		c.Support = a.str(-1, "support", "all", false)
+	}
+	if kind != "conv" {
+		c.Basis = a.str(-1, "basis", basisPixel, false)
+		if c.Basis != basisPixel && c.Basis != basisFourier {
+			a.fail("basis: expected pixel or fourier, got %q", c.Basis)
+		}
 	}
 	c.Pad, _ = parsePad(a)
 	a.done(npos)
@@ -86,6 +95,9 @@ func (c *Conv) String() string {
 	default:
 		s = fmt.Sprintf("%s(%d,k=%d", c.Kind, c.Out, c.K)
 	}
+	if c.Basis == basisFourier {
+		s += ",basis=" + c.Basis
+	}
 	if c.Pad != kernel.Same {
 		s += ",padding=" + c.Pad.String()
 	}
@@ -119,8 +131,8 @@ func (c *Conv) setup(in Shape, ctx *buildCtx) (Shape, int, error) {
 	if c.Kind == "gconv" {
 		ns = len(support)
 	}
-	if t := mulCap(outG, ns, c.K, c.K); t < 0 || t > maxTaps {
-		return Shape{}, 0, fmt.Errorf("the expanded filters of %d group elements × %d support elements × %dx%d taps are too large (at most %d)", outG, ns, c.K, c.K, maxTaps)
+	if t := mulCap(outG, ns, c.tapsPerSupport()); t < 0 || t > maxTaps {
+		return Shape{}, 0, fmt.Errorf("the expanded filters of %d group elements × %d support elements × %d taps are too large (at most %d)", outG, ns, c.tapsPerSupport(), maxTaps)
 	}
 	c.setOp(in, oh, ow, outG, support)
 	np := mulCap(c.Out, c.op.Base, in.C)
@@ -190,6 +202,10 @@ func (c *Conv) groupAxis(in Shape, ctx *buildCtx) (outG int, support []int, err 
 
 // setOp builds the expanded filter description c.op.
 func (c *Conv) setOp(in Shape, oh, ow, outG int, support []int) {
+	if c.Basis == basisFourier {
+		c.op = buildBasisOp(c.Group, c.Kind, newFourierBasis(c.K), c.Pad, in, oh, ow, outG, support)
+		return
+	}
 	c.op = buildConvOp(c.Group, c.Kind, c.K, c.Pad, in, oh, ow, outG, support)
 	if c.Kind == "gconv" && len(support) > 1 && exactTaps(c.op) {
 		c.op.Reduced = buildConvOp(c.Group, c.Kind, c.K, c.Pad, in, oh, ow, outG, []int{0})
@@ -301,10 +317,16 @@ func bilinear(qi, qj float64, c int) []nbr {
 }
 
 func (c *Conv) kernel(s *kernel.State) error {
+	if err := c.checkKernel(); err != nil {
+		return err
+	}
 	return s.ConvAffine(c.op, c.WStd, c.BStd)
 }
 
 func (c *Conv) kernelReLU(s *kernel.State) error {
+	if err := c.checkKernel(); err != nil {
+		return err
+	}
 	return s.ConvAffineReLU(c.op, c.WStd, c.BStd)
 }
 

@@ -20,7 +20,10 @@
 // grid, and the SO(3)-equivariant s2conv, so3conv and so3pool for
 // band-limited signals on the sphere (see SphereConv and package sphere).
 // Keyword arguments follow neural-tangents: w_std (default 1) and b_std
-// (default 0).
+// (default 0). lift and gconv learn pixel filters (basis=pixel, the
+// default) or the coefficients of a band-limited steerable filter basis
+// evaluated exactly at the rotated taps (basis=fourier, as escnn; see
+// basis.go; no infinite-width kernel).
 //
 // Activations are stored channels-last: one sample is an H×W×G×C array (G
 // is the group axis of GCNN features, 1 elsewhere). Network inputs use the

@@ -64,6 +64,9 @@ type params struct {
 	GCNN modelFamily `yaml:"gcnn"`
 	// Canon: canonicalisation + the members' CNN, no augmentation.
 	Canon modelFamily `yaml:"canon"`
+	// StepsCurve records the augmented CNNs during training for the OSP
+	// against training steps (points 0: none).
+	StepsCurve stepsCurveParams `yaml:"steps_curve"`
 	// SO2 evaluates the augmented CNNs on Angles equally spaced rotations
 	// of Size test images.
 	SO2 struct {
@@ -105,6 +108,10 @@ func checkParams(p *params) error {
 		return bad("ensemble_size must be between 1 and cnn.members (%d), got %d", p.CNN.Members, p.EnsembleSize)
 	case p.GCNN.Members < 1 || p.Canon.Members < 1:
 		return bad("gcnn.members and canon.members must be positive")
+	case p.StepsCurve.Points < 0 || p.StepsCurve.Points == 1:
+		return bad("steps_curve.points must be 0 (no curve) or at least 2 (step 0 and the end), got %d", p.StepsCurve.Points)
+	case p.StepsCurve.Points > 0 && (p.StepsCurve.Size < 1 || p.StepsCurve.Size > min(p.TestSize, p.OODSize)):
+		return bad("steps_curve.size must be between 1 and min(test_size, ood_size) = %d, got %d", min(p.TestSize, p.OODSize), p.StepsCurve.Size)
 	case p.SO2.Angles < 0 || p.SO2.Size < 0 || (p.SO2.Angles > 0) != (p.SO2.Size > 0):
 		return bad("so2: angles and size must both be positive (or both 0 to skip)")
 	}
@@ -135,6 +142,7 @@ func checkParams(p *params) error {
 type outcome struct {
 	rows      map[string]map[string]tableRow
 	curves    map[string][]curvePoint
+	steps     map[string][]stepPoint
 	so2       map[string]*so2Result
 	so2Angles []float64
 	so2NoAug  *so2Result
@@ -167,6 +175,7 @@ func run(ctx context.Context, env *experiment.Env, node *yaml.Node) (*experiment
 	o := &outcome{
 		rows:   map[string]map[string]tableRow{},
 		curves: map[string][]curvePoint{},
+		steps:  map[string][]stepPoint{},
 		so2:    map[string]*so2Result{},
 		archs:  map[string]map[string]string{},
 		timing: map[string]float64{},
@@ -232,6 +241,12 @@ func runGroup(ctx context.Context, env *experiment.Env, p *params, fd *preparedD
 		o.curves[gn] = curve
 	}
 	o.lap("evaluate", start)
+	if models.steps != nil {
+		start = time.Now()
+		o.steps[gn] = stepsCurve(p, models.steps, p.CNN.Steps)
+		o.lap("steps_curve", start)
+		logSteps(env, gn, o.steps[gn])
+	}
 
 	if p.SO2.Angles > 0 {
 		start = time.Now()
@@ -256,15 +271,16 @@ func (o *outcome) result(p *params, sets *experiment.EvalSets) *experiment.Resul
 		groups = append(groups, g.Name())
 	}
 	res := map[string]any{
-		"groups":   groups,
-		"methods":  methods,
-		"ood_sets": sets.OODName,
-		"table":    o.rows,
-		"paper":    paperJSON(),
-		"curve":    o.curves,
-		"archs":    o.archs,
-		"timing":   o.timing,
-		"params":   p,
+		"groups":      groups,
+		"methods":     methods,
+		"ood_sets":    sets.OODName,
+		"table":       o.rows,
+		"paper":       paperJSON(),
+		"curve":       o.curves,
+		"steps_curve": o.steps,
+		"archs":       o.archs,
+		"timing":      o.timing,
+		"params":      p,
 	}
 	if p.SO2.Angles > 0 {
 		so2JSON := map[string]any{"angles": o.so2Angles}

@@ -3,8 +3,10 @@ package fashion
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -35,7 +37,7 @@ quick:
     optimizer: {name: adam, lr: 0.003}
   noaug_members: 2
   gcnn:
-    arch: "lift({G},2,k=3),relu,maxpool(2),gconv(4,k=3),relu,gpool,dense(10)"
+    arch: "lift({G},2,k=5,basis=fourier),relu,maxpool(2),gconv(4,k=3,basis=fourier),relu,gpool,dense(10)"
     param: standard
     members: 2
     steps: 20
@@ -48,6 +50,9 @@ quick:
     steps: 20
     batch_size: 32
     optimizer: {name: adam, lr: 0.003}
+  steps_curve:
+    points: 4
+    size: 10
   so2:
     angles: 8
     size: 20
@@ -64,6 +69,7 @@ type tinyResults struct {
 	Table   map[string]map[string]tableRow `json:"table"`
 	Paper   map[string]map[string]map[string]float64
 	Curve   map[string][]curvePoint    `json:"curve"`
+	Steps   map[string][]stepPoint     `json:"steps_curve"`
 	SO2     map[string]json.RawMessage `json:"so2"`
 	Timing  map[string]float64         `json:"timing"`
 }
@@ -74,7 +80,7 @@ func TestFashionTiny(t *testing.T) {
 	}
 	out := filepath.Join(t.TempDir(), "out")
 	experimenttest.RunConfig(t, "fashion", tinyConfig, out)
-	for _, f := range []string{"results.json", "report.md", "report.html", "figures/osp_paper_vs_ours.png", "figures/so2_agreement.png", "tables/paper_vs_ours.csv"} {
+	for _, f := range []string{"results.json", "report.md", "report.html", "figures/osp_paper_vs_ours.png", "figures/so2_agreement.png", "tables/paper_vs_ours.csv", "figures/osp_vs_steps.png", "tables/osp_vs_steps.csv"} {
 		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
 			t.Errorf("missing output %s: %v", f, err)
 		}
@@ -95,6 +101,42 @@ func TestFashionTiny(t *testing.T) {
 	}
 	checkTinyRows(t, &res)
 	checkTinySO2(t, &res)
+	checkTinySteps(t, &res)
+	// A second run reuses the members and their snapshots.
+	experimenttest.RunConfig(t, "fashion", tinyConfig, out)
+	raw2, err := os.ReadFile(filepath.Join(out, "results.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var res2 tinyResults
+	if err := json.Unmarshal(raw2, &res2); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(res2.Steps, res.Steps) {
+		t.Errorf("the rerun's steps curve differs:\n%+v\n%+v", res2.Steps, res.Steps)
+	}
+}
+
+// checkTinySteps checks the OSP-vs-steps curve: the snapshot steps, the
+// model counts and the initial CNNs' plausible (untrained) accuracy.
+func checkTinySteps(t *testing.T, res *tinyResults) {
+	for _, g := range res.Groups {
+		c := res.Steps[g]
+		var steps []int
+		for _, pt := range c {
+			steps = append(steps, pt.Step)
+			if pt.Members.Models != 4 || pt.Ensembles.Models != 2 || pt.Ensembles.Size != 2 || pt.Members.OSPOOD < 1 || pt.Ensembles.OSPOOD < 1 {
+				t.Errorf("%s step %d: members %+v, ensembles %+v", g, pt.Step, pt.Members, pt.Ensembles)
+			}
+		}
+		if fmt.Sprint(steps) != "[0 10 20 40]" || c[len(c)-1].Fraction != 1 {
+			t.Fatalf("%s: steps %v, want [0 10 20 40]", g, steps)
+		}
+		// The last snapshot is the trained network of the table.
+		if last, da := c[len(c)-1].Members, res.Table[g]["only_da"]; last.Accuracy < da.Accuracy-0.3 || last.Accuracy > da.Accuracy+0.3 {
+			t.Errorf("%s: accuracy at the last snapshot %.3f, table %.3f", g, last.Accuracy, da.Accuracy)
+		}
+	}
 }
 
 // checkTinyRows checks the table rows and curves of every group and the
@@ -168,6 +210,8 @@ func TestFashionConfigErrors(t *testing.T) {
 		{"blur_sigma: 1.5", "blur_sigmas: 1.5", "blur_sigmas"},
 		{"groups: [c4, c8]", "groups: [c4, d4]", "d4 contains reflections"},
 		{"sizes: [1, 2, 4]", "sizes: [1, 0]", "sizes: ensemble sizes must be between 1 and cnn.members"},
+		{"points: 4", "points: 1", "steps_curve.points must be 0"},
+		{"size: 10", "size: 31", "steps_curve.size must be between 1 and min(test_size, ood_size) = 30"},
 	} {
 		cfg := filepath.Join(dir, "bad.yaml")
 		if err := os.WriteFile(cfg, []byte(strings.Replace(tinyConfig, tc.from, tc.to, 1)), 0o644); err != nil {

@@ -70,7 +70,7 @@ func groupTitle(g string) string { return "C" + strings.TrimPrefix(g, "c") }
 func buildReport(p *params, groups []string, o *outcome) *report.Report {
 	main, bySet := comparisonTables(p, groups, o.rows)
 	var sections []report.Section
-	intro := fmt.Sprintf("Models trained on %d Fashion-MNIST images (standardised, then masked to the disc of radius 13.5 px that interpolated rotations need, for every group alike), compared as in the talk's table (Gerken & Kessel, ICML 2024): DeepEns+DA is an ensemble of %d CNNs (%s) trained with random C_n augmentation (a fresh rotation per sample and step; bilinear interpolation for n > 4), whose logits are averaged; only DA is one such CNN; E2CNN is a regular-field C_n group CNN (lift/gconv/gpool, filters rotated by bilinear interpolation for n > 4) and Canon a learned canonicalisation (Kaba et al. 2022: a small C_n-equivariant network picks a pose, the image is rotated back to it, then the members' CNN), both trained without augmentation. OSP counts how many of the |G| rotations of an image keep its prediction; out of distribution it is measured on MNIST digits and on blurred noise images, which no model was trained on.",
+	intro := fmt.Sprintf("Models trained on %d Fashion-MNIST images (standardised, then masked to the disc of radius 13.5 px that interpolated rotations need, for every group alike), compared as in the talk's table (Gerken & Kessel, ICML 2024): DeepEns+DA is an ensemble of %d CNNs (%s) trained with random C_n augmentation (a fresh rotation per sample and step; bilinear interpolation for n > 4), whose logits are averaged; only DA is one such CNN; E2CNN is a regular-field C_n group CNN (lift/gconv/gpool; with basis=fourier its filters are band-limited steerable expansions, as in escnn, evaluated exactly at the rotated taps, otherwise pixel filters rotated by bilinear interpolation for n > 4) and Canon a learned canonicalisation (Kaba et al. 2022: a small C_n-equivariant network picks a pose, the image is rotated back to it, then the members' CNN), both trained without augmentation. OSP counts how many of the |G| rotations of an image keep its prediction; out of distribution it is measured on MNIST digits and on blurred noise images, which no model was trained on.",
 		p.TrainSize, p.EnsembleSize, p.CNN.Arch)
 	sections = append(sections, report.Section{Heading: "Paper vs ours", Text: findings(groups, o.rows, o.curves, o.so2),
 		Tables:  []report.Table{main},
@@ -80,6 +80,9 @@ func buildReport(p *params, groups []string, o *outcome) *report.Report {
 	if curvePlot := sizePlot(groups, o.curves); curvePlot != nil {
 		sections = append(sections, report.Section{Heading: "Ensemble size", Text: "Averages over up to 8 member groups per size (disjoint where possible). Larger ensembles of augmented CNNs are more invariant, in and out of distribution.",
 			Figures: []report.Figure{{Name: "osp_vs_size", Caption: "Mean OSP/|G| against ensemble size: out of distribution (solid) and on test images (dashed).", Plot: curvePlot}}})
+	}
+	if len(o.steps) > 0 {
+		sections = append(sections, stepsSection(p, groups, o.steps))
 	}
 	if len(o.so2) > 0 {
 		sections = append(sections, so2Section(p, groups, o.so2, o.so2NoAug, o.so2Angles))

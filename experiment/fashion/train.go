@@ -30,6 +30,9 @@ type groupModels struct {
 	// da: CNNs with random augmentation by the group; gcnn and canon: the
 	// GCNN and the canonicalised CNN, without augmentation.
 	da, gcnn, canon *train.Ensemble
+	// steps holds the augmented CNNs' snapshots (nil without a steps
+	// curve).
+	steps *stepRecorder
 }
 
 // trainGroup trains the models of the group gn with the architectures
@@ -38,7 +41,7 @@ func trainGroup(ctx context.Context, env *experiment.Env, p *params, fd *prepare
 	var m groupModels
 	var err error
 	cfgDA := trainConfig(p.CNN.ModelParams, archs["cnn"], p, train.AugConfig{Mode: "random", Group: gn})
-	if m.da, err = experiment.TrainEnsemble(ctx, env, "cnn_da_"+gn, cfgDA, fd.train, train.Options{}); err != nil {
+	if m.da, m.steps, err = trainDA(ctx, env, p, fd, gn, cfgDA); err != nil {
 		return m, err
 	}
 	cfgG := trainConfig(p.GCNN.ModelParams, archs["gcnn"], p, train.AugConfig{Mode: "none"})
