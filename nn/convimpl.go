@@ -44,10 +44,11 @@ type convImpl[T Float] struct {
 	// gradT accumulates the filter gradient transposed (ncol × nout) in
 	// each part: with few output channels the product then has them as its
 	// columns, which internal/gemm reads in place (bench/RESULTS.md,
-	// section 11); wider layers keep the direct layout.
+	// section 12); wider layers keep the untransposed layout.
 	gradT bool
-	// direct layers read the taps in place (convdirect.go), one sample
-	// per chunk; wflip is their flipped filter for the input gradient.
+	// direct layers unroll along the filter rows only (convdirect.go), one
+	// sample per chunk; wperm and wflip are their permuted and flipped
+	// filters for the outputs and the input gradient.
 	direct       bool
 	wperm, wflip []T
 }
@@ -78,7 +79,7 @@ func newConvImpl[T Float](c *Conv, in, out Shape, p Param) *convImpl[T] {
 	// Chunks of about 256 KiB of unrolled input (float32; at least one
 	// sample): the backward pass's unrolled input and its gradient then stay
 	// in L2 (2 MiB chunks ran 20% slower per CNN step on both the AVX-512
-	// and the AVX2 path, bench/RESULTS.md, section 11).
+	// and the AVX2 path, bench/RESULTS.md, section 12).
 	per := out.H * out.W * m.ncol
 	m.chunk = max(1, (1<<16)/max(1, per))
 	m.gradT = out.G*c.Out <= 32
