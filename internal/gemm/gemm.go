@@ -49,13 +49,15 @@ func Gemm[T Float](transA, transB bool, m, n, k int, alpha T, a []T, lda int, b 
 
 // GemmOverlap is Gemm for an a whose stored rows may overlap: lda may be
 // smaller than the length of a stored row (k, or m with transA), as when a
-// convolution reads its filter taps in place from a padded input instead of
-// an unrolled copy. c must not overlap a or b.
+// convolution reads its taps from a copy stacked along the filter rows
+// instead of a fully unrolled one (nn/convdirect.go). c must not overlap a
+// or b.
 func GemmOverlap[T Float](transA, transB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int, workers int) {
 	check("gemm.GemmOverlap", true, transA, transB, m, n, k, lda, ldb, ldc, len(a), len(b), len(c))
 	gemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, workers)
 }
 
+// gemm is Gemm after the checks.
 func gemm[T Float](transA, transB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int, workers int) {
 	var kn kernel[T]
 	switch p := any(&kn).(type) {

@@ -101,7 +101,7 @@ func SolvePSD(n, nrhs int, a []float64, reg float64, b []float64) error {
 }
 
 // GemmOverlap is Gemm for an a whose stored rows may overlap (lda below the
-// length of a row): a convolution's taps read in place from its padded
+// length of a row), as nn's direct convolutions read their row-stacked
 // input. BLAS does not take such operands, so both builds compute it with
 // internal/gemm.
 func GemmOverlap[T gemm.Float](transA, transB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
