@@ -164,40 +164,14 @@ func snap(q float64) float64 {
 // index (support element s, basis function m) feeds every tap z with
 // weight B_m(r⁻¹z) and input group element r·s (gconv).
 func buildBasisOp(g *group.Group, kind string, fb *fourierBasis, pad kernel.Padding, in Shape, oh, ow, outG int, support []int) *kernel.ConvOp {
-	k := fb.k
-	c := (k - 1) / 2
-	nb := fb.size()
-	ns := 1
-	if kind == "gconv" {
-		ns = len(support)
-	}
-	op := &kernel.ConvOp{K: k, Pad: pad, InG: in.G, OutG: outG, InH: in.H, InW: in.W, OutH: oh, OutW: ow, Base: ns * nb}
-	op.Taps = make([][][]kernel.Tap, outG)
-	for r := 0; r < outG; r++ {
-		op.Taps[r] = make([][]kernel.Tap, op.Base)
-		rinv := g.Inv(r)
-		for zi := -c; zi <= c; zi++ {
-			for zj := -c; zj <= c; zj++ {
-				qi, qj := g.PlanarOffset(rinv, float64(zi), float64(zj))
-				qi, qj = snap(qi), snap(qj)
-				for m := 0; m < nb; m++ {
-					w := fb.eval(m, float64(zi), float64(zj), qi, qj)
-					if math.Abs(w) < 1e-12 {
-						continue
-					}
-					for si := 0; si < ns; si++ {
-						sIn := 0
-						if kind == "gconv" {
-							sIn = g.Mul(r, support[si])
-						}
-						b := si*nb + m
-						op.Taps[r][b] = append(op.Taps[r][b], kernel.Tap{DI: int32(zi), DJ: int32(zj), S: int32(sIn), W: w})
-					}
-				}
+	return buildTapOp(g, kind, fb.k, fb.size(), pad, in, oh, ow, outG, support, func(zi, zj int, qi, qj float64, add func(int, float64)) {
+		qi, qj = snap(qi), snap(qj)
+		for m := range fb.size() {
+			if w := fb.eval(m, float64(zi), float64(zj), qi, qj); math.Abs(w) >= 1e-12 {
+				add(m, w)
 			}
 		}
-	}
-	return op
+	})
 }
 
 // tapsPerSupport bounds the expanded filter description per output group

@@ -237,12 +237,27 @@ func planarGroup(g *group.Group) error {
 // (bilinear weights) and input group element r·s.
 func buildConvOp(g *group.Group, kind string, k int, pad kernel.Padding, in Shape, oh, ow, outG int, support []int) *kernel.ConvOp {
 	c := (k - 1) / 2
-	nz := k * k
+	return buildTapOp(g, kind, k, k*k, pad, in, oh, ow, outG, support, func(_, _ int, qi, qj float64, add func(int, float64)) {
+		for _, nb := range bilinear(qi, qj, c) {
+			add((nb.i+c)*k+nb.j+c, nb.w)
+		}
+	})
+}
+
+// buildTapOp builds the expanded filter description of a filter with per
+// base entries per support element: for output group element r and output
+// tap z, feed calls add(m, w) for every base entry m that feeds z with
+// weight w, given the source point q = r⁻¹z in the base filter (q = z for
+// conv); base index (support element s, m) then reads input group element
+// r·s (gconv).
+func buildTapOp(g *group.Group, kind string, k, per int, pad kernel.Padding, in Shape, oh, ow, outG int, support []int,
+	feed func(zi, zj int, qi, qj float64, add func(m int, w float64))) *kernel.ConvOp {
+	c := (k - 1) / 2
 	ns := 1
 	if kind == "gconv" {
 		ns = len(support)
 	}
-	op := &kernel.ConvOp{K: k, Pad: pad, InG: in.G, OutG: outG, InH: in.H, InW: in.W, OutH: oh, OutW: ow, Base: ns * nz}
+	op := &kernel.ConvOp{K: k, Pad: pad, InG: in.G, OutG: outG, InH: in.H, InW: in.W, OutH: oh, OutW: ow, Base: ns * per}
 	op.Taps = make([][][]kernel.Tap, outG)
 	for r := 0; r < outG; r++ {
 		op.Taps[r] = make([][]kernel.Tap, op.Base)
@@ -252,22 +267,19 @@ func buildConvOp(g *group.Group, kind string, k int, pad kernel.Padding, in Shap
 		}
 		for zi := -c; zi <= c; zi++ {
 			for zj := -c; zj <= c; zj++ {
-				// Source point of output tap (zi, zj) in the base filter.
 				qi, qj := float64(zi), float64(zj)
 				if kind != "conv" {
-					qi, qj = g.PlanarOffset(rinv, float64(zi), float64(zj))
+					qi, qj = g.PlanarOffset(rinv, qi, qj)
 				}
-				for _, nb := range bilinear(qi, qj, c) {
-					bz := (nb.i+c)*k + (nb.j + c)
+				feed(zi, zj, qi, qj, func(m int, w float64) {
 					for si := 0; si < ns; si++ {
 						sIn := 0
 						if kind == "gconv" {
 							sIn = g.Mul(r, support[si])
 						}
-						b := si*nz + bz
-						op.Taps[r][b] = append(op.Taps[r][b], kernel.Tap{DI: int32(zi), DJ: int32(zj), S: int32(sIn), W: nb.w})
+						op.Taps[r][si*per+m] = append(op.Taps[r][si*per+m], kernel.Tap{DI: int32(zi), DJ: int32(zj), S: int32(sIn), W: w})
 					}
-				}
+				})
 			}
 		}
 	}
