@@ -107,6 +107,16 @@ func ensure[T Float](b []T, n int) []T {
 // outputs. The returned slice is owned by the network and overwritten by
 // the next call.
 func (net *Network[T]) Forward(x []T, n int) []T {
+	net.startForward(x, n)
+	for i := range net.layers {
+		net.forwardLayer(i)
+	}
+	return net.output()
+}
+
+// startForward sizes the activations for n samples and copies the input
+// x to channels-last layout.
+func (net *Network[T]) startForward(x []T, n int) {
 	a := net.Arch
 	in := a.Shapes[0]
 	if len(x) != n*in.Size() {
@@ -121,14 +131,17 @@ func (net *Network[T]) Forward(x []T, n int) []T {
 		net.acts[i] = ensure(net.acts[i], n*a.Shapes[i].Size())
 	}
 	toChannelsLast(net.acts[0], x, n, in)
-	for i, l := range net.layers {
-		if net.fused[i] {
-			continue
-		}
-		l.forward(net.layerParams(i, net.Params), net.acts[i], net.acts[i+1], n)
-	}
-	return net.acts[len(net.layers)]
 }
+
+// forwardLayer runs layer i of the forward pass.
+func (net *Network[T]) forwardLayer(i int) {
+	if !net.fused[i] {
+		net.layers[i].forward(net.layerParams(i, net.Params), net.acts[i], net.acts[i+1], net.n)
+	}
+}
+
+// output returns the outputs of the last forward pass.
+func (net *Network[T]) output() []T { return net.acts[len(net.layers)] }
 
 // Backward propagates the output gradient dy (n×OutputDim, for the batch of
 // the last Forward) through the network and adds the parameter gradient to
@@ -147,26 +160,37 @@ func (net *Network[T]) BackwardInput(dy []T) []T {
 }
 
 func (net *Network[T]) backward(dy []T, wantInput bool) []T {
-	a := net.Arch
-	n := net.n
-	L := len(net.layers)
-	if len(dy) != n*a.Shapes[L].Size() {
-		panic(fmt.Sprintf("nn.Backward: %d gradient values for %d outputs of size %d", len(dy), n, a.Shapes[L].Size()))
-	}
-	net.dacts[L] = dy
-	for i := L - 1; i >= 0; i-- {
-		if net.fused[i] {
-			net.dacts[i] = net.dacts[i+1] // the convolution before masks it
-			continue
-		}
-		var dx []T
-		if i > 0 || wantInput {
-			net.dacts[i] = ensure(net.dacts[i], n*a.Shapes[i].Size())
-			dx = net.dacts[i]
-		}
-		net.layers[i].backward(net.layerParams(i, net.Params), net.acts[i], net.acts[i+1], net.dacts[i+1], dx, net.layerParams(i, net.Grads), n)
+	net.startBackward(dy)
+	for i := len(net.layers) - 1; i >= 0; i-- {
+		net.backwardLayer(i, wantInput)
 	}
 	return net.dacts[0]
+}
+
+// startBackward checks and installs the output gradient dy.
+func (net *Network[T]) startBackward(dy []T) {
+	a := net.Arch
+	L := len(net.layers)
+	if len(dy) != net.n*a.Shapes[L].Size() {
+		panic(fmt.Sprintf("nn.Backward: %d gradient values for %d outputs of size %d", len(dy), net.n, a.Shapes[L].Size()))
+	}
+	net.dacts[L] = dy
+}
+
+// backwardLayer runs layer i of the backward pass (the input gradient of
+// layer 0 only if wantInput).
+func (net *Network[T]) backwardLayer(i int, wantInput bool) {
+	if net.fused[i] {
+		net.dacts[i] = net.dacts[i+1] // the convolution before masks it
+		return
+	}
+	n := net.n
+	var dx []T
+	if i > 0 || wantInput {
+		net.dacts[i] = ensure(net.dacts[i], n*net.Arch.Shapes[i].Size())
+		dx = net.dacts[i]
+	}
+	net.layers[i].backward(net.layerParams(i, net.Params), net.acts[i], net.acts[i+1], net.dacts[i+1], dx, net.layerParams(i, net.Grads), n)
 }
 
 // toChannelsLast copies n samples from C×H×W to H×W×C layout.

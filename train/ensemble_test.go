@@ -84,16 +84,21 @@ func TestDeterminismAcrossCores(t *testing.T) {
 	for _, tc := range detConfigs() {
 		t.Run(tc.name, func(t *testing.T) {
 			var runs []map[int][]byte
-			for _, p := range []struct{ procs, workers int }{{1, 0}, {2, 0}, {2, 3}} {
+			for _, p := range []struct {
+				procs, workers int
+				sched          Schedule
+			}{{1, 0, ""}, {2, 0, ""}, {2, 3, ""}, {1, 0, ScheduleBatched}, {2, 0, ScheduleBatched}} {
 				runtime.GOMAXPROCS(p.procs)
 				dir := t.TempDir()
-				if _, err := Train(context.Background(), tc.cfg, dir, Options{Data: tc.ds, Workers: p.workers}); err != nil {
+				if _, err := Train(context.Background(), tc.cfg, dir, Options{Data: tc.ds, Workers: p.workers, Schedule: p.sched}); err != nil {
 					t.Fatal(err)
 				}
 				runs = append(runs, readMembers(t, dir))
 			}
 			sameMembers(t, "GOMAXPROCS 1 vs 2", runs[0], runs[1])
 			sameMembers(t, "GOMAXPROCS 1 vs 3 workers on 2", runs[0], runs[2])
+			sameMembers(t, "members one by one vs batched on 1 core", runs[0], runs[3])
+			sameMembers(t, "members one by one vs batched on 2 cores", runs[0], runs[4])
 			// Different members did get different parameters.
 			if bytes.Equal(runs[0][0], runs[0][1]) {
 				t.Error("members 0 and 1 are identical")
@@ -112,10 +117,11 @@ func TestShardsMerge(t *testing.T) {
 			whole, a, b, merged := filepath.Join(root, "whole"), filepath.Join(root, "a"), filepath.Join(root, "b"), filepath.Join(root, "merged")
 			M := tc.cfg.Members
 			for _, run := range []struct {
-				dir string
-				r   Range
-			}{{whole, Range{}}, {a, Range{0, 2}}, {b, Range{2, M}}} {
-				rep, err := Train(ctx, tc.cfg, run.dir, Options{Data: tc.ds, Members: run.r})
+				dir   string
+				r     Range
+				sched Schedule
+			}{{whole, Range{}, ""}, {a, Range{0, 2}, ""}, {b, Range{2, M}, ScheduleBatched}} {
+				rep, err := Train(ctx, tc.cfg, run.dir, Options{Data: tc.ds, Members: run.r, Schedule: run.sched})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -175,12 +181,14 @@ func TestShardsMerge(t *testing.T) {
 			}
 			sameMembers(t, "shared directory vs single run", readMembers(t, whole), readMembers(t, shared))
 			// A second run over a finished directory skips every member.
-			rep, err := Train(ctx, tc.cfg, whole, Options{Data: tc.ds})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if len(rep.Skipped) != M || len(rep.Trained) != 0 {
-				t.Errorf("rerun: trained %v, skipped %v", rep.Trained, rep.Skipped)
+			for _, sched := range []Schedule{ScheduleMembers, ScheduleBatched} {
+				rep, err := Train(ctx, tc.cfg, whole, Options{Data: tc.ds, Schedule: sched})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(rep.Skipped) != M || len(rep.Trained) != 0 {
+					t.Errorf("rerun (%s): trained %v, skipped %v", sched, rep.Trained, rep.Skipped)
+				}
 			}
 		})
 	}
@@ -221,10 +229,16 @@ func TestDivergence(t *testing.T) {
 	cfg.Model.Arch = "dense(16),relu,dense(3)"
 	cfg.Optimizer.Name = "sgd"
 	cfg.Steps, cfg.BatchSize, cfg.Members, cfg.CheckpointEvery = 60, 0, 8, 0
+	for _, sched := range []Schedule{ScheduleMembers, ScheduleBatched} {
+		t.Run(string(sched), func(t *testing.T) { testDivergence(t, cfg, sched) })
+	}
+}
+
+func testDivergence(t *testing.T, cfg *Config, sched Schedule) {
 	for _, lr := range []float64{0.5, 0.7, 1, 1.4, 2, 3, 5, 10, 30, 100} {
 		cfg.Optimizer.LR = lr
 		dir := t.TempDir()
-		rep, err := Train(context.Background(), cfg, dir, Options{})
+		rep, err := Train(context.Background(), cfg, dir, Options{Schedule: sched})
 		if len(rep.Failed) == 0 || len(rep.Trained) == 0 {
 			continue
 		}
@@ -266,26 +280,30 @@ func TestCancelResume(t *testing.T) {
 	if _, err := Train(context.Background(), cfg, ref, Options{}); err != nil {
 		t.Fatal(err)
 	}
-	for _, stopAt := range []int{1, 37, 199} {
+	for _, tc := range []struct {
+		stopAt  int
+		members Range
+		sched   Schedule
+	}{{1, Range{0, 1}, ""}, {37, Range{0, 1}, ""}, {199, Range{0, 1}, ""}, {1, Range{0, 3}, ScheduleBatched}, {37, Range{}, ScheduleBatched}} {
 		dir := t.TempDir()
 		ctx, cancel := context.WithCancel(context.Background())
-		_, err := Train(ctx, cfg, dir, Options{Workers: 1, Members: Range{0, 1}, Progress: func(e Event) {
-			if !e.Done && e.Step == stopAt {
+		_, err := Train(ctx, cfg, dir, Options{Workers: 1, Members: tc.members, Schedule: tc.sched, Progress: func(e Event) {
+			if !e.Done && e.Member == 0 && e.Step == tc.stopAt {
 				cancel()
 			}
 		}})
 		cancel()
 		if !errors.Is(err, context.Canceled) {
-			t.Fatalf("stop at %d: error %v, want context.Canceled", stopAt, err)
+			t.Fatalf("stop at %d (%s): error %v, want context.Canceled", tc.stopAt, tc.sched, err)
 		}
 		ck, err := ReadCheckpoint(MemberPath(dir, 0))
-		if err != nil || ck.Done || ck.Step != stopAt {
-			t.Fatalf("stop at %d: checkpoint %+v, %v", stopAt, ck, err)
+		if err != nil || ck.Done || ck.Step != tc.stopAt {
+			t.Fatalf("stop at %d (%s): checkpoint %+v, %v", tc.stopAt, tc.sched, ck, err)
 		}
-		if _, err := Train(context.Background(), cfg, dir, Options{}); err != nil {
+		if _, err := Train(context.Background(), cfg, dir, Options{Schedule: tc.sched}); err != nil {
 			t.Fatal(err)
 		}
-		sameMembers(t, "resumed vs uninterrupted", readMembers(t, ref), readMembers(t, dir))
+		sameMembers(t, "resumed vs uninterrupted ("+string(tc.sched)+")", readMembers(t, ref), readMembers(t, dir))
 	}
 }
 

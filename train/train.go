@@ -15,6 +15,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/eqens/eqens/data"
 	"github.com/eqens/eqens/group"
@@ -30,8 +31,10 @@ type Options struct {
 	// means all of them.
 	Members Range
 	// Workers is the number of members trained at once, each on its own
-	// goroutine; 0 means runtime.GOMAXPROCS(0).
+	// goroutine; 0 means runtime.GOMAXPROCS(0). ScheduleBatched ignores it.
 	Workers int
+	// Schedule says how the members share the cores ("": ScheduleMembers).
+	Schedule Schedule
 	// Data, if not nil, is the training split to use instead of loading
 	// cfg.Data (before subset selection and preprocessing, which Train
 	// applies). Runs trained on in-memory data cannot be evaluated by name.
@@ -142,7 +145,16 @@ type Setup struct {
 	// and Steps the number of steps per member.
 	N, Batch, Steps int
 
-	memberWorkers int // goroutines within one member's passes
+	// running counts the members in training (ScheduleMembers): the
+	// cores they leave idle go to their own forward and backward passes.
+	running atomic.Int32
+}
+
+// memberWorkers returns the goroutines each running member may use within
+// its passes: the cores divided among the members in training, so that
+// the last members of a run use the cores the others left.
+func (s *Setup) memberWorkers() int {
+	return max(1, runtime.GOMAXPROCS(0)/max(1, int(s.running.Load())))
 }
 
 // Prepare loads and preprocesses the training data of cfg (or uses raw if
@@ -218,8 +230,11 @@ func maskRep(a *Augmentation) *group.Rep {
 // cfg describes into the run directory dir, resuming members from their
 // checkpoints and skipping members that finished before. The members train
 // in parallel, opts.Workers at a time, each on one goroutine with
-// single-threaded linear algebra; the parameters do not depend on the
-// number of workers.
+// single-threaded linear algebra; when fewer members are in training than
+// there are cores (the last ones of a run), the idle cores take parts of
+// the running members' layers. opts.Schedule = ScheduleBatched trains them
+// in lockstep instead (see Schedule). The parameters depend neither on
+// the number of workers nor on the schedule.
 //
 // dir/config.yaml is written with the resolved config; if it exists it
 // must describe the same run (same Hash), so that shards may share a
@@ -252,15 +267,19 @@ func Train(ctx context.Context, cfg *Config, dir string, opts Options) (*Report,
 		workers = runtime.GOMAXPROCS(0)
 	}
 	workers = min(workers, r.Len())
-	// Cores left over when there are fewer members than cores go to the
-	// members' own forward and backward passes (their results do not depend
-	// on it).
-	s.memberWorkers = max(1, runtime.GOMAXPROCS(0)/workers)
 	prevThreads := linalg.Threads()
 	linalg.SetThreads(1)
 	defer linalg.SetThreads(prevThreads)
 
-	results := s.runMembers(ctx, dir, c.Hash(), r, workers, serialEmit(opts.Progress), &opts)
+	var results <-chan memberResult
+	switch opts.Schedule {
+	case "", ScheduleMembers:
+		results = s.runMembers(ctx, dir, c.Hash(), r, workers, serialEmit(opts.Progress), &opts)
+	case ScheduleBatched:
+		results = s.runBatched(ctx, dir, c.Hash(), r, serialEmit(opts.Progress), &opts)
+	default:
+		return nil, fmt.Errorf("train: schedule %q: want %s or %s", opts.Schedule, ScheduleMembers, ScheduleBatched)
+	}
 	cancelled := collectResults(rep, results)
 	if cancelled == nil && ctx.Err() != nil {
 		cancelled = ctx.Err()
@@ -313,7 +332,9 @@ func (s *Setup) runMembers(ctx context.Context, dir, hash string, r Range, worke
 		go func() {
 			defer wg.Done()
 			for m := range jobs {
+				s.running.Add(1)
 				skipped, err := s.runMember(ctx, dir, hash, m, emit, opts)
+				s.running.Add(-1)
 				results <- memberResult{m, skipped, err}
 			}
 		}()
@@ -423,6 +444,8 @@ type member struct {
 	pos      int   // position in the epoch
 	step     int
 	loss     float64
+	stepLoss float64 // the loss of the step in progress
+	saved    int     // the step of the last checkpoint written or read
 }
 
 // runMember trains member m to the end, or resumes it. It reports whether
@@ -448,7 +471,6 @@ func (s *Setup) loadMember(path, hash string, m int) (*member, bool, error) {
 	c := s.Config
 	mb := &member{s: s, idx: m, seed: MemberSeed(c.Seed, m), loss: math.NaN()}
 	mb.net = nn.New[float32](s.Arch)
-	mb.net.SetWorkers(s.memberWorkers)
 	mb.opt = newOptimizer(c.Optimizer, len(mb.net.Params))
 	mb.orderSrc = rand.NewPCG(mb.seed, streamOrder)
 	mb.augSrc = rand.NewPCG(mb.seed, streamAugment)
@@ -527,35 +549,57 @@ func (mb *member) checkpoint(path, hash string, done bool) error {
 // train runs the member's remaining steps.
 func (mb *member) train(ctx context.Context, path, hash string, emit func(Event), opts *Options) error {
 	s := mb.s
-	c := s.Config
 	bt := newBatch(s)
 	if err := mb.snapshot(opts); err != nil {
 		return err
 	}
-	lastSaved := mb.step
+	mb.saved = mb.step
 	for mb.step < s.Steps {
 		if err := ctx.Err(); err != nil {
-			if mb.step > lastSaved {
-				if werr := mb.checkpoint(path, hash, false); werr != nil {
-					return mb.fail(werr)
-				}
-			}
-			return err
+			return mb.interrupt(path, hash, err)
 		}
+		// Results do not depend on the workers (nn.Network.SetWorkers).
+		mb.net.SetWorkers(s.memberWorkers())
 		if err := mb.trainStep(bt); err != nil {
 			return err
 		}
-		emit(Event{Member: mb.idx, Step: mb.step, Steps: s.Steps, Loss: mb.loss})
-		if err := mb.snapshot(opts); err != nil {
+		if err := mb.afterStep(path, hash, emit, opts); err != nil {
 			return err
 		}
-		if c.CheckpointEvery > 0 && mb.step%c.CheckpointEvery == 0 && mb.step < s.Steps {
-			if err := mb.checkpoint(path, hash, false); err != nil {
-				return mb.fail(err)
-			}
-			lastSaved = mb.step
+	}
+	return mb.finish(path, hash)
+}
+
+// interrupt writes a checkpoint of the member unless its current step is
+// saved, and returns err (the context's).
+func (mb *member) interrupt(path, hash string, err error) error {
+	if mb.step > mb.saved {
+		if werr := mb.checkpoint(path, hash, false); werr != nil {
+			return mb.fail(werr)
 		}
 	}
+	return err
+}
+
+// afterStep reports a step, takes a snapshot if asked for and writes a
+// checkpoint every CheckpointEvery steps.
+func (mb *member) afterStep(path, hash string, emit func(Event), opts *Options) error {
+	s := mb.s
+	emit(Event{Member: mb.idx, Step: mb.step, Steps: s.Steps, Loss: mb.loss})
+	if err := mb.snapshot(opts); err != nil {
+		return err
+	}
+	if ce := s.Config.CheckpointEvery; ce > 0 && mb.step%ce == 0 && mb.step < s.Steps {
+		if err := mb.checkpoint(path, hash, false); err != nil {
+			return mb.fail(err)
+		}
+		mb.saved = mb.step
+	}
+	return nil
+}
+
+// finish checks the final parameters and writes the final checkpoint.
+func (mb *member) finish(path, hash string) error {
 	for i, v := range mb.net.Params {
 		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
 			return mb.fail(fmt.Errorf("%w: parameter %d is %v after the last step (lower optimizer.lr)", ErrDiverged, i, v))
@@ -607,13 +651,31 @@ func newBatch(s *Setup) *batch {
 
 // trainStep takes one optimiser step on the next batch.
 func (mb *member) trainStep(bt *batch) error {
-	s := mb.s
-	c := s.Config
-	k := s.Data.OutputDim()
+	x, b := mb.startStep(bt)
+	dy, err := mb.lossGrad(bt, mb.net.Forward(x, b))
+	if err != nil {
+		return err
+	}
+	mb.net.Backward(dy)
+	mb.update()
+	return nil
+}
+
+// startStep draws the next batch into bt and clears the gradient; it
+// returns the batch's inputs and size.
+func (mb *member) startStep(bt *batch) ([]float32, int) {
 	mb.nextBatch(bt)
-	b := len(bt.idx)
 	mb.net.ZeroGrad()
-	out := mb.net.Forward(bt.x[:b*s.Data.SampleSize()], b)
+	b := len(bt.idx)
+	return bt.x[:b*mb.s.Data.SampleSize()], b
+}
+
+// lossGrad computes the loss of the outputs out of the batch in bt, keeps
+// it for update, and returns its gradient with respect to out.
+func (mb *member) lossGrad(bt *batch, out []float32) ([]float32, error) {
+	c := mb.s.Config
+	k := mb.s.Data.OutputDim()
+	b := len(bt.idx)
 	var loss float64
 	if c.Loss == LossCrossEntropy {
 		loss = CrossEntropy(out, bt.labels[:b], bt.grad[:b*k], b, k)
@@ -621,13 +683,18 @@ func (mb *member) trainStep(bt *batch) error {
 		loss = MSE(out, bt.y[:b*k], bt.grad[:b*k], b)
 	}
 	if math.IsNaN(loss) || math.IsInf(loss, 0) {
-		return mb.fail(fmt.Errorf("%w: loss is %v (lower optimizer.lr)", ErrDiverged, loss))
+		return nil, mb.fail(fmt.Errorf("%w: loss is %v (lower optimizer.lr)", ErrDiverged, loss))
 	}
-	mb.net.Backward(bt.grad[:b*k])
-	mb.opt.step(mb.net.Params, mb.net.Grads, LearningRate(c.Optimizer, mb.step, s.Steps), mb.step+1)
+	mb.stepLoss = loss
+	return bt.grad[:b*k], nil
+}
+
+// update takes the optimiser step with the gradient in the network.
+func (mb *member) update() {
+	c := mb.s.Config
+	mb.opt.step(mb.net.Params, mb.net.Grads, LearningRate(c.Optimizer, mb.step, mb.s.Steps), mb.step+1)
 	mb.step++
-	mb.loss = loss
-	return nil
+	mb.loss = mb.stepLoss
 }
 
 // nextBatch fills bt with the next batch of the member's epoch order: the

@@ -217,20 +217,24 @@ func TestSnapshots(t *testing.T) {
 		seen[[2]int{m, step}] = net.Params[0]
 		return nil
 	}}
-	dir := t.TempDir()
-	if _, err := Train(context.Background(), cfg, dir, opts); err != nil {
-		t.Fatal(err)
-	}
-	if len(seen) != 6 {
-		t.Fatalf("snapshots %v, want members 0,1 at steps 0,2,5", seen)
-	}
 	plain := t.TempDir()
 	if _, err := Train(context.Background(), cfg, plain, Options{}); err != nil {
 		t.Fatal(err)
 	}
-	a, _ := os.ReadFile(MemberPath(dir, 1))
-	b, _ := os.ReadFile(MemberPath(plain, 1))
-	if !bytes.Equal(a, b) {
-		t.Fatal("snapshots changed the checkpoint")
+	for _, sched := range []Schedule{ScheduleMembers, ScheduleBatched} {
+		clear(seen)
+		opts.Schedule = sched
+		dir := t.TempDir()
+		if _, err := Train(context.Background(), cfg, dir, opts); err != nil {
+			t.Fatal(err)
+		}
+		if len(seen) != 6 {
+			t.Fatalf("%s: snapshots %v, want members 0,1 at steps 0,2,5", sched, seen)
+		}
+		a, _ := os.ReadFile(MemberPath(dir, 1))
+		b, _ := os.ReadFile(MemberPath(plain, 1))
+		if !bytes.Equal(a, b) {
+			t.Fatalf("%s: snapshots changed the checkpoint", sched)
+		}
 	}
 }

@@ -50,6 +50,7 @@ func main() {
 	reps := flag.Int("reps", 20, "timed repetitions")
 	members := flag.Int("members", 8, "ensemble members")
 	steps := flag.Int("steps", 200, "steps per member")
+	flag.StringVar(schedFlag, "schedule", "", "ensemble workload: members (default) or batched")
 	n := flag.Int("n", 4000, "training points for kernel workloads")
 	nTest := flag.Int("test", 1000, "test points for the scale workload")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the workload to this file")
@@ -207,7 +208,11 @@ func ensemble(members, steps int) (*result, error) {
 	}
 	defer os.RemoveAll(dir)
 	t := time.Now()
-	if _, err := train.Train(context.Background(), cfg, dir, train.Options{Data: ds}); err != nil {
+	sched, err := train.ParseSchedule(*schedFlag)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := train.Train(context.Background(), cfg, dir, train.Options{Data: ds, Schedule: sched}); err != nil {
 		return nil, err
 	}
 	sec := time.Since(t).Seconds()
@@ -465,6 +470,9 @@ func linalgOp(op string, n, reps int) (*result, error) {
 
 // Flags of the conv-kernel workload.
 var archFlag, hwFlag, chanFlag = new(string), new(int), new(int)
+
+// schedFlag is the -schedule flag of the ensemble workload.
+var schedFlag = new(string)
 
 // convKernel times the analytic NTK K(X, X) of a convolutional network on
 // n inputs (the first n MNIST training digits for 28×28×1, standard normal

@@ -160,8 +160,8 @@ func TestPredictDeterministicAcrossCores(t *testing.T) {
 }
 
 // TestTrainDeterministicAcrossCores: "eqens train" writes bit-identical
-// member checkpoints with 1, 2 or 3 cores, and with more workers than
-// cores (the in-process counterpart is train's TestDeterminismAcrossCores;
+// member checkpoints with 1, 2 or 3 cores, with more workers than cores
+// and with the batched schedule (the in-process counterpart is train's TestDeterminismAcrossCores;
 // across shards, train's TestSlurmArray).
 func TestTrainDeterministicAcrossCores(t *testing.T) {
 	t.Parallel()
@@ -185,14 +185,17 @@ seed: 11
 		members = append(members, p)
 	}
 	first := sameBytesAcrossCores(t, dir, append(members, filepath.Join("run", "preprocess.json")), "train", "--config", "cfg.yaml", "--out", "run", "--log-every", "0")
-	os.RemoveAll(filepath.Join(dir, "run"))
-	if _, stderr, code := runEqens(t, dir, []string{"GOMAXPROCS=2"}, "train", "--config", "cfg.yaml", "--out", "run", "--log-every", "0", "--workers", "3"); code != 0 {
-		t.Fatal(stderr)
-	}
-	for _, m := range members {
-		b, err := os.ReadFile(filepath.Join(dir, m))
-		if err != nil || !bytes.Equal(b, first[m]) {
-			t.Errorf("%s: 3 workers on 2 cores differ from 1 core (%v)", m, err)
+	for _, flags := range [][]string{{"--workers", "3"}, {"--schedule", "batched"}} {
+		os.RemoveAll(filepath.Join(dir, "run"))
+		args := append([]string{"train", "--config", "cfg.yaml", "--out", "run", "--log-every", "0"}, flags...)
+		if _, stderr, code := runEqens(t, dir, []string{"GOMAXPROCS=2"}, args...); code != 0 {
+			t.Fatal(stderr)
+		}
+		for _, m := range members {
+			b, err := os.ReadFile(filepath.Join(dir, m))
+			if err != nil || !bytes.Equal(b, first[m]) {
+				t.Errorf("%s: %v on 2 cores differs from 1 core (%v)", m, flags, err)
+			}
 		}
 	}
 	if bytes.Equal(first[members[0]], first[members[1]]) {

@@ -457,6 +457,11 @@ func catalogue() []errCase {
 			args: func(t *testing.T, dir string) []string {
 				return []string{"eval", "--run", smallRun(t, dir), "--data", "imagenet"}
 			}},
+		{Group: "names", Name: "unknown schedule", Command: "eqens train --config cfg.yaml --out RUN --schedule lockstep", Code: 2,
+			Want: []string{`--schedule: schedule "lockstep": want members or batched`},
+			args: func(t *testing.T, dir string) []string {
+				return []string{"train", "--config", yamlWith(t, dir, "", ""), "--out", "run", "--schedule", "lockstep"}
+			}},
 		{Group: "names", Name: "unknown experiment", Command: "eqens reproduce imagenet --out D", Code: 1,
 			Want: []string{`unknown experiment "imagenet" (known: `},
 			args: func(t *testing.T, dir string) []string {

@@ -28,6 +28,7 @@ type trainFlags struct {
 	cfgPath, out, members, dataDir string
 	shardIndex, shardCount         int
 	workers                        int
+	schedule                       string
 	logEvery                       time.Duration
 }
 
@@ -71,6 +72,7 @@ terminal; otherwise a log line is written every --log-every.`,
 	f.IntVar(&tf.shardIndex, "shard-index", 0, "train shard I of --shard-count N (e.g. $SLURM_ARRAY_TASK_ID)")
 	f.IntVar(&tf.shardCount, "shard-count", 0, "number of shards the members are split into")
 	f.IntVar(&tf.workers, "workers", 0, "members trained at once (0: one per core, GOMAXPROCS)")
+	f.StringVar(&tf.schedule, "schedule", "members", "how members share the cores: members (--workers at a time, idle cores help the last ones) or batched (all members in lockstep, layer by layer; more memory); the same bits either way")
 	f.StringVar(&tf.dataDir, "data-dir", "", "directory searched first for datasets (overrides data.dir; not part of the config hash)")
 	f.DurationVar(&tf.logEvery, "log-every", 30*time.Second, "when standard error is not a terminal, log progress this often (0: never)")
 	return cmd
@@ -147,9 +149,13 @@ func (tf *trainFlags) run(cmd *cobra.Command) error {
 	if tf.workers < 0 {
 		return usageError("--workers %d: want 0 (one per core) or more", tf.workers)
 	}
+	sched, err := train.ParseSchedule(tf.schedule)
+	if err != nil {
+		return usageError("--schedule: %v", err)
+	}
 	prog := newTrainProgress(cmd.ErrOrStderr(), r, tf.logEvery)
 	start := time.Now()
-	rep, err := train.Train(cmd.Context(), cfg, tf.out, train.Options{Members: r, Workers: tf.workers, Progress: prog.event})
+	rep, err := train.Train(cmd.Context(), cfg, tf.out, train.Options{Members: r, Workers: tf.workers, Schedule: sched, Progress: prog.event})
 	prog.finish()
 	var cerr *train.ConfigError
 	if errors.As(err, &cerr) && rep == nil {
