@@ -80,3 +80,48 @@ func randVec32(rng *rand.Rand, n int) []float32 {
 	}
 	return v
 }
+
+// TestPoolGradFused checks that a convolution taking the output gradient
+// of the global average pool after it (convImpl.poolGrad) computes bit for
+// bit the gradients of the pool's own broadcast, with and without a ReLU
+// between them, for plain and group convolutions and both pools.
+func TestPoolGradFused(t *testing.T) {
+	for _, spec := range []string{
+		"conv(8,k=3,b_std=0.1),relu,conv(6,k=3,b_std=0.1),relu,globalavgpool,dense(3)",
+		"conv(8,k=3),conv(6,k=3,b_std=0.1),globalavgpool,dense(3)",
+		"lift(c4,4,k=3,b_std=0.1),relu,gconv(3,k=3,b_std=0.1),relu,gpool,dense(3)",
+		"lift(d4,2,k=3),relu,gconv(3,k=3,b_std=0.1),relu,globalavgpool,dense(3)",
+		"conv(5,k=3,b_std=0.1),relu,gpool",
+	} {
+		t.Run(spec, func(t *testing.T) {
+			a, err := Parse(spec, []int{2, 14, 14}, Standard)
+			if err != nil {
+				t.Fatal(err)
+			}
+			const n = 20
+			rng := rand.New(rand.NewPCG(8, 8))
+			x, dy := randVec32(rng, n*a.InputSize()), randVec32(rng, n*a.OutputDim())
+			grads := func(fuse bool) []float32 {
+				net := New[float32](a)
+				net.Init(4)
+				if !fuse {
+					if !slices.Contains(net.pooled, true) {
+						t.Fatal("no pool fused")
+					}
+					clear(net.pooled)
+					for _, l := range net.layers {
+						if c, ok := l.(*convImpl[float32]); ok {
+							c.poolR = 0
+						}
+					}
+				}
+				net.Forward(x, n)
+				return append(net.BackwardInput(dy), net.Grads...)
+			}
+			fused, plain := grads(true), grads(false)
+			if !slices.Equal(fused, plain) {
+				t.Error("gradients differ")
+			}
+		})
+	}
+}

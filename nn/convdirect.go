@@ -64,8 +64,9 @@ func (m *convImpl[T]) stackInput(pt *convPart[T], x []T, s int) {
 	}
 }
 
-// stackGrad masks the gradient dys of one sample by its rectified outputs
-// ys (with a fused ReLU, else ys is nil), adds it to the part's bias
+// stackGrad masks the gradient dys of one sample (with poolGrad: the
+// pooled gradient, broadcast here) by its rectified outputs ys (with a
+// fused ReLU, else ys is nil), adds it to the part's bias
 // gradient, and writes it into the part's DY3, one output row at a time: at
 // position u - u0 the gradients of grid positions u, u-Wp, ...,
 // u-(k-1)*Wp (only u when all is false), zero outside the outputs, for u
@@ -83,10 +84,22 @@ func (m *convImpl[T]) stackGrad(pt *convPart[T], ys, dys []T, all bool) (u0, q0 
 		nd = k
 	}
 	ow := op.OutW * nout
+	if m.poolR > 0 {
+		m.broadcastRow(pt, dys, ow)
+	}
 	for i := 0; i < op.OutH; i++ {
-		row := dys[i*ow : (i+1)*ow]
-		if ys != nil {
-			reluBackward(ys[i*ow:(i+1)*ow], row, row)
+		var row []T
+		switch {
+		case m.poolR > 0 && ys != nil:
+			row = pt.grow
+			reluBackward(ys[i*ow:(i+1)*ow], pt.gb, row)
+		case m.poolR > 0:
+			row = pt.gb
+		default:
+			row = dys[i*ow : (i+1)*ow]
+			if ys != nil {
+				reluBackward(ys[i*ow:(i+1)*ow], row, row)
+			}
 		}
 		if m.bs != 0 {
 			sumRows(pt.db, row)
@@ -101,6 +114,21 @@ func (m *convImpl[T]) stackGrad(pt *convPart[T], ys, dys []T, all bool) (u0, q0 
 		}
 	}
 	return u0, q0
+}
+
+// broadcastRow sets the part's gb to one output row (ow values) of the
+// gradient that the global average pool after the layer broadcasts: the
+// pooled gradient g (poolR values, repeated) times the pool's weight, the
+// values the pool's own backward pass writes.
+func (m *convImpl[T]) broadcastRow(pt *convPart[T], g []T, ow int) {
+	pt.gb = ensure(pt.gb, ow)
+	pt.grow = ensure(pt.grow, ow)
+	for i, v := range g {
+		pt.gb[i] = v * m.poolInv
+	}
+	for done := len(g); done < ow; done *= 2 {
+		copy(pt.gb[done:], pt.gb[:done])
+	}
 }
 
 // forwardDirect computes the outputs ys of sample s (with bias and fused

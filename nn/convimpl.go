@@ -51,6 +51,26 @@ type convImpl[T Float] struct {
 	// filters for the outputs and the input gradient.
 	direct       bool
 	wperm, wflip []T
+	// poolR > 0: a global average pool follows (after the fused ReLU, if
+	// any), and the backward pass receives the pool's output gradient,
+	// poolR values per sample, instead of its broadcast over the grid
+	// (Network sets it, see poolGrad).
+	poolR   int
+	poolInv T
+}
+
+// poolGrad makes the layer take, in its backward pass, the output gradient
+// of the global average pool after it (r values per sample, averages with
+// weight inv) and broadcast it over the grid itself, row by row while in
+// L1, instead of the pool writing the broadcast gradient to memory and the
+// layer reading it back. Only the direct path does; it reports whether the
+// layer took it.
+func (m *convImpl[T]) poolGrad(r int, inv T) bool {
+	if !m.direct || (m.cfg.op.OutG*m.cfg.Out)%r != 0 {
+		return false
+	}
+	m.poolR, m.poolInv = r, inv
+	return true
 }
 
 // convPart is the scratch of one part of a batch.
@@ -59,6 +79,9 @@ type convPart[T Float] struct {
 	// The direct path's row-stacked input and gradient, its outputs and
 	// input gradient on the padded grid.
 	x3, dy3, ytmp, dxtmp []T
+	// gb is the broadcast pooled gradient of one output row, grow its
+	// rectified copy (poolGrad).
+	gb, grow []T
 }
 
 // convParts is the number of parts of a batch (see split).
@@ -533,19 +556,25 @@ func (m *convImpl[T]) backward(p []T, x, y, dy, dx, dp []T, n int) {
 		if dx != nil && !m.direct { // the direct path sets dx
 			clear(dx[a*m.in.Size() : b*m.in.Size()])
 		}
+		if m.direct {
+			// The gradient of one sample: npos*nout values, or the pool's
+			// poolR (see poolGrad).
+			sz := npos * nout
+			if m.poolR > 0 {
+				sz = m.poolR
+			}
+			for s := a; s < b; s++ {
+				var ys []T
+				if m.relu {
+					ys = y[s*npos*nout : (s+1)*npos*nout]
+				}
+				m.backwardDirect(pt, x, ys, dy[s*sz:(s+1)*sz], dexp, dx, s)
+			}
+			return
+		}
 		for s0 := a; s0 < b; s0 += m.chunk {
 			ns := min(m.chunk, b-s0)
 			dys := dy[s0*npos*nout : (s0+ns)*npos*nout]
-			if m.direct {
-				for s := 0; s < ns; s++ {
-					var ys []T
-					if m.relu {
-						ys = y[(s0+s)*npos*nout : (s0+s+1)*npos*nout]
-					}
-					m.backwardDirect(pt, x, ys, dys[s*npos*nout:(s+1)*npos*nout], dexp, dx, s0+s)
-				}
-				continue
-			}
 			m.im2col(x, pt.cols, s0, ns)
 			if m.relu {
 				reluBackward(y[s0*npos*nout:(s0+ns)*npos*nout], dys, dys)

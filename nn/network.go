@@ -24,7 +24,11 @@ type Network[T Float] struct {
 	// before it (convImpl.relu): it shares that layer's output and output
 	// gradient and does nothing itself.
 	fused []bool
-	offs  []int // parameter offset of each layer, plus the total
+	// pooled[i] says that layer i (a global average pool) hands its output
+	// gradient to the convolution before it (convImpl.poolGrad), which
+	// broadcasts it over the grid itself; layer i does nothing.
+	pooled []bool
+	offs   []int // parameter offset of each layer, plus the total
 	acts  [][]T // acts[0]: input (channels-last), acts[i+1]: output of layer i
 	dacts [][]T
 	n     int // batch size of the last Forward
@@ -57,11 +61,31 @@ func New[T Float](a *Arch) *Network[T] {
 			net.inPlace[i] = prev.outputFree()
 		}
 	}
+	net.pooled = make([]bool, len(a.Layers))
+	for i := range net.layers {
+		net.fusePool(i)
+	}
 	net.Params = make([]T, net.offs[len(a.Layers)])
 	net.Grads = make([]T, len(net.Params))
 	net.acts = make([][]T, len(a.Layers)+1)
 	net.dacts = make([][]T, len(a.Layers)+1)
 	return net
+}
+
+// fusePool lets convolution i take the output gradient of a global
+// average pool that follows it, directly or after its fused ReLU.
+func (net *Network[T]) fusePool(i int) {
+	c, ok := net.layers[i].(*convImpl[T])
+	j := i + 1
+	if j < len(net.layers) && net.fused[j] {
+		j++
+	}
+	if !ok || j >= len(net.layers) {
+		return
+	}
+	if p, ok := net.layers[j].(*poolImpl[T]); ok && p.global && p.cfg.Kind != "maxpool" {
+		net.pooled[j] = c.poolGrad(p.out.Size(), p.inv)
+	}
 }
 
 // Init draws fresh parameters from seed. Layer i uses its own random
@@ -180,8 +204,9 @@ func (net *Network[T]) startBackward(dy []T) {
 // backwardLayer runs layer i of the backward pass (the input gradient of
 // layer 0 only if wantInput).
 func (net *Network[T]) backwardLayer(i int, wantInput bool) {
-	if net.fused[i] {
-		net.dacts[i] = net.dacts[i+1] // the convolution before masks it
+	if net.fused[i] || net.pooled[i] {
+		// The convolution before masks (fused) or broadcasts (pooled) it.
+		net.dacts[i] = net.dacts[i+1]
 		return
 	}
 	n := net.n
