@@ -29,9 +29,9 @@ type Network[T Float] struct {
 	// broadcasts it over the grid itself; layer i does nothing.
 	pooled []bool
 	offs   []int // parameter offset of each layer, plus the total
-	acts  [][]T // acts[0]: input (channels-last), acts[i+1]: output of layer i
-	dacts [][]T
-	n     int // batch size of the last Forward
+	acts   [][]T // acts[0]: input (channels-last), acts[i+1]: output of layer i
+	dacts  [][]T
+	n      int // batch size of the last Forward
 }
 
 // New creates a network for the architecture with zero parameters; call
