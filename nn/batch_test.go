@@ -81,20 +81,30 @@ func randVec32(rng *rand.Rand, n int) []float32 {
 	return v
 }
 
-// TestPoolGradFused checks that a convolution taking the output gradient
-// of the global average pool after it (convImpl.poolGrad) computes bit for
-// bit the gradients of the pool's own broadcast, with and without a ReLU
-// between them, for plain and group convolutions and both pools.
+// TestPoolGradFused checks that a convolution doing the work of the global
+// average pool after it (nn/convpool.go: poolGrad, poolForward) computes bit
+// for bit the outputs and gradients of the separate layers, with and
+// without a ReLU between them, for plain and group convolutions, both
+// pools and both orders of the pool's sums.
 func TestPoolGradFused(t *testing.T) {
-	for _, spec := range []string{
-		"conv(8,k=3,b_std=0.1),relu,conv(6,k=3,b_std=0.1),relu,globalavgpool,dense(3)",
-		"conv(8,k=3),conv(6,k=3,b_std=0.1),globalavgpool,dense(3)",
-		"lift(c4,4,k=3,b_std=0.1),relu,gconv(3,k=3,b_std=0.1),relu,gpool,dense(3)",
-		"lift(d4,2,k=3),relu,gconv(3,k=3,b_std=0.1),relu,globalavgpool,dense(3)",
-		"conv(5,k=3,b_std=0.1),relu,gpool",
+	// The pool is the last layer: only the backward pass is fused.
+	const plainPooled = "conv(5,k=3,b_std=0.1),relu,gpool"
+	for _, tc := range []struct {
+		spec string
+		hw   int
+	}{
+		// At 16×16 with 8 values per position the pool sums in 64 lanes
+		// (vec.SumRows); at 14×14 (1568 values per sample) row after row.
+		{"conv(8,k=3,b_std=0.1),relu,conv(8,k=3,b_std=0.1),relu,globalavgpool,dense(3)", 16},
+		{"conv(8,k=3,b_std=0.1),relu,conv(8,k=3,b_std=0.1),relu,globalavgpool,dense(3)", 14},
+		{"conv(8,k=3),conv(16,k=3,b_std=0.1),globalavgpool,dense(3)", 16},
+		{"lift(c4,4,k=3,b_std=0.1),relu,gconv(2,k=3,b_std=0.1),relu,gpool,dense(3)", 16},
+		{"lift(d4,2,k=3),relu,gconv(3,k=3,b_std=0.1),relu,globalavgpool,dense(3)", 17},
+		{plainPooled, 14},
 	} {
+		spec := tc.spec
 		t.Run(spec, func(t *testing.T) {
-			a, err := Parse(spec, []int{2, 14, 14}, Standard)
+			a, err := Parse(spec, []int{2, tc.hw, tc.hw}, Standard)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -108,19 +118,23 @@ func TestPoolGradFused(t *testing.T) {
 					if !slices.Contains(net.pooled, true) {
 						t.Fatal("no pool fused")
 					}
+					if spec != plainPooled && !slices.ContainsFunc(net.poolOut, func(j int) bool { return j > 0 }) {
+						t.Fatal("no pool forward fused")
+					}
 					clear(net.pooled)
+					clear(net.poolOut)
 					for _, l := range net.layers {
 						if c, ok := l.(*convImpl[float32]); ok {
-							c.poolR = 0
+							c.poolR, c.poolFwd = 0, false
 						}
 					}
 				}
-				net.Forward(x, n)
-				return append(net.BackwardInput(dy), net.Grads...)
+				out := slices.Clone(net.Forward(x, n))
+				return append(append(out, net.BackwardInput(dy)...), net.Grads...)
 			}
 			fused, plain := grads(true), grads(false)
 			if !slices.Equal(fused, plain) {
-				t.Error("gradients differ")
+				t.Error("outputs or gradients differ")
 			}
 		})
 	}

@@ -64,15 +64,16 @@ func (m *convImpl[T]) stackInput(pt *convPart[T], x []T, s int) {
 	}
 }
 
-// stackGrad masks the gradient dys of one sample (with poolGrad: the
+// stackGrad masks the gradient dys of sample s (with poolGrad: the
 // pooled gradient, broadcast here) by its rectified outputs ys (with a
-// fused ReLU, else ys is nil), adds it to the part's bias
+// fused ReLU, else ys is nil; with poolForward by their sign bits), adds
+// it to the part's bias
 // gradient, and writes it into the part's DY3, one output row at a time: at
 // position u - u0 the gradients of grid positions u, u-Wp, ...,
 // u-(k-1)*Wp (only u when all is false), zero outside the outputs, for u
 // from u0 = min(0, q0-(k-1)) to q1 (q0 and q1 the first and last input
 // positions of the grid). It returns u0 and q0.
-func (m *convImpl[T]) stackGrad(pt *convPart[T], ys, dys []T, all bool) (u0, q0 int) {
+func (m *convImpl[T]) stackGrad(pt *convPart[T], ys, dys []T, s int, all bool) (u0, q0 int) {
 	op := m.cfg.op
 	k, nout := op.K, op.OutG*m.cfg.Out
 	wp, p, _ := m.grid()
@@ -90,6 +91,10 @@ func (m *convImpl[T]) stackGrad(pt *convPart[T], ys, dys []T, all bool) (u0, q0 
 	for i := 0; i < op.OutH; i++ {
 		var row []T
 		switch {
+		case m.poolFwd && m.relu:
+			row = pt.grow
+			bits := m.bits[(s*op.OutH+i)*ow/8:]
+			maskBits(bits[:ow/8], pt.gb, row)
 		case m.poolR > 0 && ys != nil:
 			row = pt.grow
 			reluBackward(ys[i*ow:(i+1)*ow], pt.gb, row)
@@ -114,21 +119,6 @@ func (m *convImpl[T]) stackGrad(pt *convPart[T], ys, dys []T, all bool) (u0, q0 
 		}
 	}
 	return u0, q0
-}
-
-// broadcastRow sets the part's gb to one output row (ow values) of the
-// gradient that the global average pool after the layer broadcasts: the
-// pooled gradient g (poolR values, repeated) times the pool's weight, the
-// values the pool's own backward pass writes.
-func (m *convImpl[T]) broadcastRow(pt *convPart[T], g []T, ow int) {
-	pt.gb = ensure(pt.gb, ow)
-	pt.grow = ensure(pt.grow, ow)
-	for i, v := range g {
-		pt.gb[i] = v * m.poolInv
-	}
-	for done := len(g); done < ow; done *= 2 {
-		copy(pt.gb[done:], pt.gb[:done])
-	}
 }
 
 // forwardDirect computes the outputs ys of sample s (with bias and fused
@@ -156,7 +146,7 @@ func (m *convImpl[T]) backwardDirect(pt *convPart[T], x, ys, dys, dexp, dx []T, 
 	k, gc, nout := op.K, m.in.G*m.in.C, op.OutG*m.cfg.Out
 	wp, _, rows := m.grid()
 	m.stackInput(pt, x, s)
-	u0, q0 := m.stackGrad(pt, ys, dys, dx != nil)
+	u0, q0 := m.stackGrad(pt, ys, dys, s, dx != nil)
 	linalg.GemmOverlap(true, false, m.ncol, nout, rows, T(m.ws), pt.x3, k*gc, pt.dy3[-u0*k*nout:], k*nout, 1, dexp, nout)
 	if dx == nil {
 		return

@@ -54,23 +54,14 @@ type convImpl[T Float] struct {
 	// poolR > 0: a global average pool follows (after the fused ReLU, if
 	// any), and the backward pass receives the pool's output gradient,
 	// poolR values per sample, instead of its broadcast over the grid
-	// (Network sets it, see poolGrad).
+	// (Network sets it, see poolGrad). With poolFwd the forward pass
+	// computes the pool's outputs too and keeps only the signs of its own
+	// (rectified) outputs, one bit each, in bits (see poolForward).
 	poolR   int
 	poolInv T
-}
-
-// poolGrad makes the layer take, in its backward pass, the output gradient
-// of the global average pool after it (r values per sample, averages with
-// weight inv) and broadcast it over the grid itself, row by row while in
-// L1, instead of the pool writing the broadcast gradient to memory and the
-// layer reading it back. Only the direct path does; it reports whether the
-// layer took it.
-func (m *convImpl[T]) poolGrad(r int, inv T) bool {
-	if !m.direct || (m.cfg.op.OutG*m.cfg.Out)%r != 0 {
-		return false
-	}
-	m.poolR, m.poolInv = r, inv
-	return true
+	poolFwd bool
+	lanes   bool
+	bits    []uint8
 }
 
 // convPart is the scratch of one part of a batch.
@@ -80,8 +71,8 @@ type convPart[T Float] struct {
 	// input gradient on the padded grid.
 	x3, dy3, ytmp, dxtmp []T
 	// gb is the broadcast pooled gradient of one output row, grow its
-	// rectified copy (poolGrad).
-	gb, grow []T
+	// rectified copy (poolGrad), acc the pool's 64 lanes (poolForward).
+	gb, grow, acc []T
 }
 
 // convParts is the number of parts of a batch (see split).
@@ -405,6 +396,14 @@ func inputIndex(t, d, n int, pad kernel.Padding) int {
 	return -1
 }
 
+// ensureBytes returns b resized to n bytes.
+func ensureBytes(b []uint8, n int) []uint8 {
+	if cap(b) >= n {
+		return b[:n]
+	}
+	return make([]uint8, n)
+}
+
 // addRows adds b to every row of len(b) values of y.
 func addRows[T Float](y, b []T) {
 	if ys, ok := any(y).([]float32); ok {
@@ -491,8 +490,17 @@ func (m *convImpl[T]) forward(p []T, x, y []T, n int) {
 	if m.direct {
 		m.permuteFilter()
 	}
+	if m.poolFwd {
+		m.bits = ensureBytes(m.bits, n*npos*nout/8)
+	}
 	runParts(m.workers, ranges, func(i, a, b int) {
 		pt := &m.parts[i]
+		if m.poolFwd {
+			for s := a; s < b; s++ {
+				m.forwardPooled(pt, x, y[s*m.poolR:(s+1)*m.poolR], s)
+			}
+			return
+		}
 		for s0 := a; s0 < b; s0 += m.chunk {
 			ns := min(m.chunk, b-s0)
 			ys := y[s0*npos*nout : (s0+ns)*npos*nout]
@@ -565,7 +573,7 @@ func (m *convImpl[T]) backward(p []T, x, y, dy, dx, dp []T, n int) {
 			}
 			for s := a; s < b; s++ {
 				var ys []T
-				if m.relu {
+				if m.relu && !m.poolFwd {
 					ys = y[s*npos*nout : (s+1)*npos*nout]
 				}
 				m.backwardDirect(pt, x, ys, dy[s*sz:(s+1)*sz], dexp, dx, s)

@@ -26,12 +26,16 @@ type Network[T Float] struct {
 	fused []bool
 	// pooled[i] says that layer i (a global average pool) hands its output
 	// gradient to the convolution before it (convImpl.poolGrad), which
-	// broadcasts it over the grid itself; layer i does nothing.
-	pooled []bool
-	offs   []int // parameter offset of each layer, plus the total
-	acts   [][]T // acts[0]: input (channels-last), acts[i+1]: output of layer i
-	dacts  [][]T
-	n      int // batch size of the last Forward
+	// broadcasts it over the grid itself; layer i does nothing backward.
+	// With poolOut[c] = i the convolution c computes the pool's outputs
+	// too (convImpl.poolForward) and its own outputs are not stored; layer
+	// i does nothing forward (else poolOut[c] is 0).
+	pooled  []bool
+	poolOut []int
+	offs    []int // parameter offset of each layer, plus the total
+	acts    [][]T // acts[0]: input (channels-last), acts[i+1]: output of layer i
+	dacts   [][]T
+	n       int // batch size of the last Forward
 }
 
 // New creates a network for the architecture with zero parameters; call
@@ -62,6 +66,7 @@ func New[T Float](a *Arch) *Network[T] {
 		}
 	}
 	net.pooled = make([]bool, len(a.Layers))
+	net.poolOut = make([]int, len(a.Layers))
 	for i := range net.layers {
 		net.fusePool(i)
 	}
@@ -83,8 +88,15 @@ func (net *Network[T]) fusePool(i int) {
 	if !ok || j >= len(net.layers) {
 		return
 	}
-	if p, ok := net.layers[j].(*poolImpl[T]); ok && p.global && p.cfg.Kind != "maxpool" {
-		net.pooled[j] = c.poolGrad(p.out.Size(), p.inv)
+	p, ok := net.layers[j].(*poolImpl[T])
+	if !ok || !p.global || p.cfg.Kind == "maxpool" || !c.poolGrad(p.out.Size(), p.inv) {
+		return
+	}
+	net.pooled[j] = true
+	// Not when the pool is the last layer: the features of
+	// EmpiricalKernel are the input of the last layer.
+	if j < len(net.layers)-1 && c.poolForward() {
+		net.poolOut[i] = j
 	}
 }
 
@@ -147,19 +159,30 @@ func (net *Network[T]) startForward(x []T, n int) {
 		panic(fmt.Sprintf("nn.Forward: %d input values for %d samples of size %d", len(x), n, in.Size()))
 	}
 	net.n = n
+	skip := 0 // the last activation not stored (poolOut)
 	for i := range net.acts {
-		if i > 0 && net.inPlace[i-1] {
-			net.acts[i] = net.acts[i-1]
-			continue
+		if i > 0 && net.poolOut[i-1] > 0 {
+			skip = net.poolOut[i-1]
 		}
-		net.acts[i] = ensure(net.acts[i], n*a.Shapes[i].Size())
+		switch {
+		case i > 0 && net.inPlace[i-1]:
+			net.acts[i] = net.acts[i-1]
+		case skip > 0 && i <= skip:
+			net.acts[i] = nil
+		default:
+			net.acts[i] = ensure(net.acts[i], n*a.Shapes[i].Size())
+		}
 	}
 	toChannelsLast(net.acts[0], x, n, in)
 }
 
 // forwardLayer runs layer i of the forward pass.
 func (net *Network[T]) forwardLayer(i int) {
-	if !net.fused[i] {
+	if j := net.poolOut[i]; j > 0 {
+		net.layers[i].forward(net.layerParams(i, net.Params), net.acts[i], net.acts[j+1], net.n)
+		return
+	}
+	if !net.fused[i] && !(net.pooled[i] && net.acts[i] == nil) {
 		net.layers[i].forward(net.layerParams(i, net.Params), net.acts[i], net.acts[i+1], net.n)
 	}
 }

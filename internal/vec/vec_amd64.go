@@ -258,3 +258,29 @@ func erfAVX2(k, t, v1 *float64, v1step int, v2 *float64, n int, m *ErfMap, c *fl
 
 //go:noescape
 func erfAVX512(k, t, v1 *float64, v1step int, v2 *float64, n int, m *ErfMap, c *float64)
+
+//go:noescape
+func signBitsAVX2(x *float32, bits *uint8, n int)
+
+//go:noescape
+func maskBitsAVX2(bits *uint8, d, o *float32, n int)
+
+// signBitsBulk and maskBitsBulk run their kernel on the largest multiple
+// of 8 values and return how many they did (0 without AVX2).
+func signBitsBulk(x []float32, bits []uint8) int {
+	n := len(x) &^ 7
+	if !hasAVX2 || n == 0 {
+		return 0
+	}
+	signBitsAVX2(&x[0], &bits[0], n)
+	return n
+}
+
+func maskBitsBulk(bits []uint8, d, o []float32) int {
+	n := len(d) &^ 7
+	if !hasAVX2 || n == 0 {
+		return 0
+	}
+	maskBitsAVX2(&bits[0], &d[0], &o[0], n)
+	return n
+}

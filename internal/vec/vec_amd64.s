@@ -942,3 +942,59 @@ fnext:
 	JNZ  floop
 	VZEROUPPER
 	RET
+
+// func signBitsAVX2(x *float32, bits *uint8, n int): bit i%8 of bits[i/8]
+// = int32(x[i]) > 0; n a positive multiple of 8.
+TEXT ·signBitsAVX2(SB), NOSPLIT, $0-24
+	MOVQ x+0(FP), SI
+	MOVQ bits+8(FP), DI
+	MOVQ n+16(FP), CX
+	VPXOR Y0, Y0, Y0
+
+sbloop:
+	VMOVDQU   (SI), Y1
+	VPCMPGTD  Y0, Y1, Y1
+	VMOVMSKPS Y1, AX
+	MOVB      AL, (DI)
+	ADDQ      $32, SI
+	INCQ      DI
+	SUBQ      $8, CX
+	JNZ       sbloop
+	VZEROUPPER
+	RET
+
+// func maskBitsAVX2(bits *uint8, d, o *float32, n int): o[i] = d[i] where
+// bit i%8 of bits[i/8] is set, else 0; n a positive multiple of 8.
+TEXT ·maskBitsAVX2(SB), NOSPLIT, $0-32
+	MOVQ bits+0(FP), SI
+	MOVQ d+8(FP), DX
+	MOVQ o+16(FP), DI
+	MOVQ n+24(FP), CX
+	VMOVDQU ·bitLanes(SB), Y2
+
+mbloop:
+	MOVBLZX      (SI), AX
+	VMOVD        AX, X1
+	VPBROADCASTD X1, Y1
+	VPAND        Y2, Y1, Y1
+	VPCMPEQD     Y2, Y1, Y1
+	VPAND        (DX), Y1, Y1
+	VMOVDQU      Y1, (DI)
+	INCQ         SI
+	ADDQ         $32, DX
+	ADDQ         $32, DI
+	SUBQ         $8, CX
+	JNZ          mbloop
+	VZEROUPPER
+	RET
+
+// bitLanes holds 1 << lane in each of 8 int32 lanes.
+DATA ·bitLanes+0(SB)/4, $1
+DATA ·bitLanes+4(SB)/4, $2
+DATA ·bitLanes+8(SB)/4, $4
+DATA ·bitLanes+12(SB)/4, $8
+DATA ·bitLanes+16(SB)/4, $16
+DATA ·bitLanes+20(SB)/4, $32
+DATA ·bitLanes+24(SB)/4, $64
+DATA ·bitLanes+28(SB)/4, $128
+GLOBL ·bitLanes(SB), RODATA|NOPTR, $32

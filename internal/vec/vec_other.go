@@ -21,3 +21,6 @@ func sum3AffineBulk(_, _, _, _ []float64, _, _ float64, _ []float64, _ float64) 
 func sumLanesBulk([]float64, *[16]float64) bool { return false }
 
 func erfBulk(_, _, _ []float64, _ int, _ []float64, _ *ErfMap) int { return 0 }
+
+func signBitsBulk([]float32, []uint8) int            { return 0 }
+func maskBitsBulk([]uint8, []float32, []float32) int { return 0 }
