@@ -45,6 +45,13 @@
 // first-layer kernel from the inputs, no kernel at all, in-place ReLU
 // after it) are the small interfaces listed in layer.go.
 //
+// Network fuses layers where that saves memory traffic, always with the
+// same bits as the separate layers: a ReLU after a convolution is applied
+// by the convolution (convImpl.relu), and a global average pool after a
+// convolution (and its ReLU) is computed by the convolution, which then
+// keeps only the sign bits of its outputs (convpool.go). Batch runs the
+// networks of an ensemble as one program, layer by layer (batch.go).
+//
 // To add an activation: add one entry to the activations table in
 // activations.go (name, parameters, φ and φ', and optionally a closed-form
 // kernel map or vectorised passes). Without a closed form its kernel is
