@@ -105,6 +105,10 @@ func newFourierBasis(k int) *fourierBasis {
 	return b
 }
 
+// FourierSize returns the number of basis functions of k×k basis=fourier
+// filters (the B of their weight shape, Conv.WeightShape).
+func FourierSize(k int) int { return fourierSize(k) }
+
 // fourierSize returns the number of basis functions of k×k filters.
 func fourierSize(k int) int {
 	last := (k - 1) / 2

@@ -112,6 +112,31 @@ func (c *Conv) groupOf() *group.Group { return c.Group }
 // Op returns the expanded filter description (after setup).
 func (c *Conv) Op() *kernel.ConvOp { return c.op }
 
+// WeightShape returns the shape of the layer's filter parameters (stored
+// before its Out biases) for inputs with inC channels, once the layer is
+// set up: [Out, K, K, inC] for conv and pixel lifts, [Out, S, K, K, inC]
+// for pixel gconv with S support elements, and with basis=fourier the
+// basis coefficients, [Out, B, inC] and [Out, S, B, inC] for B basis
+// functions. Nil before setup.
+func (c *Conv) WeightShape(inC int) []int {
+	if c.op == nil {
+		return nil
+	}
+	per := c.K * c.K
+	if c.Basis == basisFourier {
+		per = fourierSize(c.K)
+	}
+	inner := []int{c.K, c.K}
+	if c.Basis == basisFourier {
+		inner = []int{per}
+	}
+	shape := []int{c.Out}
+	if c.Kind == "gconv" {
+		shape = append(shape, c.op.Base/per)
+	}
+	return append(append(shape, inner...), inC)
+}
+
 func (c *Conv) setup(in Shape, ctx *buildCtx) (Shape, int, error) {
 	if err := c.checkFilter(in, ctx); err != nil {
 		return Shape{}, 0, err

@@ -84,7 +84,9 @@ type ParamBlock struct {
 //
 //	layerII.K.weight  dense: [out, in]; conv and lift: [out, k, k, cin];
 //	                  gconv: [out, |S|, k, k, cin] (S the group support);
-//	                  liftdense: [out, H, W, C]
+//	                  lift and gconv with basis=fourier: [out, B, cin] and
+//	                  [out, |S|, B, cin], B basis coefficients
+//	                  (nn.Conv.WeightShape); liftdense: [out, H, W, C]
 //	layerII.K.bias    [out]
 //
 // Other layers with parameters (canon: its canonicaliser's lift filters,
@@ -109,14 +111,7 @@ func ParamBlocks(a *nn.Arch) []ParamBlock {
 		case *nn.Dense:
 			nout, wshape = l.Out, []int{l.Out, in.Size()}
 		case *nn.Conv:
-			nout = l.Out
-			if op := l.Op(); op != nil && op.Base%(l.K*l.K) == 0 {
-				if ns := op.Base / (l.K * l.K); l.Kind == "gconv" {
-					wshape = []int{l.Out, ns, l.K, l.K, in.C}
-				} else {
-					wshape = []int{l.Out, l.K, l.K, in.C}
-				}
-			}
+			nout, wshape = l.Out, l.WeightShape(in.C)
 		case *nn.LiftDense:
 			nout, wshape = l.Out, []int{l.Out, in.H, in.W, in.C}
 		}

@@ -237,3 +237,49 @@ func TestListMembersIgnoresPartialWrites(t *testing.T) {
 		t.Errorf("garbage checkpoint read without a clear error: %v", err)
 	}
 }
+
+// TestParamBlocks checks the tensor names and shapes of every layer kind
+// with parameters, pixel and basis filters, and that the blocks tile the
+// parameters.
+func TestParamBlocks(t *testing.T) {
+	for _, tc := range []struct {
+		spec  string
+		shape []int
+		want  map[string][]int
+	}{
+		{"conv(4,k=5),relu,globalavgpool,dense(2)", []int{3, 8, 8}, map[string][]int{
+			"layer00.conv.weight": {4, 5, 5, 3}, "layer03.dense.weight": {2, 4}}},
+		{"lift(c4,3,k=3),gconv(2,k=3,support=e),gpool,dense(2)", []int{2, 6, 6}, map[string][]int{
+			"layer00.lift.weight": {3, 3, 3, 2}, "layer01.gconv.weight": {2, 1, 3, 3, 3}}},
+		// 9 group elements times the basis size is a multiple of k² = 9:
+		// the shapes must come from the basis, not from that count.
+		{"lift(c9,2,k=3,basis=fourier),relu,gconv(3,k=3,basis=fourier),gpool,dense(2)", []int{1, 9, 9}, map[string][]int{
+			"layer00.lift.weight": {2, nn.FourierSize(3), 1}, "layer02.gconv.weight": {3, 9, nn.FourierSize(3), 2}}},
+		{"liftdense(c4,3),gpool,dense(2)", []int{1, 5, 5}, map[string][]int{
+			"layer00.liftdense.weight": {3, 5, 5, 1}}},
+	} {
+		t.Run(tc.spec, func(t *testing.T) {
+			a, err := nn.Parse(tc.spec, tc.shape, nn.NTK)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := map[string][]int{}
+			off := 0
+			for _, b := range ParamBlocks(a) {
+				if b.Offset != off || prod(b.Shape) != b.Len {
+					t.Fatalf("block %s at %d (want %d), shape %v for %d values", b.Name, b.Offset, off, b.Shape, b.Len)
+				}
+				off += b.Len
+				got[b.Name] = b.Shape
+			}
+			if off != len(nn.New[float32](a).Params) {
+				t.Errorf("blocks cover %d parameters", off)
+			}
+			for name, s := range tc.want {
+				if !slices.Equal(got[name], s) {
+					t.Errorf("%s: shape %v, want %v (all: %v)", name, got[name], s, got)
+				}
+			}
+		})
+	}
+}
