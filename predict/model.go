@@ -50,6 +50,13 @@ type Setup struct {
 	// computation (stage "kernel (train)" or "kernel (test)") and a
 	// function to call when it is done.
 	Progress func(stage string) (func(done, total int), func())
+	// MeanOnly promises that Predict will not be asked for covariances:
+	// the kernels are computed without the part the mean does not use (the
+	// NNGP in the NTK regime, nn.KernelOptions.ThetaOnly; the NTK in the
+	// NNGP regime). InfOnly promises that only t = +Inf will be asked for
+	// (Options.InfOnly: the Cholesky factor overwrites the training
+	// kernel). With both, a fitted model holds one n×n matrix.
+	MeanOnly, InfOnly bool
 }
 
 // AveragedReg returns the absolute regulariser that makes the
@@ -85,8 +92,7 @@ func Fit(ctx context.Context, arch *nn.Arch, x []float64, n int, y []float64, k 
 		return nil, errors.New("predict.Fit: a symmetry needs the group's action on inputs (Setup.Input)")
 	}
 	m := &Model{arch: arch, setup: s, x: x, n: n, k: k}
-	// The NTK regime needs both K and Theta; NNGP ignores Theta.
-	m.kopts = nn.KernelOptions{NTK: true}
+	m.kopts = s.kernelOptions()
 	switch s.Symmetry {
 	case Augment:
 		m.x, y = AugmentSet(s.Input, s.Target, x, y, n, k)
@@ -101,7 +107,9 @@ func Fit(ctx context.Context, arch *nn.Arch, x []float64, n int, y []float64, k 
 	if m.ktr, err = m.kernel(ctx, "kernel (train)", m.x, m.n, nil, 0); err != nil {
 		return nil, err
 	}
-	opts := Options{Regime: s.Regime, LearningRate: s.LearningRate, Reg: s.Reg, RegAbsolute: s.RegAbsolute}
+	// The training kernel of the model's regime is used by nothing else
+	// (the covariance reads the NNGP blocks): the regression takes it.
+	opts := Options{Regime: s.Regime, LearningRate: s.LearningRate, Reg: s.Reg, RegAbsolute: s.RegAbsolute, InPlace: true, InfOnly: s.InfOnly}
 	if s.Symmetry == Average && s.Reg > 0 {
 		abs := s.Reg
 		if !s.RegAbsolute {
@@ -116,6 +124,19 @@ func Fit(ctx context.Context, arch *nn.Arch, x []float64, n int, y []float64, k 
 		return nil, err
 	}
 	return m, nil
+}
+
+// kernelOptions returns the kernels a fit with s computes: the NTK regime
+// needs K and Theta for covariances and Theta alone for means, the NNGP
+// regime K for means (and Theta too for covariances, which use both).
+func (s Setup) kernelOptions() nn.KernelOptions {
+	switch {
+	case !s.MeanOnly:
+		return nn.KernelOptions{NTK: true}
+	case s.Regime == RegimeNNGP:
+		return nn.KernelOptions{}
+	}
+	return nn.KernelOptions{NTK: true, ThetaOnly: true}
 }
 
 // pick returns the kernel of the model's regime.
@@ -178,6 +199,9 @@ func (m *Model) Predict(ctx context.Context, xt []float64, nt int, times []float
 	if !cov {
 		return p, nil
 	}
+	if m.setup.MeanOnly {
+		return nil, errors.New("predict: the model was fitted for means only (Setup.MeanOnly): no covariance")
+	}
 	opts := m.kopts
 	ktt, err := m.arch.Kernel(ctx, xt, nt, nil, 0, opts)
 	if err != nil {
@@ -217,4 +241,43 @@ func (s Symmetry) String() string {
 		return "average"
 	}
 	return fmt.Sprintf("Symmetry(%d)", int(s))
+}
+
+// MemoryPlan is the memory, in bytes, of Fit on n training inputs and
+// Predict on nt test inputs, without computing anything (see Plan).
+type MemoryPlan struct {
+	// Train is the peak of the training kernel's computation (result,
+	// inputs, workers' blocks), Kept the training kernels the model keeps,
+	// Test the peak of the test kernels' computation and Solve the
+	// factorisations and covariances beyond the kept kernels.
+	Train, Kept, Test, Solve int64
+}
+
+// Peak returns the larger of the fit's and the prediction's peaks.
+func (p MemoryPlan) Peak() int64 { return max(p.Train, p.Kept+p.Test+p.Solve) }
+
+// Plan returns the memory Fit and Predict need with setup s for n training
+// and nt test inputs (n times the group's order under Augment), with
+// finite training times or not and with covariances or not.
+func Plan(arch *nn.Arch, n, nt int, s Setup, finite, cov bool) MemoryPlan {
+	kopts := s.kernelOptions()
+	switch s.Symmetry {
+	case Augment:
+		n *= s.Input.Group().Order()
+	case Average:
+		kopts.Average = s.Input
+	}
+	tr := arch.PlanKernel(n, n, kopts)
+	nn2 := 8 * int64(n) * int64(n)
+	p := MemoryPlan{Train: tr.Total(), Kept: tr.ResultBytes, Test: arch.PlanKernel(nt, n, kopts).Total()}
+	switch {
+	case finite:
+		p.Solve = 3 * nn2 // the eigenvectors and the eigensolver's workspace
+	case !s.InfOnly:
+		p.Solve = nn2 // the Cholesky factor beside the kernel
+	}
+	if cov {
+		p.Solve += 8 * 3 * int64(nt) * int64(max(nt, n))
+	}
+	return p
 }

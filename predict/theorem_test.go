@@ -121,3 +121,43 @@ func TestFitRejects(t *testing.T) {
 		}
 	}
 }
+
+// TestFitMeanOnly checks that a model fitted for means only (Setup.MeanOnly,
+// with and without InfOnly) predicts bit for bit the means of a full fit,
+// in both regimes, and refuses covariances.
+func TestFitMeanOnly(t *testing.T) {
+	a, err := nn.Parse("conv(4,k=3),relu,globalavgpool,dense(2)", []int{1, 5, 5}, nn.NTK)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n, m, k = 7, 4, 2
+	x, y, xt := randInputs(3, n, 25), randInputs(4, n, k), randInputs(5, m, 25)
+	ctx := context.Background()
+	for _, regime := range []predict.Regime{predict.RegimeNTK, predict.RegimeNNGP} {
+		for _, times := range [][]float64{{math.Inf(1)}, {3, math.Inf(1)}} {
+			var means [][]float64
+			for _, s := range []predict.Setup{{}, {MeanOnly: true}, {MeanOnly: true, InfOnly: len(times) == 1}} {
+				s.Regime, s.Reg = regime, 1e-3
+				model, err := predict.Fit(ctx, a, x, n, y, k, s)
+				if err != nil {
+					t.Fatal(err)
+				}
+				p, err := model.Predict(ctx, xt, m, times, false)
+				if err != nil {
+					t.Fatal(err)
+				}
+				means = append(means, p.Mean)
+				if _, err := model.Predict(ctx, xt, m, times, true); s.MeanOnly && err == nil {
+					t.Errorf("%v: a mean-only model gave a covariance", regime)
+				}
+			}
+			for i := 1; i < len(means); i++ {
+				for j, v := range means[i] {
+					if v != means[0][j] {
+						t.Fatalf("%v, times %v, setup %d: mean %d is %v, the full fit's %v", regime, times, i, j, v, means[0][j])
+					}
+				}
+			}
+		}
+	}
+}

@@ -625,6 +625,15 @@ func catalogue() []errCase {
 				args[2] = "dense(100000000000),relu,dense(2)"
 				return args
 			}},
+		{Group: "invalid hyperparameters", Name: "predict: more memory than the machine has (checked before any kernel is computed)", Command: "eqens predict --arch A --train-x x.npy (300000×2) --train-y y.npy --test-x t.npy --out mu.npy", Code: 1,
+			Want: []string{"predict: memory about ", "predict: needs about ", "use --average instead of --augment", "eqens-mpi predict"},
+			args: func(t *testing.T, dir string) []string {
+				const n = 300000 // a 720 GB training kernel
+				writeF64(t, filepath.Join(dir, "x.npy"), []int{n, 2}, vals(2*n))
+				writeF64(t, filepath.Join(dir, "y.npy"), []int{n, 1}, vals(n))
+				writeF64(t, filepath.Join(dir, "t.npy"), []int{3, 2}, vals(6))
+				return []string{"predict", "--arch", "dense(4),relu,dense(1)", "--train-x", "x.npy", "--train-y", "y.npy", "--test-x", "t.npy", "--out", "mu.npy"}
+			}},
 		{Group: "unwritable output", Name: "--out names a device, FIFO or other non-regular file", Command: "eqens apply --arch A --x x.npy --out /dev/null (tested with a FIFO)", Code: 1,
 			Want: []string{"not a regular file"},
 			args: func(t *testing.T, dir string) []string {

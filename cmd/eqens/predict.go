@@ -1,6 +1,10 @@
 package main
 
 import (
+	"fmt"
+	"math"
+	"slices"
+
 	"github.com/eqens/eqens/internal/cli"
 	"github.com/eqens/eqens/predict"
 	"github.com/spf13/cobra"
@@ -31,6 +35,9 @@ func runPredict(cmd *cobra.Command, pf *cli.PredictFlags) error {
 	if err != nil {
 		return err
 	}
+	if err := checkPredictMemory(cmd, job, pf.Cov != ""); err != nil {
+		return err
+	}
 	model, err := predict.Fit(cmd.Context(), job.Arch, job.Train.X, job.Train.N, job.Y, job.K, job.Setup)
 	if err != nil {
 		return err
@@ -40,4 +47,24 @@ func runPredict(cmd *cobra.Command, pf *cli.PredictFlags) error {
 		return err
 	}
 	return pf.Write(cmd.ErrOrStderr(), job, p)
+}
+
+// checkPredictMemory prints the planned memory of the prediction and
+// refuses when it exceeds what the machine has available.
+func checkPredictMemory(cmd *cobra.Command, job *cli.PredictJob, cov bool) error {
+	finite := slices.ContainsFunc(job.Times, func(t float64) bool { return !math.IsInf(t, 1) })
+	p := predict.Plan(job.Arch, job.Train.N, job.Test.N, job.Setup, finite, cov)
+	avail, known := availableMemory()
+	have := "unknown here"
+	if known {
+		have = fmtBytes(avail)
+	}
+	fmt.Fprintf(cmd.ErrOrStderr(), "predict: memory about %s: training kernel %s (kept %s), test kernels %s, factorisations %s (available: %s)\n",
+		fmtBytes(p.Peak()), fmtBytes(p.Train), fmtBytes(p.Kept), fmtBytes(p.Test), fmtBytes(p.Solve), have)
+	if !known || p.Peak() <= avail {
+		return nil
+	}
+	return fmt.Errorf("predict: needs about %s but %s are available: use --average instead of --augment (a training kernel |G|² times smaller), "+
+		"fewer training points, only --time inf and no --cov (one training matrix), or eqens-mpi predict, which spreads the kernels over MPI ranks (docs/sharding.md)",
+		fmtBytes(p.Peak()), fmtBytes(avail))
 }

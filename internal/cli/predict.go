@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -173,7 +174,8 @@ func (pf *PredictFlags) Load(progress func(stage string) (func(done, total int),
 	if err != nil {
 		return nil, fmt.Errorf("--arch: %w", err)
 	}
-	setup := predict.Setup{LearningRate: pf.LR, Reg: pf.Reg, RegAbsolute: pf.RegAbs, Progress: progress}
+	setup := predict.Setup{LearningRate: pf.LR, Reg: pf.Reg, RegAbsolute: pf.RegAbs, Progress: progress,
+		MeanOnly: pf.Cov == "", InfOnly: !slices.ContainsFunc(times, func(t float64) bool { return !math.IsInf(t, 1) })}
 	if !ntk {
 		setup.Regime = predict.RegimeNNGP
 	}
