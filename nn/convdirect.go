@@ -121,15 +121,24 @@ func (m *convImpl[T]) stackGrad(pt *convPart[T], ys, dys []T, s int, all bool) (
 	return u0, q0
 }
 
+// outputGrid computes the outputs of sample s on the padded grid into the
+// part's ytmp (before bias and ReLU): output row i starts at i*Wp*nout.
+func (m *convImpl[T]) outputGrid(pt *convPart[T], x []T, s int) {
+	op := m.cfg.op
+	k, gc, nout := op.K, m.in.G*m.in.C, op.OutG*m.cfg.Out
+	_, _, rows := m.grid()
+	m.stackInput(pt, x, s)
+	pt.ytmp = ensure(pt.ytmp, rows*nout)
+	linalg.GemmOverlap(false, true, rows, nout, m.ncol, T(m.ws), pt.x3, k*gc, m.wperm, m.ncol, 0, pt.ytmp, nout)
+}
+
 // forwardDirect computes the outputs ys of sample s (with bias and fused
 // ReLU, row by row while in L1).
 func (m *convImpl[T]) forwardDirect(pt *convPart[T], x, ys []T, s int) {
 	op := m.cfg.op
-	k, gc, nout := op.K, m.in.G*m.in.C, op.OutG*m.cfg.Out
-	wp, _, rows := m.grid()
-	m.stackInput(pt, x, s)
-	pt.ytmp = ensure(pt.ytmp, rows*nout)
-	linalg.GemmOverlap(false, true, rows, nout, m.ncol, T(m.ws), pt.x3, k*gc, m.wperm, m.ncol, 0, pt.ytmp, nout)
+	nout := op.OutG * m.cfg.Out
+	wp, _, _ := m.grid()
+	m.outputGrid(pt, x, s)
 	ow := op.OutW * nout
 	for i := 0; i < op.OutH; i++ {
 		row := ys[i*ow : (i+1)*ow]

@@ -3,7 +3,6 @@ package nn
 import (
 	"math"
 
-	"github.com/eqens/eqens/internal/linalg"
 	"github.com/eqens/eqens/internal/vec"
 )
 
@@ -62,11 +61,9 @@ func (m *convImpl[T]) poolForward() bool {
 // pool's outputs ps (poolR values).
 func (m *convImpl[T]) forwardPooled(pt *convPart[T], x, ps []T, s int) {
 	op := m.cfg.op
-	k, gc, nout := op.K, m.in.G*m.in.C, op.OutG*m.cfg.Out
-	wp, _, rows := m.grid()
-	m.stackInput(pt, x, s)
-	pt.ytmp = ensure(pt.ytmp, rows*nout)
-	linalg.GemmOverlap(false, true, rows, nout, m.ncol, T(m.ws), pt.x3, k*gc, m.wperm, m.ncol, 0, pt.ytmp, nout)
+	nout := op.OutG * m.cfg.Out
+	wp, _, _ := m.grid()
+	m.outputGrid(pt, x, s)
 	ow := op.OutW * nout
 	acc := ps
 	if m.lanes {
