@@ -15,5 +15,8 @@
 // of networks summed over atoms), cache.go (the per-atom kernels' matrices
 // on disk, for resuming), fit.go (per-element baseline and kernel
 // regression of its residuals), evaluate.go (data split, learning curves,
-// invariance), report.go (tables, figure, summary).
+// invariance), grids.go (the invariance of the per-atom SO(3) kernels
+// against the grid of their activations, also run alone with
+// experiments/qm9-synthetic-invariance.yaml), report.go (tables, figure,
+// summary).
 package qm9

@@ -11,6 +11,7 @@ import (
 	"github.com/eqens/eqens/experiment"
 	"github.com/eqens/eqens/group"
 	"github.com/eqens/eqens/nn"
+	"github.com/eqens/eqens/report"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -79,6 +80,12 @@ type params struct {
 	// Synthetic, for qm9-synthetic only, describes the generated molecules
 	// that replace QM9.
 	Synthetic *syntheticParams `yaml:"synthetic"`
+	// InvarianceGrids, if set, adds the table invariance_grids: the
+	// invariance of the per-atom SO(3) kernels against the grid of their
+	// activations (grids.go); with alone, it is all the run computes.
+	// (Omitted from the JSON when unset, so that the cache keys of the
+	// other configurations stay as they were.)
+	InvarianceGrids *gridParams `yaml:"invariance_grids" json:",omitempty"`
 }
 
 // atomKernelParams names a per-atom network.
@@ -97,6 +104,8 @@ type setup struct {
 	kernels []string
 	specs   []*kernelSpec
 	arch    *nn.Arch
+	// alone: only the table invariance_grids is computed (no arch).
+	alone bool
 }
 
 // needAtoms reports whether a kernel needs the atoms' spherical signals.
@@ -130,10 +139,21 @@ func (s *setup) needAtoms() bool {
 //	                               rotations (largest training size), and
 //	                               the relative change of the kernel rows
 //	seconds                        per kernel, the time to compute it
+//	invariance_grids               with invariance_grids: per atom kernel
+//	                               with spherical convolutions,
+//	                               activation and grid, the relative
+//	                               change of the kernel rows under random
+//	                               rotations, their distance from the
+//	                               finest grid's and the time per entry
+//	                               (gridRow)
 //	params
 //
-// Tables: curve, invariance. Figures: learning-curve, signals (with atom
-// kernels).
+// Tables: curve, invariance, invariance-grids. Figures: learning-curve,
+// signals (with atom kernels). With invariance_grids.alone the run
+// computes the table invariance_grids only, and results.json holds
+// target, unit, data, molecules, test_size, kernels (the atom kernels),
+// invariance_grids, seconds (the table's), spherical_signals and params
+// (runGrids).
 func run(ctx context.Context, env *experiment.Env, node *yaml.Node, name string) (*experiment.Result, error) {
 	start := time.Now()
 	var p params
@@ -151,6 +171,9 @@ func run(ctx context.Context, env *experiment.Env, node *yaml.Node, name string)
 	yAll, err := (&data.QM9Set{Molecules: mols}).Target(s.prop, s.unit)
 	if err != nil {
 		return nil, err
+	}
+	if s.alone {
+		return runGrids(ctx, env, &p, s, name, mols, yAll, source)
 	}
 	nmax := slices.Max(p.TrainSizes)
 	if nmax+p.TestSize > len(mols) {
@@ -186,6 +209,14 @@ func run(ctx context.Context, env *experiment.Env, node *yaml.Node, name string)
 		secs[k.name] = experiment.Round3(time.Since(kst).Seconds())
 		env.Logf("%s: kernel %s done in %.1f s", name, k.name, time.Since(kst).Seconds())
 	}
+	var grids []gridRow
+	if p.InvarianceGrids != nil && rot != nil {
+		gst := time.Now()
+		if grids, err = invarianceGrids(ctx, env, &p, s, d, rot); err != nil {
+			return nil, err
+		}
+		secs["invariance_grids"] = experiment.Round3(time.Since(gst).Seconds())
+	}
 	res := map[string]any{
 		"target":         s.prop.String(),
 		"unit":           s.unit,
@@ -205,7 +236,61 @@ func run(ctx context.Context, env *experiment.Env, node *yaml.Node, name string)
 		res["spherical_signals"] = sphericalDescription(p.BandLimit, p.SignalQuadrature)
 	}
 	r, sum := buildReport(&p, s, source, len(mols), d, ni, sizes, base, curve, inv)
+	if grids != nil {
+		res["invariance_grids"] = grids
+		var gs strings.Builder
+		sec := gridsSection(&gs, &p, ni, min(p.InvarianceGrids.Train, d.nmax), grids)
+		r.Sections = slices.Insert(r.Sections, 2, sec)
+		sum += gs.String()
+	}
 	return &experiment.Result{JSON: res, Report: r, Summary: sum}, nil
+}
+
+// runGrids is the run with invariance_grids.alone: the table
+// invariance_grids on the first invariance_grids.train training molecules
+// (drawn as the full run draws its training set) and the first
+// invariance_test test molecules, without learning curves.
+func runGrids(ctx context.Context, env *experiment.Env, p *params, s *setup, name string, mols []data.Molecule, yAll []float64, source string) (*experiment.Result, error) {
+	start := time.Now()
+	nmax := p.InvarianceGrids.Train
+	if nmax+p.TestSize > len(mols) {
+		return nil, fmt.Errorf("experiments/%s.yaml: %d training and %d test molecules asked for, the data has %d", name, nmax, p.TestSize, len(mols))
+	}
+	d, err := splitData(p, s, mols, yAll, nmax)
+	if err != nil {
+		return nil, err
+	}
+	ni := min(p.InvarianceTest, d.m)
+	rot, err := rotatedTests(p, s, d, ni)
+	if err != nil {
+		return nil, err
+	}
+	env.Logf("%s: invariance_grids alone: %d test molecules × %d random rotations against %d training molecules", name, ni, p.Rotations, nmax)
+	grids, err := invarianceGrids(ctx, env, p, s, d, rot)
+	if err != nil {
+		return nil, err
+	}
+	res := map[string]any{
+		"target":            s.prop.String(),
+		"unit":              s.unit,
+		"data":              source,
+		"molecules":         len(mols),
+		"test_size":         d.m,
+		"kernels":           s.kernels,
+		"invariance_grids":  grids,
+		"seconds":           map[string]float64{"invariance_grids": experiment.Round3(time.Since(start).Seconds())},
+		"spherical_signals": sphericalDescription(p.BandLimit, p.SignalQuadrature),
+		"params":            p,
+	}
+	var sum strings.Builder
+	sec := gridsSection(&sum, p, ni, nmax, grids)
+	sections := []report.Section{sec}
+	if p.Synthetic != nil {
+		sections = append(sections, report.Section{Heading: "Molecules", Text: syntheticText})
+	}
+	sections = append(sections, report.Section{Heading: "Spherical signals", Text: sphericalDescription(p.BandLimit, p.SignalQuadrature)})
+	r := &report.Report{Title: "Invariance of the SO(3) NTK against the activation grid", Intro: fmt.Sprintf("How invariant the per-atom SO(3) network's NTK is under rotations of the molecules (%s), as a function of the SO(3) grid on which its pointwise activations act: the table invariance_grids of the qm9 experiments, run alone.", source), Sections: sections}
+	return &experiment.Result{JSON: res, Report: r, Summary: sum.String()}, nil
 }
 
 // parseSetup checks the parameters of experiment name (defaulting
@@ -220,7 +305,14 @@ func parseSetup(p *params, name string) (*setup, error) {
 	if prop.IsEnergy() {
 		s.unit = "meV"
 	}
-	if p.MaxAtoms < 1 || p.TestSize < 1 || len(p.TrainSizes) == 0 {
+	if err := checkGrids(p, cfg); err != nil {
+		return nil, err
+	}
+	s.alone = p.InvarianceGrids != nil && p.InvarianceGrids.Alone
+	if s.alone && (p.Arch != "" || len(p.Groups) > 0 || len(p.TrainSizes) > 0) {
+		return nil, fmt.Errorf("%s: arch, groups and train_sizes are not used with invariance_grids: {alone: true} (only the table invariance_grids is computed)", cfg)
+	}
+	if p.MaxAtoms < 1 || p.TestSize < 1 || (!s.alone && len(p.TrainSizes) == 0) {
 		return nil, fmt.Errorf("%s: max_atoms, test_size and train_sizes must be given", cfg)
 	}
 	if p.CoordScale <= 0 {
@@ -231,6 +323,9 @@ func parseSetup(p *params, name string) (*setup, error) {
 		return nil, fmt.Errorf("%s: synthetic: missing (the molecules to generate)", cfg)
 	case name != "qm9-synthetic" && p.Synthetic != nil:
 		return nil, fmt.Errorf("%s: synthetic: only for qm9-synthetic (%s reads QM9)", cfg, name)
+	}
+	if s.alone {
+		return s, parseAtomKernels(p, s, cfg)
 	}
 	if s.arch, err = nn.Parse(p.Arch, []int{8 * p.MaxAtoms}, nn.NTK); err != nil {
 		return nil, fmt.Errorf("%s: arch: %w", cfg, err)
