@@ -8,6 +8,7 @@ import (
 
 	"github.com/eqens/eqens/experiment"
 	"github.com/eqens/eqens/group"
+	"github.com/eqens/eqens/report"
 	"github.com/eqens/eqens/train"
 	"go.yaml.in/yaml/v3"
 )
@@ -73,6 +74,10 @@ type params struct {
 		Angles int `yaml:"angles"`
 		Size   int `yaml:"size"`
 	} `yaml:"so2"`
+	// Width, if set, trains augmented CNNs of several widths for one group
+	// (OSP against width). A config with width and no groups runs this
+	// part alone (experiments/fashion-width.yaml).
+	Width *widthParams `yaml:"width"`
 }
 
 // The talk's table (Gerken & Kessel): orbit same predictions out of
@@ -98,14 +103,33 @@ func checkParams(p *params) error {
 		return fmt.Errorf("experiments/fashion.yaml: "+f, a...)
 	}
 	switch {
-	case len(p.Groups) == 0:
-		return bad("groups: list at least one group (c4, c8, c16)")
+	case len(p.Groups) == 0 && p.Width == nil:
+		return bad("groups: list at least one group (c4, c8, c16), or configure width")
 	case p.TrainSize < 1 || p.TestSize < 1 || p.OODSize < 1:
 		return bad("train_size, test_size and ood_size must be positive")
 	case p.BlurSigma <= 0:
 		return bad("blur_sigma must be positive")
-	case p.EnsembleSize < 1 || p.CNN.Members < p.EnsembleSize:
+	case p.EnsembleSize < 1 || (len(p.Groups) > 0 && p.CNN.Members < p.EnsembleSize):
 		return bad("ensemble_size must be between 1 and cnn.members (%d), got %d", p.CNN.Members, p.EnsembleSize)
+	}
+	if p.Width != nil {
+		if err := checkWidth(p); err != nil {
+			return err
+		}
+	}
+	if len(p.Groups) == 0 {
+		return nil
+	}
+	return checkComparison(p)
+}
+
+// checkComparison validates the parameters of the comparison table, the
+// curves and the SO(2) evaluation (the part run for groups).
+func checkComparison(p *params) error {
+	bad := func(f string, a ...any) error {
+		return fmt.Errorf("experiments/fashion.yaml: "+f, a...)
+	}
+	switch {
 	case p.GCNN.Members < 1 || p.Canon.Members < 1:
 		return bad("gcnn.members and canon.members must be positive")
 	case p.StepsCurve.Points < 0 || p.StepsCurve.Points == 1:
@@ -116,22 +140,34 @@ func checkParams(p *params) error {
 		return bad("so2: angles and size must both be positive (or both 0 to skip)")
 	}
 	for _, gn := range p.Groups {
-		g, err := group.Parse(gn)
-		if err != nil {
-			return bad("groups: %v", err)
-		}
-		if g.Dim() != 2 || !g.Closed() {
-			return bad("groups: %s is not a finite rotation group of the plane (want c4, c8, c16, ...)", gn)
-		}
-		for a := 0; a < g.Order(); a++ {
-			if m := g.Matrix(a); m[0]*m[3]-m[1]*m[2] < 0 {
-				return bad("groups: %s contains reflections; the experiment compares rotation groups (want c4, c8, c16, ...)", gn)
-			}
+		if err := checkGroup("groups", gn); err != nil {
+			return err
 		}
 	}
 	for _, m := range p.Sizes {
 		if m < 1 || m > p.CNN.Members {
 			return bad("sizes: ensemble sizes must be between 1 and cnn.members (%d), got %d", p.CNN.Members, m)
+		}
+	}
+	return nil
+}
+
+// checkGroup checks that gn, the value of the config key key, names a
+// finite rotation group of the plane.
+func checkGroup(key, gn string) error {
+	bad := func(f string, a ...any) error {
+		return fmt.Errorf("experiments/fashion.yaml: "+key+": "+f, a...)
+	}
+	g, err := group.Parse(gn)
+	if err != nil {
+		return bad("%v", err)
+	}
+	if g.Dim() != 2 || !g.Closed() {
+		return bad("%s is not a finite rotation group of the plane (want c4, c8, c16, ...)", gn)
+	}
+	for a := 0; a < g.Order(); a++ {
+		if m := g.Matrix(a); m[0]*m[3]-m[1]*m[2] < 0 {
+			return bad("%s contains reflections; the experiment compares rotation groups (want c4, c8, c16, ...)", gn)
 		}
 	}
 	return nil
@@ -147,6 +183,7 @@ type outcome struct {
 	so2Angles []float64
 	so2NoAug  *so2Result
 	archs     map[string]map[string]string
+	width     []widthPoint
 	timing    map[string]float64
 }
 
@@ -181,7 +218,7 @@ func run(ctx context.Context, env *experiment.Env, node *yaml.Node) (*experiment
 		timing: map[string]float64{},
 	}
 	var noaug *train.Ensemble
-	if p.NoAugMembers > 0 {
+	if p.NoAugMembers > 0 && len(p.Groups) > 0 {
 		start := time.Now()
 		if noaug, err = trainNoAug(ctx, env, &p, fd); err != nil {
 			return nil, err
@@ -190,6 +227,11 @@ func run(ctx context.Context, env *experiment.Env, node *yaml.Node) (*experiment
 	}
 	for _, gn := range p.Groups {
 		if err := runGroup(ctx, env, &p, fd, noaug, gn, o); err != nil {
+			return nil, err
+		}
+	}
+	if p.Width != nil {
+		if err := runWidth(ctx, env, &p, fd, o); err != nil {
 			return nil, err
 		}
 	}
@@ -263,25 +305,46 @@ func runGroup(ctx context.Context, env *experiment.Env, p *params, fd *preparedD
 	return nil
 }
 
-// result assembles results.json, the report and the summary.
+// result assembles results.json, the report and the summary: the
+// comparison's keys when groups were run, "width" when the width sweep
+// was.
 func (o *outcome) result(p *params, sets *experiment.EvalSets) *experiment.Result {
+	res := map[string]any{
+		"ood_sets": sets.OODName,
+		"timing":   o.timing,
+		"params":   p,
+	}
+	var rep *report.Report
+	var sum string
+	if len(p.Groups) > 0 {
+		groups := o.comparisonJSON(p, res)
+		rep, sum = buildReport(p, groups, o), summary(groups, o.rows)
+	} else {
+		rep = widthReport(p)
+	}
+	if p.Width != nil {
+		res["width"] = map[string]any{"group": groupName(p.Width.Group), "multipliers": p.Width.Multipliers, "members": p.Width.Members,
+			"ensemble_size": p.EnsembleSize, "points": o.width}
+		rep.Sections = append(rep.Sections, widthSection(p, o.width))
+		sum += widthSummary(p, o.width)
+	}
+	return &experiment.Result{JSON: res, Report: rep, Summary: sum}
+}
+
+// comparisonJSON adds the comparison's keys to res and returns the
+// canonical group names.
+func (o *outcome) comparisonJSON(p *params, res map[string]any) []string {
 	groups := make([]string, 0, len(o.rows))
 	for _, gn := range p.Groups {
-		g, _ := group.Parse(gn)
-		groups = append(groups, g.Name())
+		groups = append(groups, groupName(gn))
 	}
-	res := map[string]any{
-		"groups":      groups,
-		"methods":     methods,
-		"ood_sets":    sets.OODName,
-		"table":       o.rows,
-		"paper":       paperJSON(),
-		"curve":       o.curves,
-		"steps_curve": o.steps,
-		"archs":       o.archs,
-		"timing":      o.timing,
-		"params":      p,
-	}
+	res["groups"] = groups
+	res["methods"] = methods
+	res["table"] = o.rows
+	res["paper"] = paperJSON()
+	res["curve"] = o.curves
+	res["steps_curve"] = o.steps
+	res["archs"] = o.archs
 	if p.SO2.Angles > 0 {
 		so2JSON := map[string]any{"angles": o.so2Angles}
 		for gn, s := range o.so2 {
@@ -292,6 +355,5 @@ func (o *outcome) result(p *params, sets *experiment.EvalSets) *experiment.Resul
 		}
 		res["so2"] = so2JSON
 	}
-	rep := buildReport(p, groups, o)
-	return &experiment.Result{JSON: res, Report: rep, Summary: summary(groups, o.rows)}
+	return groups
 }
