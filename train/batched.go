@@ -88,8 +88,8 @@ func (s *Setup) lockstep(ctx context.Context, dir, hash string, live []*member, 
 		return
 	}
 	active := make([]bool, len(live))
-	for i, mb := range live {
-		active[i] = mb.step < s.Steps
+	for i := range active {
+		active[i] = true
 	}
 	errs := make([]error, len(live))
 	for {
@@ -100,11 +100,13 @@ func (s *Setup) lockstep(ctx context.Context, dir, hash string, live []*member, 
 			}
 			path := MemberPath(dir, mb.idx)
 			err := errs[i]
+			// As in member.train: a member at its last step finishes even
+			// when ctx is cancelled.
 			switch {
-			case err == nil && ctx.Err() != nil:
-				err = mb.interrupt(path, hash, ctx.Err())
 			case err == nil && mb.step == s.Steps:
 				err = mb.finish(path, hash)
+			case err == nil && ctx.Err() != nil:
+				err = mb.interrupt(path, hash, ctx.Err())
 			}
 			if err != nil || mb.step == s.Steps {
 				active[i] = false

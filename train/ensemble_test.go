@@ -305,6 +305,25 @@ func TestCancelResume(t *testing.T) {
 		}
 		sameMembers(t, "resumed vs uninterrupted ("+string(tc.sched)+")", readMembers(t, ref), readMembers(t, dir))
 	}
+	// Cancelled right after the last step, members finish in both
+	// schedules.
+	for _, sched := range []Schedule{ScheduleMembers, ScheduleBatched} {
+		dir := t.TempDir()
+		ctx, cancel := context.WithCancel(context.Background())
+		Train(ctx, cfg, dir, Options{Workers: 1, Members: Range{0, 2}, Schedule: sched, Progress: func(e Event) {
+			if !e.Done && e.Step == cfg.Steps {
+				cancel()
+			}
+		}})
+		cancel()
+		ck, err := ReadCheckpoint(MemberPath(dir, 0))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !ck.Done {
+			t.Errorf("%s: cancelled after the last step: checkpoint at step %d of %d not final; want a finished member", sched, ck.Step, ck.Steps)
+		}
+	}
 }
 
 // TestEvaluateOrbit evaluates classifiers on the C4 orbit: a C4-invariant
