@@ -206,12 +206,14 @@ func (e *Ensemble) Predict(ctx context.Context, x []float32, n, workers int) ([]
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			// One network per worker, its buffers reused for every member
+			// it evaluates (a forward pass depends on Params alone).
+			net := nn.New[float32](e.Arch)
 			for i := range jobs {
 				if err := ctx.Err(); err != nil {
 					once.Do(func() { firstErr = err })
 					continue
 				}
-				net := nn.New[float32](e.Arch)
 				copy(net.Params, e.Params[i])
 				o := make([]float32, n*k)
 				for s := 0; s < n; s += predictBatch {
