@@ -47,7 +47,7 @@ func (m *convImpl[T]) poolForward() bool {
 	}
 	var zero T
 	_, f32 := any(zero).(float32)
-	const lanes = 64 // vec.SumRows's
+	const lanes = vec.SumLanes
 	m.lanes = f32 && m.poolR < lanes && lanes%m.poolR == 0 && (op.OutH*ow)%lanes == 0
 	if m.lanes && ow%lanes != 0 {
 		return false
@@ -67,7 +67,7 @@ func (m *convImpl[T]) forwardPooled(pt *convPart[T], x, ps []T, s int) {
 	ow := op.OutW * nout
 	acc := ps
 	if m.lanes {
-		pt.acc = ensure(pt.acc, 64)
+		pt.acc = ensure(pt.acc, vec.SumLanes)
 		acc = pt.acc
 	}
 	clear(acc)

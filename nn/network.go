@@ -3,6 +3,7 @@ package nn
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
 )
 
 // Network is a trainable instance of an Arch in element type T. It owns its
@@ -182,7 +183,9 @@ func (net *Network[T]) forwardLayer(i int) {
 		net.layers[i].forward(net.layerParams(i, net.Params), net.acts[i], net.acts[j+1], net.n)
 		return
 	}
-	if !net.fused[i] && !(net.pooled[i] && net.acts[i] == nil) {
+	// A pool whose outputs the convolution before computed does nothing
+	// (poolOut holds its index; 0 means none, and a pool is never layer 0).
+	if !net.fused[i] && !(i > 0 && slices.Contains(net.poolOut, i)) {
 		net.layers[i].forward(net.layerParams(i, net.Params), net.acts[i], net.acts[i+1], net.n)
 	}
 }

@@ -35,12 +35,13 @@ func ParseSchedule(s string) (Schedule, error) {
 	return "", fmt.Errorf("schedule %q: want %s or %s", s, ScheduleMembers, ScheduleBatched)
 }
 
-// runBatched trains the members of r in lockstep (ScheduleBatched) and
-// returns the channel of their results, closed when all are done. Members
+// runBatched trains the members of r in lockstep (ScheduleBatched; the
+// workers of runMembers do not apply) and returns the channel of their
+// results, closed when all are done. Members
 // that finished before are skipped; a member that fails drops out while
 // the others go on; when ctx is cancelled every member still training
 // writes a checkpoint at its current step.
-func (s *Setup) runBatched(ctx context.Context, dir, hash string, r Range, emit func(Event), opts *Options) <-chan memberResult {
+func (s *Setup) runBatched(ctx context.Context, dir, hash string, r Range, _ int, emit func(Event), opts *Options) <-chan memberResult {
 	results := make(chan memberResult, r.Len())
 	go func() {
 		defer close(results)

@@ -271,16 +271,15 @@ func Train(ctx context.Context, cfg *Config, dir string, opts Options) (*Report,
 	linalg.SetThreads(1)
 	defer linalg.SetThreads(prevThreads)
 
-	var results <-chan memberResult
-	switch opts.Schedule {
-	case "", ScheduleMembers:
-		results = s.runMembers(ctx, dir, c.Hash(), r, workers, serialEmit(opts.Progress), &opts)
-	case ScheduleBatched:
-		results = s.runBatched(ctx, dir, c.Hash(), r, serialEmit(opts.Progress), &opts)
-	default:
-		return nil, fmt.Errorf("train: schedule %q: want %s or %s", opts.Schedule, ScheduleMembers, ScheduleBatched)
+	sched, err := ParseSchedule(string(opts.Schedule))
+	if err != nil {
+		return nil, fmt.Errorf("train: %w", err)
 	}
-	cancelled := collectResults(rep, results)
+	results := s.runMembers
+	if sched == ScheduleBatched {
+		results = s.runBatched
+	}
+	cancelled := collectResults(rep, results(ctx, dir, c.Hash(), r, workers, serialEmit(opts.Progress), &opts))
 	if cancelled == nil && ctx.Err() != nil {
 		cancelled = ctx.Err()
 	}

@@ -184,11 +184,7 @@ func parseSpan(flag, s string, n int) (nn.Span, error) {
 // what the machine has available.
 func checkKernelMemory(cmd *cobra.Command, arch *nn.Arch, rows, cols nn.Span, opts nn.KernelOptions) error {
 	p := arch.PlanKernel(rows.Len(), cols.Len(), opts)
-	avail, known := availableMemory()
-	have := "unknown here"
-	if known {
-		have = fmtBytes(avail)
-	}
+	avail, known, have := availableText()
 	fmt.Fprintf(cmd.ErrOrStderr(), "kernel: %d entries; memory: result %s, inputs %s, %d workers × %s = %s (available: %s)\n",
 		p.Entries, fmtBytes(p.ResultBytes), fmtBytes(p.InputBytes), p.Workers, fmtBytes(p.WorkerBytes), fmtBytes(p.Total()), have)
 	if !known || p.Total() <= avail {

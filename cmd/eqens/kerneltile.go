@@ -211,9 +211,12 @@ func missingRows(owner []int32, n1, n2 int) string {
 	return "nothing covers " + strings.Join(parts, ", ") + " (first missing entry of each row shown)"
 }
 
-// availableMemory returns MemAvailable in bytes, or false where it cannot
-// be read.
-func availableMemory() (int64, bool) {
-	kb, ok := cli.MemInfo("MemAvailable")
-	return kb << 10, ok
+// availableText returns MemAvailable in bytes, whether it could be read,
+// and its text for the planned-memory lines ("unknown here" if not).
+func availableText() (avail int64, known bool, text string) {
+	kb, known := cli.MemInfo("MemAvailable")
+	if !known {
+		return 0, false, "unknown here"
+	}
+	return kb << 10, true, fmtBytes(kb << 10)
 }

@@ -54,11 +54,7 @@ func runPredict(cmd *cobra.Command, pf *cli.PredictFlags) error {
 func checkPredictMemory(cmd *cobra.Command, job *cli.PredictJob, cov bool) error {
 	finite := slices.ContainsFunc(job.Times, func(t float64) bool { return !math.IsInf(t, 1) })
 	p := predict.Plan(job.Arch, job.Train.N, job.Test.N, job.Setup, finite, cov)
-	avail, known := availableMemory()
-	have := "unknown here"
-	if known {
-		have = fmtBytes(avail)
-	}
+	avail, known, have := availableText()
 	fmt.Fprintf(cmd.ErrOrStderr(), "predict: memory about %s: training kernel %s (kept %s), test kernels %s, factorisations %s (available: %s)\n",
 		fmtBytes(p.Peak()), fmtBytes(p.Train), fmtBytes(p.Kept), fmtBytes(p.Test), fmtBytes(p.Solve), have)
 	if !known || p.Peak() <= avail {

@@ -79,15 +79,21 @@ func runFile(t testing.TB, name, config, dataDir, out string, log io.Writer) err
 
 func readResults(t testing.TB, out string) map[string]any {
 	t.Helper()
+	var res map[string]any
+	ReadResults(t, out, &res)
+	return res
+}
+
+// ReadResults decodes the results.json of the run directory out into v.
+func ReadResults(t testing.TB, out string, v any) {
+	t.Helper()
 	raw, err := os.ReadFile(filepath.Join(out, "results.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var res map[string]any
-	if err := json.Unmarshal(raw, &res); err != nil {
+	if err := json.Unmarshal(raw, v); err != nil {
 		t.Fatal(err)
 	}
-	return res
 }
 
 // At follows keys (strings into objects, ints into lists) into decoded

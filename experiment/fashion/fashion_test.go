@@ -85,14 +85,8 @@ func TestFashionTiny(t *testing.T) {
 			t.Errorf("missing output %s: %v", f, err)
 		}
 	}
-	raw, err := os.ReadFile(filepath.Join(out, "results.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	var res tinyResults
-	if err := json.Unmarshal(raw, &res); err != nil {
-		t.Fatal(err)
-	}
+	experimenttest.ReadResults(t, out, &res)
 	if strings.Join(res.Groups, ",") != "c4,c8" || len(res.Methods) != 4 || strings.Join(res.OODSets, ",") != "mnist,blurred-noise" {
 		t.Fatalf("groups %v, methods %v, ood sets %v", res.Groups, res.Methods, res.OODSets)
 	}
@@ -104,14 +98,8 @@ func TestFashionTiny(t *testing.T) {
 	checkTinySteps(t, &res)
 	// A second run reuses the members and their snapshots.
 	experimenttest.RunConfig(t, "fashion", tinyConfig, out)
-	raw2, err := os.ReadFile(filepath.Join(out, "results.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	var res2 tinyResults
-	if err := json.Unmarshal(raw2, &res2); err != nil {
-		t.Fatal(err)
-	}
+	experimenttest.ReadResults(t, out, &res2)
 	if !reflect.DeepEqual(res2.Steps, res.Steps) {
 		t.Errorf("the rerun's steps curve differs:\n%+v\n%+v", res2.Steps, res.Steps)
 	}

@@ -118,14 +118,8 @@ func TestFashionWidthTiny(t *testing.T) {
 					t.Errorf("missing output %s: %v", f, err)
 				}
 			}
-			raw, err := os.ReadFile(filepath.Join(out, "results.json"))
-			if err != nil {
-				t.Fatal(err)
-			}
 			var res widthResults
-			if err := json.Unmarshal(raw, &res); err != nil {
-				t.Fatal(err)
-			}
+			experimenttest.ReadResults(t, out, &res)
 			if (res.Table != nil) != tc.wantTable {
 				t.Errorf("table in results.json: %v, want %v", res.Table != nil, tc.wantTable)
 			}

@@ -232,10 +232,7 @@ func measureInvariance(ctx context.Context, k *kernelSpec, mat matrixFunc, fit *
 	if err != nil {
 		return nil, err
 	}
-	var kmax float64
-	for _, v := range kte[:ni*n] {
-		kmax = math.Max(kmax, math.Abs(v))
-	}
+	kmax := absMax(kte[:ni*n])
 	change := func(role string, s *molSet) (pred, kern float64, err error) {
 		kr, err := mat(ctx, k, role, s, d.tr)
 		if err != nil {
@@ -248,11 +245,7 @@ func measureInvariance(ctx context.Context, k *kernelSpec, mat matrixFunc, fit *
 		for i, v := range pr {
 			pred += math.Abs(v - base[i%ni])
 		}
-		for i, v := range kr {
-			r, j := i/n%ni, i%n
-			kern = math.Max(kern, math.Abs(v-kte[r*n+j]))
-		}
-		return pred / float64(s.n), kern / kmax, nil
+		return pred / float64(s.n), rowsChange(kr, kte, ni, n) / kmax, nil
 	}
 	var inv invariance
 	if inv.Random, inv.KernelRandom, err = change("random", rot.random); err != nil {
@@ -262,4 +255,24 @@ func measureInvariance(ctx context.Context, k *kernelSpec, mat matrixFunc, fit *
 		return nil, err
 	}
 	return &inv, nil
+}
+
+// absMax returns max |v[i]|.
+func absMax(v []float64) float64 {
+	var m float64
+	for _, x := range v {
+		m = math.Max(m, math.Abs(x))
+	}
+	return m
+}
+
+// rowsChange returns max |rot[i] − base[row of i]| for rotated kernel rows
+// rot, blocks of ni rows of n columns, against the ni rows of base.
+func rowsChange(rot, base []float64, ni, n int) float64 {
+	var d float64
+	for i, v := range rot {
+		r, j := i/n%ni, i%n
+		d = math.Max(d, math.Abs(v-base[r*n+j]))
+	}
+	return d
 }

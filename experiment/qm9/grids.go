@@ -240,15 +240,7 @@ func invarianceGrids(ctx context.Context, env *experiment.Env, p *params, s *set
 // rows]| for the matrix m of ni original rows followed by blocks of ni
 // rotated rows, n columns each.
 func rowChange(m []float64, ni, n int) float64 {
-	var kmax, d float64
-	for _, v := range m[:ni*n] {
-		kmax = math.Max(kmax, math.Abs(v))
-	}
-	for i, v := range m[ni*n:] {
-		r, j := i/n%ni, i%n
-		d = math.Max(d, math.Abs(v-m[r*n+j]))
-	}
-	return d / kmax
+	return rowsChange(m[ni*n:], m, ni, n) / absMax(m[:ni*n])
 }
 
 // relDiff returns max |a − b| / max |b|.

@@ -95,8 +95,10 @@ func checkBlocks(name string, ld, ls, rows, n, ds, ss int) {
 	}
 }
 
-// sumLanes is the number of independent sums SumRows keeps for short rows.
-const sumLanes = 64
+// SumLanes is the number of independent sums SumRows keeps for short rows
+// (callers that split a sum into pieces must keep its lanes to get its
+// bits, as nn's pooled convolutions do).
+const SumLanes = 64
 
 // SumRows adds every row of len(db) values of dy to db. Rows shorter than
 // 64 values whose length divides 64 (when dy holds a whole number of
@@ -109,10 +111,10 @@ func SumRows(db, dy []float32) {
 	if nc == 0 {
 		return
 	}
-	if nc < sumLanes && sumLanes%nc == 0 && len(dy) >= sumLanes && len(dy)%sumLanes == 0 {
-		var acc [sumLanes]float32
+	if nc < SumLanes && SumLanes%nc == 0 && len(dy) >= SumLanes && len(dy)%SumLanes == 0 {
+		var acc [SumLanes]float32
 		SumRows(acc[:], dy)
-		for i := 0; i < sumLanes; i += nc {
+		for i := 0; i < SumLanes; i += nc {
 			for c := range db {
 				db[c] += acc[i+c]
 			}
