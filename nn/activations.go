@@ -42,6 +42,19 @@ var activations = []*activationDef{
 		kernel: func(l *Activation, s *kernel.State) { s.Erf(l.A, l.B, l.C) },
 	},
 	{
+		// quadratic: a x + b x², closed-form kernel; keeps band-limited
+		// signals band-limited (exactly equivariant spherical networks).
+		name:     "quadratic",
+		params:   []string{"a", "b"},
+		defaults: []float64{1, 1},
+		fn: func(l *Activation) (f, df func(float64) float64) {
+			a, b := l.A, l.B
+			return func(x float64) float64 { return a*x + b*x*x },
+				func(x float64) float64 { return a + 2*b*x }
+		},
+		kernel: func(l *Activation, s *kernel.State) { s.Quadratic(l.A, l.B) },
+	},
+	{
 		// tanh: the gradient from the output, 1 - y², in the element type.
 		name: "tanh",
 		fn: func(*Activation) (f, df func(float64) float64) {

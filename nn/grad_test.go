@@ -36,6 +36,7 @@ func TestGradients(t *testing.T) {
 		{"mlp relu", "dense(7,b_std=0.3),relu,dense(5,w_std=1.4,b_std=0.1),relu,dense(3)", []int{6}, NTK},
 		{"mlp standard", "dense(7,b_std=0.3),erf,dense(3,b_std=0.2)", []int{6}, Standard},
 		{"mlp erf tanh gelu", "dense(6,b_std=0.5),erf(a=1.5,b=0.7,c=0.1),dense(6),tanh,dense(6),gelu,dense(2)", []int{4}, NTK},
+		{"mlp quadratic", "dense(6,b_std=0.2),quadratic(a=0.8,b=0.6),dense(3)", []int{4}, NTK},
 		{"cnn gap", "conv(4,k=3,b_std=0.2),relu,conv(3,k=3),gelu,globalavgpool,dense(2)", []int{2, 5, 5}, NTK},
 		{"cnn valid flatten", "conv(3,k=3,padding=valid),tanh,flatten,dense(2)", []int{1, 6, 5}, NTK},
 		{"cnn circular pools", "conv(3,k=3,padding=circular,b_std=0.1),relu,avgpool(2),conv(2,k=1),maxpool(2),dense(2)", []int{2, 4, 4}, Standard},

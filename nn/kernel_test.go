@@ -30,7 +30,9 @@ func kernelOf(t *testing.T, spec string, shape []int, x1 []float64, n1 int, x2 [
 }
 
 // integrate computes ∫_lo^hi f(z) φ(z) dz with a 400-point Gauss–Legendre
-// rule (φ the standard normal density).
+// rule (φ the standard normal density). Keep [lo, hi] within about ±12:
+// wider intervals space the nodes too far apart at the centre for the
+// narrow integrands of large variances.
 func integrate(f func(z float64) float64, lo, hi float64) float64 {
 	return quad.Fixed(func(z float64) float64 {
 		return f(z) * math.Exp(-z*z/2) / math.Sqrt(2*math.Pi)
@@ -43,8 +45,8 @@ func integrate(f func(z float64) float64, lo, hi float64) float64 {
 // route to the closed-form kernels.
 func refExpect(act string, k, v1, v2 float64) (float64, float64) {
 	s1, s2 := math.Sqrt(v1), math.Sqrt(v2)
-	rho := k / (s1 * s2)
-	sc := s2 * math.Sqrt(1-rho*rho) // conditional sd of v given z
+	rho := math.Max(-1, math.Min(1, k/(s1*s2))) // round-off can leave |rho| just above 1 on the diagonal
+	sc := s2 * math.Sqrt(1-rho*rho)             // conditional sd of v given z
 	mean := func(z float64) float64 { return rho * s2 * z }
 	switch act {
 	case "relu":
@@ -53,31 +55,38 @@ func refExpect(act string, k, v1, v2 float64) (float64, float64) {
 		kk := integrate(func(z float64) float64 {
 			m := mean(z)
 			return s1 * z * (m*Phi(m/sc) + sc*phi(m/sc))
-		}, 0, 40)
-		kd := integrate(func(z float64) float64 { return Phi(mean(z) / sc) }, 0, 40)
+		}, 0, 12)
+		kd := integrate(func(z float64) float64 { return Phi(mean(z) / sc) }, 0, 12)
 		return kk, kd
 	case "erf":
 		kk := integrate(func(z float64) float64 {
 			return math.Erf(s1*z) * math.Erf(mean(z)/math.Sqrt(1+2*sc*sc))
-		}, -40, 40)
+		}, -12, 12)
 		kd := integrate(func(z float64) float64 {
 			u := s1 * z
 			m := mean(z)
 			c := 1 + 2*sc*sc
 			return (2 / math.Sqrt(math.Pi)) * math.Exp(-u*u) * (2 / math.Sqrt(math.Pi)) * math.Exp(-m*m/c) / math.Sqrt(c)
-		}, -40, 40)
+		}, -12, 12)
+		return kk, kd
+	case "quadratic": // a = 1, b = 1: v given u has mean m and variance sc²
+		kk := integrate(func(z float64) float64 {
+			u, m := s1*z, mean(z)
+			return (u + u*u) * (m + m*m + sc*sc)
+		}, -12, 12)
+		kd := integrate(func(z float64) float64 { return (1 + 2*s1*z) * (1 + 2*mean(z)) }, -12, 12)
 		return kk, kd
 	}
 	panic(act)
 }
 
-// TestMLPKernelAgainstQuadrature compares the closed-form ReLU and Erf
-// kernels of a deep MLP with a recursion that integrates every layer
+// TestMLPKernelAgainstQuadrature compares the closed-form ReLU, Erf and
+// quadratic kernels of a deep MLP with a recursion that integrates every layer
 // numerically.
 func TestMLPKernelAgainstQuadrature(t *testing.T) {
 	const d = 5
 	x := randInputs(1, 3, d)
-	for _, act := range []string{"relu", "erf"} {
+	for _, act := range []string{"relu", "erf", "quadratic"} {
 		spec := "dense(64,w_std=1.5,b_std=0.2)," + act + ",dense(64,w_std=1.2,b_std=0.1)," + act + ",dense(1,w_std=0.9,b_std=0.3)"
 		r := kernelOf(t, spec, []int{d}, x, 3, nil, 0, KernelOptions{})
 		ws := []float64{1.5, 1.2, 0.9}
@@ -101,7 +110,7 @@ func TestMLPKernelAgainstQuadrature(t *testing.T) {
 					th *= kd
 				}
 				gotK, gotT := r.K[i*3+j], r.Theta[i*3+j]
-				if math.Abs(gotK-k) > 1e-6*math.Abs(k) || math.Abs(gotT-th) > 1e-6*math.Abs(th) {
+				if !(math.Abs(gotK-k) <= 1e-10*math.Abs(k)) || !(math.Abs(gotT-th) <= 1e-10*math.Abs(th)) { // NaN fails
 					t.Errorf("%s (%d,%d): K %.12g vs quadrature %.12g; Theta %.12g vs %.12g", act, i, j, gotK, k, gotT, th)
 				}
 			}
@@ -174,6 +183,7 @@ func TestMonteCarloNNGP(t *testing.T) {
 		samples int
 	}{
 		{"dense(256,b_std=0.1),relu,dense(256),erf,dense(2)", []int{5}, 400},
+		{"dense(256,b_std=0.1),quadratic(a=1,b=0.5),dense(256),quadratic(a=1,b=0.5),dense(2)", []int{5}, 400},
 		{"conv(64,k=3,b_std=0.1),relu,conv(64,k=3),relu,globalavgpool,dense(2)", []int{1, 5, 5}, 300},
 		{"lift(c4,16,k=3),relu,gconv(16,k=3),relu,gpool,dense(2)", []int{1, 5, 5}, 200},
 	}

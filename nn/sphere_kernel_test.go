@@ -228,6 +228,7 @@ func TestSphereMonteCarloNNGP(t *testing.T) {
 		{"s2conv(64,3,w_std=1.5),relu,so3conv(64,2,b_std=0.2),erf,so3pool,dense(2)", []int{2, 3, 5}, 300},
 		{"s2conv(32,2,b_std=0.2),relu,dense(2)", []int{2, 3, 5}, 300},
 		{"s2conv(32,2,grid=3),erf,so3conv(32,2,grid=4,b_std=0.1),relu,so3pool,dense(2)", []int{1, 3, 5}, 300},
+		{"s2conv(64,3,grid=4),quadratic(a=1,b=0.5),so3conv(64,2,b_std=0.1),quadratic(a=1,b=0.5),so3pool,dense(2)", []int{2, 3, 5}, 300},
 	}
 	for _, tc := range cases {
 		a, err := Parse(tc.spec, tc.shape, NTK)
@@ -294,8 +295,10 @@ func TestSphereEmpiricalNTKConverges(t *testing.T) {
 // TestSphereKernelInvariance checks that the NNGP and NTK of a linear
 // spherical network ending in so3pool are invariant, to 1e-10 relative,
 // when one input of each pair is a band-limited signal rotated by a
-// random rotation; with pointwise activations on the grid the error is
-// measured (not zero: the activations alias on the finite grid).
+// random rotation, and so are those of networks with quadratic
+// activations on grids exact for their doubled degree; with other
+// pointwise activations on the grid the error is measured (not zero: the
+// activations alias on the finite grid).
 func TestSphereKernelInvariance(t *testing.T) {
 	cases := []struct {
 		spec  string
@@ -305,6 +308,9 @@ func TestSphereKernelInvariance(t *testing.T) {
 		{"s2conv(8,3),erf,so3conv(8,2),erf,so3pool,dense(1)", false},
 		{"s2conv(8,3,grid=6),erf,so3conv(8,2,grid=6),erf,so3pool,dense(1)", false},
 		{"s2conv(4,3,grid=5),so3conv(3,2,grid=4),so3pool,dense(1)", true},
+		{"s2conv(8,3,grid=4),quadratic,so3conv(8,2),quadratic,so3pool,dense(1)", true},
+		{"s2conv(8,3,grid=4),quadratic(a=0.5,b=2),so3conv(8,2),erf,so3pool,dense(1)", false},
+		{"s2conv(8,3),quadratic,so3conv(8,2),quadratic,so3pool,dense(1)", false},
 	}
 	const cin, lin = 2, 4
 	for _, tc := range cases {

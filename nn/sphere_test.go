@@ -22,6 +22,7 @@ func TestSphereGradients(t *testing.T) {
 		{"s2conv so3conv", "s2conv(3,3,w_std=1.2),tanh,so3conv(2,2,w_std=1.3,b_std=0.2),gelu,so3pool,dense(2)", []int{2, 3, 5}, NTK},
 		{"standard", "s2conv(2,2,b_std=0.5),erf(a=1.2,b=0.8),so3conv(3,2,b_std=0.1),so3pool", []int{1, 2, 3}, Standard},
 		{"relu dense", "s2conv(3,2),relu,so3conv(2,1),relu,dense(2)", []int{2, 4, 7}, NTK},
+		{"quadratic", "s2conv(3,3,grid=4),quadratic,so3conv(2,2),quadratic(a=0.5,b=1.5),so3pool,dense(2)", []int{2, 3, 5}, NTK},
 		{"oversampled grids", "s2conv(3,2,grid=3,b_std=0.2),erf,so3conv(2,2,grid=3),tanh,so3pool", []int{1, 3, 5}, NTK},
 	}
 	for _, tc := range cases {
@@ -155,9 +156,10 @@ func TestSphereConvEquivariance(t *testing.T) {
 
 // TestSO3PoolInvariance checks that linear spherical networks ending in
 // so3pool give the same outputs for a band-limited input and its random
-// rotations, to 1e-10 relative; with pointwise activations on the grid
-// the error is only measured (it is not zero: their outputs are not
-// band-limited).
+// rotations, to 1e-10 relative, and so do networks with quadratic
+// activations on grids exact for their doubled degree; with other
+// pointwise activations on the grid the error is only measured (it is not
+// zero: their outputs are not band-limited).
 func TestSO3PoolInvariance(t *testing.T) {
 	cases := []struct {
 		spec  string
@@ -170,6 +172,11 @@ func TestSO3PoolInvariance(t *testing.T) {
 		{"s2conv(8,3),erf,so3conv(8,2),erf,so3pool,dense(2)", 2, 5, false},
 		{"s2conv(8,3,grid=6),erf,so3conv(8,2,grid=6),erf,so3pool,dense(2)", 2, 5, false},
 		{"s2conv(4,3,grid=5,b_std=0.1),so3conv(3,2,grid=4),so3pool", 2, 5, true},
+		// The quadratic activation doubles the degree: after s2conv(·,3)
+		// the integrand of so3conv(·,2) has degree 4+1, exact on grid 4;
+		// the pooled one degree 2, exact on so3conv's own grid.
+		{"s2conv(8,3,grid=4),quadratic,so3conv(8,2),quadratic,so3pool,dense(2)", 2, 5, true},
+		{"s2conv(8,3),quadratic,so3conv(8,2),quadratic,so3pool,dense(2)", 2, 5, false},
 	}
 	for _, tc := range cases {
 		a, err := Parse(tc.spec, []int{tc.cin, tc.lin, 2*tc.lin - 1}, NTK)

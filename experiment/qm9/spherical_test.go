@@ -6,10 +6,12 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
 	"github.com/eqens/eqens/data"
+	"github.com/eqens/eqens/experiment"
 	"github.com/eqens/eqens/experiment/experimenttest"
 	"github.com/eqens/eqens/nn"
 	"github.com/eqens/eqens/sphere"
@@ -381,6 +383,8 @@ const tinySynthetic = `  synthetic: {molecules: 60, min_atoms: 2, max_atoms: 4, 
       arch: "s2conv(4,2),erf,so3conv(4,2),erf,so3pool,dense(1)"
     - name: so3lin
       arch: "s2conv(4,2),so3conv(4,2),so3pool,dense(1)"
+    - name: so3q
+      arch: "s2conv(4,2,grid=3,w_std=0.1),quadratic,so3conv(4,2),quadratic,so3pool,dense(1)"
 `
 
 // TestQM9SyntheticExperiment runs qm9-synthetic on a tiny config, with
@@ -388,8 +392,9 @@ const tinySynthetic = `  synthetic: {molecules: 60, min_atoms: 2, max_atoms: 4, 
 // pattern: the cube-averaged kernel is invariant under the cube's
 // rotations to round-off; the SO(3) networks' kernels change far less
 // under random rotations than the plain and per-atom MLP kernels; without
-// activations and on band-limited signals, the SO(3) network's kernel is
-// invariant to round-off, while sampled signals alias.
+// activations, and with quadratic activations on a grid exact for their
+// degree, on band-limited signals the SO(3) network's kernel is invariant
+// to round-off, while sampled signals alias.
 func TestQM9SyntheticExperiment(t *testing.T) {
 	for _, tc := range []struct {
 		quad         string
@@ -402,8 +407,8 @@ func TestQM9SyntheticExperiment(t *testing.T) {
 	} {
 		dataDir := experimenttest.IsolateDataDirs(t)
 		res, out := experimenttest.Run(t, "qm9-synthetic", strings.Replace(tinySynthetic, "QUAD", tc.quad, 1), dataDir)
-		if n := len(experimenttest.At(t, res, "curve").([]any)); n != 5*2 {
-			t.Errorf("quadrature %s: curve has %d points, want 5 kernels × 2 sizes", tc.quad, n)
+		if n := len(experimenttest.At(t, res, "curve").([]any)); n != 6*2 {
+			t.Errorf("quadrature %s: curve has %d points, want 6 kernels × 2 sizes", tc.quad, n)
 		}
 		kr := func(k, f string) float64 { return experimenttest.Num(t, res, "invariance", k, f) }
 		if v := kr("oct", "kernel_oct"); v > 1e-12 {
@@ -413,6 +418,9 @@ func TestQM9SyntheticExperiment(t *testing.T) {
 		if !(so3 < tc.ratio*mlp && so3 < tc.ratio*plain && lin >= tc.linLo && lin <= tc.linHi) {
 			t.Errorf("quadrature %s: relative kernel change under random rotations: so3 %g, so3 without activations %g (want %g to %g), per-atom MLP %g, plain %g", tc.quad, so3, lin, tc.linLo, tc.linHi, mlp, plain)
 		}
+		if q := kr("so3q", "kernel_random"); !(q >= tc.linLo && q <= tc.linHi) {
+			t.Errorf("quadrature %s: relative kernel change of the quadratic SO(3) network under random rotations %g, want %g to %g", tc.quad, q, tc.linLo, tc.linHi)
+		}
 		for _, f := range []string{"figures/signals.png", "figures/learning-curve.png", "tables/invariance.csv", "cache"} {
 			if _, err := os.Stat(filepath.Join(out, f)); err != nil {
 				t.Errorf("missing %s", f)
@@ -420,6 +428,36 @@ func TestQM9SyntheticExperiment(t *testing.T) {
 		}
 		if s, _ := experimenttest.At(t, res, "spherical_signals").(string); !strings.Contains(s, "π/4") || !strings.Contains(s, tc.text) {
 			t.Errorf("spherical_signals: %q", s)
+		}
+	}
+}
+
+// TestQuadraticConfig checks that experiments/qm9-synthetic-quadratic.yaml
+// parses at both scales and differs from experiments/qm9-synthetic.yaml
+// only in its SO(3) network, which is exactly invariant.
+func TestQuadraticConfig(t *testing.T) {
+	for _, scale := range []string{"quick", "full"} {
+		load := func(file string) params {
+			node, err := experiment.LoadConfig("qm9-synthetic", scale, file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var p params
+			if err := experiment.DecodeParams("qm9-synthetic", node, &p); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := parseSetup(&p, "qm9-synthetic"); err != nil {
+				t.Fatalf("%s (%s): %v", file, scale, err)
+			}
+			return p
+		}
+		q, e := load("../../experiments/qm9-synthetic-quadratic.yaml"), load("../../experiments/qm9-synthetic.yaml")
+		if len(q.AtomKernels) != 2 || q.AtomKernels[1].Name != "so3q" || !strings.Contains(q.AtomKernels[1].Arch, "quadratic") {
+			t.Errorf("%s: atom kernels %+v", scale, q.AtomKernels)
+		}
+		q.AtomKernels, e.AtomKernels = nil, nil
+		if !reflect.DeepEqual(q, e) {
+			t.Errorf("%s: the quadratic config differs from qm9-synthetic beyond its atom kernels:\n%+v\n%+v", scale, q, e)
 		}
 	}
 }
