@@ -161,6 +161,12 @@ var claims = []claim{
 	{Doc: "results.md", Quote: "0.639 to 0.756 out of distribution", Number: "0.639", File: "results/cnn-to-gcnn/mnist-curve.csv", Row: "DA,1", Col: "agreement OOD"},
 	// Synthetic molecules.
 	{Doc: "results.md", Quote: "| 2000 | 1285.2 | 1355.8 | 1009.4 | 921.1 | 1142.6 | 655.3 | **276.9** |", Number: "276.9", File: "results/qm9-synthetic/curve.csv", Row: "2000", Col: "so3"},
+	{Doc: "results.md", Quote: "| 1000 | 700.4 | 330.6 | **291.6** |", Number: "291.6", File: "results/qm9-synthetic/curve-quadratic.csv", Row: "1000", Col: "so3q"},
+	{Doc: "results.md", Quote: "| 1000 | 700.4 | 330.6 | **291.6** |", Number: "700.4", File: "results/qm9-synthetic/curve-quadratic.csv", Row: "1000", Col: "mlp"},
+	{Doc: "results.md", Quote: "| 250 | 924.8 | 382.7 | 494.7 |", Number: "494.7", File: "results/qm9-synthetic/curve-quadratic.csv", Row: "250", Col: "so3q"},
+	{Doc: "results.md", Quote: "| per-atom SO(3) net (quadratic) | 1.04e-08 | 8.8e-09 | **2.6e-15** | 2.6e-15 |", Number: "2.6e-15", File: "results/qm9-synthetic/results-quadratic.json", Path: "invariance/so3q/kernel_random"},
+	{Doc: "results.md", Quote: "| per-atom SO(3) net (quadratic) | 1.04e-08 | 8.8e-09 | **2.6e-15** | 2.6e-15 |", Number: "1.04e-08", File: "results/qm9-synthetic/results-quadratic.json", Path: "invariance/so3q/random"},
+	{Doc: "results.md", Quote: "| icosahedron (60) | 31.7 | 24.3 | 0.00039 | 0.00043 |", Number: "0.00039", File: "results/qm9-synthetic/results-quadratic.json", Path: "invariance/ico/kernel_random"},
 	{Doc: "results.md", Quote: "| 2000 | 1285.2 | 1355.8 | 1009.4 | 921.1 | 1142.6 | 655.3 | **276.9** |", Number: "655.3", File: "results/qm9-synthetic/curve.csv", Row: "2000", Col: "mlp"},
 	{Doc: "results.md", Quote: "| 1000 | 1292.0 | 1426.1 | 1082.0 | 1034.9 | 1223.0 | 700.4 | 330.6 |", Number: "330.6", File: "results/qm9-synthetic/curve.csv", Row: "1000", Col: "so3"},
 	{Doc: "results.md", Quote: "| per-atom SO(3) net | 91.4 | 117 | 0.0044 | 0.0052 |", Number: "0.0044", File: "results/qm9-synthetic/results.json", Path: "invariance/so3/kernel_random"},

@@ -10,10 +10,10 @@ import (
 
 // Activation is a pointwise nonlinearity, one of the activations table
 // (activations.go): relu, erf (a erf(b x) + c, as in neural-tangents),
-// tanh or gelu (the exact x Φ(x)).
+// quadratic (a x + b x²), tanh or gelu (the exact x Φ(x)).
 type Activation struct {
 	Kind    string
-	A, B, C float64 // parameters (erf: a, b, c)
+	A, B, C float64 // parameters (erf: a, b, c; quadratic: a, b)
 	quad    *kernel.Quadrature
 }
 

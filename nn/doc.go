@@ -15,7 +15,7 @@
 //     propagating kernel.State through every layer.
 //
 // Layers: dense, conv, flatten, globalavgpool, avgpool, maxpool, relu, erf,
-// tanh, gelu, and the group-equivariant lift, gconv, gpool and liftdense
+// quadratic, tanh, gelu, and the group-equivariant lift, gconv, gpool and liftdense
 // (a full-support lifting layer) for any finite group acting on the pixel
 // grid, and the SO(3)-equivariant s2conv, so3conv and so3pool for
 // band-limited signals on the sphere (see SphereConv and package sphere).

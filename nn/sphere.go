@@ -60,7 +60,9 @@ const MaxSphereInput = 128
 // band-limited input, f(R0⁻¹·), rotates the output, z(R0⁻¹·), whose
 // Wigner coefficients are mapped to D^l(R0) ẑ^l. Pointwise activations on
 // the grid values (relu, erf, ...) are not exactly equivariant under
-// rotations outside the grid (their output is not band-limited).
+// rotations outside the grid (their output is not band-limited), except
+// quadratic, whose output has twice the degree: it is exact where the
+// next layer's grid integrates that degree (docs/kernels.md).
 //
 // The kernel map (kernel.SphereOp, docs/kernels.md) is the exact NNGP/NTK
 // map of these grid layers; the kernel state over SO(3) grid points is
