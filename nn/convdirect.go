@@ -16,8 +16,10 @@ import (
 // the input where the unrolled matrix is k² times, and no copy of the
 // unrolled gradient is made: the input gradient, the correlation of the
 // gradient with the flipped filter, reads the row-stacked gradient DY3 the
-// same way. The k-1 extra positions per grid row are computed and dropped
-// (their gradient is zero).
+// same way. The products of the outputs and of the input gradient skip the
+// k-1 extra positions of every grid row (linalg.GemmOverlapRows: OutW of
+// every Wp rows, written straight to the layer's layout); the filter
+// gradient, a sum over positions, runs over them (their gradient is zero).
 
 // useDirect reports whether a layer takes the direct path: not with
 // circular padding (the padding would have to wrap), and only where the
@@ -70,20 +72,22 @@ func (m *convImpl[T]) stackInput(pt *convPart[T], x []T, s int) {
 // it to the part's bias
 // gradient, and writes it into the part's DY3, one output row at a time: at
 // position u - u0 the gradients of grid positions u, u-Wp, ...,
-// u-(k-1)*Wp (only u when all is false), zero outside the outputs, for u
-// from u0 = min(0, q0-(k-1)) to q1 (q0 and q1 the first and last input
-// positions of the grid). It returns u0 and q0.
-func (m *convImpl[T]) stackGrad(pt *convPart[T], ys, dys []T, s int, all bool) (u0, q0 int) {
+// u-(k-1)*Wp (only u, nout values per position, when all is false), zero
+// outside the outputs, for u from u0 = min(0, q0-(k-1)) to q1 (q0 and q1
+// the first and last input positions of the grid). It returns u0, q0 and
+// the number of values per position.
+func (m *convImpl[T]) stackGrad(pt *convPart[T], ys, dys []T, s int, all bool) (u0, q0, ld int) {
 	op := m.cfg.op
 	k, nout := op.K, op.OutG*m.cfg.Out
 	wp, p, _ := m.grid()
 	q0, q1 := p*wp+p, (p+op.InH-1)*wp+p+op.InW-1
 	u0 = min(0, q0-(k-1))
-	pt.dy3 = zeroed(pt.dy3, (q1-u0+1)*k*nout)
 	nd := 1
 	if all {
 		nd = k
 	}
+	ld = nd * nout
+	pt.dy3 = zeroed(pt.dy3, (q1-u0+1)*ld)
 	ow := op.OutW * nout
 	if m.poolR > 0 {
 		m.broadcastRow(pt, dys, ow)
@@ -115,36 +119,27 @@ func (m *convImpl[T]) stackGrad(pt *convPart[T], ys, dys []T, s int, all bool) (
 				break
 			}
 			cnt := min(op.OutW, q1-u+1)
-			copyBlocks(pt.dy3[(u-u0)*k*nout+di*nout:], row, cnt, nout, k*nout, nout)
+			copyBlocks(pt.dy3[(u-u0)*ld+di*nout:], row, cnt, nout, ld, nout)
 		}
 	}
-	return u0, q0
+	return u0, q0, ld
 }
 
-// outputGrid computes the outputs of sample s on the padded grid into the
-// part's ytmp (before bias and ReLU): output row i starts at i*Wp*nout.
-func (m *convImpl[T]) outputGrid(pt *convPart[T], x []T, s int) {
+// outputs computes the outputs of sample s into y (OutH*OutW positions of
+// nout values, before bias and ReLU).
+func (m *convImpl[T]) outputs(pt *convPart[T], x []T, s int, y []T) {
 	op := m.cfg.op
 	k, gc, nout := op.K, m.in.G*m.in.C, op.OutG*m.cfg.Out
-	_, _, rows := m.grid()
+	wp, _, _ := m.grid()
 	m.stackInput(pt, x, s)
-	pt.ytmp = ensure(pt.ytmp, rows*nout)
-	linalg.GemmOverlap(false, true, rows, nout, m.ncol, T(m.ws), pt.x3, k*gc, m.wperm, m.ncol, 0, pt.ytmp, nout)
+	linalg.GemmOverlapRows(true, op.OutH*op.OutW, nout, m.ncol, T(m.ws), pt.x3, k*gc, op.OutW, wp, m.wperm, m.ncol, 0, y, nout)
 }
 
 // forwardDirect computes the outputs ys of sample s (with bias and fused
-// ReLU, row by row while in L1).
+// ReLU).
 func (m *convImpl[T]) forwardDirect(pt *convPart[T], x, ys []T, s int) {
-	op := m.cfg.op
-	nout := op.OutG * m.cfg.Out
-	wp, _, _ := m.grid()
-	m.outputGrid(pt, x, s)
-	ow := op.OutW * nout
-	for i := 0; i < op.OutH; i++ {
-		row := ys[i*ow : (i+1)*ow]
-		copy(row, pt.ytmp[i*wp*nout:])
-		m.epilogue(row)
-	}
+	m.outputs(pt, x, s, ys)
+	m.epilogue(ys)
 }
 
 // backwardDirect adds the filter gradient of sample s (output gradient dys;
@@ -155,22 +150,16 @@ func (m *convImpl[T]) backwardDirect(pt *convPart[T], x, ys, dys, dexp, dx []T, 
 	k, gc, nout := op.K, m.in.G*m.in.C, op.OutG*m.cfg.Out
 	wp, _, rows := m.grid()
 	m.stackInput(pt, x, s)
-	u0, q0 := m.stackGrad(pt, ys, dys, s, dx != nil)
-	linalg.GemmOverlap(true, false, m.ncol, nout, rows, T(m.ws), pt.x3, k*gc, pt.dy3[-u0*k*nout:], k*nout, 1, dexp, nout)
+	u0, q0, ld := m.stackGrad(pt, ys, dys, s, dx != nil)
+	linalg.GemmOverlap(true, false, m.ncol, nout, rows, T(m.ws), pt.x3, k*gc, pt.dy3[-u0*ld:], ld, 1, dexp, nout)
 	if dx == nil {
 		return
 	}
 	// Input position q gets Σ dy(q - di*Wp - dj) W(di, dj): the k positions
 	// of DY3 from q-(k-1) on, in the order dj = k-1, ..., 0.
-	ih, iw := op.InH, op.InW
-	drows := (ih-1)*wp + iw
-	pt.dxtmp = ensure(pt.dxtmp, drows*gc)
 	a := pt.dy3[(q0-(k-1)-u0)*k*nout:]
-	linalg.GemmOverlap(false, false, drows, gc, k*k*nout, T(m.ws), a, k*nout, m.wflip, gc, 0, pt.dxtmp, gc)
 	dxs := dx[s*m.in.Size() : (s+1)*m.in.Size()]
-	for i := 0; i < ih; i++ {
-		copy(dxs[i*iw*gc:(i+1)*iw*gc], pt.dxtmp[i*wp*gc:])
-	}
+	linalg.GemmOverlapRows(false, op.InH*op.InW, gc, k*k*nout, T(m.ws), a, k*nout, op.InW, wp, m.wflip, gc, 0, dxs, gc)
 }
 
 // permuteFilter sets wperm to the expanded filter with its columns in the

@@ -67,9 +67,9 @@ type convImpl[T Float] struct {
 // convPart is the scratch of one part of a batch.
 type convPart[T Float] struct {
 	cols, dcol, dexp, db []T
-	// The direct path's row-stacked input and gradient, its outputs and
-	// input gradient on the padded grid.
-	x3, dy3, ytmp, dxtmp []T
+	// The direct path's row-stacked input and gradient, and the outputs of
+	// a layer that computes its pool's (poolForward).
+	x3, dy3, ytmp []T
 	// gb is the broadcast pooled gradient of one output row, grow its
 	// rectified copy (poolGrad), acc the pool's 64 lanes (poolForward).
 	gb, grow, acc []T
@@ -292,6 +292,13 @@ func copyShort[T Float](dst, src []T) {
 // (the taps of consecutive output positions): one call instead of one copy
 // per position.
 func copyBlocks[T Float](dst, src []T, rows, n, ds, ss int) {
+	if n == 1 && rows > 0 { // single channels (a first layer): a strided copy
+		dst, src = dst[:(rows-1)*ds+1], src[:(rows-1)*ss+1]
+		for r := 0; r < rows; r++ {
+			dst[r*ds] = src[r*ss]
+		}
+		return
+	}
 	if d, ok := any(dst).([]float32); ok {
 		vec.CopyBlocks(d, any(src).([]float32), rows, n, ds, ss)
 		return

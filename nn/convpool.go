@@ -56,15 +56,15 @@ func (m *convImpl[T]) poolForward() bool {
 	return true
 }
 
-// forwardPooled computes sample s's outputs on the padded grid, applies
-// bias and ReLU row by row, keeps their sign bits and sums them into the
-// pool's outputs ps (poolR values).
+// forwardPooled computes sample s's outputs, applies bias and ReLU row by
+// row, keeps their sign bits and sums them into the pool's outputs ps
+// (poolR values).
 func (m *convImpl[T]) forwardPooled(pt *convPart[T], x, ps []T, s int) {
 	op := m.cfg.op
 	nout := op.OutG * m.cfg.Out
-	wp, _, _ := m.grid()
-	m.outputGrid(pt, x, s)
 	ow := op.OutW * nout
+	pt.ytmp = ensure(pt.ytmp, op.OutH*ow)
+	m.outputs(pt, x, s, pt.ytmp)
 	acc := ps
 	if m.lanes {
 		pt.acc = ensure(pt.acc, vec.SumLanes)
@@ -73,7 +73,7 @@ func (m *convImpl[T]) forwardPooled(pt *convPart[T], x, ps []T, s int) {
 	clear(acc)
 	bits := m.bits[s*op.OutH*ow/8:]
 	for i := 0; i < op.OutH; i++ {
-		row := pt.ytmp[i*wp*nout : i*wp*nout+ow]
+		row := pt.ytmp[i*ow : (i+1)*ow]
 		m.epilogue(row)
 		if m.relu {
 			signBits(row, bits[i*ow/8:(i+1)*ow/8])

@@ -57,8 +57,35 @@ func GemmOverlap[T Float](transA, transB bool, m, n, k int, alpha T, a []T, lda 
 	gemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, workers)
 }
 
+// GemmOverlapRows is GemmOverlap (op(a) not transposed) for the rows of a
+// kept in groups: row i of op(a) is stored row (i/width)*stride + i%width
+// of a, as when a convolution keeps width of the stride positions of each
+// row of its padded grid (nn/convdirect.go). Each element of c is the same
+// sum, in the same order, as that row's element of the product with every
+// stored row.
+func GemmOverlapRows[T Float](transB bool, m, n, k int, alpha T, a []T, lda, width, stride int, b []T, ldb int, beta T, c []T, ldc int, workers int) {
+	if width < 1 || stride < width {
+		panic(fmt.Sprintf("gemm.GemmOverlapRows: bad row groups width=%d stride=%d", width, stride))
+	}
+	check("gemm.GemmOverlapRows", true, false, transB, m, n, k, lda, ldb, ldc, len(a), len(b), len(c))
+	if m > 0 && k > 0 {
+		if last := (m-1)/width*stride + (m-1)%width; len(a) < last*lda+k {
+			panic(fmt.Sprintf("gemm.GemmOverlapRows: a has %d elements, need %d", len(a), last*lda+k))
+		}
+	}
+	if width == stride {
+		width = 0
+	}
+	gemmRows(false, transB, m, n, k, alpha, a, lda, width, stride, b, ldb, beta, c, ldc, workers)
+}
+
 // gemm is Gemm after the checks.
 func gemm[T Float](transA, transB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int, workers int) {
+	gemmRows(transA, transB, m, n, k, alpha, a, lda, 0, 0, b, ldb, beta, c, ldc, workers)
+}
+
+// gemmRows is gemm with A's rows in groups of width (0: one group).
+func gemmRows[T Float](transA, transB bool, m, n, k int, alpha T, a []T, lda, width, stride int, b []T, ldb int, beta T, c []T, ldc int, workers int) {
 	var kn kernel[T]
 	switch p := any(&kn).(type) {
 	case *kernel[float32]:
@@ -66,7 +93,7 @@ func gemm[T Float](transA, transB bool, m, n, k int, alpha T, a []T, lda int, b 
 	case *kernel[float64]:
 		*p = pick(kernels64(), n)
 	}
-	run(kn, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, workers)
+	runRows(kn, transA, transB, m, n, k, alpha, a, lda, width, stride, b, ldb, beta, c, ldc, workers)
 }
 
 // Check panics with a message starting with name when the dimensions are
@@ -110,12 +137,21 @@ type product[T Float] struct {
 	alpha, beta    T
 	// directA and directB make the kernel read full micro-panels of A or B
 	// in place instead of packed: worth it when a panel is used only a few
-	// times, so that packing would cost as much as the products.
+	// times, so that packing would cost as much as the products, and for a
+	// B whose rows are one panel wide (ldb == nr), laid out as packed.
 	directA, directB bool
+	// With width > 0, row i of op(A) (not transposed) is stored row
+	// (i/width)*stride + i%width.
+	width, stride int
 }
 
 // run is Gemm with an explicit kernel (tests compare kernels with it).
 func run[T Float](kn kernel[T], transA, transB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int, workers int) {
+	runRows(kn, transA, transB, m, n, k, alpha, a, lda, 0, 0, b, ldb, beta, c, ldc, workers)
+}
+
+// runRows is run with A's rows in groups of width (0: one group).
+func runRows[T Float](kn kernel[T], transA, transB bool, m, n, k int, alpha T, a []T, lda, width, stride int, b []T, ldb int, beta T, c []T, ldc int, workers int) {
 	if m == 0 || n == 0 {
 		return
 	}
@@ -130,7 +166,7 @@ func run[T Float](kn kernel[T], transA, transB bool, m, n, k int, alpha T, a []T
 	workers = max(1, min(workers, runtime.GOMAXPROCS(0)))
 	p := &product[T]{kn: kn, transA: transA, transB: transB, m: m, n: n, k: k,
 		a: a, b: b, c: c, lda: lda, ldb: ldb, ldc: ldc, alpha: alpha, beta: beta,
-		directA: n <= 2*kn.nr, directB: !transB && m <= 4*kn.mr}
+		directA: n <= 2*kn.nr, directB: !transB && (m <= 4*kn.mr || ldb == kn.nr), width: width, stride: stride}
 	p.compute(workers)
 }
 
@@ -181,10 +217,15 @@ func (p *product[T]) compute(workers int) {
 func (p *product[T]) part(i0, i1, j0, j1 int) {
 	kn := p.kn
 	nc := min(kn.nc, roundUp(j1-j0, kn.nr))
-	bp, ap, tile := getBuf[T](KC*nc), getBuf[T](KC*kn.mc), getBuf[T](kn.mr*kn.nr)
+	// tile holds an edge tile and, after it, the coefficients of the
+	// full tiles and of the edge ones (kept off the heap).
+	bp, ap, tile := getBuf[T](KC*nc), getBuf[T](KC*kn.mc), getBuf[T](kn.mr*kn.nr+4)
+	coef, edge := (*[2]T)(tile[kn.mr*kn.nr:]), (*[2]T)(tile[kn.mr*kn.nr+2:])
+	*edge = [2]T{p.alpha, 0} // edge tiles: alpha*acc into tile, then addTile
 	defer putBuf(bp)
 	defer putBuf(ap)
 	defer putBuf(tile)
+	useBeta := true
 	for jc := j0; jc < j1; jc += nc {
 		nb := min(nc, j1-jc)
 		panels := ceilDiv(nb, kn.nr)
@@ -195,18 +236,26 @@ func (p *product[T]) part(i0, i1, j0, j1 int) {
 				first = nb / kn.nr
 			}
 			p.packB(bp, pc, kb, jc, nb, first, panels)
-			coef, useBeta := [2]T{p.alpha, 1}, true
+			*coef, useBeta = [2]T{p.alpha, 1}, true
 			if pc == 0 {
 				coef[1], useBeta = p.beta, p.beta != 0
 			}
 			for ic := i0; ic < i1; ic += kn.mc {
 				mb := min(kn.mc, i1-ic)
-				first := 0
-				if p.directA { // only a partial last panel is packed
-					first = mb / kn.mr * kn.mr
+				if p.directA { // only the panels not read in place are packed
+					for q := 0; q*kn.mr < mb; q++ {
+						switch i := ic + q*kn.mr; {
+						case p.inPlace(i, mb-q*kn.mr, pc, kb):
+						case mb-q*kn.mr >= kn.mr: // whole, across row groups
+							p.copyRows(ap, i, pc, kb, q)
+						default:
+							p.packPanel(ap, ic, mb, pc, kb, q)
+						}
+					}
+				} else {
+					p.packA(ap, ic, mb, pc, kb)
 				}
-				p.packA(ap, ic, mb, pc, kb, first)
-				p.block(ap, tile, ic, mb, bp, pc, kb, jc, nb, &coef, useBeta)
+				p.block(ap, tile, ic, mb, bp, pc, kb, jc, nb, coef, edge, useBeta)
 			}
 		}
 	}
@@ -214,15 +263,17 @@ func (p *product[T]) part(i0, i1, j0, j1 int) {
 
 // block computes the C tiles of rows [ic, ic+mb) and columns [jc, jc+nb)
 // for the k block at pc from the packed panels ap and bp.
-func (p *product[T]) block(ap, tile []T, ic, mb int, bp []T, pc, kb, jc, nb int, coef *[2]T, useBeta bool) {
+func (p *product[T]) block(ap, tile []T, ic, mb int, bp []T, pc, kb, jc, nb int, coef, edge *[2]T, useBeta bool) {
 	kn := p.kn
-	edge := [2]T{coef[0], 0} // edge tiles: alpha*acc into tile, then addTile
 	// The A micro-panel stays in L1 while the B micro-panels stream from L2.
 	for i := 0; i < mb; i += kn.mr {
 		rows := min(kn.mr, mb-i)
 		a, aRow, aK := ap[i*kb:(i+kn.mr)*kb], 1, kn.mr
-		if p.directA && rows == kn.mr {
+		switch {
+		case p.directA && p.inPlace(ic+i, rows, pc, kb):
 			a, aRow, aK = p.aAt(ic+i, pc)
+		case p.directA && rows == kn.mr: // copied by copyRows
+			aRow, aK = kb, 1
 		}
 		for j := 0; j < nb; j += kn.nr {
 			cols := min(kn.nr, nb-j)
@@ -235,18 +286,45 @@ func (p *product[T]) block(ap, tile []T, ic, mb int, bp []T, pc, kb, jc, nb int,
 				kn.run(kb, a, aRow, aK, b, bK, p.c[off:], p.ldc, coef, useBeta)
 				continue
 			}
-			kn.run(kb, a, aRow, aK, b, bK, tile, kn.nr, &edge, false)
+			kn.run(kb, a, aRow, aK, b, bK, tile, kn.nr, edge, false)
 			addTile(rows, cols, tile, kn.nr, p.c[off:], p.ldc, coef[1], useBeta)
 		}
 	}
 }
 
-// aAt returns op(A) from element (i, p) on with its row and k strides.
+// aAt returns op(A) from element (i, p) on with its row and k strides
+// (with row groups, for rows in one group).
 func (p *product[T]) aAt(i, pc int) ([]T, int, int) {
 	if p.transA {
 		return p.a[pc*p.lda+i:], 1, p.lda
 	}
-	return p.a[i*p.lda+pc:], p.lda, 1
+	return p.a[p.row(i)*p.lda+pc:], p.lda, 1
+}
+
+// row returns the stored row of op(A)'s row i (not transposed).
+func (p *product[T]) row(i int) int {
+	if p.width == 0 {
+		return i
+	}
+	return i/p.width*p.stride + i%p.width
+}
+
+// inPlace reports whether the kernel reads the micro-panel of op(A) at row
+// i (rows of them before the block's end), columns [pc, pc+kb), in place:
+// its rows in one row group, and, for a partial panel, the mr rows that
+// the kernel reads (the ones past the end into the edge tile, which drops
+// them) within a.
+func (p *product[T]) inPlace(i, rows, pc, kb int) bool {
+	mr := p.kn.mr
+	switch {
+	case p.width > 0 && i%p.width+min(rows, mr) > p.width:
+		return false
+	case rows >= mr:
+		return true
+	case p.transA:
+		return (pc+kb-1)*p.lda+i+mr <= len(p.a)
+	}
+	return (p.row(i)+mr-1)*p.lda+pc+kb <= len(p.a)
 }
 
 // addTile stores c = t + beta*c (or c = t) for a rows×cols tile.

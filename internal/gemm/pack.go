@@ -2,26 +2,45 @@ package gemm
 
 import "sync"
 
-// packA packs rows [i0+lo, i0+mb) of op(A), columns [pc, pc+kb), into
+// packA packs rows [i0, i0+mb) of op(A), columns [pc, pc+kb), into
 // micro-panels of mr rows: panel q holds element (i0+q*mr+ii, pc+p) at
-// q*mr*kb + p*mr + ii. Rows past mb are zero; lo is a multiple of mr.
-func (p *product[T]) packA(ap []T, i0, mb, pc, kb, lo int) {
+// q*mr*kb + p*mr + ii. Rows past mb are zero.
+func (p *product[T]) packA(ap []T, i0, mb, pc, kb int) {
+	for q := 0; q*p.kn.mr < mb; q++ {
+		p.packPanel(ap, i0, mb, pc, kb, q)
+	}
+}
+
+// packPanel packs panel q of packA.
+func (p *product[T]) packPanel(ap []T, i0, mb, pc, kb, q int) {
 	mr := p.kn.mr
-	for q := lo / mr; q*mr < mb; q++ {
-		dst := ap[q*mr*kb : (q+1)*mr*kb]
-		rows := min(mr, mb-q*mr)
-		r0 := i0 + q*mr
-		if p.transA { // element (i, p) at a[p*lda+i]
-			for k := 0; k < kb; k++ {
-				d := dst[k*mr : k*mr+mr]
-				copyShort(d, p.a[(pc+k)*p.lda+r0:(pc+k)*p.lda+r0+rows])
-				clear(d[rows:])
-			}
-			continue
+	dst := ap[q*mr*kb : (q+1)*mr*kb]
+	rows := min(mr, mb-q*mr)
+	r0 := i0 + q*mr
+	if p.transA { // element (i, p) at a[p*lda+i]
+		for k := 0; k < kb; k++ {
+			d := dst[k*mr : k*mr+mr]
+			copyShort(d, p.a[(pc+k)*p.lda+r0:(pc+k)*p.lda+r0+rows])
+			clear(d[rows:])
 		}
-		// element (i, p) at a[i*lda+p]: read the rows side by side so
-		// that the stores are contiguous.
-		gather(dst, mr, rows, kb, func(ii int) []T { return p.a[(r0+ii)*p.lda+pc : (r0+ii)*p.lda+pc+kb] })
+		return
+	}
+	// element (i, p) at a[row(i)*lda+p]: read the rows side by side so
+	// that the stores are contiguous.
+	gather(dst, mr, rows, kb, func(ii int) []T { r := p.row(r0+ii) * p.lda; return p.a[r+pc : r+pc+kb] })
+}
+
+// copyRows copies rows [i, i+mr) of op(A) (not transposed), columns
+// [pc, pc+kb), to panel q of ap row after row (element (i+ii, pc+p) at
+// q*mr*kb + ii*kb + p): a whole panel across row groups, which the kernel
+// reads with row stride kb, at the cost of mr moves of kb values instead of
+// an interleaving gather.
+func (p *product[T]) copyRows(ap []T, i, pc, kb, q int) {
+	mr := p.kn.mr
+	dst := ap[q*mr*kb : (q+1)*mr*kb]
+	for ii := 0; ii < mr; ii++ {
+		r := p.row(i+ii)*p.lda + pc
+		copy(dst[ii*kb:(ii+1)*kb], p.a[r:r+kb])
 	}
 }
 

@@ -107,3 +107,11 @@ func SolvePSD(n, nrhs int, a []float64, reg float64, b []float64) error {
 func GemmOverlap[T gemm.Float](transA, transB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
 	gemm.GemmOverlap(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, Threads())
 }
+
+// GemmOverlapRows is GemmOverlap (a not transposed) for the rows of a kept
+// in groups: row i of the product reads stored row (i/width)*stride +
+// i%width of a, with the same sums as GemmOverlap over every stored row
+// (gemm.GemmOverlapRows).
+func GemmOverlapRows[T gemm.Float](transB bool, m, n, k int, alpha T, a []T, lda, width, stride int, b []T, ldb int, beta T, c []T, ldc int) {
+	gemm.GemmOverlapRows(transB, m, n, k, alpha, a, lda, width, stride, b, ldb, beta, c, ldc, Threads())
+}
