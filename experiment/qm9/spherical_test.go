@@ -383,7 +383,11 @@ const tinySynthetic = `  synthetic: {molecules: 60, min_atoms: 2, max_atoms: 4, 
       arch: "s2conv(4,2),erf,so3conv(4,2),erf,so3pool,dense(1)"
     - name: so3lin
       arch: "s2conv(4,2),so3conv(4,2),so3pool,dense(1)"
-    - name: so3q
+`
+
+// tinyQuadratic adds to tinySynthetic an SO(3) network with quadratic
+// activations, on a grid exact for their degree (2·1 + 1 ≤ 2·3 − 2).
+const tinyQuadratic = `    - name: so3q
       arch: "s2conv(4,2,grid=3,w_std=0.1),quadratic,so3conv(4,2),quadratic,so3pool,dense(1)"
 `
 
@@ -406,7 +410,7 @@ func TestQM9SyntheticExperiment(t *testing.T) {
 		{"0", 1e-3, 1, 1, "sampled as they are"},
 	} {
 		dataDir := experimenttest.IsolateDataDirs(t)
-		res, out := experimenttest.Run(t, "qm9-synthetic", strings.Replace(tinySynthetic, "QUAD", tc.quad, 1), dataDir)
+		res, out := experimenttest.Run(t, "qm9-synthetic", strings.Replace(tinySynthetic, "QUAD", tc.quad, 1)+tinyQuadratic, dataDir)
 		if n := len(experimenttest.At(t, res, "curve").([]any)); n != 6*2 {
 			t.Errorf("quadrature %s: curve has %d points, want 6 kernels × 2 sizes", tc.quad, n)
 		}
