@@ -42,12 +42,55 @@ const inv2pi = 1 / (2 * math.Pi)
 // ReLU applies the arc-cosine kernel of the rectifier (Cho & Saul):
 // with P = v1 v2 and theta = atan2(sqrt(P - k^2), k),
 // K' = (sqrt(P - k^2) + (pi - theta) k) / (2 pi), Kdot = (pi - theta)/(2 pi).
-// The map runs vectorised over rows of the plane (vec.ReLUArcCos, accurate
-// to about one unit in the last place).
+// The map runs vectorised over rows of the plane, accurate to a few units
+// in the last place: on planes the division-free map (vec.ReLUArcCosRowR,
+// with 1/sqrt of each pair's variances computed once, as the fused
+// convolution maps do through reluRoots), on states of
+// one position per pair (MLPs), whose variances are not shared by rows,
+// the map with one division per entry (vec.ReLUArcCos).
 func (s *State) ReLU() {
-	s.rowMap(
-		func(k, t, v1, v2 []float64) { vec.ReLUArcCos(k, t, v1, v2, inv2pi) },
-		func(k, t []float64, v1 float64, v2 []float64) { vec.ReLUArcCosRow(k, t, v1, v2, inv2pi) })
+	p := s.P()
+	if p == 1 {
+		s.rowMap(func(k, t, v1, v2 []float64) { vec.ReLUArcCos(k, t, v1, v2, inv2pi) }, nil)
+		return
+	}
+	c := s.Cols()
+	r1, r2 := make([]float64, p), make([]float64, c)
+	var rowR1, rowR2 []float64
+	narrow := c < narrowRows
+	if narrow {
+		// As narrowRowMap: each pair's plane as one flat run, both
+		// variances and their 1/sqrt expanded to one per entry.
+		s.rowV1, s.rowV2 = grow(s.rowV1, p*c), grow(s.rowV2, p*c)
+		rowR1, rowR2 = make([]float64, p*c), make([]float64, p*c)
+	}
+	var theta []float64
+	for a := 0; a < s.Pairs; a++ {
+		v1, v2 := s.V1[a*p:(a+1)*p], s.V2[a*p:a*p+c]
+		vec.InvSqrt(r1, v1)
+		vec.InvSqrt(r2, v2)
+		base := a * p * c
+		if narrow {
+			for i := range p {
+				for j := i * c; j < (i+1)*c; j++ {
+					s.rowV1[j], rowR1[j] = v1[i], r1[i]
+				}
+				copy(s.rowV2[i*c:(i+1)*c], v2)
+				copy(rowR2[i*c:(i+1)*c], r2)
+			}
+			if s.NTK {
+				theta = s.Theta[base : base+p*c]
+			}
+			vec.ReLUArcCosR(s.K[base:base+p*c], theta, s.rowV1, rowR1, s.rowV2, rowR2, inv2pi)
+			continue
+		}
+		for i := range p {
+			if s.NTK {
+				theta = s.Theta[base+i*c : base+(i+1)*c]
+			}
+			vec.ReLUArcCosRowR(s.K[base+i*c:base+(i+1)*c], theta, v1[i], r1[i], v2, r2, inv2pi)
+		}
+	}
 }
 
 // rowMap applies an entry-wise kernel map that reads both variances: for
@@ -181,4 +224,13 @@ func (s *State) Activation(q *Quadrature, phi, dphi func(float64) float64) {
 		}
 		return kp, kd
 	})
+}
+
+// reluRoots sets s.invV1 and s.invV2 to vec.InvSqrt of pair a's variances
+// (p first-side and c second-side positions), for the division-free ReLU
+// map of the fused convolution maps (vec.ReLUArcCosRowR).
+func (s *State) reluRoots(a, p, c int) {
+	s.invV1, s.invV2 = grow(s.invV1, p), grow(s.invV2, c)
+	vec.InvSqrt(s.invV1, s.V1[a*p:(a+1)*p])
+	vec.InvSqrt(s.invV2, s.V2[a*p:a*p+c])
 }

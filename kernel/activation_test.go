@@ -1,6 +1,7 @@
 package kernel
 
 import (
+	"math"
 	"math/rand/v2"
 	"testing"
 
@@ -49,6 +50,50 @@ func TestNarrowRowMap(t *testing.T) {
 			if ntk {
 				sameBits(t, tc.name+" Theta", a.Theta, th)
 			}
+		}
+	}
+}
+
+// TestReLUPlane checks the ReLU on planes of wide rows against the row map
+// the fused convolution maps call (vec.ReLUArcCosRow), bit for bit, and
+// that on the diagonal of a pair of an input with itself (k² = v1 v2, the
+// variances from SelfVariances) theta is exactly 0: K' = pi k/(2 pi) and
+// Theta' = Theta pi/(2 pi) with pi - theta exactly float64(pi).
+func TestReLUPlane(t *testing.T) {
+	rng := rand.New(rand.NewPCG(23, 24))
+	op := plainConvOp(3, Same, 6, 7) // 42 columns
+	for _, ntk := range []bool{true, false} {
+		a := gramState(rng, op, 2, false)
+		a.NTK = ntk
+		a.SelfVariances()
+		p, c := a.P(), a.Cols()
+		if c < narrowRows {
+			t.Fatalf("%d columns are narrow", c)
+		}
+		k, th := append([]float64(nil), a.K...), append([]float64(nil), a.Theta...)
+		a.ReLU()
+		want, wantT := append([]float64(nil), k...), append([]float64(nil), th...)
+		for pr := 0; pr < a.Pairs; pr++ {
+			for i := 0; i < p; i++ {
+				at := (pr*p + i) * c
+				var trow []float64
+				if ntk {
+					trow = wantT[at : at+c]
+				}
+				vec.ReLUArcCosRow(want[at:at+c], trow, a.V1[pr*p+i], a.V2[pr*p:pr*p+c], inv2pi)
+				d := at + i // the diagonal entry of the row
+				if kk := k[d]; kk*kk == a.V1[pr*p+i]*a.V2[pr*p+i] {
+					if a.K[d] != float64(math.Pi*kk)*inv2pi || ntk && a.Theta[d] != th[d]*float64(math.Pi*inv2pi) {
+						t.Fatalf("pair %d, diagonal %d: got (%v, %v), want theta = 0: (%v, %v)", pr, i, a.K[d], a.Theta[d], float64(math.Pi*kk)*inv2pi, th[d]*float64(math.Pi*inv2pi))
+					}
+				} else {
+					t.Fatalf("pair %d, diagonal %d: k² %v != v1 v2 %v", pr, i, kk*kk, a.V1[pr*p+i]*a.V2[pr*p+i])
+				}
+			}
+		}
+		sameBits(t, "K", a.K, want)
+		if ntk {
+			sameBits(t, "Theta", a.Theta, wantT)
 		}
 	}
 }

@@ -296,6 +296,9 @@ func (s *State) convApply(op *ConvOp, kin, kout, tin, tout []float64, dim convDi
 	hwOut := op.OutH * op.OutW
 	inPair, outPair := dim.pin*dim.cin, dim.pout*dim.cout
 	for a := 0; a < s.Pairs; a++ {
+		if aff != nil && aff.relu {
+			s.reluRoots(a, dim.pout, dim.cout)
+		}
 		for r := 0; r < op.OutG; r++ {
 			for t := 0; t < hwOut; t++ {
 				at := a*outPair + (r*hwOut+t)*dim.cout
@@ -311,7 +314,7 @@ func (s *State) convApply(op *ConvOp, kin, kout, tin, tout []float64, dim convDi
 				}
 				affineRow(krow, trow, aff.w2, aff.w2, aff.b2)
 				if aff.relu {
-					vec.ReLUArcCosRow(krow, trow, s.V1[a*dim.pout+r*hwOut+t], s.V2[a*dim.pout:a*dim.pout+dim.cout], inv2pi)
+					vec.ReLUArcCosRowR(krow, trow, s.V1[a*dim.pout+r*hwOut+t], s.invV1[r*hwOut+t], s.V2[a*dim.pout:a*dim.pout+dim.cout], s.invV2, inv2pi)
 				}
 			}
 		}

@@ -150,6 +150,9 @@ func (s *State) convSeparable(pl *sepPlan, op *ConvOp, kin, kout, tin, tout []fl
 		w2, b2 = aff.w2, aff.b2
 	}
 	for a := range s.Pairs {
+		if aff != nil && aff.relu {
+			s.reluRoots(a, dim.pout, dim.cout)
+		}
 		for r := range op.OutG {
 			kp := kin[a*inPair : (a+1)*inPair]
 			var tp []float64
@@ -183,7 +186,7 @@ func (s *State) convSeparable(pl *sepPlan, op *ConvOp, kin, kout, tin, tout []fl
 						}
 					}
 					if aff != nil && aff.relu {
-						vec.ReLUArcCosRow(krow, trow, s.V1[a*dim.pout+r*hw+t], s.V2[a*dim.pout:a*dim.pout+dim.cout], inv2pi)
+						vec.ReLUArcCosRowR(krow, trow, s.V1[a*dim.pout+r*hw+t], s.invV1[r*hw+t], s.V2[a*dim.pout:a*dim.pout+dim.cout], s.invV2, inv2pi)
 					}
 				}
 			}

@@ -158,6 +158,61 @@ func reluArcCosBulk(k, t, v1 []float64, v1step int, v2 []float64, scale float64)
 	return done
 }
 
+// asinConst4 holds every constant of asinConst four times, for the AVX2
+// kernel's 256-bit memory operands.
+var asinConst4 = func() (c [len(asinConst) * 4]float64) {
+	for i, v := range asinConst {
+		for l := range 4 {
+			c[4*i+l] = v
+		}
+	}
+	return c
+}()
+
+//go:noescape
+func reluArcCosRAVX2(k, t, v1, r1 *float64, step int, v2, r2 *float64, n int, scale float64, c *float64)
+
+//go:noescape
+func reluArcCosRAVX512(k, t, v1, r1 *float64, step int, v2, r2 *float64, n int, scale float64, c *float64)
+
+func init() {
+	if hasAVX2 && hasFMA {
+		reluArcCosRBulk = reluArcCosRVec
+	}
+}
+
+// reluArcCosRVec runs the division-free map's vector kernels (AVX-512 on
+// blocks of 8, then AVX2 on a block of 4) on the largest multiple of 4
+// entries and returns how many they did; the arguments are those of
+// reluArcCosR (v1 and r1 per entry, or v1s and r1s for all entries where v1
+// is nil).
+func reluArcCosRVec(k, t, v1, r1 []float64, v1s, r1s float64, v2, r2 []float64, scale float64) int {
+	if len(k) < 4 {
+		return 0
+	}
+	pv, pr, step := &v1s, &r1s, 0
+	if v1 != nil {
+		pv, pr, step = &v1[0], &r1[0], 1
+	}
+	done := 0
+	if n := len(k) &^ 7; hasAVX512 && n > 0 {
+		reluArcCosRAVX512(&k[0], ptrOrNil(t), pv, pr, step, &v2[0], &r2[0], n, scale, &asinConst[0])
+		done = n
+	}
+	if n := (len(k) - done) &^ 3; n > 0 {
+		var tp *float64
+		if t != nil {
+			tp = &t[done]
+		}
+		if v1 != nil {
+			pv, pr = &v1[done], &r1[done]
+		}
+		reluArcCosRAVX2(&k[done], tp, pv, pr, step, &v2[done], &r2[done], n, scale, &asinConst4[0])
+		done += n
+	}
+	return done
+}
+
 func ptrOrNil(t []float64) *float64 {
 	if t == nil {
 		return nil
