@@ -55,7 +55,6 @@ func (s *State) ReLU() {
 		return
 	}
 	c := s.Cols()
-	r1, r2 := make([]float64, p), make([]float64, c)
 	var rowR1, rowR2 []float64
 	narrow := c < narrowRows
 	if narrow {
@@ -67,8 +66,8 @@ func (s *State) ReLU() {
 	var theta []float64
 	for a := 0; a < s.Pairs; a++ {
 		v1, v2 := s.V1[a*p:(a+1)*p], s.V2[a*p:a*p+c]
-		vec.InvSqrt(r1, v1)
-		vec.InvSqrt(r2, v2)
+		s.reluRoots(a, p, c)
+		r1, r2 := s.invV1, s.invV2
 		base := a * p * c
 		if narrow {
 			for i := range p {
@@ -228,7 +227,7 @@ func (s *State) Activation(q *Quadrature, phi, dphi func(float64) float64) {
 
 // reluRoots sets s.invV1 and s.invV2 to vec.InvSqrt of pair a's variances
 // (p first-side and c second-side positions), for the division-free ReLU
-// map of the fused convolution maps (vec.ReLUArcCosRowR).
+// map (vec.ReLUArcCosRowR) of ReLU and the fused convolution maps.
 func (s *State) reluRoots(a, p, c int) {
 	s.invV1, s.invV2 = grow(s.invV1, p), grow(s.invV2, c)
 	vec.InvSqrt(s.invV1, s.V1[a*p:(a+1)*p])
