@@ -55,13 +55,12 @@ func (s *State) ReLU() {
 		return
 	}
 	c := s.Cols()
-	var rowR1, rowR2 []float64
 	narrow := c < narrowRows
 	if narrow {
 		// As narrowRowMap: each pair's plane as one flat run, both
 		// variances and their 1/sqrt expanded to one per entry.
 		s.rowV1, s.rowV2 = grow(s.rowV1, p*c), grow(s.rowV2, p*c)
-		rowR1, rowR2 = make([]float64, p*c), make([]float64, p*c)
+		s.rowR1, s.rowR2 = grow(s.rowR1, p*c), grow(s.rowR2, p*c)
 	}
 	var theta []float64
 	for a := 0; a < s.Pairs; a++ {
@@ -70,17 +69,12 @@ func (s *State) ReLU() {
 		r1, r2 := s.invV1, s.invV2
 		base := a * p * c
 		if narrow {
-			for i := range p {
-				for j := i * c; j < (i+1)*c; j++ {
-					s.rowV1[j], rowR1[j] = v1[i], r1[i]
-				}
-				copy(s.rowV2[i*c:(i+1)*c], v2)
-				copy(rowR2[i*c:(i+1)*c], r2)
-			}
+			expandRows(s.rowV1, s.rowV2, v1, v2)
+			expandRows(s.rowR1, s.rowR2, r1, r2)
 			if s.NTK {
 				theta = s.Theta[base : base+p*c]
 			}
-			vec.ReLUArcCosR(s.K[base:base+p*c], theta, s.rowV1, rowR1, s.rowV2, rowR2, inv2pi)
+			vec.ReLUArcCosR(s.K[base:base+p*c], theta, s.rowV1, s.rowR1, s.rowV2, s.rowR2, inv2pi)
 			continue
 		}
 		for i := range p {
@@ -138,19 +132,25 @@ func (s *State) narrowRowMap(flat func(k, t, v1, v2 []float64)) {
 	s.rowV1, s.rowV2 = grow(s.rowV1, p*c), grow(s.rowV2, p*c)
 	var theta []float64
 	for a := 0; a < s.Pairs; a++ {
-		v1, v2 := s.V1[a*p:(a+1)*p], s.V2[a*p:a*p+c]
-		for i, v := range v1 {
-			row := s.rowV1[i*c : (i+1)*c]
-			for j := range row {
-				row[j] = v
-			}
-			copy(s.rowV2[i*c:(i+1)*c], v2)
-		}
+		expandRows(s.rowV1, s.rowV2, s.V1[a*p:(a+1)*p], s.V2[a*p:a*p+c])
 		base := a * p * c
 		if s.NTK {
 			theta = s.Theta[base : base+p*c]
 		}
 		flat(s.K[base:base+p*c], theta, s.rowV1, s.rowV2)
+	}
+}
+
+// expandRows writes the plane of len(v1) rows of len(v2) entries with
+// entry (i, j) holding v1[i] in d1 and v2[j] in d2.
+func expandRows(d1, d2, v1, v2 []float64) {
+	c := len(v2)
+	for i, v := range v1 {
+		row := d1[i*c : (i+1)*c]
+		for j := range row {
+			row[j] = v
+		}
+		copy(d2[i*c:(i+1)*c], v2)
 	}
 }
 

@@ -37,6 +37,7 @@ type State struct {
 
 	spare, spare2 []float64 // recycled buffers for out-of-place operators
 	rowV1, rowV2  []float64 // per-entry variances of narrowRowMap
+	rowR1, rowR2  []float64 // and their 1/sqrt (ReLU)
 	invV1, invV2  []float64 // 1/sqrt of one pair's variances (reluRoots)
 	sep           [2]sepBuffers
 }

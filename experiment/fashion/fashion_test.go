@@ -189,9 +189,7 @@ func checkTinySO2(t *testing.T, res *tinyResults) {
 }
 
 func TestFashionConfigErrors(t *testing.T) {
-	e, _ := experiment.Lookup("fashion")
-	dir := t.TempDir()
-	for _, tc := range []struct{ from, to, msg string }{
+	checkConfigErrors(t, tinyConfig, []configEdit{
 		{"ensemble_size: 2", "ensemble_size: 5", "ensemble_size must be between 1 and cnn.members"},
 		{"groups: [c4, c8]", "groups: [so2:8]", "not a finite rotation group"},
 		{"angles: 8", "angles: 0", "so2: angles and size"},
@@ -200,15 +198,28 @@ func TestFashionConfigErrors(t *testing.T) {
 		{"sizes: [1, 2, 4]", "sizes: [1, 0]", "sizes: ensemble sizes must be between 1 and cnn.members"},
 		{"points: 4", "points: 1", "steps_curve.points must be 0"},
 		{"size: 10", "size: 31", "steps_curve.size must be between 1 and min(test_size, ood_size) = 30"},
-	} {
+	})
+}
+
+// configEdit replaces from by to in a config, which must then fail with
+// an error containing msg.
+type configEdit struct{ from, to, msg string }
+
+// checkConfigErrors runs the fashion experiment on base with each edit
+// applied and checks its error.
+func checkConfigErrors(t *testing.T, base string, edits []configEdit) {
+	t.Helper()
+	e, _ := experiment.Lookup("fashion")
+	dir := t.TempDir()
+	for _, tc := range edits {
 		cfg := filepath.Join(dir, "bad.yaml")
-		if err := os.WriteFile(cfg, []byte(strings.Replace(tinyConfig, tc.from, tc.to, 1)), 0o644); err != nil {
+		if err := os.WriteFile(cfg, []byte(strings.Replace(base, tc.from, tc.to, 1)), 0o644); err != nil {
 			t.Fatal(err)
 		}
 		env := &experiment.Env{Out: filepath.Join(dir, "out"), Scale: "quick"}
 		err := experiment.Run(context.Background(), e, env, cfg)
 		if err == nil || !strings.Contains(err.Error(), tc.msg) {
-			t.Errorf("%s: error %v, want one containing %q", tc.to, err, tc.msg)
+			t.Errorf("%q: error %v, want one containing %q", tc.to, err, tc.msg)
 		}
 	}
 }

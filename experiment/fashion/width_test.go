@@ -1,7 +1,6 @@
 package fashion
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -156,10 +155,8 @@ func checkWidthPoints(t *testing.T, res *widthResults) {
 }
 
 func TestFashionWidthConfigErrors(t *testing.T) {
-	e, _ := experiment.Lookup("fashion")
-	dir := t.TempDir()
 	alone := strings.Replace(tinyWidth, "GROUPS", "[]", 1)
-	for _, tc := range []struct{ from, to, msg string }{
+	checkConfigErrors(t, alone, []configEdit{
 		{"multipliers: [0.5, 1, 2]", "multipliers: []", "width: multipliers: list at least one"},
 		{"multipliers: [0.5, 1, 2]", "multipliers: [0.5, 0]", "multipliers must be in (0, 64]"},
 		{"members: 4", "members: 1", "width: members (1) must be at least ensemble_size (2)"},
@@ -167,17 +164,7 @@ func TestFashionWidthConfigErrors(t *testing.T) {
 		{`arch: "conv(4,k=3),relu,maxpool(2),conv(8,k=3),relu,maxpool(2),flatten,dense(10)"`, `arch: "dense(8),relu,dense(10)"`, "no conv layer"},
 		{"  width:\n    group: c8\n    multipliers: [0.5, 1, 2]\n    members: 4\n", "", "groups: list at least one group (c4, c8, c16), or configure width"},
 		{"multipliers:", "multiplier:", "multiplier"},
-	} {
-		cfg := filepath.Join(dir, "bad.yaml")
-		if err := os.WriteFile(cfg, []byte(strings.Replace(alone, tc.from, tc.to, 1)), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		env := &experiment.Env{Out: filepath.Join(dir, "out"), Scale: "quick"}
-		err := experiment.Run(context.Background(), e, env, cfg)
-		if err == nil || !strings.Contains(err.Error(), tc.msg) {
-			t.Errorf("%q: error %v, want one containing %q", tc.to, err, tc.msg)
-		}
-	}
+	})
 }
 
 // TestFashionWidthConfigFile checks that both scales of
