@@ -31,6 +31,13 @@ type KernelOptions struct {
 	// ThetaOnly (with NTK) keeps only Theta in the result (K is nil),
 	// halving the memory of large kernels.
 	ThetaOnly bool
+	// Symmetric asserts that the n1 × n2 kernel of x1 against x2 is a
+	// symmetric matrix: n1 = n2 and k(x1_i, x2_j) = k(x1_j, x2_i), as for
+	// x2 = ρ(g)x1 with an involution g under whose simultaneous action
+	// the kernel is invariant. Only the tiles on or above the diagonal
+	// are computed and the result is mirrored (exactly symmetric); the
+	// caller is responsible for the assertion.
+	Symmetric bool
 
 	noChains bool // tests: no block chains (kernelchain.go)
 }
@@ -52,6 +59,9 @@ func (a *Arch) Kernel(ctx context.Context, x1 []float64, n1 int, x2 []float64, n
 	sym := x2 == nil
 	if sym {
 		x2, n2 = x1, n1
+	}
+	if opts.Symmetric && n1 != n2 {
+		return nil, fmt.Errorf("kernel: a symmetric kernel needs as many inputs on both sides, not %d and %d", n1, n2)
 	}
 	if len(x1) != n1*d || len(x2) != n2*d {
 		return nil, fmt.Errorf("kernel: inputs have %d and %d values for %d and %d samples of size %d", len(x1), len(x2), n1, n2, d)
@@ -92,7 +102,7 @@ func (a *Arch) Kernel(ctx context.Context, x1 []float64, n1 int, x2 []float64, n
 	if opts.NTK {
 		res.Theta = make([]float64, n1*n2)
 	}
-	tiles := e.tiles(n1, n2, sym)
+	tiles := e.tiles(n1, n2, sym || opts.Symmetric)
 	var (
 		mu   sync.Mutex
 		done int
@@ -120,7 +130,7 @@ func (a *Arch) Kernel(ctx context.Context, x1 []float64, n1 int, x2 []float64, n
 	if err != nil {
 		return nil, err
 	}
-	res.finish(G, sym)
+	res.finish(G, sym || opts.Symmetric)
 	return res, nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"github.com/eqens/eqens/group"
@@ -517,5 +518,53 @@ func TestEmpiricalNTKBlocked(t *testing.T) {
 	}
 	if e := relFrob(EmpiricalNTKBlocked(net, x1, n1, nil, 0, 0), self); e > 1e-13 {
 		t.Errorf("no budget (one row at a time): off by %.2g", e)
+	}
+}
+
+// TestKernelSymmetricOption checks KernelOptions.Symmetric on the kernel of
+// images against their reflections (an involution under whose
+// simultaneous action a CNN kernel is invariant): exactly symmetric and
+// equal to the full computation up to the order of operations; and that
+// unequal sides are refused.
+func TestKernelSymmetricOption(t *testing.T) {
+	g, err := group.Parse("d4")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := group.ImageRep(g, 1, 6, 6)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 7
+	spec, shape := "conv(4,k=3),relu,conv(4,k=3),relu,globalavgpool,dense(1)", []int{1, 6, 6}
+	x := randInputs(3, n, 36)
+	for a := 0; a < g.Order(); a++ {
+		if g.Mul(a, a) != g.Identity() {
+			continue
+		}
+		xa := make([]float64, len(x))
+		group.ApplyBatch(rep, a, xa, x)
+		full := kernelOf(t, spec, shape, x, n, xa, n, KernelOptions{Workers: 2, MemoryMB: 1})
+		sym := kernelOf(t, spec, shape, x, n, xa, n, KernelOptions{Workers: 2, MemoryMB: 1, Symmetric: true})
+		for i := range n {
+			for j := range n {
+				if sym.Theta[i*n+j] != sym.Theta[j*n+i] || sym.K[i*n+j] != sym.K[j*n+i] {
+					t.Fatalf("element %d: not exactly symmetric at (%d,%d)", a, i, j)
+				}
+			}
+		}
+		if d := relFrob(sym.Theta, full.Theta); d > 1e-14 {
+			t.Fatalf("element %d: symmetric and full computation differ by %g", a, d)
+		}
+		if d := relFrob(sym.K, full.K); d > 1e-14 {
+			t.Fatalf("element %d: NNGP: symmetric and full computation differ by %g", a, d)
+		}
+	}
+	a, err := Parse(spec, shape, NTK)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Kernel(context.Background(), x, n, x[:36*(n-1)], n-1, KernelOptions{Symmetric: true}); err == nil || !strings.Contains(err.Error(), "symmetric") {
+		t.Fatalf("unequal sides: got %v, want an error about the symmetric kernel", err)
 	}
 }
