@@ -18,8 +18,8 @@ func TestNoExperimentImportsAnother(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(pkg.Imports) < 9 {
-		t.Fatalf("experiment/all imports %d packages, want the nine experiments", len(pkg.Imports))
+	if len(pkg.Imports) < 10 {
+		t.Fatalf("experiment/all imports %d packages, want the ten experiments", len(pkg.Imports))
 	}
 	for _, path := range pkg.Imports {
 		p, err := build.Import(path, ".", 0)
@@ -44,7 +44,7 @@ func TestAllRegistered(t *testing.T) {
 			t.Errorf("%s: %v", e.Name, err)
 		}
 	}
-	want := []string{"cnn-to-gcnn", "cross-product", "demo", "fashion", "histology", "ising", "kernel-convergence", "qm9", "qm9-synthetic", "toy"}
+	want := []string{"cnn-to-gcnn", "cross-product", "demo", "equivariant-ntk", "fashion", "histology", "ising", "kernel-convergence", "qm9", "qm9-synthetic", "toy"}
 	if !slices.Equal(names, want) {
 		t.Errorf("registered %v, want %v", names, want)
 	}

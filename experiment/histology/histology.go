@@ -40,8 +40,8 @@ type params struct {
 	CNN experiment.ModelParams `yaml:"cnn"`
 	// NoAugMembers, if positive, trains the CNN without augmentation as a
 	// control (evaluated under every group).
-	NoAugMembers int       `yaml:"noaug_members"`
-	NTK          ntkParams `yaml:"ntk"`
+	NoAugMembers int                       `yaml:"noaug_members"`
+	NTK          experiment.OrbitNTKParams `yaml:"ntk"`
 }
 
 // loadSplit reads one split of the configured dataset. A missing or
@@ -114,7 +114,7 @@ func run(ctx context.Context, env *experiment.Env, node *yaml.Node) (*experiment
 	if err != nil {
 		return nil, err
 	}
-	var ntk *ntkResult
+	var ntk *experiment.OrbitNTKResult
 	if len(p.NTK.TrainSizes) > 0 {
 		if ntk, err = runKernels(ctx, env, &p, groups, trainAll, id); err != nil {
 			return nil, err
@@ -185,7 +185,7 @@ func trainConfig(env *experiment.Env, p *params, mp experiment.ModelParams, aug 
 
 // runKernels runs the kernel regression on the images preprocessed as for
 // the CNN runs (the training subset and the test images id).
-func runKernels(ctx context.Context, env *experiment.Env, p *params, groups []*group.Group, trainAll, id *data.Dataset) (*ntkResult, error) {
+func runKernels(ctx context.Context, env *experiment.Env, p *params, groups []*group.Group, trainAll, id *data.Dataset) (*experiment.OrbitNTKResult, error) {
 	s, err := train.Prepare(trainConfig(env, p, p.CNN, train.AugConfig{Mode: "none"}).Clone(), trainAll)
 	if err != nil {
 		return nil, err
@@ -194,5 +194,5 @@ func runKernels(ctx context.Context, env *experiment.Env, p *params, groups []*g
 	if err := s.Preprocess.Apply(te, nil); err != nil {
 		return nil, err
 	}
-	return kernelRegression(ctx, env, &p.NTK, groups, s.Data, te)
+	return experiment.OrbitNTK(ctx, env, &p.NTK, "experiments/histology.yaml: ntk", groups, s.Data, te)
 }
