@@ -1,0 +1,84 @@
+package eqntk
+
+import (
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/eqens/eqens/experiment/experimenttest"
+)
+
+const tinyConfig = `  dataset: mnist
+  groups: [c4, d4]
+  orientation: random
+  seed: 1
+  ntk:
+    pool: 4
+    arch: "conv(4,k=3),relu,conv(4,k=3),relu,globalavgpool,dense(1)"
+    gcnn: "lift({group},4,k=3),relu,gconv(4,k=3,support=e),relu,gpool,dense(1)"
+    check_inputs: 2
+    train_sizes: [10, 30]
+    test_size: 20
+    reg: 0.001
+`
+
+func TestEquivariantNTKExperiment(t *testing.T) {
+	res, out := experimenttest.Run(t, "equivariant-ntk", tinyConfig, "")
+	for _, g := range []string{"c4", "d4"} {
+		// The averaged CNN NTK is the GCNN's.
+		if d := experimenttest.Num(t, res, "ntk", "identity", g); d > 1e-10 {
+			t.Errorf("%s: averaged CNN NTK vs GCNN NTK differ by %g", g, d)
+		}
+	}
+	if d := experimenttest.Num(t, res, "ntk", "invariance"); d > 1e-12 {
+		t.Errorf("CNN NTK invariance %g", d)
+	}
+	// The group-averaged predictors are invariant under their group (and
+	// the D4 one under its subgroup C4).
+	for _, tc := range []struct {
+		kernel, group string
+		want          float64
+	}{{"gcnn-c4", "c4", 4}, {"gcnn-d4", "d4", 8}, {"gcnn-d4", "c4", 4}} {
+		if o := experimenttest.Num(t, res, "ntk", "osp", tc.kernel, tc.group); math.Abs(o-tc.want) > 1e-12 {
+			t.Errorf("%s predictor OSP under %s = %g, want %g", tc.kernel, tc.group, o, tc.want)
+		}
+	}
+	if o := experimenttest.Num(t, res, "ntk", "osp", "cnn", "d4"); o < 1 || o >= 8 {
+		t.Errorf("CNN NTK OSP under D4 %g, want in [1, 8)", o)
+	}
+	curve := experimenttest.At(t, res, "ntk", "curve").([]any)
+	if len(curve) != 6 {
+		t.Fatalf("ntk curve has %d points, want 3 kernels × 2 sizes", len(curve))
+	}
+	for _, pt := range curve {
+		if a := experimenttest.Num(t, pt, "accuracy"); a < 0 || a > 1 {
+			t.Errorf("ntk accuracy %g", a)
+		}
+	}
+	for _, f := range []string{"tables/ntk-curve.csv", "tables/ntk-osp.csv", "figures/ntk-accuracy.svg", "figures/ntk-accuracy.png"} {
+		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
+			t.Errorf("missing %s", f)
+		}
+	}
+}
+
+// TestEquivariantNTKConfigErrors checks that bad parameters are refused
+// with a message naming the field, before any kernel is computed.
+func TestEquivariantNTKConfigErrors(t *testing.T) {
+	for _, tc := range []struct{ old, new, want string }{
+		{"dataset: mnist", "dataset: cifar10", "dataset"},
+		{"orientation: random", "orientation: sideways", "orientation"},
+		{"groups: [c4, d4]", "groups: []", "groups"},
+		{"groups: [c4, d4]", "groups: [c4, c8]", "interpolation"},
+		{"train_sizes: [10, 30]", "train_sizes: []", "train_sizes"},
+		{"test_size: 20", "test_size: 0", "test_size"},
+		{"pool: 4", "pool: 0", "pool"},
+	} {
+		_, err := experimenttest.RunErr(t, "equivariant-ntk", strings.Replace(tinyConfig, tc.old, tc.new, 1), "")
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: got %v, want an error about %s", tc.new, err, tc.want)
+		}
+	}
+}
