@@ -28,6 +28,7 @@ var schemaKeys = map[string][]string{
 	"cnn-to-gcnn":        {"datasets", "group", "group_order", "missing", "order", "params"},
 	"qm9":                {"curve", "baseline", "invariance", "seconds", "kernels", "data", "spherical_signals", "params"},
 	"qm9-synthetic":      {"curve", "baseline", "invariance", "seconds", "kernels", "data", "spherical_signals", "params"},
+	"equivariant-ntk":    {"dataset", "group_names", "ntk", "params"},
 }
 
 // fileKeys replace schemaKeys for the committed results of a run of one
