@@ -1,0 +1,141 @@
+package vec
+
+import "math"
+
+// The two passes of a separable 3×3 convolution map (Sum3MaskRow,
+// Sum3Affine; kernel/convsep.go) and the rectifier's division-free map
+// (ReLUArcCosRowR) that follows them in a convolutional kernel's layer,
+// fused: Sum3AffineReLU does the second pass and the map on a block of
+// entries while it is in registers, so that each output row is stored
+// once; Sum3MaskAffineReLU also computes the row of L (the first pass)
+// that the second pass reads, a block of entries at a time ahead of it,
+// so that the loads of the stencils overlap the map's arithmetic. Both
+// perform the same operations in the same order as the separate calls
+// and give the same bits (AVX-512 and AVX2 assembly on amd64; elsewhere,
+// and with -tags purego, the separate calls).
+
+// Sum3AffineReLU is
+//
+//	Sum3Affine(k, ka, kb, kc, norm, w, nil, add0)
+//	Sum3Affine(t, ta, tb, tc, norm, w, k, 0)
+//	ReLUArcCosRowR(k, t, v1, r1, v2, r2, scale)
+//
+// in one pass, with the same bits; the second call reads the k of the
+// first (before the map). t may be nil (no Theta: the second call is
+// skipped, and ta, tb, tc are not read). ka, kb, kc, ta, tb, tc, v2 and r2
+// must be at least as long as k, and so must t if it is not nil; k and t
+// must not overlap the rows they are computed from.
+func Sum3AffineReLU(k, t, ka, kb, kc, ta, tb, tc []float64, norm, w, add0, v1, r1 float64, v2, r2 []float64, scale float64) {
+	n := len(k)
+	ka, kb, kc, v2, r2 = ka[:n], kb[:n], kc[:n], v2[:n], r2[:n]
+	if t != nil {
+		t, ta, tb, tc = t[:n], ta[:n], tb[:n], tc[:n]
+	}
+	i := 0
+	if !fusedGo {
+		i = sum3AffineReLUBulk(k, t, ka, kb, kc, ta, tb, tc, norm, w, add0, v1, r1, v2, r2, scale)
+	}
+	if i == n {
+		return
+	}
+	// The rest (all of it without the vector kernels): the three calls.
+	Sum3Affine(k[i:], ka[i:], kb[i:], kc[i:], norm, w, nil, add0)
+	if t != nil {
+		Sum3Affine(t[i:], ta[i:], tb[i:], tc[i:], norm, w, k[i:], 0)
+	}
+	ReLUArcCosRowR(k[i:], tail(t, i), v1, r1, v2[i:], r2[i:], scale)
+}
+
+// tail returns t[i:], or nil where t is nil.
+func tail(t []float64, i int) []float64 {
+	if t == nil {
+		return nil
+	}
+	return t[i:]
+}
+
+// fusedGo makes Sum3AffineReLU, Sum3MaskAffineReLU and Sum3MaskAffine run
+// their Go code only (tests: the vector kernels against it). Their vector
+// kernels are sum3AffineReLUBulk, which returns how many entries it did
+// (a prefix), and sepRowBulk, which reports whether it did the call's
+// work (the map's arguments nil for Sum3MaskAffine); the arguments are
+// those of the exported functions (fused_amd64.go; fused_other.go where
+// there are none).
+var fusedGo bool
+
+// Sum3MaskRow sets dst[i] = ((a[i-1] & ma[i]) + b[i]) + (c[i+1] & mc[i])
+// for i < len(dst), the terms outside the rows (a[-1] and c[len(dst)]) as
+// +0: Sum3Mask on the interior and the same operations at the two ends.
+// a, b, c, ma and mc must be at least as long as dst, which must have at
+// least 2 entries.
+func Sum3MaskRow(dst, a, b, c []float64, ma, mc []uint64) {
+	n := len(dst)
+	Sum3Mask(dst[1:n-1], a[:n-2], b[1:n-1], c[2:n], ma[1:n-1], mc[1:n-1])
+	dst[0] = (0 + b[0]) + andBits(c[1], mc[0])
+	dst[n-1] = (andBits(a[n-2], ma[n-1]) + b[n-1]) + 0
+}
+
+// andBits returns x with its bits and-ed with m.
+func andBits(x float64, m uint64) float64 { return math.Float64frombits(math.Float64bits(x) & m) }
+
+// FirstPass is one row of the first pass of a separable 3×3 map for K
+// and, unless LT is nil, for Theta: Sum3MaskRow(LK, K[0], K[1], K[2], MA,
+// MC) and Sum3MaskRow(LT, T[0], T[1], T[2], MA, MC).
+type FirstPass struct {
+	LK, LT []float64
+	K, T   [3][]float64
+	MA, MC []uint64
+	// Ahead bounds the entries of LK and LT that the second step reads
+	// (Sum3MaskAffineReLU): output entry i reads only entries below
+	// i + Ahead.
+	Ahead int
+}
+
+// Sum3MaskAffineReLU is the first pass f followed by Sum3AffineReLU(k, t,
+// ka, kb, kc, ta, tb, tc, ...), whose rows may overlap f.LK and f.LT
+// within f.Ahead (the rows of L of a separable map, padded, of which f
+// computes one): the same bits as the two in sequence. The vector kernel
+// computes the first pass a block of entries at a time far enough ahead
+// of the second step, so that the loads of the one overlap the
+// arithmetic of the other. t must be nil exactly where f.LT is.
+func Sum3MaskAffineReLU(f *FirstPass, k, t, ka, kb, kc, ta, tb, tc []float64, norm, w, add0, v1, r1 float64, v2, r2 []float64, scale float64) {
+	m := reluRow{v1: v1, r1: r1, v2: v2, r2: r2, scale: scale}
+	if !fusedGo && sepRowBulk(f, k, t, ka, kb, kc, ta, tb, tc, norm, w, add0, &m) {
+		return
+	}
+	firstPass(f)
+	Sum3AffineReLU(k, t, ka, kb, kc, ta, tb, tc, norm, w, add0, v1, r1, v2, r2, scale)
+}
+
+// Sum3MaskAffine is Sum3MaskAffineReLU without the map: the first pass f
+// followed by
+//
+//	Sum3Affine(k, ka, kb, kc, norm, w, nil, add0)
+//	Sum3Affine(t, ta, tb, tc, norm, w, k, 0)
+//
+// (the second where t is not nil), with the same bits.
+func Sum3MaskAffine(f *FirstPass, k, t, ka, kb, kc, ta, tb, tc []float64, norm, w, add0 float64) {
+	if !fusedGo && sepRowBulk(f, k, t, ka, kb, kc, ta, tb, tc, norm, w, add0, nil) {
+		return
+	}
+	firstPass(f)
+	Sum3Affine(k, ka, kb, kc, norm, w, nil, add0)
+	if t != nil {
+		Sum3Affine(t, ta, tb, tc, norm, w, k, 0)
+	}
+}
+
+// firstPass computes the rows of L of f.
+func firstPass(f *FirstPass) {
+	Sum3MaskRow(f.LK, f.K[0], f.K[1], f.K[2], f.MA, f.MC)
+	if f.LT != nil {
+		Sum3MaskRow(f.LT, f.T[0], f.T[1], f.T[2], f.MA, f.MC)
+	}
+}
+
+// reluRow holds the arguments of the rectifier's map for one row (those
+// of ReLUArcCosRowR after k and t).
+type reluRow struct {
+	v1, r1, scale float64
+	v2, r2        []float64
+}

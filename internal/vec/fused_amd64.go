@@ -1,0 +1,108 @@
+//go:build amd64 && !purego
+
+package vec
+
+//go:noescape
+func sum3AffineReLUAVX512(k, t, ka, kb, kc, ta, tb, tc *float64, n int, norm, w, add0, v1, r1 float64, v2, r2 *float64, scale float64, c *float64)
+
+//go:noescape
+func sum3AffineReLUAVX2(k, t, ka, kb, kc, ta, tb, tc *float64, n int, norm, w, add0, v1, r1 float64, v2, r2 *float64, scale float64, c *float64)
+
+// sum3AffineReLUBulk runs the vector kernels of Sum3AffineReLU (AVX-512 on
+// blocks of 8, then AVX2 on a block of 4) on the largest multiple of 4
+// entries and returns how many they did (0 without AVX2 and FMA).
+func sum3AffineReLUBulk(k, t, ka, kb, kc, ta, tb, tc []float64, norm, w, add0, v1, r1 float64, v2, r2 []float64, scale float64) int {
+	if !hasAVX2 || !hasFMA {
+		return 0
+	}
+	done := 0
+	if n := len(k) &^ 7; hasAVX512 && n > 0 {
+		sum3AffineReLUAVX512(&k[0], at(t, 0), &ka[0], &kb[0], &kc[0], at(ta, 0), at(tb, 0), at(tc, 0), n, norm, w, add0, v1, r1, &v2[0], &r2[0], scale, &asinConst[0])
+		done = n
+	}
+	if n := (len(k) - done) &^ 3; n > 0 {
+		sum3AffineReLUAVX2(&k[done], at(t, done), &ka[done], &kb[done], &kc[done], at(ta, done), at(tb, done), at(tc, done), n, norm, w, add0, v1, r1, &v2[done], &r2[done], scale, &asinConst4[0])
+		done += n
+	}
+	return done
+}
+
+// at returns &t[i], or nil where t is nil.
+func at(t []float64, i int) *float64 {
+	if t == nil {
+		return nil
+	}
+	return &t[i]
+}
+
+// sepRowArgs are the arguments of sepRowAVX512 and sepRowAVX2, which read
+// them by offset (8 bytes each, in this order): the rows of the second
+// step (those of sum3AffineReLUAVX512), the first pass's destinations,
+// sources (K: sa, sb, sc; Theta: ua, ub, uc) and masks, all advanced by
+// lead entries, the lengths in bytes (n8: the row, lead8: the lead,
+// fend8: where the first pass ends, less the lead), the scalars, the
+// constants, and whether the map is left out.
+type sepRowArgs struct {
+	k, t, ka, kb, kc, ta, tb, tc, v2, r2 *float64
+	lk, lt, sa, sb, sc, ua, ub, uc       *float64
+	ma, mc                               *uint64
+	n8, lead8, fend8                     int
+	norm, w, add0, v1, r1, scale         float64
+	c                                    *float64
+	plain                                int // 1: no map
+}
+
+//go:noescape
+func sepRowAVX512(a *sepRowArgs)
+
+//go:noescape
+func sepRowAVX2(a *sepRowArgs)
+
+// sepRowBulk runs sepRowAVX512, or sepRowAVX2 (without AVX-512, or for
+// rows of an odd multiple of 4 entries), where they apply (sepRowLead),
+// and reports whether it did.
+func sepRowBulk(f *FirstPass, k, t, ka, kb, kc, ta, tb, tc []float64, norm, w, add0 float64, m *reluRow) bool {
+	n := len(k)
+	lead, wide, ok := sepRowLead(f, n)
+	if !ok {
+		return false
+	}
+	a := sepRowArgs{
+		k: &k[0], ka: &ka[:n][0], kb: &kb[:n][0], kc: &kc[:n][0],
+		lk: &f.LK[lead], sa: &f.K[0][:n][lead], sb: &f.K[1][:n][lead], sc: &f.K[2][:n][lead],
+		ma: &f.MA[:n][lead], mc: &f.MC[:n][lead],
+		n8: 8 * n, lead8: 8 * lead, fend8: 8 * (n - lead),
+		norm: norm, w: w, add0: add0, plain: 1,
+	}
+	if m != nil {
+		a.v2, a.r2, a.v1, a.r1, a.scale, a.plain = &m.v2[:n][0], &m.r2[:n][0], m.v1, m.r1, m.scale, 0
+	}
+	if t != nil {
+		a.t, a.ta, a.tb, a.tc = &t[:n][0], &ta[:n][0], &tb[:n][0], &tc[:n][0]
+		a.lt, a.ua, a.ub, a.uc = &f.LT[:n][lead], &f.T[0][:n][lead], &f.T[1][:n][lead], &f.T[2][:n][lead]
+	}
+	if wide {
+		a.c = &asinConst[0]
+		sepRowAVX512(&a)
+	} else {
+		a.c = &asinConst4[0]
+		sepRowAVX2(&a)
+	}
+	return true
+}
+
+// sepRowLead returns how many entries the first pass runs ahead of the
+// second step, whether the AVX-512 kernel takes rows of n entries (wide),
+// and whether either does: AVX2 and FMA, n a multiple of 4 (AVX-512: of
+// 8), rows long enough for the lead, and masks zero at the ends (the
+// vector first pass leaves the terms outside the rows to them). The lead
+// is f.Ahead rounded up to blocks of 8, and 8 blocks more, so that the
+// second step's loads find the first pass's stores in the cache rather
+// than in the store buffer.
+func sepRowLead(f *FirstPass, n int) (lead int, wide, ok bool) {
+	lead = (f.Ahead+14)&^7 + 64
+	if !hasAVX2 || !hasFMA || n%4 != 0 || lead+8 > n || len(f.LK) != n || f.MA[0] != 0 || f.MC[n-1] != 0 {
+		return 0, false, false
+	}
+	return lead, hasAVX512 && n%8 == 0, true
+}

@@ -1,0 +1,600 @@
+//go:build amd64 && !purego
+
+#include "textflag.h"
+
+// The kernels of Sum3AffineReLU: the second stencil pass of K and Theta
+// (sum3AffineAVX2's operations) and the division-free arc-cosine map
+// (reluArcCosRAVX512's and reluArcCosRAVX2's, one first variance for all
+// entries) on a block of entries in registers; and of
+// Sum3MaskAffineReLU, which runs the first pass (sum3MaskAVX2's
+// operations) ahead of them in the same loop. Same operations, same
+// order, same operand order as those kernels: the same bits.
+
+// func sum3AffineReLUAVX512(k, t, ka, kb, kc, ta, tb, tc *float64, n int, norm, w, add0, v1, r1 float64, v2, r2 *float64, scale float64, c *float64):
+// eight entries at a time: k = w*(norm*((ka + kb) + kc)) + add0 and, unless
+// t is nil, t = w*(norm*((ta + tb) + tc)) + k, then the map of
+// reluArcCosRAVX512 on k and t; n a positive multiple of 8; c is asinConst
+// (8 bytes a constant, broadcast). Needs AVX-512F and DQ.
+TEXT ·sum3AffineReLUAVX512(SB), NOSPLIT, $0-144
+	MOVQ         k+0(FP), SI
+	MOVQ         t+8(FP), DI
+	MOVQ         ka+16(FP), AX
+	MOVQ         kb+24(FP), BX
+	MOVQ         kc+32(FP), DX
+	MOVQ         ta+40(FP), R9
+	MOVQ         tb+48(FP), R10
+	MOVQ         tc+56(FP), R11
+	MOVQ         n+64(FP), CX
+	VBROADCASTSD norm+72(FP), Z23
+	VBROADCASTSD w+80(FP), Z24
+	VBROADCASTSD add0+88(FP), Z25
+	VBROADCASTSD v1+96(FP), Z12
+	VBROADCASTSD r1+104(FP), Z13
+	MOVQ         v2+112(FP), R12
+	MOVQ         r2+120(FP), R13
+	VBROADCASTSD scale+128(FP), Z15
+	MOVQ         c+136(FP), R8
+	VXORPD       Z14, Z14, Z14
+	VBROADCASTSD 120(R8), Z16       // 2
+	VBROADCASTSD 80(R8), Z21        // sin(pi/8)
+	VBROADCASTSD 136(R8), Z22       // cos(pi/8)
+
+uloop:
+	VMOVUPD (AX), Z0
+	VADDPD  (BX), Z0, Z0
+	VADDPD  (DX), Z0, Z0
+	VMULPD  Z23, Z0, Z0
+	VMULPD  Z24, Z0, Z0
+	VADDPD  Z25, Z0, Z0             // Z0 = k = w (norm ((ka + kb) + kc)) + add0
+	TESTQ   DI, DI
+	JZ      umap
+	VMOVUPD (R9), Z19
+	VADDPD  (R10), Z19, Z19
+	VADDPD  (R11), Z19, Z19
+	VMULPD  Z23, Z19, Z19
+	VMULPD  Z24, Z19, Z19
+	VADDPD  Z0, Z19, Z19            // Z19 = t = w (norm ((ta + tb) + tc)) + k
+
+umap:
+	VMULPD  (R12), Z12, Z1          // P = v1 v2
+	VMULPD  (R13), Z13, Z2          // q = r1 r2
+	VMULPD  Z0, Z0, Z3
+	VSUBPD  Z3, Z1, Z1
+	VMAXPD  Z14, Z1, Z1             // d = max(P - k², 0)
+	VSQRTPD Z1, Z1                  // Z1 = sq
+	VMINPD.BCST 112(R8), Z2, Z2     // q < max ? q : max
+	VMULPD  Z2, Z1, Z4              // Z4 = s = sq q
+	VMULPD  Z2, Z0, Z5              // Z5 = ck = k q
+	VCMPPD  $0x12, Z21, Z4, K1      // K1 = axis: s <= sin(pi/8)
+	VCMPPD  $0x1d, Z22, Z4, K2      // K2 = mid: s >= cos(pi/8)
+	VPTERNLOGQ.BCST $0xf2, 144(R8), Z0, Z4 // Z4 = nsk = s | (^k & sign bit)
+	VADDPD  Z4, Z5, Z10
+	VMULPD.BCST 88(R8), Z10, Z10    // x = (ck + nsk)/sqrt 2
+	VMOVAPD Z5, K2, Z10             // mid: x = ck
+	VMOVAPD Z4, K1, Z10             // axis: x = nsk
+	VBROADCASTSD 128(R8), Z11       // e = 1
+	VMOVAPD Z14, K2, Z11            // mid: e = 0
+	VMOVAPD Z16, K1, Z11            // axis: e = 2
+	VPTERNLOGQ.BCST $0xf8, 144(R8), Z0, Z11 // e | (k & sign bit)
+	VADDPD  Z16, Z11, Z11           // Z11 = m = 2 ± e = 4 - j
+	VMULPD  Z10, Z10, Z3            // Z3 = z
+	VMULPD  Z3, Z3, Z8              // z²
+	VBROADCASTSD 8(R8), Z9
+	VFMADD213PD.BCST 0(R8), Z3, Z9  // q0 = c1 z + c0
+	VBROADCASTSD 24(R8), Z17
+	VFMADD213PD.BCST 16(R8), Z3, Z17 // q1
+	VFMADD231PD Z8, Z17, Z9         // r0 = q1 z² + q0
+	VBROADCASTSD 40(R8), Z17
+	VFMADD213PD.BCST 32(R8), Z3, Z17 // q2
+	VBROADCASTSD 56(R8), Z18
+	VFMADD213PD.BCST 48(R8), Z3, Z18 // q3
+	VFMADD231PD Z8, Z18, Z17        // r1 = q3 z² + q2
+	VBROADCASTSD 72(R8), Z18
+	VFMADD213PD.BCST 64(R8), Z3, Z18 // q4 = c9 z + c8
+	VMULPD  Z8, Z8, Z20             // z⁴
+	VFMADD231PD Z20, Z17, Z9        // s0 = r1 z⁴ + r0
+	VMULPD  Z20, Z20, Z20           // z⁸
+	VFMADD231PD Z20, Z18, Z9        // Z9 = p(z) = q4 z⁸ + s0 (Estrin)
+	VMULPD  Z3, Z9, Z8              // z p
+	VFMADD213PD Z10, Z10, Z8        // Z8 = y = x + x z p = asin(x)
+	VFMADD231PD.BCST 104(R8), Z11, Z8 // m lo + y
+	VFMADD231PD.BCST 96(R8), Z11, Z8  // Z8 = kd = m hi + (m lo + y)
+	VFMADD231PD Z8, Z0, Z1          // sq + kd k
+	VMULPD  Z15, Z1, Z1
+	VMOVUPD Z1, (SI)
+	TESTQ   DI, DI
+	JZ      unext
+	VMULPD  Z15, Z8, Z8
+	VMULPD  Z19, Z8, Z8
+	VMOVUPD Z8, (DI)
+	ADDQ    $64, DI
+	ADDQ    $64, R9
+	ADDQ    $64, R10
+	ADDQ    $64, R11
+
+unext:
+	ADDQ $64, SI
+	ADDQ $64, AX
+	ADDQ $64, BX
+	ADDQ $64, DX
+	ADDQ $64, R12
+	ADDQ $64, R13
+	SUBQ $8, CX
+	JNZ  uloop
+	VZEROUPPER
+	RET
+
+// func sum3AffineReLUAVX2(k, t, ka, kb, kc, ta, tb, tc *float64, n int, norm, w, add0, v1, r1 float64, v2, r2 *float64, scale float64, c *float64):
+// sum3AffineReLUAVX512 on four entries at a time, the map of
+// reluArcCosRAVX2 (t before the map is kept in t, as the three calls
+// leave it there: the map needs all sixteen registers); n a positive
+// multiple of 4; c holds asinConst with every constant repeated four times
+// (32 bytes each).
+TEXT ·sum3AffineReLUAVX2(SB), NOSPLIT, $0-144
+	MOVQ         k+0(FP), SI
+	MOVQ         t+8(FP), DI
+	MOVQ         ka+16(FP), AX
+	MOVQ         kb+24(FP), BX
+	MOVQ         kc+32(FP), DX
+	MOVQ         ta+40(FP), R9
+	MOVQ         tb+48(FP), R10
+	MOVQ         tc+56(FP), R11
+	MOVQ         n+64(FP), CX
+	VBROADCASTSD v1+96(FP), Y12
+	VBROADCASTSD r1+104(FP), Y13
+	MOVQ         v2+112(FP), R12
+	MOVQ         r2+120(FP), R13
+	VBROADCASTSD scale+128(FP), Y15
+	MOVQ         c+136(FP), R8
+	VXORPD       Y14, Y14, Y14
+
+vloop:
+	VBROADCASTSD norm+72(FP), Y2
+	VBROADCASTSD w+80(FP), Y3
+	VBROADCASTSD add0+88(FP), Y4
+	VMOVUPD (AX), Y0
+	VADDPD  (BX), Y0, Y0
+	VADDPD  (DX), Y0, Y0
+	VMULPD  Y2, Y0, Y0
+	VMULPD  Y3, Y0, Y0
+	VADDPD  Y4, Y0, Y0         // Y0 = k = w (norm ((ka + kb) + kc)) + add0
+	TESTQ   DI, DI
+	JZ      vmap
+	VMOVUPD (R9), Y1
+	VADDPD  (R10), Y1, Y1
+	VADDPD  (R11), Y1, Y1
+	VMULPD  Y2, Y1, Y1
+	VMULPD  Y3, Y1, Y1
+	VADDPD  Y0, Y1, Y1         // t = w (norm ((ta + tb) + tc)) + k
+	VMOVUPD Y1, (DI)
+
+vmap:
+	VMULPD  (R12), Y12, Y1     // P = v1 v2
+	VMULPD  (R13), Y13, Y2     // q = r1 r2
+	VMULPD  Y0, Y0, Y3
+	VSUBPD  Y3, Y1, Y1
+	VMAXPD  Y14, Y1, Y1        // d = max(P - k², 0)
+	VSQRTPD Y1, Y1             // Y1 = sq
+	VMINPD  448(R8), Y2, Y2    // q < max ? q : max
+	VMULPD  Y2, Y1, Y4         // Y4 = s = sq q
+	VMULPD  Y2, Y0, Y5         // Y5 = ck = k q
+	VCMPPD  $0x12, 320(R8), Y4, Y8 // Y8 = axis: s <= sin(pi/8)
+	VCMPPD  $0x1d, 544(R8), Y4, Y9 // Y9 = mid: s >= cos(pi/8)
+	VANDPD  576(R8), Y0, Y7    // Y7 = sign of k
+	VANDNPD 576(R8), Y0, Y6    // sign of -k
+	VORPD   Y6, Y4, Y4         // Y4 = nsk: s with the sign of -k
+	VADDPD  Y4, Y5, Y10
+	VMULPD  352(R8), Y10, Y10  // x = (ck + nsk)/sqrt 2
+	VBLENDVPD Y9, Y5, Y10, Y10 // mid: x = ck
+	VBLENDVPD Y8, Y4, Y10, Y10 // axis: x = nsk
+	VANDNPD 512(R8), Y9, Y6    // e = 1, 0 where mid
+	VANDPD  512(R8), Y8, Y2
+	VADDPD  Y2, Y6, Y6         // e = 2 where axis
+	VORPD   Y7, Y6, Y6
+	VADDPD  480(R8), Y6, Y11   // Y11 = m = 2 ± e = 4 - j
+	VMULPD  Y10, Y10, Y3       // Y3 = z
+	VMULPD  Y3, Y3, Y8         // z²
+	VMOVUPD 32(R8), Y9
+	VFMADD213PD 0(R8), Y3, Y9  // q0 = c1 z + c0
+	VMOVUPD 96(R8), Y4
+	VFMADD213PD 64(R8), Y3, Y4 // q1
+	VFMADD231PD Y8, Y4, Y9     // r0 = q1 z² + q0
+	VMOVUPD 160(R8), Y4
+	VFMADD213PD 128(R8), Y3, Y4 // q2
+	VMOVUPD 224(R8), Y5
+	VFMADD213PD 192(R8), Y3, Y5 // q3
+	VFMADD231PD Y8, Y5, Y4     // r1 = q3 z² + q2
+	VMOVUPD 288(R8), Y5
+	VFMADD213PD 256(R8), Y3, Y5 // q4 = c9 z + c8
+	VMULPD  Y8, Y8, Y7         // z⁴
+	VFMADD231PD Y7, Y4, Y9     // s0 = r1 z⁴ + r0
+	VMULPD  Y7, Y7, Y7         // z⁸
+	VFMADD231PD Y7, Y5, Y9     // Y9 = p(z) = q4 z⁸ + s0 (Estrin)
+	VMULPD  Y3, Y9, Y8         // z p
+	VFMADD213PD Y10, Y10, Y8   // Y8 = y = x + x z p = asin(x)
+	VFMADD231PD 416(R8), Y11, Y8 // m lo + y
+	VFMADD231PD 384(R8), Y11, Y8 // Y8 = kd = m hi + (m lo + y)
+	VFMADD231PD Y8, Y0, Y1     // sq + kd k
+	VMULPD  Y15, Y1, Y1
+	VMOVUPD Y1, (SI)
+	TESTQ   DI, DI
+	JZ      vnext
+	VMULPD  Y15, Y8, Y8
+	VMULPD  (DI), Y8, Y8
+	VMOVUPD Y8, (DI)
+	ADDQ    $32, DI
+	ADDQ    $32, R9
+	ADDQ    $32, R10
+	ADDQ    $32, R11
+
+vnext:
+	ADDQ $32, SI
+	ADDQ $32, AX
+	ADDQ $32, BX
+	ADDQ $32, DX
+	ADDQ $32, R12
+	ADDQ $32, R13
+	SUBQ $4, CX
+	JNZ  vloop
+	VZEROUPPER
+	RET
+
+
+// func sepRowAVX512(a *sepRowArgs): the first pass of a separable 3×3 map
+// (a row of L of K and, unless t is nil, Theta: Sum3MaskRow, with masked
+// loads for the and-ed terms, so that the masks must be zero at the row
+// ends) run a.lead8/8 entries ahead of sum3AffineReLUAVX512's second
+// step and map, eight entries at a time; the first pass's pointers are
+// advanced by the lead; with a.plain set, the second step without the
+// map. The same operations as the calls in sequence. Needs AVX-512F and
+// DQ.
+TEXT ·sepRowAVX512(SB), NOSPLIT, $0-8
+	MOVQ         a+0(FP), DX
+	MOVQ         0(DX), SI          // k
+	MOVQ         8(DX), DI          // t
+	MOVQ         16(DX), AX         // ka
+	MOVQ         24(DX), R9         // kb
+	MOVQ         32(DX), R10        // kc
+	MOVQ         40(DX), R11        // ta
+	MOVQ         48(DX), R12        // tb
+	MOVQ         56(DX), R13        // tc
+	VBROADCASTSD 184(DX), Z23       // norm
+	VBROADCASTSD 192(DX), Z24       // w
+	VBROADCASTSD 200(DX), Z25       // add0
+	VBROADCASTSD 208(DX), Z12       // v1
+	VBROADCASTSD 216(DX), Z13       // r1
+	VBROADCASTSD 224(DX), Z15       // scale
+	MOVQ         232(DX), R8        // asinConst
+	VXORPD       Z14, Z14, Z14
+	VBROADCASTSD 120(R8), Z16       // 2
+	VBROADCASTSD 80(R8), Z21        // sin(pi/8)
+	VBROADCASTSD 136(R8), Z22       // cos(pi/8)
+
+	// The first pass on the first lead entries (BX from -lead8 to 0).
+	MOVQ 168(DX), BX
+	NEGQ BX
+
+wpro:
+	MOVQ      144(DX), CX
+	VMOVDQU64 (CX)(BX*1), Z26
+	VPMOVQ2M  Z26, K5               // ma
+	MOVQ      152(DX), CX
+	VMOVDQU64 (CX)(BX*1), Z27
+	VPMOVQ2M  Z27, K6               // mc
+	MOVQ    96(DX), CX
+	VMOVUPD.Z -8(CX)(BX*1), K5, Z26 // a[i-1] & ma[i]
+	MOVQ    104(DX), CX
+	VADDPD  (CX)(BX*1), Z26, Z26    // + b[i]
+	MOVQ    112(DX), CX
+	VMOVUPD.Z 8(CX)(BX*1), K6, Z27  // c[i+1] & mc[i]
+	VADDPD  Z27, Z26, Z26
+	MOVQ    80(DX), CX
+	VMOVUPD Z26, (CX)(BX*1)         // L of K
+	TESTQ   DI, DI
+	JZ      wpro1
+	MOVQ    120(DX), CX
+	VMOVUPD.Z -8(CX)(BX*1), K5, Z26 // a[i-1] & ma[i]
+	MOVQ    128(DX), CX
+	VADDPD  (CX)(BX*1), Z26, Z26    // + b[i]
+	MOVQ    136(DX), CX
+	VMOVUPD.Z 8(CX)(BX*1), K6, Z27  // c[i+1] & mc[i]
+	VADDPD  Z27, Z26, Z26
+	MOVQ    88(DX), CX
+	VMOVUPD Z26, (CX)(BX*1)         // L of Theta
+
+wpro1:
+	ADDQ $64, BX
+	JNZ  wpro
+
+wloop:
+	CMPQ BX, 176(DX)
+	JGE  wsecond
+	MOVQ      144(DX), CX
+	VMOVDQU64 (CX)(BX*1), Z26
+	VPMOVQ2M  Z26, K5               // ma
+	MOVQ      152(DX), CX
+	VMOVDQU64 (CX)(BX*1), Z27
+	VPMOVQ2M  Z27, K6               // mc
+	MOVQ    96(DX), CX
+	VMOVUPD.Z -8(CX)(BX*1), K5, Z26 // a[i-1] & ma[i]
+	MOVQ    104(DX), CX
+	VADDPD  (CX)(BX*1), Z26, Z26    // + b[i]
+	MOVQ    112(DX), CX
+	VMOVUPD.Z 8(CX)(BX*1), K6, Z27  // c[i+1] & mc[i]
+	VADDPD  Z27, Z26, Z26
+	MOVQ    80(DX), CX
+	VMOVUPD Z26, (CX)(BX*1)         // L of K
+	TESTQ   DI, DI
+	JZ      wfirst1
+	MOVQ    120(DX), CX
+	VMOVUPD.Z -8(CX)(BX*1), K5, Z26 // a[i-1] & ma[i]
+	MOVQ    128(DX), CX
+	VADDPD  (CX)(BX*1), Z26, Z26    // + b[i]
+	MOVQ    136(DX), CX
+	VMOVUPD.Z 8(CX)(BX*1), K6, Z27  // c[i+1] & mc[i]
+	VADDPD  Z27, Z26, Z26
+	MOVQ    88(DX), CX
+	VMOVUPD Z26, (CX)(BX*1)         // L of Theta
+
+wfirst1:
+
+wsecond:
+	VMOVUPD (AX)(BX*1), Z0
+	VADDPD  (R9)(BX*1), Z0, Z0
+	VADDPD  (R10)(BX*1), Z0, Z0
+	VMULPD  Z23, Z0, Z0
+	VMULPD  Z24, Z0, Z0
+	VADDPD  Z25, Z0, Z0             // Z0 = k = w (norm ((ka + kb) + kc)) + add0
+	TESTQ   DI, DI
+	JZ      wmap
+	VMOVUPD (R11)(BX*1), Z19
+	VADDPD  (R12)(BX*1), Z19, Z19
+	VADDPD  (R13)(BX*1), Z19, Z19
+	VMULPD  Z23, Z19, Z19
+	VMULPD  Z24, Z19, Z19
+	VADDPD  Z0, Z19, Z19            // Z19 = t = w (norm ((ta + tb) + tc)) + k
+
+wmap:
+	CMPQ    240(DX), $0
+	JNE     wplain
+	MOVQ    64(DX), CX
+	VMULPD  (CX)(BX*1), Z12, Z1     // P = v1 v2
+	MOVQ    72(DX), CX
+	VMULPD  (CX)(BX*1), Z13, Z2     // q = r1 r2
+	VMULPD  Z0, Z0, Z3
+	VSUBPD  Z3, Z1, Z1
+	VMAXPD  Z14, Z1, Z1             // d = max(P - k², 0)
+	VSQRTPD Z1, Z1                  // Z1 = sq
+	VMINPD.BCST 112(R8), Z2, Z2     // q < max ? q : max
+	VMULPD  Z2, Z1, Z4              // Z4 = s = sq q
+	VMULPD  Z2, Z0, Z5              // Z5 = ck = k q
+	VCMPPD  $0x12, Z21, Z4, K1      // K1 = axis: s <= sin(pi/8)
+	VCMPPD  $0x1d, Z22, Z4, K2      // K2 = mid: s >= cos(pi/8)
+	VPTERNLOGQ.BCST $0xf2, 144(R8), Z0, Z4 // Z4 = nsk = s | (^k & sign bit)
+	VADDPD  Z4, Z5, Z10
+	VMULPD.BCST 88(R8), Z10, Z10    // x = (ck + nsk)/sqrt 2
+	VMOVAPD Z5, K2, Z10             // mid: x = ck
+	VMOVAPD Z4, K1, Z10             // axis: x = nsk
+	VBROADCASTSD 128(R8), Z11       // e = 1
+	VMOVAPD Z14, K2, Z11            // mid: e = 0
+	VMOVAPD Z16, K1, Z11            // axis: e = 2
+	VPTERNLOGQ.BCST $0xf8, 144(R8), Z0, Z11 // e | (k & sign bit)
+	VADDPD  Z16, Z11, Z11           // Z11 = m = 2 ± e = 4 - j
+	VMULPD  Z10, Z10, Z3            // Z3 = z
+	VMULPD  Z3, Z3, Z8              // z²
+	VBROADCASTSD 8(R8), Z9
+	VFMADD213PD.BCST 0(R8), Z3, Z9  // q0 = c1 z + c0
+	VBROADCASTSD 24(R8), Z17
+	VFMADD213PD.BCST 16(R8), Z3, Z17 // q1
+	VFMADD231PD Z8, Z17, Z9         // r0 = q1 z² + q0
+	VBROADCASTSD 40(R8), Z17
+	VFMADD213PD.BCST 32(R8), Z3, Z17 // q2
+	VBROADCASTSD 56(R8), Z18
+	VFMADD213PD.BCST 48(R8), Z3, Z18 // q3
+	VFMADD231PD Z8, Z18, Z17        // r1 = q3 z² + q2
+	VBROADCASTSD 72(R8), Z18
+	VFMADD213PD.BCST 64(R8), Z3, Z18 // q4 = c9 z + c8
+	VMULPD  Z8, Z8, Z20             // z⁴
+	VFMADD231PD Z20, Z17, Z9        // s0 = r1 z⁴ + r0
+	VMULPD  Z20, Z20, Z20           // z⁸
+	VFMADD231PD Z20, Z18, Z9        // Z9 = p(z) = q4 z⁸ + s0 (Estrin)
+	VMULPD  Z3, Z9, Z8              // z p
+	VFMADD213PD Z10, Z10, Z8        // Z8 = y = x + x z p = asin(x)
+	VFMADD231PD.BCST 104(R8), Z11, Z8 // m lo + y
+	VFMADD231PD.BCST 96(R8), Z11, Z8  // Z8 = kd = m hi + (m lo + y)
+	VFMADD231PD Z8, Z0, Z1          // sq + kd k
+	VMULPD  Z15, Z1, Z1
+	VMOVUPD Z1, (SI)(BX*1)
+	TESTQ   DI, DI
+	JZ      wnext
+	VMULPD  Z15, Z8, Z8
+	VMULPD  Z19, Z8, Z8
+	VMOVUPD Z8, (DI)(BX*1)
+	JMP     wnext
+
+wplain:
+	VMOVUPD Z0, (SI)(BX*1)          // no map (a.plain)
+	TESTQ   DI, DI
+	JZ      wnext
+	VMOVUPD Z19, (DI)(BX*1)
+
+wnext:
+	ADDQ $64, BX
+	CMPQ BX, 160(DX)
+	JB   wloop
+	VZEROUPPER
+	RET
+
+// func sepRowAVX2(a *sepRowArgs): sepRowAVX512 on four entries at a time,
+// the masked loads by VMASKMOVPD (the masks' sign bits), the second step
+// and map of sum3AffineReLUAVX2 (t before the map kept in t); c is
+// asinConst4.
+TEXT ·sepRowAVX2(SB), NOSPLIT, $0-8
+	MOVQ         a+0(FP), DX
+	MOVQ         0(DX), SI          // k
+	MOVQ         8(DX), DI          // t
+	MOVQ         16(DX), AX         // ka
+	MOVQ         24(DX), R9         // kb
+	MOVQ         32(DX), R10        // kc
+	MOVQ         40(DX), R11        // ta
+	MOVQ         48(DX), R12        // tb
+	MOVQ         56(DX), R13        // tc
+	VBROADCASTSD 208(DX), Y12       // v1
+	VBROADCASTSD 216(DX), Y13       // r1
+	VBROADCASTSD 224(DX), Y15       // scale
+	MOVQ         232(DX), R8        // asinConst4
+	VXORPD       Y14, Y14, Y14
+
+	// The first pass on the first lead entries (BX from -lead8 to 0).
+	MOVQ 168(DX), BX
+	NEGQ BX
+
+xpro:
+	MOVQ       144(DX), CX
+	VMOVUPD    (CX)(BX*1), Y2         // ma
+	MOVQ       152(DX), CX
+	VMOVUPD    (CX)(BX*1), Y3         // mc
+	MOVQ       96(DX), CX
+	VMASKMOVPD -8(CX)(BX*1), Y2, Y4  // a[i-1] & ma[i]
+	MOVQ       104(DX), CX
+	VADDPD     (CX)(BX*1), Y4, Y4     // + b[i]
+	MOVQ       112(DX), CX
+	VMASKMOVPD 8(CX)(BX*1), Y3, Y5   // c[i+1] & mc[i]
+	VADDPD     Y5, Y4, Y4
+	MOVQ       80(DX), CX
+	VMOVUPD    Y4, (CX)(BX*1)         // L of K
+	TESTQ      DI, DI
+	JZ         xpro1
+	MOVQ       120(DX), CX
+	VMASKMOVPD -8(CX)(BX*1), Y2, Y4  // a[i-1] & ma[i]
+	MOVQ       128(DX), CX
+	VADDPD     (CX)(BX*1), Y4, Y4     // + b[i]
+	MOVQ       136(DX), CX
+	VMASKMOVPD 8(CX)(BX*1), Y3, Y5   // c[i+1] & mc[i]
+	VADDPD     Y5, Y4, Y4
+	MOVQ       88(DX), CX
+	VMOVUPD    Y4, (CX)(BX*1)         // L of Theta
+
+xpro1:
+	ADDQ $32, BX
+	JNZ  xpro
+
+xloop:
+	CMPQ BX, 176(DX)
+	JGE  xsecond
+	MOVQ       144(DX), CX
+	VMOVUPD    (CX)(BX*1), Y2         // ma
+	MOVQ       152(DX), CX
+	VMOVUPD    (CX)(BX*1), Y3         // mc
+	MOVQ       96(DX), CX
+	VMASKMOVPD -8(CX)(BX*1), Y2, Y4  // a[i-1] & ma[i]
+	MOVQ       104(DX), CX
+	VADDPD     (CX)(BX*1), Y4, Y4     // + b[i]
+	MOVQ       112(DX), CX
+	VMASKMOVPD 8(CX)(BX*1), Y3, Y5   // c[i+1] & mc[i]
+	VADDPD     Y5, Y4, Y4
+	MOVQ       80(DX), CX
+	VMOVUPD    Y4, (CX)(BX*1)         // L of K
+	TESTQ      DI, DI
+	JZ         xfirst1
+	MOVQ       120(DX), CX
+	VMASKMOVPD -8(CX)(BX*1), Y2, Y4  // a[i-1] & ma[i]
+	MOVQ       128(DX), CX
+	VADDPD     (CX)(BX*1), Y4, Y4     // + b[i]
+	MOVQ       136(DX), CX
+	VMASKMOVPD 8(CX)(BX*1), Y3, Y5   // c[i+1] & mc[i]
+	VADDPD     Y5, Y4, Y4
+	MOVQ       88(DX), CX
+	VMOVUPD    Y4, (CX)(BX*1)         // L of Theta
+
+xfirst1:
+
+xsecond:
+	VBROADCASTSD 184(DX), Y2        // norm
+	VBROADCASTSD 192(DX), Y3        // w
+	VBROADCASTSD 200(DX), Y4        // add0
+	VMOVUPD (AX)(BX*1), Y0
+	VADDPD  (R9)(BX*1), Y0, Y0
+	VADDPD  (R10)(BX*1), Y0, Y0
+	VMULPD  Y2, Y0, Y0
+	VMULPD  Y3, Y0, Y0
+	VADDPD  Y4, Y0, Y0         // Y0 = k = w (norm ((ka + kb) + kc)) + add0
+	TESTQ   DI, DI
+	JZ      xmap
+	VMOVUPD (R11)(BX*1), Y1
+	VADDPD  (R12)(BX*1), Y1, Y1
+	VADDPD  (R13)(BX*1), Y1, Y1
+	VMULPD  Y2, Y1, Y1
+	VMULPD  Y3, Y1, Y1
+	VADDPD  Y0, Y1, Y1         // t = w (norm ((ta + tb) + tc)) + k
+	VMOVUPD Y1, (DI)(BX*1)
+
+xmap:
+	CMPQ    240(DX), $0
+	JNE     xplain
+	MOVQ    64(DX), CX
+	VMULPD  (CX)(BX*1), Y12, Y1 // P = v1 v2
+	MOVQ    72(DX), CX
+	VMULPD  (CX)(BX*1), Y13, Y2 // q = r1 r2
+	VMULPD  Y0, Y0, Y3
+	VSUBPD  Y3, Y1, Y1
+	VMAXPD  Y14, Y1, Y1        // d = max(P - k², 0)
+	VSQRTPD Y1, Y1             // Y1 = sq
+	VMINPD  448(R8), Y2, Y2    // q < max ? q : max
+	VMULPD  Y2, Y1, Y4         // Y4 = s = sq q
+	VMULPD  Y2, Y0, Y5         // Y5 = ck = k q
+	VCMPPD  $0x12, 320(R8), Y4, Y8 // Y8 = axis: s <= sin(pi/8)
+	VCMPPD  $0x1d, 544(R8), Y4, Y9 // Y9 = mid: s >= cos(pi/8)
+	VANDPD  576(R8), Y0, Y7    // Y7 = sign of k
+	VANDNPD 576(R8), Y0, Y6    // sign of -k
+	VORPD   Y6, Y4, Y4         // Y4 = nsk: s with the sign of -k
+	VADDPD  Y4, Y5, Y10
+	VMULPD  352(R8), Y10, Y10  // x = (ck + nsk)/sqrt 2
+	VBLENDVPD Y9, Y5, Y10, Y10 // mid: x = ck
+	VBLENDVPD Y8, Y4, Y10, Y10 // axis: x = nsk
+	VANDNPD 512(R8), Y9, Y6    // e = 1, 0 where mid
+	VANDPD  512(R8), Y8, Y2
+	VADDPD  Y2, Y6, Y6         // e = 2 where axis
+	VORPD   Y7, Y6, Y6
+	VADDPD  480(R8), Y6, Y11   // Y11 = m = 2 ± e = 4 - j
+	VMULPD  Y10, Y10, Y3       // Y3 = z
+	VMULPD  Y3, Y3, Y8         // z²
+	VMOVUPD 32(R8), Y9
+	VFMADD213PD 0(R8), Y3, Y9  // q0 = c1 z + c0
+	VMOVUPD 96(R8), Y4
+	VFMADD213PD 64(R8), Y3, Y4 // q1
+	VFMADD231PD Y8, Y4, Y9     // r0 = q1 z² + q0
+	VMOVUPD 160(R8), Y4
+	VFMADD213PD 128(R8), Y3, Y4 // q2
+	VMOVUPD 224(R8), Y5
+	VFMADD213PD 192(R8), Y3, Y5 // q3
+	VFMADD231PD Y8, Y5, Y4     // r1 = q3 z² + q2
+	VMOVUPD 288(R8), Y5
+	VFMADD213PD 256(R8), Y3, Y5 // q4 = c9 z + c8
+	VMULPD  Y8, Y8, Y7         // z⁴
+	VFMADD231PD Y7, Y4, Y9     // s0 = r1 z⁴ + r0
+	VMULPD  Y7, Y7, Y7         // z⁸
+	VFMADD231PD Y7, Y5, Y9     // Y9 = p(z) = q4 z⁸ + s0 (Estrin)
+	VMULPD  Y3, Y9, Y8         // z p
+	VFMADD213PD Y10, Y10, Y8   // Y8 = y = x + x z p = asin(x)
+	VFMADD231PD 416(R8), Y11, Y8 // m lo + y
+	VFMADD231PD 384(R8), Y11, Y8 // Y8 = kd = m hi + (m lo + y)
+	VFMADD231PD Y8, Y0, Y1     // sq + kd k
+	VMULPD  Y15, Y1, Y1
+	VMOVUPD Y1, (SI)(BX*1)
+	TESTQ   DI, DI
+	JZ      xnext
+	VMULPD  Y15, Y8, Y8
+	VMULPD  (DI)(BX*1), Y8, Y8
+	VMOVUPD Y8, (DI)(BX*1)
+	JMP     xnext
+
+xplain:
+	VMOVUPD Y0, (SI)(BX*1)     // no map (a.plain; t is stored)
+
+xnext:
+	ADDQ $32, BX
+	CMPQ BX, 160(DX)
+	JB   xloop
+	VZEROUPPER
+	RET

@@ -1,0 +1,322 @@
+package vec
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// fusedCase is one input of Sum3AffineReLU: the three rows of K and of
+// Theta, the affine map's scalars and the variances with their 1/sqrt.
+type fusedCase struct {
+	ka, kb, kc, ta, tb, tc []float64
+	norm, w, add0, v1, r1  float64
+	v2, r2                 []float64
+}
+
+// fusedCases returns inputs of length n over the map's whole range (the
+// covariances and variances of arcCosCasesR, spread over the three rows
+// of K), with entries whose K is +0 or -0, zero second variances, and a
+// first variance that is normal, zero or subnormal.
+func fusedCases(rng *rand.Rand, n int) []fusedCase {
+	k0, v1, _, v2, r2 := arcCosCasesR(rng, n)
+	var out []fusedCase
+	for _, add0 := range []float64{0, math.Copysign(0, -1), 0.25} {
+		for _, a := range []float64{1, 0, 3e-320} {
+			if n > 0 && a == 1 {
+				a = v1[0]
+			}
+			c := fusedCase{norm: 1 / 9.0, w: 1 + rng.Float64(), add0: add0, v1: a, r1: invSqrt(a), v2: v2, r2: r2}
+			c.ka, c.kb, c.kc = make([]float64, n), make([]float64, n), make([]float64, n)
+			c.ta, c.tb, c.tc = make([]float64, n), make([]float64, n), make([]float64, n)
+			for i := range n {
+				x := 3 * k0[i] / c.w
+				c.ka[i], c.kb[i], c.kc[i] = x*(1+1e-3*rng.NormFloat64()), x, x*(1+1e-3*rng.NormFloat64())
+				switch rng.IntN(6) {
+				case 0: // K = ±0 before the map (with add0 = ±0)
+					z := math.Copysign(0, float64(rng.IntN(2))-0.5)
+					c.ka[i], c.kb[i], c.kc[i] = z, z, z
+				case 1: // a zero second variance
+					c.v2[i], c.r2[i] = 0, 0
+				}
+				c.ta[i], c.tb[i], c.tc[i] = rng.NormFloat64(), rng.NormFloat64(), rng.NormFloat64()
+			}
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// fusedRef computes Sum3AffineReLU's outputs entry by entry from the
+// definitions (Sum3Affine's operations and reluArcCosOneR), in Go; t is
+// nil without Theta.
+func fusedRef(c fusedCase, theta bool, scale float64) (k, t []float64) {
+	n := len(c.ka)
+	k = make([]float64, n)
+	if theta {
+		t = make([]float64, n)
+	}
+	for i := range n {
+		kk := float64(c.w*float64(c.norm*((c.ka[i]+c.kb[i])+c.kc[i]))) + c.add0
+		kp, kd := reluArcCosOneR(kk, float64(c.v1*c.v2[i]), float64(c.r1*c.r2[i]))
+		k[i] = kp * scale
+		if theta {
+			tt := float64(c.w*float64(c.norm*((c.ta[i]+c.tb[i])+c.tc[i]))) + kk
+			t[i] = tt * float64(kd*scale)
+		}
+	}
+	return k, t
+}
+
+// fusedRun runs Sum3AffineReLU (fused) or the three calls it stands for.
+func fusedRun(c fusedCase, theta, fused bool, scale float64) (k, t []float64) {
+	n := len(c.ka)
+	k = make([]float64, n)
+	if theta {
+		t = make([]float64, n)
+	}
+	if fused {
+		Sum3AffineReLU(k, t, c.ka, c.kb, c.kc, c.ta, c.tb, c.tc, c.norm, c.w, c.add0, c.v1, c.r1, c.v2, c.r2, scale)
+		return k, t
+	}
+	Sum3Affine(k, c.ka, c.kb, c.kc, c.norm, c.w, nil, c.add0)
+	if theta {
+		Sum3Affine(t, c.ta, c.tb, c.tc, c.norm, c.w, k, 0)
+	}
+	ReLUArcCosRowR(k, t, c.v1, c.r1, c.v2, c.r2, scale)
+	return k, t
+}
+
+// sameBits64 fails the test unless got and want have the same bits.
+func sameBits64(t *testing.T, what string, got, want []float64) {
+	t.Helper()
+	for i := range want {
+		if math.Float64bits(got[i]) != math.Float64bits(want[i]) {
+			t.Fatalf("%s, entry %d of %d: %v, want %v", what, i, len(want), got[i], want[i])
+		}
+	}
+}
+
+// TestSum3AffineReLUBits checks the fused kernel against the three calls
+// it replaces and against the definitions in Go, bit for bit, at every
+// tail length up to 17 and a few row lengths, with and without Theta; then
+// the Go code alone (the vector kernels off) against the definitions.
+func TestSum3AffineReLUBits(t *testing.T) {
+	rng := rand.New(rand.NewPCG(21, 22))
+	lengths := []int{28, 64, 784, 1003}
+	for n := 0; n <= 17; n++ {
+		lengths = append(lengths, n)
+	}
+	check := func(what string) {
+		t.Helper()
+		for _, n := range lengths {
+			for ci, c := range fusedCases(rng, n) {
+				for _, theta := range []bool{true, false} {
+					wk, wt := fusedRef(c, theta, inv2piTest)
+					fk, ft := fusedRun(c, theta, true, inv2piTest)
+					uk, ut := fusedRun(c, theta, false, inv2piTest)
+					tag := func(s string) string {
+						return fmt.Sprintf("%s: %s, n=%d, case %d, theta %v", what, s, n, ci, theta)
+					}
+					sameBits64(t, tag("fused K vs definition"), fk, wk)
+					sameBits64(t, tag("unfused K vs definition"), uk, wk)
+					if theta {
+						sameBits64(t, tag("fused Theta vs definition"), ft, wt)
+						sameBits64(t, tag("unfused Theta vs definition"), ut, wt)
+					}
+				}
+			}
+		}
+	}
+	check("native")
+	rbulk := reluArcCosRBulk
+	fusedGo, reluArcCosRBulk = true, nil
+	defer func() { fusedGo, reluArcCosRBulk = false, rbulk }()
+	check("Go code")
+}
+
+// inv2piTest is the rectifier's scale 1/(2 pi) as the kernel package
+// passes it.
+const inv2piTest = 1 / (2 * math.Pi)
+
+// sepRowCase is one input of Sum3MaskAffineReLU as the separable map of an
+// h×w image passes it: for K and Theta three input rows (the sources of
+// the first pass), the two rows of L already computed and the one the
+// first pass writes, each padded with w zeros on both sides.
+type sepRowCase struct {
+	src    [2][3][]float64 // sources of K and Theta
+	l      [2][3][]float64 // padded rows of L: previous, current, next (written)
+	ma, mc []uint64
+	fusedCase
+}
+
+// sepRowCases returns inputs for an h×w image: the values of fusedCases
+// spread over the sources (so that the map sees covariances of the scale
+// of the variances), masks zero at the image columns 0 and w-1.
+func sepRowCases(rng *rand.Rand, h, w int) []sepRowCase {
+	n := h * w
+	var out []sepRowCase
+	for _, fc := range fusedCases(rng, n) {
+		c := sepRowCase{fusedCase: fc, ma: make([]uint64, n), mc: make([]uint64, n)}
+		for p := range n {
+			if p%w >= 1 {
+				c.ma[p] = math.MaxUint64
+			}
+			if p%w <= w-2 {
+				c.mc[p] = math.MaxUint64
+			}
+		}
+		for pl, rows := range [2][3][]float64{{fc.ka, fc.kb, fc.kc}, {fc.ta, fc.tb, fc.tc}} {
+			for j := range 3 {
+				c.src[pl][j] = make([]float64, n)
+				c.l[pl][j] = make([]float64, n+2*w)
+				for i := range n {
+					c.src[pl][j][i] = rows[j][i] / 3 * (1 + 1e-3*rng.NormFloat64())
+					c.l[pl][j][w+i] = rows[(j+1)%3][(i+7)%n] * (1 + 1e-3*rng.NormFloat64())
+				}
+			}
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+// run computes the case with Sum3MaskAffineReLU, or without the map
+// (mapped false) Sum3MaskAffine (fused), or the calls they stand for,
+// reading L(next) as the first (up) or the last row of the second step,
+// and returns the outputs and the written rows of L.
+func (c sepRowCase) run(w int, theta, mapped, fused, up bool) (k, t, lk, lt []float64) {
+	n := len(c.ma)
+	var l [2][3][]float64
+	for pl := range 2 {
+		for j := range 3 {
+			l[pl][j] = append([]float64(nil), c.l[pl][j]...)
+		}
+	}
+	f := &FirstPass{LK: l[0][2][w : w+n], K: c.src[0], MA: c.ma, MC: c.mc, Ahead: w + 1}
+	k = make([]float64, n)
+	if theta {
+		f.LT, f.T = l[1][2][w:w+n], c.src[1]
+		t = make([]float64, n)
+	}
+	rows := func(pl int) (a, b, cc []float64) {
+		if up {
+			return l[pl][2][:n], l[pl][1][w : w+n], l[pl][0][2*w:]
+		}
+		return l[pl][0][:n], l[pl][1][w : w+n], l[pl][2][2*w:]
+	}
+	ka, kb, kc := rows(0)
+	ta, tb, tc := rows(1)
+	switch {
+	case fused && mapped:
+		Sum3MaskAffineReLU(f, k, t, ka, kb, kc, ta, tb, tc, c.norm, c.w, c.add0, c.v1, c.r1, c.v2, c.r2, inv2piTest)
+		return k, t, f.LK, f.LT
+	case fused:
+		Sum3MaskAffine(f, k, t, ka, kb, kc, ta, tb, tc, c.norm, c.w, c.add0)
+		return k, t, f.LK, f.LT
+	}
+	Sum3MaskRow(f.LK, f.K[0], f.K[1], f.K[2], c.ma, c.mc)
+	Sum3Affine(k, ka, kb, kc, c.norm, c.w, nil, c.add0)
+	if theta {
+		Sum3MaskRow(f.LT, f.T[0], f.T[1], f.T[2], c.ma, c.mc)
+		Sum3Affine(t, ta, tb, tc, c.norm, c.w, k, 0)
+	}
+	if mapped {
+		ReLUArcCosRowR(k, t, c.v1, c.r1, c.v2, c.r2, inv2piTest)
+	}
+	return k, t, f.LK, f.LT
+}
+
+// sepVariant is a way to run a sepRowCase: with Theta, with the map, and
+// which end row of the second step reads the row of L written.
+type sepVariant struct{ theta, mapped, up bool }
+
+// TestSum3MaskAffineReLUBits checks the first pass run ahead of the second
+// step and map (Sum3MaskAffineReLU; without the map, Sum3MaskAffine)
+// against the calls it stands for, bit for bit (the outputs and the row of
+// L written), on image shapes that the vector kernels take (with AVX-512,
+// 14×14 and 20×9, of an odd multiple of 4 entries, the AVX2 kernel) and on
+// shapes they leave to the Go code, with and without Theta, L(next) read by either
+// end row of the second step; then with the vector kernels off.
+func TestSum3MaskAffineReLUBits(t *testing.T) {
+	rng := rand.New(rand.NewPCG(23, 24))
+	shapes := [][2]int{{28, 28}, {32, 32}, {16, 7}, {12, 12}, {14, 14}, {20, 9}, {6, 5}, {4, 4}, {9, 3}}
+	variants := []sepVariant{{true, true, true}, {true, true, false}, {false, true, true}, {false, true, false},
+		{true, false, true}, {false, false, false}}
+	check := func(what string) {
+		t.Helper()
+		for _, s := range shapes {
+			for ci, c := range sepRowCases(rng, s[0], s[1]) {
+				for _, v := range variants {
+					k, th, lk, lt := c.run(s[1], v.theta, v.mapped, true, v.up)
+					wk, wt, wlk, wlt := c.run(s[1], v.theta, v.mapped, false, v.up)
+					tag := func(x string) string {
+						return fmt.Sprintf("%s: %s, %dx%d, case %d, %+v", what, x, s[0], s[1], ci, v)
+					}
+					sameBits64(t, tag("K"), k, wk)
+					sameBits64(t, tag("L of K"), lk, wlk)
+					if v.theta {
+						sameBits64(t, tag("Theta"), th, wt)
+						sameBits64(t, tag("L of Theta"), lt, wlt)
+					}
+				}
+			}
+		}
+	}
+	check("native")
+	rbulk := reluArcCosRBulk
+	fusedGo, reluArcCosRBulk = true, nil
+	defer func() { fusedGo, reluArcCosRBulk = false, rbulk }()
+	check("Go code")
+}
+
+// BenchmarkSepRow times one output row of a 28×28 separable map with the
+// rectifier (784 entries of K and Theta, the rows in L1/L2), per entry:
+// the separate calls (first pass, second pass, map), the second pass
+// fused with the map (Sum3AffineReLU after the first pass), and all three
+// in one kernel (Sum3MaskAffineReLU).
+func BenchmarkSepRow(b *testing.B) {
+	rng := rand.New(rand.NewPCG(25, 26))
+	const h, w = 28, 28
+	c := sepRowCases(rng, h, w)[0]
+	for i := range c.v2 {
+		c.v2[i] = 20 + rng.Float64()
+	}
+	InvSqrt(c.r2, c.v2)
+	c.v1, c.r1 = 21, invSqrt(21)
+	n := h * w
+	k, t := make([]float64, n), make([]float64, n)
+	lk, lt := c.l[0][2][w:w+n], c.l[1][2][w:w+n]
+	rows := func(pl int) (x, y, z []float64) { return c.l[pl][0][:n], c.l[pl][1][w : w+n], c.l[pl][2][2*w:] }
+	ka, kb, kc := rows(0)
+	ta, tb, tc := rows(1)
+	f := &FirstPass{LK: lk, LT: lt, K: c.src[0], T: c.src[1], MA: c.ma, MC: c.mc, Ahead: w + 1}
+	for _, bc := range []struct {
+		name string
+		f    func()
+	}{
+		{"separate", func() {
+			Sum3MaskRow(lk, f.K[0], f.K[1], f.K[2], c.ma, c.mc)
+			Sum3MaskRow(lt, f.T[0], f.T[1], f.T[2], c.ma, c.mc)
+			Sum3Affine(k, ka, kb, kc, c.norm, c.w, nil, c.add0)
+			Sum3Affine(t, ta, tb, tc, c.norm, c.w, k, 0)
+			ReLUArcCosRowR(k, t, c.v1, c.r1, c.v2, c.r2, inv2piTest)
+		}},
+		{"second+map", func() {
+			Sum3MaskRow(lk, f.K[0], f.K[1], f.K[2], c.ma, c.mc)
+			Sum3MaskRow(lt, f.T[0], f.T[1], f.T[2], c.ma, c.mc)
+			Sum3AffineReLU(k, t, ka, kb, kc, ta, tb, tc, c.norm, c.w, c.add0, c.v1, c.r1, c.v2, c.r2, inv2piTest)
+		}},
+		{"first+second+map", func() {
+			Sum3MaskAffineReLU(f, k, t, ka, kb, kc, ta, tb, tc, c.norm, c.w, c.add0, c.v1, c.r1, c.v2, c.r2, inv2piTest)
+		}},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			for b.Loop() {
+				bc.f()
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/entry")
+		})
+	}
+}
