@@ -4,9 +4,11 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
+	"github.com/eqens/eqens/experiment"
 	"github.com/eqens/eqens/experiment/experimenttest"
 )
 
@@ -80,5 +82,33 @@ func TestEquivariantNTKConfigErrors(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: got %v, want an error about %s", tc.new, err, tc.want)
 		}
+	}
+}
+
+// TestPooledConfig checks that experiments/equivariant-ntk-pooled.yaml
+// differs from experiments/equivariant-ntk.yaml at the full scale only in
+// the networks and the training sizes, so that the two runs compare
+// architectures on the same digits.
+func TestPooledConfig(t *testing.T) {
+	load := func(file string) params {
+		node, err := experiment.LoadConfig("equivariant-ntk", "full", file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var p params
+		if err := experiment.DecodeParams("equivariant-ntk", node, &p); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	pooled, plain := load("../../experiments/equivariant-ntk-pooled.yaml"), load("../../experiments/equivariant-ntk.yaml")
+	if !strings.Contains(pooled.NTK.Arch, "avgpool(2)") || !strings.Contains(pooled.NTK.GCNN, "avgpool(2)") {
+		t.Errorf("pooled config: networks %q, %q without average pools", pooled.NTK.Arch, pooled.NTK.GCNN)
+	}
+	for _, p := range []*params{&pooled, &plain} {
+		p.NTK.Arch, p.NTK.GCNN, p.NTK.TrainSizes = "", "", nil
+	}
+	if !reflect.DeepEqual(pooled, plain) {
+		t.Errorf("the pooled config differs beyond its networks and training sizes:\n%+v\n%+v", pooled, plain)
 	}
 }
