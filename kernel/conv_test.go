@@ -258,7 +258,17 @@ func TestConvAffineReLUState(t *testing.T) {
 		{plainConvOp(3, Valid, 6, 6), false},
 		{randomConvOp(rng, 3, Same, 4, 4, 5, 5, true, true), true},
 		{randomConvOp(rng, 3, Circular, 2, 3, 4, 5, false, false), false},
+		// Separable maps large enough for the fused vector kernels.
+		{plainConvOp(3, Same, 16, 16), false},
+		{plainConvOp(3, Same, 28, 28), false},
+		{plainConvOp(3, Same, 8, 12), false},
+		{exactGroupOp(c4, 1, 16, 16), false},
+		{exactGroupOp(d4, 8, 16, 8), true},
+		{exactGroupOp(c4, 4, 12, 16), true},
 	} {
+		if tc.op.OutH >= 8 && separablePlan(tc.op, tc.slab) == nil {
+			t.Fatalf("%dx%d operator: no separable form, the fused kernels are not reached", tc.op.OutH, tc.op.OutW)
+		}
 		for _, ntk := range []bool{true, false} {
 			a := gramState(rng, tc.op, 2, tc.slab)
 			a.NTK = ntk
@@ -536,55 +546,10 @@ func TestBlockOp(t *testing.T) {
 	}
 }
 
-// TestConvAffineReLUFusedBits checks the fused separable operator (one
-// vector kernel for the first pass, the second pass, the affine map and
-// the rectifier's map) against the convolution followed by the affine map
-// and the separate ReLU map, bit for bit, on images large enough for the
-// vector kernels (plain, C4 lifting, D4 and C4 slabs).
-func TestConvAffineReLUFusedBits(t *testing.T) {
-	rng := rand.New(rand.NewPCG(15, 16))
-	for _, tc := range []struct {
-		op   *ConvOp
-		slab bool
-	}{
-		{plainConvOp(3, Same, 16, 16), false},
-		{plainConvOp(3, Same, 28, 28), false},
-		{plainConvOp(3, Same, 8, 12), false},
-		{exactGroupOp(c4, 1, 16, 16), false},
-		{exactGroupOp(d4, 8, 16, 8), true},
-		{exactGroupOp(c4, 4, 12, 16), true},
-	} {
-		if separablePlan(tc.op, tc.slab) == nil {
-			t.Fatal("not separable")
-		}
-		for _, ntk := range []bool{true, false} {
-			a := gramState(rng, tc.op, 2, tc.slab)
-			a.NTK = ntk
-			b := &State{Pairs: a.Pairs, NTK: ntk, G: a.G, H: a.H, W: a.W, Slab: a.Slab,
-				K: append([]float64(nil), a.K...), Theta: append([]float64(nil), a.Theta...)}
-			if err := b.ConvAffine(tc.op, 1.3, 0.1); err != nil {
-				t.Fatal(err)
-			}
-			pout := tc.op.OutG * tc.op.OutH * tc.op.OutW
-			a.V1, a.V2 = make([]float64, a.Pairs*pout), make([]float64, a.Pairs*pout)
-			for i := range a.V1 {
-				a.V1[i], a.V2[i] = 1+rng.Float64(), 1+rng.Float64()
-			}
-			b.V1, b.V2 = append([]float64(nil), a.V1...), append([]float64(nil), a.V2...)
-			b.ReLU()
-			if err := a.ConvAffineReLU(tc.op, 1.3, 0.1); err != nil {
-				t.Fatal(err)
-			}
-			sameBits(t, "K", a.K, b.K)
-			if ntk {
-				sameBits(t, "Theta", a.Theta, b.Theta)
-			}
-		}
-	}
-}
-
-// TestConvAffineFusedBits is TestConvAffineReLUFusedBits for the fused
-// operator without the rectifier against Conv followed by Affine.
+// TestConvAffineFusedBits checks the fused separable operator without
+// the rectifier (one vector kernel for both passes and the affine map)
+// against Conv followed by Affine, bit for bit, on images large enough
+// for the vector kernels (plain, C4 lifting, D4 slab).
 func TestConvAffineFusedBits(t *testing.T) {
 	rng := rand.New(rand.NewPCG(17, 18))
 	for _, tc := range []struct {
