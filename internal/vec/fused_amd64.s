@@ -1,6 +1,7 @@
 //go:build amd64 && !purego
 
 #include "textflag.h"
+#include "arccos_amd64.h"
 
 // The kernels of Sum3AffineReLU: the second stencil pass of K and Theta
 // (sum3AffineAVX2's operations) and the division-free arc-cosine map
@@ -8,7 +9,8 @@
 // entries) on a block of entries in registers; and of
 // Sum3MaskAffineReLU, which runs the first pass (sum3MaskAVX2's
 // operations) ahead of them in the same loop. Same operations, same
-// order, same operand order as those kernels: the same bits.
+// order, same operand order as those kernels: the same bits (the map is
+// their macro, ARCCOSR_AVX512 or ARCCOSR_AVX2 of arccos_amd64.h).
 
 // func sum3AffineReLUAVX512(k, t, ka, kb, kc, ta, tb, tc *float64, n int, norm, w, add0, v1, r1 float64, v2, r2 *float64, scale float64, c *float64):
 // eight entries at a time: k = w*(norm*((ka + kb) + kc)) + add0 and, unless
@@ -58,55 +60,7 @@ uloop:
 umap:
 	VMULPD  (R12), Z12, Z1          // P = v1 v2
 	VMULPD  (R13), Z13, Z2          // q = r1 r2
-	VMULPD  Z0, Z0, Z3
-	VSUBPD  Z3, Z1, Z1
-	VMAXPD  Z14, Z1, Z1             // d = max(P - k², 0)
-	VSQRTPD Z1, Z1                  // Z1 = sq
-	VMINPD.BCST 112(R8), Z2, Z2     // q < max ? q : max
-	VMULPD  Z2, Z1, Z4              // Z4 = s = sq q
-	VMULPD  Z2, Z0, Z5              // Z5 = ck = k q
-	VCMPPD  $0x12, Z21, Z4, K1      // K1 = axis: s <= sin(pi/8)
-	VCMPPD  $0x1d, Z22, Z4, K2      // K2 = mid: s >= cos(pi/8)
-	VPTERNLOGQ.BCST $0xf2, 144(R8), Z0, Z4 // Z4 = nsk = s | (^k & sign bit)
-	VADDPD  Z4, Z5, Z10
-	VMULPD.BCST 88(R8), Z10, Z10    // x = (ck + nsk)/sqrt 2
-	VMOVAPD Z5, K2, Z10             // mid: x = ck
-	VMOVAPD Z4, K1, Z10             // axis: x = nsk
-	VBROADCASTSD 128(R8), Z11       // e = 1
-	VMOVAPD Z14, K2, Z11            // mid: e = 0
-	VMOVAPD Z16, K1, Z11            // axis: e = 2
-	VPTERNLOGQ.BCST $0xf8, 144(R8), Z0, Z11 // e | (k & sign bit)
-	VADDPD  Z16, Z11, Z11           // Z11 = m = 2 ± e = 4 - j
-	VMULPD  Z10, Z10, Z3            // Z3 = z
-	VMULPD  Z3, Z3, Z8              // z²
-	VBROADCASTSD 8(R8), Z9
-	VFMADD213PD.BCST 0(R8), Z3, Z9  // q0 = c1 z + c0
-	VBROADCASTSD 24(R8), Z17
-	VFMADD213PD.BCST 16(R8), Z3, Z17 // q1
-	VFMADD231PD Z8, Z17, Z9         // r0 = q1 z² + q0
-	VBROADCASTSD 40(R8), Z17
-	VFMADD213PD.BCST 32(R8), Z3, Z17 // q2
-	VBROADCASTSD 56(R8), Z18
-	VFMADD213PD.BCST 48(R8), Z3, Z18 // q3
-	VFMADD231PD Z8, Z18, Z17        // r1 = q3 z² + q2
-	VBROADCASTSD 72(R8), Z18
-	VFMADD213PD.BCST 64(R8), Z3, Z18 // q4 = c9 z + c8
-	VMULPD  Z8, Z8, Z20             // z⁴
-	VFMADD231PD Z20, Z17, Z9        // s0 = r1 z⁴ + r0
-	VMULPD  Z20, Z20, Z20           // z⁸
-	VFMADD231PD Z20, Z18, Z9        // Z9 = p(z) = q4 z⁸ + s0 (Estrin)
-	VMULPD  Z3, Z9, Z8              // z p
-	VFMADD213PD Z10, Z10, Z8        // Z8 = y = x + x z p = asin(x)
-	VFMADD231PD.BCST 104(R8), Z11, Z8 // m lo + y
-	VFMADD231PD.BCST 96(R8), Z11, Z8  // Z8 = kd = m hi + (m lo + y)
-	VFMADD231PD Z8, Z0, Z1          // sq + kd k
-	VMULPD  Z15, Z1, Z1
-	VMOVUPD Z1, (SI)
-	TESTQ   DI, DI
-	JZ      unext
-	VMULPD  Z15, Z8, Z8
-	VMULPD  Z19, Z8, Z8
-	VMOVUPD Z8, (DI)
+	ARCCOSR_AVX512((SI), unext, Z19, (DI))
 	ADDQ    $64, DI
 	ADDQ    $64, R9
 	ADDQ    $64, R10
@@ -171,57 +125,7 @@ vloop:
 vmap:
 	VMULPD  (R12), Y12, Y1     // P = v1 v2
 	VMULPD  (R13), Y13, Y2     // q = r1 r2
-	VMULPD  Y0, Y0, Y3
-	VSUBPD  Y3, Y1, Y1
-	VMAXPD  Y14, Y1, Y1        // d = max(P - k², 0)
-	VSQRTPD Y1, Y1             // Y1 = sq
-	VMINPD  448(R8), Y2, Y2    // q < max ? q : max
-	VMULPD  Y2, Y1, Y4         // Y4 = s = sq q
-	VMULPD  Y2, Y0, Y5         // Y5 = ck = k q
-	VCMPPD  $0x12, 320(R8), Y4, Y8 // Y8 = axis: s <= sin(pi/8)
-	VCMPPD  $0x1d, 544(R8), Y4, Y9 // Y9 = mid: s >= cos(pi/8)
-	VANDPD  576(R8), Y0, Y7    // Y7 = sign of k
-	VANDNPD 576(R8), Y0, Y6    // sign of -k
-	VORPD   Y6, Y4, Y4         // Y4 = nsk: s with the sign of -k
-	VADDPD  Y4, Y5, Y10
-	VMULPD  352(R8), Y10, Y10  // x = (ck + nsk)/sqrt 2
-	VBLENDVPD Y9, Y5, Y10, Y10 // mid: x = ck
-	VBLENDVPD Y8, Y4, Y10, Y10 // axis: x = nsk
-	VANDNPD 512(R8), Y9, Y6    // e = 1, 0 where mid
-	VANDPD  512(R8), Y8, Y2
-	VADDPD  Y2, Y6, Y6         // e = 2 where axis
-	VORPD   Y7, Y6, Y6
-	VADDPD  480(R8), Y6, Y11   // Y11 = m = 2 ± e = 4 - j
-	VMULPD  Y10, Y10, Y3       // Y3 = z
-	VMULPD  Y3, Y3, Y8         // z²
-	VMOVUPD 32(R8), Y9
-	VFMADD213PD 0(R8), Y3, Y9  // q0 = c1 z + c0
-	VMOVUPD 96(R8), Y4
-	VFMADD213PD 64(R8), Y3, Y4 // q1
-	VFMADD231PD Y8, Y4, Y9     // r0 = q1 z² + q0
-	VMOVUPD 160(R8), Y4
-	VFMADD213PD 128(R8), Y3, Y4 // q2
-	VMOVUPD 224(R8), Y5
-	VFMADD213PD 192(R8), Y3, Y5 // q3
-	VFMADD231PD Y8, Y5, Y4     // r1 = q3 z² + q2
-	VMOVUPD 288(R8), Y5
-	VFMADD213PD 256(R8), Y3, Y5 // q4 = c9 z + c8
-	VMULPD  Y8, Y8, Y7         // z⁴
-	VFMADD231PD Y7, Y4, Y9     // s0 = r1 z⁴ + r0
-	VMULPD  Y7, Y7, Y7         // z⁸
-	VFMADD231PD Y7, Y5, Y9     // Y9 = p(z) = q4 z⁸ + s0 (Estrin)
-	VMULPD  Y3, Y9, Y8         // z p
-	VFMADD213PD Y10, Y10, Y8   // Y8 = y = x + x z p = asin(x)
-	VFMADD231PD 416(R8), Y11, Y8 // m lo + y
-	VFMADD231PD 384(R8), Y11, Y8 // Y8 = kd = m hi + (m lo + y)
-	VFMADD231PD Y8, Y0, Y1     // sq + kd k
-	VMULPD  Y15, Y1, Y1
-	VMOVUPD Y1, (SI)
-	TESTQ   DI, DI
-	JZ      vnext
-	VMULPD  Y15, Y8, Y8
-	VMULPD  (DI), Y8, Y8
-	VMOVUPD Y8, (DI)
+	ARCCOSR_AVX2((SI), vnext, (DI), (DI))
 	ADDQ    $32, DI
 	ADDQ    $32, R9
 	ADDQ    $32, R10
@@ -361,55 +265,7 @@ wmap:
 	VMULPD  (CX)(BX*1), Z12, Z1     // P = v1 v2
 	MOVQ    72(DX), CX
 	VMULPD  (CX)(BX*1), Z13, Z2     // q = r1 r2
-	VMULPD  Z0, Z0, Z3
-	VSUBPD  Z3, Z1, Z1
-	VMAXPD  Z14, Z1, Z1             // d = max(P - k², 0)
-	VSQRTPD Z1, Z1                  // Z1 = sq
-	VMINPD.BCST 112(R8), Z2, Z2     // q < max ? q : max
-	VMULPD  Z2, Z1, Z4              // Z4 = s = sq q
-	VMULPD  Z2, Z0, Z5              // Z5 = ck = k q
-	VCMPPD  $0x12, Z21, Z4, K1      // K1 = axis: s <= sin(pi/8)
-	VCMPPD  $0x1d, Z22, Z4, K2      // K2 = mid: s >= cos(pi/8)
-	VPTERNLOGQ.BCST $0xf2, 144(R8), Z0, Z4 // Z4 = nsk = s | (^k & sign bit)
-	VADDPD  Z4, Z5, Z10
-	VMULPD.BCST 88(R8), Z10, Z10    // x = (ck + nsk)/sqrt 2
-	VMOVAPD Z5, K2, Z10             // mid: x = ck
-	VMOVAPD Z4, K1, Z10             // axis: x = nsk
-	VBROADCASTSD 128(R8), Z11       // e = 1
-	VMOVAPD Z14, K2, Z11            // mid: e = 0
-	VMOVAPD Z16, K1, Z11            // axis: e = 2
-	VPTERNLOGQ.BCST $0xf8, 144(R8), Z0, Z11 // e | (k & sign bit)
-	VADDPD  Z16, Z11, Z11           // Z11 = m = 2 ± e = 4 - j
-	VMULPD  Z10, Z10, Z3            // Z3 = z
-	VMULPD  Z3, Z3, Z8              // z²
-	VBROADCASTSD 8(R8), Z9
-	VFMADD213PD.BCST 0(R8), Z3, Z9  // q0 = c1 z + c0
-	VBROADCASTSD 24(R8), Z17
-	VFMADD213PD.BCST 16(R8), Z3, Z17 // q1
-	VFMADD231PD Z8, Z17, Z9         // r0 = q1 z² + q0
-	VBROADCASTSD 40(R8), Z17
-	VFMADD213PD.BCST 32(R8), Z3, Z17 // q2
-	VBROADCASTSD 56(R8), Z18
-	VFMADD213PD.BCST 48(R8), Z3, Z18 // q3
-	VFMADD231PD Z8, Z18, Z17        // r1 = q3 z² + q2
-	VBROADCASTSD 72(R8), Z18
-	VFMADD213PD.BCST 64(R8), Z3, Z18 // q4 = c9 z + c8
-	VMULPD  Z8, Z8, Z20             // z⁴
-	VFMADD231PD Z20, Z17, Z9        // s0 = r1 z⁴ + r0
-	VMULPD  Z20, Z20, Z20           // z⁸
-	VFMADD231PD Z20, Z18, Z9        // Z9 = p(z) = q4 z⁸ + s0 (Estrin)
-	VMULPD  Z3, Z9, Z8              // z p
-	VFMADD213PD Z10, Z10, Z8        // Z8 = y = x + x z p = asin(x)
-	VFMADD231PD.BCST 104(R8), Z11, Z8 // m lo + y
-	VFMADD231PD.BCST 96(R8), Z11, Z8  // Z8 = kd = m hi + (m lo + y)
-	VFMADD231PD Z8, Z0, Z1          // sq + kd k
-	VMULPD  Z15, Z1, Z1
-	VMOVUPD Z1, (SI)(BX*1)
-	TESTQ   DI, DI
-	JZ      wnext
-	VMULPD  Z15, Z8, Z8
-	VMULPD  Z19, Z8, Z8
-	VMOVUPD Z8, (DI)(BX*1)
+	ARCCOSR_AVX512((SI)(BX*1), wnext, Z19, (DI)(BX*1))
 	JMP     wnext
 
 wplain:
@@ -536,57 +392,7 @@ xmap:
 	VMULPD  (CX)(BX*1), Y12, Y1 // P = v1 v2
 	MOVQ    72(DX), CX
 	VMULPD  (CX)(BX*1), Y13, Y2 // q = r1 r2
-	VMULPD  Y0, Y0, Y3
-	VSUBPD  Y3, Y1, Y1
-	VMAXPD  Y14, Y1, Y1        // d = max(P - k², 0)
-	VSQRTPD Y1, Y1             // Y1 = sq
-	VMINPD  448(R8), Y2, Y2    // q < max ? q : max
-	VMULPD  Y2, Y1, Y4         // Y4 = s = sq q
-	VMULPD  Y2, Y0, Y5         // Y5 = ck = k q
-	VCMPPD  $0x12, 320(R8), Y4, Y8 // Y8 = axis: s <= sin(pi/8)
-	VCMPPD  $0x1d, 544(R8), Y4, Y9 // Y9 = mid: s >= cos(pi/8)
-	VANDPD  576(R8), Y0, Y7    // Y7 = sign of k
-	VANDNPD 576(R8), Y0, Y6    // sign of -k
-	VORPD   Y6, Y4, Y4         // Y4 = nsk: s with the sign of -k
-	VADDPD  Y4, Y5, Y10
-	VMULPD  352(R8), Y10, Y10  // x = (ck + nsk)/sqrt 2
-	VBLENDVPD Y9, Y5, Y10, Y10 // mid: x = ck
-	VBLENDVPD Y8, Y4, Y10, Y10 // axis: x = nsk
-	VANDNPD 512(R8), Y9, Y6    // e = 1, 0 where mid
-	VANDPD  512(R8), Y8, Y2
-	VADDPD  Y2, Y6, Y6         // e = 2 where axis
-	VORPD   Y7, Y6, Y6
-	VADDPD  480(R8), Y6, Y11   // Y11 = m = 2 ± e = 4 - j
-	VMULPD  Y10, Y10, Y3       // Y3 = z
-	VMULPD  Y3, Y3, Y8         // z²
-	VMOVUPD 32(R8), Y9
-	VFMADD213PD 0(R8), Y3, Y9  // q0 = c1 z + c0
-	VMOVUPD 96(R8), Y4
-	VFMADD213PD 64(R8), Y3, Y4 // q1
-	VFMADD231PD Y8, Y4, Y9     // r0 = q1 z² + q0
-	VMOVUPD 160(R8), Y4
-	VFMADD213PD 128(R8), Y3, Y4 // q2
-	VMOVUPD 224(R8), Y5
-	VFMADD213PD 192(R8), Y3, Y5 // q3
-	VFMADD231PD Y8, Y5, Y4     // r1 = q3 z² + q2
-	VMOVUPD 288(R8), Y5
-	VFMADD213PD 256(R8), Y3, Y5 // q4 = c9 z + c8
-	VMULPD  Y8, Y8, Y7         // z⁴
-	VFMADD231PD Y7, Y4, Y9     // s0 = r1 z⁴ + r0
-	VMULPD  Y7, Y7, Y7         // z⁸
-	VFMADD231PD Y7, Y5, Y9     // Y9 = p(z) = q4 z⁸ + s0 (Estrin)
-	VMULPD  Y3, Y9, Y8         // z p
-	VFMADD213PD Y10, Y10, Y8   // Y8 = y = x + x z p = asin(x)
-	VFMADD231PD 416(R8), Y11, Y8 // m lo + y
-	VFMADD231PD 384(R8), Y11, Y8 // Y8 = kd = m hi + (m lo + y)
-	VFMADD231PD Y8, Y0, Y1     // sq + kd k
-	VMULPD  Y15, Y1, Y1
-	VMOVUPD Y1, (SI)(BX*1)
-	TESTQ   DI, DI
-	JZ      xnext
-	VMULPD  Y15, Y8, Y8
-	VMULPD  (DI)(BX*1), Y8, Y8
-	VMOVUPD Y8, (DI)(BX*1)
+	ARCCOSR_AVX2((SI)(BX*1), xnext, (DI)(BX*1), (DI)(BX*1))
 	JMP     xnext
 
 xplain:
