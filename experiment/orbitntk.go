@@ -4,12 +4,14 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"os"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/eqens/eqens/data"
 	"github.com/eqens/eqens/group"
+	"github.com/eqens/eqens/internal/progress"
 	"github.com/eqens/eqens/metrics"
 	"github.com/eqens/eqens/nn"
 	"github.com/eqens/eqens/predict"
@@ -277,7 +279,9 @@ func (ks *orbitKernels) compute(ctx context.Context, env *Env, arch *nn.Arch) er
 			x2 = xo[b*n*d : (b+1)*n*d]
 		}
 		label := fmt.Sprintf("training kernel, element %d (and its inverse %d) of %s", b, bi, ks.big.Name())
-		kb, err := arch.Kernel(ctx, ps.X[:n*d], n, x2, n, nn.KernelOptions{NTK: true, ThetaOnly: true, Symmetric: bi == b && x2 != nil, Progress: tenths(env, label)})
+		report, finish := progress.Counter(os.Stderr, label, 15*time.Second)
+		kb, err := arch.Kernel(ctx, ps.X[:n*d], n, x2, n, nn.KernelOptions{NTK: true, ThetaOnly: true, Symmetric: bi == b && x2 != nil, Progress: report})
+		finish()
 		if err != nil {
 			return err
 		}
@@ -291,25 +295,15 @@ func (ks *orbitKernels) compute(ctx context.Context, env *Env, arch *nn.Arch) er
 		env.Logf("  %s: %.0f s", label, time.Since(t0).Seconds())
 	}
 	t0 := time.Now()
-	kte, err := arch.Kernel(ctx, ps.XT, ks.m, xo, B*n, nn.KernelOptions{NTK: true, ThetaOnly: true, Progress: tenths(env, "test kernel")})
+	report, finish := progress.Counter(os.Stderr, "test kernel", 15*time.Second)
+	kte, err := arch.Kernel(ctx, ps.XT, ks.m, xo, B*n, nn.KernelOptions{NTK: true, ThetaOnly: true, Progress: report})
+	finish()
 	if err != nil {
 		return err
 	}
 	env.Logf("  test kernel: %.0f s", time.Since(t0).Seconds())
 	ks.kte = kte.Theta
 	return nil
-}
-
-// tenths returns a progress function that logs each tenth of the tiles
-// of a kernel.
-func tenths(env *Env, label string) func(done, total int) {
-	start, last := time.Now(), 0
-	return func(done, total int) {
-		if t := 10 * done / total; t > last && done < total {
-			last = t
-			env.Logf("  %s: %d %% (%.0f s)", label, 10*t, time.Since(start).Seconds())
-		}
-	}
 }
 
 // invariance returns max_{i,j,b} |Θ(x_i, ρ(b)x_j) − Θ(x_j, ρ(b⁻¹)x_i)| /

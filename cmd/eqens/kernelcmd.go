@@ -27,15 +27,7 @@ func averageRep(flag, name string, shape []int) (*group.Rep, error) {
 
 // kernelProgress returns a progress callback drawing a bar on a terminal.
 func kernelProgress(desc string) (func(done, total int), func()) {
-	var bar *progress.Bar
-	return func(done, total int) {
-			if bar == nil {
-				bar = progress.New(os.Stderr, int64(total), desc, 10*time.Second)
-			}
-			bar.Add(1)
-		}, func() {
-			bar.Finish()
-		}
+	return progress.Counter(os.Stderr, desc, 10*time.Second)
 }
 
 // kernelFlags are the flags of eqens kernel.

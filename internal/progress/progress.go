@@ -94,3 +94,20 @@ func (b *Bar) Finish() {
 	}
 	_ = b.bar.Finish()
 }
+
+// Counter returns a callback for work that reports how many of its total
+// steps are done (as nn.KernelOptions.Progress), drawing a bar made on the
+// first call, and the function that finishes the bar.
+func Counter(w io.Writer, desc string, logEvery time.Duration) (report func(done, total int), finish func()) {
+	var bar *Bar
+	last := 0
+	return func(done, total int) {
+			if bar == nil {
+				bar = New(w, int64(total), desc, logEvery)
+			}
+			bar.Add(done - last)
+			last = done
+		}, func() {
+			bar.Finish()
+		}
+}
