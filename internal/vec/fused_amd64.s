@@ -3,6 +3,65 @@
 #include "textflag.h"
 #include "arccos_amd64.h"
 
+// SEPFIRST_AVX512(skip) and SEPFIRST_AVX2(skip): the first pass of sepRow*
+// on the entries at BX (8 or 4 of them): the row of L of K, then, unless DI
+// is zero (else it jumps to skip), of Theta, from the row pointers in the
+// argument block at DX (Sum3Mask's operations). Write CX, Z26/Z27 and K5/K6
+// (AVX-512) or Y2-Y5 (AVX2).
+#define SEPFIRST_AVX512(skip) \
+	MOVQ      144(DX), CX                                 \
+	VMOVDQU64 (CX)(BX*1), Z26                             \
+	VPMOVQ2M  Z26, K5 /* ma */                            \
+	MOVQ      152(DX), CX                                 \
+	VMOVDQU64 (CX)(BX*1), Z27                             \
+	VPMOVQ2M  Z27, K6 /* mc */                            \
+	MOVQ    96(DX), CX                                    \
+	VMOVUPD.Z -8(CX)(BX*1), K5, Z26 /* a[i-1] & ma[i] */  \
+	MOVQ    104(DX), CX                                   \
+	VADDPD  (CX)(BX*1), Z26, Z26 /* + b[i] */             \
+	MOVQ    112(DX), CX                                   \
+	VMOVUPD.Z 8(CX)(BX*1), K6, Z27 /* c[i+1] & mc[i] */   \
+	VADDPD  Z27, Z26, Z26                                 \
+	MOVQ    80(DX), CX                                    \
+	VMOVUPD Z26, (CX)(BX*1) /* L of K */                  \
+	TESTQ   DI, DI                                        \
+	JZ      skip                                          \
+	MOVQ    120(DX), CX                                   \
+	VMOVUPD.Z -8(CX)(BX*1), K5, Z26 /* a[i-1] & ma[i] */  \
+	MOVQ    128(DX), CX                                   \
+	VADDPD  (CX)(BX*1), Z26, Z26 /* + b[i] */             \
+	MOVQ    136(DX), CX                                   \
+	VMOVUPD.Z 8(CX)(BX*1), K6, Z27 /* c[i+1] & mc[i] */   \
+	VADDPD  Z27, Z26, Z26                                 \
+	MOVQ    88(DX), CX                                    \
+	VMOVUPD Z26, (CX)(BX*1) /* L of Theta */
+
+#define SEPFIRST_AVX2(skip) \
+	MOVQ       144(DX), CX                                \
+	VMOVUPD    (CX)(BX*1), Y2 /* ma */                    \
+	MOVQ       152(DX), CX                                \
+	VMOVUPD    (CX)(BX*1), Y3 /* mc */                    \
+	MOVQ       96(DX), CX                                 \
+	VMASKMOVPD -8(CX)(BX*1), Y2, Y4 /* a[i-1] & ma[i] */  \
+	MOVQ       104(DX), CX                                \
+	VADDPD     (CX)(BX*1), Y4, Y4 /* + b[i] */            \
+	MOVQ       112(DX), CX                                \
+	VMASKMOVPD 8(CX)(BX*1), Y3, Y5 /* c[i+1] & mc[i] */   \
+	VADDPD     Y5, Y4, Y4                                 \
+	MOVQ       80(DX), CX                                 \
+	VMOVUPD    Y4, (CX)(BX*1) /* L of K */                \
+	TESTQ      DI, DI                                     \
+	JZ         skip                                       \
+	MOVQ       120(DX), CX                                \
+	VMASKMOVPD -8(CX)(BX*1), Y2, Y4 /* a[i-1] & ma[i] */  \
+	MOVQ       128(DX), CX                                \
+	VADDPD     (CX)(BX*1), Y4, Y4 /* + b[i] */            \
+	MOVQ       136(DX), CX                                \
+	VMASKMOVPD 8(CX)(BX*1), Y3, Y5 /* c[i+1] & mc[i] */   \
+	VADDPD     Y5, Y4, Y4                                 \
+	MOVQ       88(DX), CX                                 \
+	VMOVUPD    Y4, (CX)(BX*1) /* L of Theta */
+
 // The kernels of Sum3AffineReLU: the second stencil pass of K and Theta
 // (sum3AffineAVX2's operations) and the division-free arc-cosine map
 // (reluArcCosRAVX512's and reluArcCosRAVX2's, one first variance for all
@@ -179,32 +238,7 @@ TEXT ·sepRowAVX512(SB), NOSPLIT, $0-8
 	NEGQ BX
 
 wpro:
-	MOVQ      144(DX), CX
-	VMOVDQU64 (CX)(BX*1), Z26
-	VPMOVQ2M  Z26, K5               // ma
-	MOVQ      152(DX), CX
-	VMOVDQU64 (CX)(BX*1), Z27
-	VPMOVQ2M  Z27, K6               // mc
-	MOVQ    96(DX), CX
-	VMOVUPD.Z -8(CX)(BX*1), K5, Z26 // a[i-1] & ma[i]
-	MOVQ    104(DX), CX
-	VADDPD  (CX)(BX*1), Z26, Z26    // + b[i]
-	MOVQ    112(DX), CX
-	VMOVUPD.Z 8(CX)(BX*1), K6, Z27  // c[i+1] & mc[i]
-	VADDPD  Z27, Z26, Z26
-	MOVQ    80(DX), CX
-	VMOVUPD Z26, (CX)(BX*1)         // L of K
-	TESTQ   DI, DI
-	JZ      wpro1
-	MOVQ    120(DX), CX
-	VMOVUPD.Z -8(CX)(BX*1), K5, Z26 // a[i-1] & ma[i]
-	MOVQ    128(DX), CX
-	VADDPD  (CX)(BX*1), Z26, Z26    // + b[i]
-	MOVQ    136(DX), CX
-	VMOVUPD.Z 8(CX)(BX*1), K6, Z27  // c[i+1] & mc[i]
-	VADDPD  Z27, Z26, Z26
-	MOVQ    88(DX), CX
-	VMOVUPD Z26, (CX)(BX*1)         // L of Theta
+	SEPFIRST_AVX512(wpro1)
 
 wpro1:
 	ADDQ $64, BX
@@ -213,32 +247,7 @@ wpro1:
 wloop:
 	CMPQ BX, 176(DX)
 	JGE  wsecond
-	MOVQ      144(DX), CX
-	VMOVDQU64 (CX)(BX*1), Z26
-	VPMOVQ2M  Z26, K5               // ma
-	MOVQ      152(DX), CX
-	VMOVDQU64 (CX)(BX*1), Z27
-	VPMOVQ2M  Z27, K6               // mc
-	MOVQ    96(DX), CX
-	VMOVUPD.Z -8(CX)(BX*1), K5, Z26 // a[i-1] & ma[i]
-	MOVQ    104(DX), CX
-	VADDPD  (CX)(BX*1), Z26, Z26    // + b[i]
-	MOVQ    112(DX), CX
-	VMOVUPD.Z 8(CX)(BX*1), K6, Z27  // c[i+1] & mc[i]
-	VADDPD  Z27, Z26, Z26
-	MOVQ    80(DX), CX
-	VMOVUPD Z26, (CX)(BX*1)         // L of K
-	TESTQ   DI, DI
-	JZ      wfirst1
-	MOVQ    120(DX), CX
-	VMOVUPD.Z -8(CX)(BX*1), K5, Z26 // a[i-1] & ma[i]
-	MOVQ    128(DX), CX
-	VADDPD  (CX)(BX*1), Z26, Z26    // + b[i]
-	MOVQ    136(DX), CX
-	VMOVUPD.Z 8(CX)(BX*1), K6, Z27  // c[i+1] & mc[i]
-	VADDPD  Z27, Z26, Z26
-	MOVQ    88(DX), CX
-	VMOVUPD Z26, (CX)(BX*1)         // L of Theta
+	SEPFIRST_AVX512(wfirst1)
 
 wfirst1:
 
@@ -306,30 +315,7 @@ TEXT ·sepRowAVX2(SB), NOSPLIT, $0-8
 	NEGQ BX
 
 xpro:
-	MOVQ       144(DX), CX
-	VMOVUPD    (CX)(BX*1), Y2         // ma
-	MOVQ       152(DX), CX
-	VMOVUPD    (CX)(BX*1), Y3         // mc
-	MOVQ       96(DX), CX
-	VMASKMOVPD -8(CX)(BX*1), Y2, Y4  // a[i-1] & ma[i]
-	MOVQ       104(DX), CX
-	VADDPD     (CX)(BX*1), Y4, Y4     // + b[i]
-	MOVQ       112(DX), CX
-	VMASKMOVPD 8(CX)(BX*1), Y3, Y5   // c[i+1] & mc[i]
-	VADDPD     Y5, Y4, Y4
-	MOVQ       80(DX), CX
-	VMOVUPD    Y4, (CX)(BX*1)         // L of K
-	TESTQ      DI, DI
-	JZ         xpro1
-	MOVQ       120(DX), CX
-	VMASKMOVPD -8(CX)(BX*1), Y2, Y4  // a[i-1] & ma[i]
-	MOVQ       128(DX), CX
-	VADDPD     (CX)(BX*1), Y4, Y4     // + b[i]
-	MOVQ       136(DX), CX
-	VMASKMOVPD 8(CX)(BX*1), Y3, Y5   // c[i+1] & mc[i]
-	VADDPD     Y5, Y4, Y4
-	MOVQ       88(DX), CX
-	VMOVUPD    Y4, (CX)(BX*1)         // L of Theta
+	SEPFIRST_AVX2(xpro1)
 
 xpro1:
 	ADDQ $32, BX
@@ -338,30 +324,7 @@ xpro1:
 xloop:
 	CMPQ BX, 176(DX)
 	JGE  xsecond
-	MOVQ       144(DX), CX
-	VMOVUPD    (CX)(BX*1), Y2         // ma
-	MOVQ       152(DX), CX
-	VMOVUPD    (CX)(BX*1), Y3         // mc
-	MOVQ       96(DX), CX
-	VMASKMOVPD -8(CX)(BX*1), Y2, Y4  // a[i-1] & ma[i]
-	MOVQ       104(DX), CX
-	VADDPD     (CX)(BX*1), Y4, Y4     // + b[i]
-	MOVQ       112(DX), CX
-	VMASKMOVPD 8(CX)(BX*1), Y3, Y5   // c[i+1] & mc[i]
-	VADDPD     Y5, Y4, Y4
-	MOVQ       80(DX), CX
-	VMOVUPD    Y4, (CX)(BX*1)         // L of K
-	TESTQ      DI, DI
-	JZ         xfirst1
-	MOVQ       120(DX), CX
-	VMASKMOVPD -8(CX)(BX*1), Y2, Y4  // a[i-1] & ma[i]
-	MOVQ       128(DX), CX
-	VADDPD     (CX)(BX*1), Y4, Y4     // + b[i]
-	MOVQ       136(DX), CX
-	VMASKMOVPD 8(CX)(BX*1), Y3, Y5   // c[i+1] & mc[i]
-	VADDPD     Y5, Y4, Y4
-	MOVQ       88(DX), CX
-	VMOVUPD    Y4, (CX)(BX*1)         // L of Theta
+	SEPFIRST_AVX2(xfirst1)
 
 xfirst1:
 
