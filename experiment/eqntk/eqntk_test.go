@@ -1,7 +1,6 @@
 package eqntk
 
 import (
-	"math"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -28,36 +27,12 @@ const tinyConfig = `  dataset: mnist
 
 func TestEquivariantNTKExperiment(t *testing.T) {
 	res, out := experimenttest.Run(t, "equivariant-ntk", tinyConfig, "")
-	for _, g := range []string{"c4", "d4"} {
-		// The averaged CNN NTK is the GCNN's.
-		if d := experimenttest.Num(t, res, "ntk", "identity", g); d > 1e-10 {
-			t.Errorf("%s: averaged CNN NTK vs GCNN NTK differ by %g", g, d)
-		}
-	}
+	experimenttest.CheckOrbitNTK(t, res, 2)
 	if d := experimenttest.Num(t, res, "ntk", "invariance"); d > 1e-12 {
 		t.Errorf("CNN NTK invariance %g", d)
 	}
-	// The group-averaged predictors are invariant under their group (and
-	// the D4 one under its subgroup C4).
-	for _, tc := range []struct {
-		kernel, group string
-		want          float64
-	}{{"gcnn-c4", "c4", 4}, {"gcnn-d4", "d4", 8}, {"gcnn-d4", "c4", 4}} {
-		if o := experimenttest.Num(t, res, "ntk", "osp", tc.kernel, tc.group); math.Abs(o-tc.want) > 1e-12 {
-			t.Errorf("%s predictor OSP under %s = %g, want %g", tc.kernel, tc.group, o, tc.want)
-		}
-	}
 	if o := experimenttest.Num(t, res, "ntk", "osp", "cnn", "d4"); o < 1 || o >= 8 {
 		t.Errorf("CNN NTK OSP under D4 %g, want in [1, 8)", o)
-	}
-	curve := experimenttest.At(t, res, "ntk", "curve").([]any)
-	if len(curve) != 6 {
-		t.Fatalf("ntk curve has %d points, want 3 kernels × 2 sizes", len(curve))
-	}
-	for _, pt := range curve {
-		if a := experimenttest.Num(t, pt, "accuracy"); a < 0 || a > 1 {
-			t.Errorf("ntk accuracy %g", a)
-		}
 	}
 	for _, f := range []string{"tables/ntk-curve.csv", "tables/ntk-osp.csv", "figures/ntk-accuracy.svg", "figures/ntk-accuracy.png"} {
 		if _, err := os.Stat(filepath.Join(out, f)); err != nil {

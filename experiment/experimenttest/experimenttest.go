@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -149,4 +150,35 @@ func IsolateDataDirs(t testing.TB) string {
 	t.Setenv("EQENS_DATA", "")
 	t.Setenv("XDG_CACHE_HOME", filepath.Join(dir, "cache"))
 	return filepath.Join(dir, "data")
+}
+
+// CheckOrbitNTK asserts what the `ntk` block of a C4/D4 experiment.OrbitNTK
+// result must show: the averaged CNN NTK equals the GCNN's for both groups
+// (1e-10), the averaged predictors are invariant under their group (and
+// the D4 one under C4), and the curve has 3 kernels × sizes points with
+// accuracies in [0, 1].
+func CheckOrbitNTK(t testing.TB, res map[string]any, sizes int) {
+	t.Helper()
+	for _, g := range []string{"c4", "d4"} {
+		if d := Num(t, res, "ntk", "identity", g); d > 1e-10 {
+			t.Errorf("%s: averaged CNN NTK vs GCNN NTK differ by %g", g, d)
+		}
+	}
+	for _, tc := range []struct {
+		kernel, group string
+		want          float64
+	}{{"gcnn-c4", "c4", 4}, {"gcnn-d4", "d4", 8}, {"gcnn-d4", "c4", 4}} {
+		if o := Num(t, res, "ntk", "osp", tc.kernel, tc.group); math.Abs(o-tc.want) > 1e-12 {
+			t.Errorf("%s predictor OSP under %s = %g, want %g", tc.kernel, tc.group, o, tc.want)
+		}
+	}
+	curve := At(t, res, "ntk", "curve").([]any)
+	if len(curve) != 3*sizes {
+		t.Fatalf("ntk curve has %d points, want 3 kernels × %d sizes", len(curve), sizes)
+	}
+	for _, pt := range curve {
+		if a := Num(t, pt, "accuracy"); a < 0 || a > 1 {
+			t.Errorf("ntk accuracy %g", a)
+		}
+	}
 }

@@ -95,32 +95,10 @@ func TestHistologyExperiment(t *testing.T) {
 		if n := len(experimenttest.At(t, gr, "curve").([]any)); n != 2 {
 			t.Errorf("%s curve has %d points", g, n)
 		}
-		// The averaged CNN NTK is the GCNN's.
-		if d := experimenttest.Num(t, res, "ntk", "identity", g); d > 1e-10 {
-			t.Errorf("%s: averaged CNN NTK vs GCNN NTK differ by %g", g, d)
-		}
 	}
-	// The group-averaged predictors are invariant under their group (and
-	// the D4 one under its subgroup C4); OSP counts it on the test orbits.
-	for _, tc := range []struct {
-		kernel, group string
-		want          float64
-	}{{"gcnn-c4", "c4", 4}, {"gcnn-d4", "d4", 8}, {"gcnn-d4", "c4", 4}} {
-		if o := experimenttest.Num(t, res, "ntk", "osp", tc.kernel, tc.group); math.Abs(o-tc.want) > 1e-12 {
-			t.Errorf("%s predictor OSP under %s = %g, want %g", tc.kernel, tc.group, o, tc.want)
-		}
-	}
+	experimenttest.CheckOrbitNTK(t, res, 2)
 	if o := experimenttest.Num(t, res, "ntk", "osp", "cnn", "d4"); o < 1 || o > 8 {
 		t.Errorf("CNN NTK OSP %g", o)
-	}
-	curve := experimenttest.At(t, res, "ntk", "curve").([]any)
-	if len(curve) != 6 {
-		t.Fatalf("ntk curve has %d points, want 3 kernels × 2 sizes", len(curve))
-	}
-	for _, pt := range curve {
-		if a := experimenttest.Num(t, pt, "accuracy"); a < 0 || a > 1 {
-			t.Errorf("ntk accuracy %g", a)
-		}
 	}
 	for _, f := range []string{"tables/models-c4.csv", "tables/models-d4.csv", "tables/ntk-curve.csv", "tables/ntk-osp.csv", "figures/osp-d4.png", "figures/ntk-accuracy.svg"} {
 		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
