@@ -227,16 +227,21 @@ type orbitKernels struct {
 	ktr, kte []float64
 }
 
+// LargestGroup returns the group of largest order (the first of those).
+func LargestGroup(groups []*group.Group) *group.Group {
+	big := groups[0]
+	for _, g := range groups {
+		if g.Order() > big.Order() {
+			big = g
+		}
+	}
+	return big
+}
+
 // newOrbitKernels finds the largest group, which must contain the others
 // and act exactly on the images.
 func newOrbitKernels(groups []*group.Group, ps *PooledSets) (*orbitKernels, error) {
-	ks := &orbitKernels{ps: ps, n: ps.Train.Len(), m: ps.Test.Len(), k: ps.Train.Classes}
-	ks.big = groups[0]
-	for _, g := range groups {
-		if g.Order() > ks.big.Order() {
-			ks.big = g
-		}
-	}
+	ks := &orbitKernels{ps: ps, n: ps.Train.Len(), m: ps.Test.Len(), k: ps.Train.Classes, big: LargestGroup(groups)}
 	ks.sub = make([][]int, len(groups))
 	for i, g := range groups {
 		var err error

@@ -138,12 +138,7 @@ func loadData(env *experiment.Env, p *params) (train, test *data.Dataset, err er
 // randomOrientations transforms every image of the sets by an element of
 // the largest group drawn with the seed.
 func randomOrientations(groups []*group.Group, seed uint64, sets ...*data.Dataset) error {
-	big := groups[0]
-	for _, g := range groups {
-		if g.Order() > big.Order() {
-			big = g
-		}
-	}
+	big := experiment.LargestGroup(groups)
 	sh := sets[0].Shape
 	rep, err := group.ImageRep(big, sh[0], sh[1], sh[2])
 	if err != nil {
