@@ -227,6 +227,23 @@ type orbitKernels struct {
 	ktr, kte []float64
 }
 
+// ParseGroups parses the names of the `groups` list of the config where
+// (e.g. "experiments/histology.yaml"), which must not be empty.
+func ParseGroups(where string, names []string) ([]*group.Group, error) {
+	if len(names) == 0 {
+		return nil, fmt.Errorf("%s: groups: want at least one group, e.g. [c4, d4]", where)
+	}
+	groups := make([]*group.Group, len(names))
+	for i, name := range names {
+		g, err := group.Parse(name)
+		if err != nil {
+			return nil, fmt.Errorf("%s: groups: %w", where, err)
+		}
+		groups[i] = g
+	}
+	return groups, nil
+}
+
 // LargestGroup returns the group of largest order (the first of those).
 func LargestGroup(groups []*group.Group) *group.Group {
 	big := groups[0]

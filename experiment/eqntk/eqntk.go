@@ -2,7 +2,6 @@ package eqntk
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -95,18 +94,7 @@ func parseGroups(p *params) ([]*group.Group, error) {
 	if p.Orientation != "upright" && p.Orientation != "random" {
 		return nil, fmt.Errorf("%s: orientation %q: want upright or random", where, p.Orientation)
 	}
-	if len(p.Groups) == 0 {
-		return nil, errors.New(where + ": groups: want at least one group, e.g. [c4, d4]")
-	}
-	var groups []*group.Group
-	for _, gs := range p.Groups {
-		g, err := group.Parse(gs)
-		if err != nil {
-			return nil, fmt.Errorf("%s: groups: %w", where, err)
-		}
-		groups = append(groups, g)
-	}
-	return groups, nil
+	return experiment.ParseGroups(where, p.Groups)
 }
 
 // loadData returns the training and test splits shuffled by the seed,

@@ -2,7 +2,6 @@ package histology
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/eqens/eqens/data"
@@ -145,18 +144,7 @@ func parseGroups(p *params) ([]*group.Group, error) {
 	if p.Dataset != "pathmnist" && p.Dataset != "pathmnist64" {
 		return nil, fmt.Errorf("experiments/histology.yaml: dataset %q: want pathmnist or pathmnist64", p.Dataset)
 	}
-	if len(p.Groups) == 0 {
-		return nil, errors.New("experiments/histology.yaml: no groups")
-	}
-	var groups []*group.Group
-	for _, gs := range p.Groups {
-		g, err := group.Parse(gs)
-		if err != nil {
-			return nil, fmt.Errorf("experiments/histology.yaml: groups: %w", err)
-		}
-		groups = append(groups, g)
-	}
-	return groups, nil
+	return experiment.ParseGroups("experiments/histology.yaml", p.Groups)
 }
 
 // imageReps returns the exact actions of the groups on images of the
