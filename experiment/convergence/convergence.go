@@ -35,6 +35,26 @@ type params struct {
 	Archs  []archConfig `yaml:"archs"`
 }
 
+// check says which field of p is out of range.
+func (p *params) check() error {
+	switch {
+	case p.Inputs < 2:
+		return fmt.Errorf("inputs: %d, want at least 2", p.Inputs)
+	case p.Pool < 1 || 28%p.Pool != 0:
+		return fmt.Errorf("pool: %d, want a divisor of 28 (1 keeps the digits at 28x28, 4 pools them to 7x7)", p.Pool)
+	case p.Seeds < 2:
+		return fmt.Errorf("seeds: %d, want at least 2 (the errors' spread over networks)", p.Seeds)
+	}
+	for _, ar := range p.Archs {
+		for _, w := range ar.Widths {
+			if w < 1 {
+				return fmt.Errorf("archs %q: width %d, want a positive width", ar.Name, w)
+			}
+		}
+	}
+	return nil
+}
+
 // row is the result at one architecture and width.
 type row struct {
 	Arch      string  `json:"arch"`
@@ -59,8 +79,8 @@ func run(ctx context.Context, env *experiment.Env, node *yaml.Node) (*experiment
 	if err := experiment.DecodeParams("kernel-convergence", node, &p); err != nil {
 		return nil, err
 	}
-	if p.Inputs < 2 || p.Pool < 1 || 28%p.Pool != 0 || p.Seeds < 2 {
-		return nil, fmt.Errorf("experiments/kernel-convergence.yaml: need inputs >= 2, pool dividing 28, seeds >= 2")
+	if err := p.check(); err != nil {
+		return nil, fmt.Errorf("experiments/kernel-convergence.yaml: %w", err)
 	}
 	x, shape, err := pooledDigits(p.Inputs, p.Pool)
 	if err != nil {
