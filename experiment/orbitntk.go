@@ -57,6 +57,37 @@ func (np *OrbitNTKParams) Check(where string) error {
 	return nil
 }
 
+// CheckNetworks checks the parameters and parses the CNN and, for every
+// group, the GCNN for images of shape (C, H, W) pooled by np.Pool, so that
+// an experiment can refuse a network that does not fit its images before
+// it trains anything.
+func (np *OrbitNTKParams) CheckNetworks(where string, shape []int, groups []*group.Group) error {
+	if err := np.Check(where); err != nil {
+		return err
+	}
+	if len(shape) != 3 || shape[1]%np.Pool != 0 || shape[2]%np.Pool != 0 {
+		return fmt.Errorf("%s.pool: %d does not divide the images' height and width (shape %v)", where, np.Pool, shape)
+	}
+	ps := []int{shape[0], shape[1] / np.Pool, shape[2] / np.Pool}
+	if _, err := nn.Parse(np.Arch, ps, nn.NTK); err != nil {
+		return fmt.Errorf("%s.arch: %w", where, err)
+	}
+	if np.GCNN == "" {
+		return nil
+	}
+	for _, g := range groups {
+		if _, err := nn.Parse(np.gcnnSpec(g), ps, nn.NTK); err != nil {
+			return fmt.Errorf("%s.gcnn: %w", where, err)
+		}
+	}
+	return nil
+}
+
+// gcnnSpec is the GCNN spec with {group} replaced by the group's name.
+func (np *OrbitNTKParams) gcnnSpec(g *group.Group) string {
+	return strings.ReplaceAll(np.GCNN, "{group}", g.Name())
+}
+
 // NTKPoint is the test accuracy of one kernel at one training size.
 type NTKPoint struct {
 	Kernel    string  `json:"kernel"`
@@ -417,8 +448,7 @@ func (ks *orbitKernels) identity(ctx context.Context, np *OrbitNTKParams, where 
 		return nil, err
 	}
 	for i, g := range groups {
-		spec := strings.ReplaceAll(np.GCNN, "{group}", g.Name())
-		ga, err := nn.Parse(spec, ks.ps.Shape, nn.NTK)
+		ga, err := nn.Parse(np.gcnnSpec(g), ks.ps.Shape, nn.NTK)
 		if err != nil {
 			return nil, fmt.Errorf("%s.gcnn: %w", where, err)
 		}

@@ -102,6 +102,11 @@ func run(ctx context.Context, env *experiment.Env, node *yaml.Node) (*experiment
 	if err != nil {
 		return nil, err
 	}
+	if len(p.NTK.TrainSizes) > 0 {
+		if err := p.NTK.CheckNetworks("experiments/histology.yaml: ntk", testAll.Shape, groups); err != nil {
+			return nil, err
+		}
+	}
 	id := testAll.Subset(testAll.Shuffled(p.Seed + 100)[:min(p.TestSize, testAll.Len())])
 	ood, oodNames, notes, err := experiment.OODSets(env, p.Dataset, testAll, p.OODSize, p.Blur, p.Seed)
 	if err != nil {

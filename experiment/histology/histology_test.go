@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/eqens/eqens/experiment"
 	"github.com/eqens/eqens/experiment/experimenttest"
 	"github.com/eqens/eqens/npy"
 )
@@ -134,5 +135,50 @@ func TestHistologyMissingData(t *testing.T) {
 	_, err = experimenttest.RunErr(t, "histology", cfg, dataDir)
 	if err == nil || !strings.Contains(err.Error(), "checksum mismatch") || !strings.Contains(err.Error(), "eqens data fetch pathmnist") {
 		t.Errorf("corrupt file: %v", err)
+	}
+}
+
+// TestHistologyBadKernelNetwork checks that a kernel network that does not
+// fit the pooled tiles is refused before any ensemble is trained.
+func TestHistologyBadKernelNetwork(t *testing.T) {
+	dataDir := experimenttest.IsolateDataDirs(t)
+	fixture := filepath.Join(t.TempDir(), "pathmnist.npz")
+	writePathMNISTFixture(t, fixture, map[string]int{"train": 30, "val": 9, "test": 30})
+	cfg := strings.Replace(tinyConfig, "FILE", fixture, 1)
+	for _, tc := range []struct{ old, new, want string }{
+		{"    pool: 4\n", "    pool: 3\n", "ntk.pool: 3 does not divide"},
+		{`conv(4,k=3),relu,globalavgpool`, `conv(4,k=3),relu,avgpool(4),globalavgpool`, "ntk.arch"},
+		{`gconv(4,k=3,support=e),relu,gpool`, `gconv(4,k=9,padding=valid,support=e),relu,gpool`, "ntk.gcnn"},
+	} {
+		out, err := experimenttest.RunErr(t, "histology", strings.Replace(cfg, tc.old, tc.new, 1), dataDir)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: got %v, want an error about %s", tc.new, err, tc.want)
+		}
+		if _, err := os.Stat(filepath.Join(out, "runs")); err == nil {
+			t.Errorf("%s: trained something before failing", tc.new)
+		}
+	}
+}
+
+// TestConfigNetworks checks that the kernel networks of both scales of
+// experiments/histology.yaml fit PathMNIST's 3×28×28 tiles, which a run
+// finds out only once the data is there.
+func TestConfigNetworks(t *testing.T) {
+	for _, scale := range []string{"quick", "full"} {
+		node, err := experiment.LoadConfig("histology", scale, "../../experiments/histology.yaml")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var p params
+		if err := experiment.DecodeParams("histology", node, &p); err != nil {
+			t.Fatal(err)
+		}
+		groups, err := parseGroups(&p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := p.NTK.CheckNetworks(scale+": ntk", []int{3, 28, 28}, groups); err != nil {
+			t.Error(err)
+		}
 	}
 }
