@@ -39,7 +39,8 @@ type KernelOptions struct {
 	// caller is responsible for the assertion.
 	Symmetric bool
 
-	noChains bool // tests: no block chains (kernelchain.go)
+	noChains    bool // tests: no block chains (kernelchain.go)
+	noInputConv bool // tests: a first convolution from the input covariances
 }
 
 // KernelResult holds kernel matrices, n1×n2 row-major.
@@ -77,7 +78,7 @@ func (a *Arch) Kernel(ctx context.Context, x1 []float64, n1 int, x2 []float64, n
 			}
 		}
 	}
-	e := &kernelEngine{arch: a, ntk: opts.NTK, d: d, noChains: opts.noChains}
+	e := &kernelEngine{arch: a, ntk: opts.NTK, d: d, noChains: opts.noChains, noInputConv: opts.noInputConv}
 	e.plan(opts.MemoryMB)
 	workers := opts.Workers
 	if workers <= 0 {
@@ -291,6 +292,11 @@ type kernelEngine struct {
 	blockOps  [][]*kernel.ConvOp
 	chainBufs sync.Pool
 	noChains  bool // tests: run every layer on the whole state
+	// first is a first convolution or lifting of images, whose map the
+	// engine computes from the inputs' patches (kernel.State.InputConv),
+	// or nil.
+	first       *Conv
+	noInputConv bool
 }
 
 func (e *kernelEngine) plan(memMB int) {
@@ -321,6 +327,10 @@ func (e *kernelEngine) plan(memMB int) {
 	}
 	e.posAt[len(a.Layers)] = p
 	e.planChains()
+	if c, ok := a.Layers[0].(*Conv); ok && e.spatial && c.op.InputOp() && !c.op.Separable() && !e.noInputConv {
+		e.first = c
+		e.chainTo[0] = 0 // a chain may start after it
+	}
 	if memMB <= 0 {
 		memMB = 256
 	}
@@ -442,6 +452,61 @@ func (e *kernelEngine) initState(st *kernel.State, x1 []float64, i0, i1 int, x2 
 	return nil
 }
 
+// startState fills st with the state of the pairs (x1[i], x2[j]) for i in
+// [i0, i1) and j in [j0, j1), or (x1[i], x1[i]) when diag is set, entering
+// the first layer the driver then runs, and returns that layer's index:
+// the input covariances (layer 0) or the state after a first layer that
+// starts from the inputs themselves — an inputKernel layer, or e.first and,
+// on cross pairs, a rectifier after it (its variances from the tapes).
+func (e *kernelEngine) startState(st *kernel.State, x1 []float64, i0, i1 int, x2 []float64, j0, j1 int, diag bool, tape1, tape2 [][]float64) (int, error) {
+	layers := e.arch.Layers
+	if e.first == nil {
+		if err := e.initState(st, x1, i0, i1, x2, j0, j1, diag); err != nil {
+			return 0, err
+		}
+		if _, ok := layers[0].(inputKernel); ok {
+			return 1, nil
+		}
+		return 0, nil
+	}
+	p1, err := e.patches(x1, i0, i1)
+	if err != nil {
+		return 0, err
+	}
+	p2 := p1
+	if !diag {
+		if p2, err = e.patches(x2, j0, j1); err != nil {
+			return 0, err
+		}
+	}
+	relu := !diag && len(layers) > 1 && isRectifier(layers[1])
+	if relu {
+		loadVariances(st, e.posAt[1], i0, i1, j0, j1, tape1[1], tape2[1])
+	}
+	c := e.first
+	if err := st.InputConv(c.op, p1, p2, diag, c.WStd, c.BStd, relu); err != nil {
+		return 0, fmt.Errorf("kernel: layer 1 %s: %w", c, err)
+	}
+	if relu {
+		return 2, nil
+	}
+	return 1, nil
+}
+
+// patches returns the patch matrices of inputs [i0, i1) of x for e.first.
+func (e *kernelEngine) patches(x []float64, i0, i1 int) ([]*kernel.Patches, error) {
+	d, c := e.d, e.arch.Shapes[0].C
+	out := make([]*kernel.Patches, i1-i0)
+	for i := range out {
+		p, err := e.first.op.Patches(x[(i0+i)*d:(i0+i+1)*d], c)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = p
+	}
+	return out, nil
+}
+
 func dot(a, b []float64) float64 {
 	var s float64
 	for i, v := range a {
@@ -453,12 +518,9 @@ func dot(a, b []float64) float64 {
 // runSelf propagates the pairs (x[i], x[i]) for i in [i0, i1) and records
 // the variances entering each layer.
 func (e *kernelEngine) runSelf(st *kernel.State, x []float64, i0, i1 int, tape [][]float64) error {
-	if err := e.initState(st, x, i0, i1, x, i0, i1, true); err != nil {
+	start, err := e.startState(st, x, i0, i1, x, i0, i1, true, nil, nil)
+	if err != nil {
 		return err
-	}
-	start := 0
-	if _, ok := e.arch.Layers[0].(inputKernel); ok {
-		start = 1
 	}
 	for l := start; l <= len(e.arch.Layers); l++ {
 		st.SelfVariances()
@@ -518,12 +580,9 @@ func loadVariances(st *kernel.State, p, i0, i1, j0, j1 int, t1, t2 []float64) {
 
 // run propagates the cross pairs of a tile through the network.
 func (e *kernelEngine) run(st *kernel.State, x1 []float64, i0, i1 int, x2 []float64, j0, j1 int, _ bool, tape1, tape2 [][]float64) error {
-	if err := e.initState(st, x1, i0, i1, x2, j0, j1, false); err != nil {
+	start, err := e.startState(st, x1, i0, i1, x2, j0, j1, false, tape1, tape2)
+	if err != nil {
 		return err
-	}
-	start := 0
-	if _, ok := e.arch.Layers[0].(inputKernel); ok {
-		start = 1
 	}
 	n := len(e.arch.Layers)
 	for l := start; l < n; l++ {

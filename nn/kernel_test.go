@@ -381,6 +381,7 @@ func TestKernelDeterminism(t *testing.T) {
 	}{
 		{"dense(16,b_std=0.1),relu,dense(1)", []int{7}},
 		{"lift(c4,4,k=3),relu,gconv(4,k=3),relu,gpool,dense(1)", []int{1, 4, 4}},
+		{"conv(4,k=5),relu,conv(4,k=3),relu,globalavgpool,dense(1)", []int{2, 5, 5}}, // first layer from patches
 	} {
 		d := sizeOf(tc.shape)
 		x := randInputs(9, 37, d)

@@ -1,0 +1,103 @@
+package nn
+
+import (
+	"context"
+	"testing"
+)
+
+// inputConvSpecs are networks whose first layer the kernel engine computes
+// from the inputs' patches (kernel.State.InputConv): first layers without
+// the separable form.
+var inputConvSpecs = []struct {
+	spec  string
+	shape []int
+}{
+	{"conv(4,k=5),relu,conv(4,k=3),relu,globalavgpool,dense(1)", []int{1, 8, 8}},
+	{"conv(4,k=3,padding=valid),relu,conv(4,k=3),relu,globalavgpool,dense(1)", []int{3, 7, 7}},
+	{"conv(4,k=3,padding=circular,b_std=0.3),relu,avgpool(2),conv(4,k=3),relu,globalavgpool,dense(1)", []int{2, 6, 6}},
+	{"conv(4,k=7,padding=valid),relu,dense(1)", []int{1, 7, 7}},
+	{"conv(4,k=5),conv(4,k=3),relu,globalavgpool,dense(1)", []int{1, 6, 6}}, // no rectifier after it
+	{"lift(c8,4,k=3),relu,gpool,dense(1)", []int{1, 6, 6}},                  // interpolated lifting
+	{"lift(c4,4,k=5),relu,gconv(4,k=3),relu,gpool,dense(1)", []int{1, 6, 6}}, // exact 5×5 lifting, slab
+}
+
+// TestKernelInputConv checks the kernels of networks whose first layer
+// runs from the inputs' patches against the same networks run from the
+// input covariances (the engine's general path), NNGP and NTK, cross and
+// symmetric kernels, to 1e-12 relative; and that the engine takes the
+// patch path for them and not for first layers with the separable form.
+func TestKernelInputConv(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range inputConvSpecs {
+		a, err := Parse(tc.spec, tc.shape, NTK)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e := &kernelEngine{arch: a, ntk: true, d: a.InputSize()}
+		e.plan(0)
+		if e.first == nil {
+			t.Fatalf("%s: first layer not from patches", tc.spec)
+		}
+		d := sizeOf(tc.shape)
+		x1, x2 := randInputs(3, 4, d), randInputs(4, 3, d)
+		for _, sym := range []bool{false, true} {
+			xb, nb := x2, 3
+			if sym {
+				xb, nb = nil, 0
+			}
+			got, err := a.Kernel(ctx, x1, 4, xb, nb, KernelOptions{NTK: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := a.Kernel(ctx, x1, 4, xb, nb, KernelOptions{NTK: true, noInputConv: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if dk, dt := maxRelDiff(got.K, want.K), maxRelDiff(got.Theta, want.Theta); dk > 1e-12 || dt > 1e-12 {
+				t.Errorf("%s (symmetric %v): K %.2g, Theta %.2g from the reference path", tc.spec, sym, dk, dt)
+			}
+		}
+	}
+	for _, spec := range []string{"conv(4,k=3),relu,globalavgpool,dense(1)", "lift(d4,4,k=3),relu,gpool,dense(1)"} {
+		a, err := Parse(spec, []int{1, 6, 6}, NTK)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e := &kernelEngine{arch: a, ntk: true, d: a.InputSize()}
+		e.plan(0)
+		if e.first != nil {
+			t.Errorf("%s: a separable first layer from patches", spec)
+		}
+	}
+}
+
+// BenchmarkKernelInputConv times the NTK of 4 standard normal 28×28 images
+// (10 pairs, one worker) for networks whose first layer has no separable
+// form, from the inputs' patches ("patches") against the general path
+// from the input covariances ("covariances"), in the same run.
+func BenchmarkKernelInputConv(b *testing.B) {
+	for _, spec := range []string{
+		"conv(8,k=5),relu,conv(8,k=3),relu,globalavgpool,dense(1)",
+		"conv(8,k=3,padding=valid),relu,conv(8,k=3),relu,globalavgpool,dense(1)",
+		"lift(c8,8,k=3),relu,gpool,dense(1)",
+	} {
+		a, err := Parse(spec, []int{1, 28, 28}, NTK)
+		if err != nil {
+			b.Fatal(err)
+		}
+		x := randInputs(1, 4, 784)
+		for _, ref := range []bool{false, true} {
+			name := spec + "/patches"
+			if ref {
+				name = spec + "/covariances"
+			}
+			b.Run(name, func(b *testing.B) {
+				for b.Loop() {
+					if _, err := a.Kernel(context.Background(), x, 4, nil, 0, KernelOptions{NTK: true, Workers: 1, noInputConv: ref}); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+	}
+}
