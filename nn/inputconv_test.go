@@ -16,8 +16,8 @@ var inputConvSpecs = []struct {
 	{"conv(4,k=3,padding=valid),relu,conv(4,k=3),relu,globalavgpool,dense(1)", []int{3, 7, 7}},
 	{"conv(4,k=3,padding=circular,b_std=0.3),relu,avgpool(2),conv(4,k=3),relu,globalavgpool,dense(1)", []int{2, 6, 6}},
 	{"conv(4,k=7,padding=valid),relu,dense(1)", []int{1, 7, 7}},
-	{"conv(4,k=5),conv(4,k=3),relu,globalavgpool,dense(1)", []int{1, 6, 6}}, // no rectifier after it
-	{"lift(c8,4,k=3),relu,gpool,dense(1)", []int{1, 6, 6}},                  // interpolated lifting
+	{"conv(4,k=5),conv(4,k=3),relu,globalavgpool,dense(1)", []int{1, 6, 6}},  // no rectifier after it
+	{"lift(c8,4,k=3),relu,gpool,dense(1)", []int{1, 6, 6}},                   // interpolated lifting
 	{"lift(c4,4,k=5),relu,gconv(4,k=3),relu,gpool,dense(1)", []int{1, 6, 6}}, // exact 5×5 lifting, slab
 }
 
