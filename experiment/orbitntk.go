@@ -2,9 +2,13 @@ package experiment
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
 	"fmt"
 	"math"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -14,6 +18,7 @@ import (
 	"github.com/eqens/eqens/internal/progress"
 	"github.com/eqens/eqens/metrics"
 	"github.com/eqens/eqens/nn"
+	"github.com/eqens/eqens/npy"
 	"github.com/eqens/eqens/predict"
 )
 
@@ -313,50 +318,99 @@ func newOrbitKernels(groups []*group.Group, ps *PooledSets) (*orbitKernels, erro
 // element b, Θ(x_i, ρ(b)x_j), is computed for half of the group: the
 // kernel is invariant under the simultaneous action (checked by
 // invariance), so the block of b⁻¹ is the transpose of the block of b,
-// and the block of an involution is symmetric.
+// and the block of an involution is symmetric. Every block (training
+// images against ρ(b) of them, test images against them) is kept in
+// env.Out/kernels/orbit-ntk-HASH as it is done, HASH naming the network
+// and the images, so that a run killed in a long computation resumes from
+// its last block; a block has the bits of the whole kernel's (nn's tiles),
+// so resumed runs give the same results.
 func (ks *orbitKernels) compute(ctx context.Context, env *Env, arch *nn.Arch) error {
-	ps, shape, n, B := ks.ps, ks.ps.Shape, ks.n, ks.B
+	ps, shape, n, m, B := ks.ps, ks.ps.Shape, ks.n, ks.m, ks.B
 	d := ks.repB.Dim()
 	xo := group.OrbitBatch(ks.repB, ps.X[:n*d])
-	env.Logf("NTK of %s on %d training images × %d elements of %s and %d test images (%dx%dx%d)", arch.Spec, n, B, ks.big.Name(), ks.m, shape[0], shape[1], shape[2])
+	dir := filepath.Join(env.Out, "kernels", "orbit-ntk-"+ks.hash(arch))
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	env.Logf("NTK of %s on %d training images × %d elements of %s and %d test images (%dx%dx%d); blocks kept in %s", arch.Spec, n, B, ks.big.Name(), m, shape[0], shape[1], shape[2], dir)
 	ks.ktr = make([]float64, n*B*n)
 	done := make([]bool, B)
 	for b := range B {
 		if done[b] {
 			continue
 		}
-		t0 := time.Now()
 		bi := ks.big.Inv(b)
 		var x2 []float64
 		if b != ks.big.Identity() {
 			x2 = xo[b*n*d : (b+1)*n*d]
 		}
 		label := fmt.Sprintf("training kernel, element %d (and its inverse %d) of %s", b, bi, ks.big.Name())
-		report, finish := progress.Counter(os.Stderr, label, 15*time.Second)
-		kb, err := arch.Kernel(ctx, ps.X[:n*d], n, x2, n, nn.KernelOptions{NTK: true, ThetaOnly: true, Symmetric: bi == b && x2 != nil, Progress: report})
-		finish()
+		opts := nn.KernelOptions{NTK: true, ThetaOnly: true, Symmetric: bi == b && x2 != nil}
+		kb, err := kernelBlock(ctx, env, filepath.Join(dir, fmt.Sprintf("train-%d.npy", b)), label, arch, ps.X[:n*d], n, x2, n, opts)
 		if err != nil {
 			return err
 		}
 		for i := range n {
 			for j := range n {
-				ks.ktr[i*B*n+b*n+j] = kb.Theta[i*n+j]
-				ks.ktr[j*B*n+bi*n+i] = kb.Theta[i*n+j]
+				ks.ktr[i*B*n+b*n+j] = kb[i*n+j]
+				ks.ktr[j*B*n+bi*n+i] = kb[i*n+j]
 			}
 		}
 		done[b], done[bi] = true, true
-		env.Logf("  %s: %.0f s", label, time.Since(t0).Seconds())
+	}
+	ks.kte = make([]float64, m*B*n)
+	for b := range B {
+		label := fmt.Sprintf("test kernel, element %d of %s", b, ks.big.Name())
+		kb, err := kernelBlock(ctx, env, filepath.Join(dir, fmt.Sprintf("test-%d.npy", b)), label, arch, ps.XT, m, xo[b*n*d:(b+1)*n*d], n, nn.KernelOptions{NTK: true, ThetaOnly: true})
+		if err != nil {
+			return err
+		}
+		for i := range m {
+			copy(ks.kte[i*B*n+b*n:i*B*n+(b+1)*n], kb[i*n:(i+1)*n])
+		}
+	}
+	return nil
+}
+
+// kernelBlock returns the NTK of x1 (n1 inputs) against x2 (n2, nil: x1)
+// from the file path if an earlier run left it there, else computes it
+// with progress lines and writes it to path (atomically).
+func kernelBlock(ctx context.Context, env *Env, path, label string, arch *nn.Arch, x1 []float64, n1 int, x2 []float64, n2 int, opts nn.KernelOptions) ([]float64, error) {
+	if a, err := npy.ReadFile(path); err == nil {
+		if k, err := a.Float64(); err == nil && slices.Equal(a.Shape, []int{n1, n2}) {
+			env.Logf("  %s: reused %s", label, path)
+			return k, nil
+		}
 	}
 	t0 := time.Now()
-	report, finish := progress.Counter(os.Stderr, "test kernel", 15*time.Second)
-	kte, err := arch.Kernel(ctx, ps.XT, ks.m, xo, B*n, nn.KernelOptions{NTK: true, ThetaOnly: true, Progress: report})
+	report, finish := progress.Counter(os.Stderr, label, 15*time.Second)
+	opts.Progress = report
+	kb, err := arch.Kernel(ctx, x1, n1, x2, n2, opts)
 	finish()
 	if err != nil {
-		return err
+		return nil, err
 	}
-	env.Logf("  test kernel: %.0f s", time.Since(t0).Seconds())
-	ks.kte = kte.Theta
-	return nil
+	if err := npy.WriteFile(path, npy.FromFloat64([]int{n1, n2}, kb.Theta)); err != nil {
+		return nil, err
+	}
+	env.Logf("  %s: %.0f s", label, time.Since(t0).Seconds())
+	return kb.Theta, nil
+}
+
+// hash names the kernels of arch on these images: the network, the
+// group, the image shape and the images' bits.
+func (ks *orbitKernels) hash(arch *nn.Arch) string {
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\n%s\n%v\n%d %d\n", arch.Spec, ks.big.Name(), ks.ps.Shape, ks.n, ks.m)
+	d := ks.repB.Dim()
+	for _, x := range [][]float64{ks.ps.X[:ks.n*d], ks.ps.XT[:ks.m*d]} {
+		buf := make([]byte, 8*len(x))
+		for i, v := range x {
+			binary.LittleEndian.PutUint64(buf[8*i:], math.Float64bits(v))
+		}
+		h.Write(buf)
+	}
+	return hex.EncodeToString(h.Sum(nil))[:16]
 }
 
 // invariance returns max_{i,j,b} |Θ(x_i, ρ(b)x_j) − Θ(x_j, ρ(b⁻¹)x_i)| /
