@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -85,5 +86,39 @@ func TestPooledConfig(t *testing.T) {
 	}
 	if !reflect.DeepEqual(pooled, plain) {
 		t.Errorf("the pooled config differs beyond its networks and training sizes:\n%+v\n%+v", pooled, plain)
+	}
+}
+
+// TestConfig1000 checks that experiments/equivariant-ntk-1000.yaml is
+// experiments/equivariant-ntk-pooled.yaml with more training sizes, so
+// that its curve extends the pooled run's on the same digits.
+func TestConfig1000(t *testing.T) {
+	for _, scale := range []string{"quick", "full"} {
+		load := func(file string) params {
+			node, err := experiment.LoadConfig("equivariant-ntk", scale, file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var p params
+			if err := experiment.DecodeParams("equivariant-ntk", node, &p); err != nil {
+				t.Fatal(err)
+			}
+			return p
+		}
+		big, pooled := load("../../experiments/equivariant-ntk-1000.yaml"), load("../../experiments/equivariant-ntk-pooled.yaml")
+		if scale == "full" {
+			if slices.Max(big.NTK.TrainSizes) < 1000 {
+				t.Errorf("training sizes %v, want up to 1000", big.NTK.TrainSizes)
+			}
+			for _, n := range pooled.NTK.TrainSizes {
+				if !slices.Contains(big.NTK.TrainSizes, n) {
+					t.Errorf("training size %d of the pooled run missing", n)
+				}
+			}
+			big.NTK.TrainSizes, pooled.NTK.TrainSizes = nil, nil
+		}
+		if !reflect.DeepEqual(big, pooled) {
+			t.Errorf("%s: the config differs from the pooled one beyond the training sizes:\n%+v\n%+v", scale, big, pooled)
+		}
 	}
 }
