@@ -116,36 +116,58 @@ func (s *State) spatialMeanInto(in, out []float64, p, c, g, gc, hw int) {
 }
 
 // AvgPool applies k×k average pooling with stride k (the spatial size must
-// be divisible by k).
+// be divisible by k): every output entry is the mean of the k²×k² input
+// entries of its pair of cells. Each output row first sums its cell's k²
+// input rows (vec.AxpyF64 on whole rows, which reads each input row once,
+// in order), then every output column sums its cell's k² entries of that
+// row and scales by 1/k⁴.
 func (s *State) AvgPool(k int) {
 	g, h, w := s.G, s.H, s.W
 	oh, ow := h/k, w/k
 	p, c := s.P(), s.Cols()
-	po := g * oh * ow
+	hw, ohw := h*w, oh*ow
+	po := g * ohw
 	co := po
 	if s.Slab {
-		co = oh * ow
+		co = ohw
 	}
 	inv := 1 / float64(k*k*k*k)
-	cell := func(q int) int {
-		r, rem := q/(h*w), q%(h*w)
-		return r*oh*ow + (rem/w/k)*ow + (rem%w)/k
-	}
-	colCell := make([]int, c)
-	for q := range colCell {
-		colCell[q] = cell(q)
-	}
+	sum := make([]float64, c)
 	apply := func(in []float64) []float64 {
 		out := s.Scratch(s.Pairs * po * co)
-		clear(out)
 		for a := 0; a < s.Pairs; a++ {
 			m := in[a*p*c : (a+1)*p*c]
 			o := out[a*po*co : (a+1)*po*co]
-			for pi := 0; pi < p; pi++ {
-				row := m[pi*c : (pi+1)*c]
-				orow := o[cell(pi)*co : (cell(pi)+1)*co]
-				for qi, v := range row {
-					orow[colCell[qi]] += v * inv
+			for oi := range po {
+				r, ci, cj := oi/ohw, oi%ohw/ow, oi%ow
+				for d := range k * k {
+					pi := r*hw + (ci*k+d/k)*w + cj*k + d%k
+					if d == 0 {
+						copy(sum, m[pi*c:(pi+1)*c])
+					} else {
+						vec.AxpyF64(sum, m[pi*c:(pi+1)*c], 1)
+					}
+				}
+				orow := o[oi*co : (oi+1)*co]
+				if k == 2 {
+					pool2Row(orow, sum, oh, ow, w, inv)
+					continue
+				}
+				oq := 0
+				for r2 := 0; r2 < co/ohw; r2++ {
+					for qi := range oh {
+						for qj := range ow {
+							base := r2*hw + qi*k*w + qj*k
+							var t float64
+							for di := range k {
+								for _, v := range sum[base+di*w : base+di*w+k] {
+									t += v
+								}
+							}
+							orow[oq] = t * inv
+							oq++
+						}
+					}
 				}
 			}
 		}
@@ -162,4 +184,20 @@ func (s *State) AvgPool(k int) {
 	s.H, s.W = oh, ow
 	s.V1 = grow(s.V1, s.Pairs*po)
 	s.V2 = grow(s.V2, s.Pairs*po)
+}
+
+// pool2Row sets out[(r2, qi, qj)] to inv times the sum of the 2×2 cell
+// (2qi, 2qj) of block r2 of the row sum (blocks of 2oh rows of w entries).
+func pool2Row(out, sum []float64, oh, ow, w int, inv float64) {
+	oq := 0
+	for off := 0; off < len(sum); off += 2 * oh * w {
+		for qi := range oh {
+			r0 := sum[off+2*qi*w : off+2*qi*w+w]
+			r1 := sum[off+(2*qi+1)*w : off+(2*qi+2)*w]
+			for qj := range ow {
+				out[oq] = ((r0[2*qj] + r0[2*qj+1]) + (r1[2*qj] + r1[2*qj+1])) * inv
+				oq++
+			}
+		}
+	}
 }

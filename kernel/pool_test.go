@@ -1,0 +1,106 @@
+package kernel
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+)
+
+// avgPoolRef is the straightforward average pooling AvgPool replaced, kept
+// as the reference: every input entry is added, scaled, into its output
+// entry.
+func avgPoolRef(s *State, k int) {
+	g, h, w := s.G, s.H, s.W
+	oh, ow := h/k, w/k
+	p, c := s.P(), s.Cols()
+	po := g * oh * ow
+	co := po
+	if s.Slab {
+		co = oh * ow
+	}
+	inv := 1 / float64(k*k*k*k)
+	cell := func(q int) int {
+		r, rem := q/(h*w), q%(h*w)
+		return r*oh*ow + (rem/w/k)*ow + (rem%w)/k
+	}
+	colCell := make([]int, c)
+	for q := range colCell {
+		colCell[q] = cell(q)
+	}
+	apply := func(in []float64) []float64 {
+		out := make([]float64, s.Pairs*po*co)
+		for a := 0; a < s.Pairs; a++ {
+			m := in[a*p*c : (a+1)*p*c]
+			o := out[a*po*co : (a+1)*po*co]
+			for pi := 0; pi < p; pi++ {
+				orow := o[cell(pi)*co : (cell(pi)+1)*co]
+				for qi, v := range m[pi*c : (pi+1)*c] {
+					orow[colCell[qi]] += v * inv
+				}
+			}
+		}
+		return out
+	}
+	s.K = apply(s.K)
+	if s.NTK {
+		s.Theta = apply(s.Theta)
+	}
+	s.H, s.W = oh, ow
+}
+
+// TestAvgPool checks the average pooling against the reference to 1e-14
+// of the plane's scale (it sums in another order) for plain, group and
+// slab states, pools of 2 and 3.
+func TestAvgPool(t *testing.T) {
+	rng := rand.New(rand.NewPCG(21, 22))
+	for _, tc := range []struct {
+		g, h, w, k int
+		slab       bool
+	}{
+		{1, 6, 6, 2, false},
+		{1, 6, 9, 3, false},
+		{1, 28, 28, 2, false},
+		{4, 4, 6, 2, false},
+		{4, 6, 6, 2, true},
+		{8, 6, 6, 3, true},
+	} {
+		name := fmt.Sprintf("%d×%d×%d pool %d slab %v", tc.g, tc.h, tc.w, tc.k, tc.slab)
+		op := &ConvOp{InG: tc.g, InH: tc.h, InW: tc.w}
+		got := randomState(rng, op, 3, tc.slab)
+		want := &State{Pairs: got.Pairs, NTK: true, G: got.G, H: got.H, W: got.W, Slab: got.Slab,
+			K: append([]float64(nil), got.K...), Theta: append([]float64(nil), got.Theta...)}
+		got.AvgPool(tc.k)
+		avgPoolRef(want, tc.k)
+		if got.H != want.H || got.W != want.W || len(got.K) != len(want.K) || len(got.V1) != got.Pairs*got.P() {
+			t.Fatalf("%s: %dx%d, %d values, %d variances; want %dx%d, %d values", name, got.H, got.W, len(got.K), len(got.V1), want.H, want.W, len(want.K))
+		}
+		closePlanes(t, name+": K", got.K, want.K, 1e-14)
+		closePlanes(t, name+": Theta", got.Theta, want.Theta, 1e-14)
+	}
+}
+
+// BenchmarkAvgPool times the 2×2 average pooling of one pair's 28×28 K
+// and Theta planes against the reference in the same run.
+func BenchmarkAvgPool(b *testing.B) {
+	rng := rand.New(rand.NewPCG(23, 24))
+	src := randomState(rng, &ConvOp{InG: 1, InH: 28, InW: 28}, 1, false)
+	for _, ref := range []bool{false, true} {
+		name := "fast"
+		if ref {
+			name = "reference"
+		}
+		b.Run(name, func(b *testing.B) {
+			s := &State{}
+			for b.Loop() {
+				b.StopTimer()
+				*s = State{Pairs: 1, NTK: true, G: 1, H: 28, W: 28, K: append(s.K[:0], src.K...), Theta: append(s.Theta[:0], src.Theta...)}
+				b.StartTimer()
+				if ref {
+					avgPoolRef(s, 2)
+				} else {
+					s.AvgPool(2)
+				}
+			}
+		})
+	}
+}
