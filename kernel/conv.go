@@ -204,11 +204,36 @@ func (s *State) ConvAffineReLU(op *ConvOp, wStd, bStd float64) error {
 	return s.conv(op, &affine{w2: wStd * wStd, b2: bStd * bStd, relu: true})
 }
 
-// affine holds the variances of Affine for a fused operator, and whether
-// the rectifier's map follows.
+// affine holds the variances of Affine for a fused operator, whether the
+// rectifier's map follows, and whether a 2×2 average pooling follows that
+// (pool2, ConvAffineReLUPool2).
 type affine struct {
 	w2, b2 float64
 	relu   bool
+	pool2  bool
+}
+
+// ConvAffineReLUPool is ConvAffineReLU followed by AvgPool(2), fused: the
+// output rows of each 2×2 cell of positions are summed as they are
+// computed and pooled at once, so that the operator's output planes are
+// never stored (they are 16 times larger than the pooled ones). It gives
+// the same bits as the two calls. It takes operators with the separable
+// form, one output group element and an even output grid (CanPoolFused).
+func (s *State) ConvAffineReLUPool(op *ConvOp, wStd, bStd float64) error {
+	if !op.CanPoolFused() {
+		return fmt.Errorf("kernel: fused 2×2 pooling needs a separable convolution of one output group element on an even grid")
+	}
+	return s.conv(op, &affine{w2: wStd * wStd, b2: bStd * bStd, relu: true, pool2: true})
+}
+
+// CanPoolFused reports whether ConvAffineReLUPool takes op.
+func (op *ConvOp) CanPoolFused() bool {
+	e := op.effective()
+	if e.OutG != 1 || e.Slab || e.InG != 1 || e.OutH%2 != 0 || e.OutW%2 != 0 {
+		return false
+	}
+	pl := separablePlan(e, false)
+	return pl != nil && !pl.traversal(0, e.OutH, e.OutW).vertical // lines along image rows: sepPool's order
 }
 
 // convDims are the sizes convApply works with: positions and row lengths
@@ -252,6 +277,9 @@ func (s *State) convTo(op *ConvOp, aff *affine, kout, tout []float64) error {
 		}
 	}
 	n := s.Pairs * dim.pout * dim.cout
+	if aff != nil && aff.pool2 {
+		n /= 16
+	}
 	own := kout == nil
 	if own {
 		kout = s.Scratch(n)
@@ -276,6 +304,10 @@ func (s *State) convTo(op *ConvOp, aff *affine, kout, tout []float64) error {
 		s.Recycle(kin)
 	}
 	s.G, s.H, s.W, s.Slab = op.OutG, op.OutH, op.OutW, op.Slab
+	if aff != nil && aff.pool2 {
+		s.H, s.W = op.OutH/2, op.OutW/2
+		dim.pout /= 4
+	}
 	s.V1 = grow(s.V1, s.Pairs*dim.pout)
 	s.V2 = grow(s.V2, s.Pairs*dim.pout)
 	return nil

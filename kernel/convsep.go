@@ -151,6 +151,10 @@ func (s *State) convSeparable(pl *sepPlan, op *ConvOp, kin, kout, tin, tout []fl
 		run.w2, run.b2 = aff.w2, aff.b2
 	}
 	inPair, outPair := dim.pin*dim.cin, dim.pout*dim.cout
+	if aff != nil && aff.pool2 {
+		outPair /= 16
+		run.pool = s.newSepPool(h, w, tin != nil)
+	}
 	for a := range s.Pairs {
 		if aff != nil && aff.relu {
 			s.reluRoots(a, dim.pout, dim.cout)
@@ -179,7 +183,8 @@ type sepRun struct {
 	norm, w2, b2 float64
 	a            int
 	kp, tp       []float64
-	ko, to       []float64
+	ko, to       []float64 // output planes, pooled ones with pool
+	pool         *sepPool
 }
 
 // sepStrip is the number of positions of a line that element visits
@@ -198,8 +203,12 @@ const sepStrip = 7
 // arithmetic.
 func (run *sepRun) element(r int) {
 	tr := run.pl.traversal(r, run.op.OutH, run.op.OutW)
-	for i0 := 0; i0 < tr.inner; i0 += sepStrip {
-		i1 := min(i0+sepStrip, tr.inner)
+	strip := sepStrip
+	if run.pool != nil {
+		strip = sepPoolStrip
+	}
+	for i0 := 0; i0 < tr.inner; i0 += strip {
+		i1 := min(i0+strip, tr.inner)
 		for i := i0; i < i1; i++ {
 			run.first(r, tr, 0, i)
 		}
@@ -248,6 +257,9 @@ func (run *sepRun) firstSecond(r int, tr sepTraversal, o, i int) {
 	s, a, pout, hw := run.s, run.a, run.dim.pout, op.OutH*w
 	vec.Sum3MaskAffineReLU(&f, krow, trow, kr[0], kr[1], kr[2], trr[0], trr[1], trr[2], run.norm, run.w2, run.b2,
 		s.V1[a*pout+r*hw+t], s.invV1[r*hw+t], s.V2[a*pout:a*pout+run.dim.cout], s.invV2, inv2pi)
+	if run.pool != nil {
+		run.pool.add(run, t)
+	}
 }
 
 // outputRows returns the output rows at line o, index i (trow nil
@@ -259,10 +271,16 @@ func (run *sepRun) outputRows(r int, tr sepTraversal, o, i int) (krow, trow []fl
 	ti, tj := tr.pos(o, i)
 	t = ti*w + tj
 	at := (r*hw + t) * run.dim.cout
-	krow = run.ko[at : at+hw]
+	if run.pool != nil {
+		krow, trow = run.pool.rows(t, w)
+	} else {
+		krow = run.ko[at : at+hw]
+		if run.tp != nil {
+			trow = run.to[at : at+hw]
+		}
+	}
 	kr[0], kr[1], kr[2] = run.pl.secondRows(run.bk, r, tr, h, w, o, i)
 	if run.tp != nil {
-		trow = run.to[at : at+hw]
 		trr[0], trr[1], trr[2] = run.pl.secondRows(run.bt, r, tr, h, w, o, i)
 	}
 	return krow, trow, kr, trr, t
@@ -278,6 +296,9 @@ func (run *sepRun) second(r int, tr sepTraversal, o, i int) {
 		// Both planes' second pass and the map in one pass.
 		vec.Sum3AffineReLU(krow, trow, kr[0], kr[1], kr[2], trr[0], trr[1], trr[2], run.norm, run.w2, run.b2,
 			s.V1[a*pout+r*hw+t], s.invV1[r*hw+t], s.V2[a*pout:a*pout+run.dim.cout], s.invV2, inv2pi)
+		if run.pool != nil {
+			run.pool.add(run, t)
+		}
 	case aff != nil:
 		vec.Sum3Affine(krow, kr[0], kr[1], kr[2], run.norm, run.w2, nil, run.b2)
 		if trow != nil {
@@ -389,4 +410,78 @@ func (pl *sepPlan) secondRows(buf sepBuffers, r int, tr sepTraversal, h, w, o, i
 		rows[u+1] = buf.ring[((lo%3)*tr.inner+li)*rowLen+(1+u)*w:][:hw]
 	}
 	return rows[0], rows[1], rows[2]
+}
+
+// sepPoolStrip is the strip of positions per line when a 2×2 pooling is
+// fused (ConvAffineReLUPool): even, so that no cell of the pooling
+// straddles two strips, and a cell's four output rows arrive in the order
+// AvgPool sums them: (2I, 2J), (2I, 2J+1) on one line, (2I+1, 2J),
+// (2I+1, 2J+1) on the next.
+const sepPoolStrip = 8
+
+// sepPool sums the output rows of the 2×2 cells of the strip at hand, as
+// AvgPool does (the first row copied, the others added with vec.AxpyF64),
+// and pools each cell's sum into the pooled planes when its fourth row is
+// done (pool2Row).
+type sepPool struct {
+	h, w       int
+	sumK, sumT [sepPoolStrip / 2][]float64 // one row sum per cell of a strip
+	tmpK, tmpT []float64                   // the output row at hand
+}
+
+// newSepPool returns the working rows for output planes of h×w positions
+// (Theta's too with theta).
+func (s *State) newSepPool(h, w int, theta bool) *sepPool {
+	hw := h * w
+	p := &sepPool{h: h, w: w, tmpK: make([]float64, hw)}
+	for i := range p.sumK {
+		p.sumK[i] = make([]float64, hw)
+	}
+	if theta {
+		p.tmpT = make([]float64, hw)
+		for i := range p.sumT {
+			p.sumT[i] = make([]float64, hw)
+		}
+	}
+	return p
+}
+
+// cell returns the slot of position t's cell and t's place in it
+// (0: top left ... 3: bottom right).
+func (p *sepPool) cell(t int) (slot, d int) {
+	ti, tj := t/p.w, t%p.w
+	return tj / 2 % len(p.sumK), ti%2*2 + tj%2
+}
+
+// rows returns where the output rows of position t go: the first row of a
+// cell straight into the cell's sum, the others into the row at hand.
+func (p *sepPool) rows(t, _ int) (krow, trow []float64) {
+	slot, d := p.cell(t)
+	if d == 0 {
+		return p.sumK[slot], p.sumT[slot]
+	}
+	return p.tmpK, p.tmpT
+}
+
+// add adds position t's output rows (just computed) to its cell's sums and
+// pools the cell when they are complete.
+func (p *sepPool) add(run *sepRun, t int) {
+	slot, d := p.cell(t)
+	if d == 0 {
+		return
+	}
+	vec.AxpyF64(p.sumK[slot], p.tmpK, 1)
+	if run.to != nil {
+		vec.AxpyF64(p.sumT[slot], p.tmpT, 1)
+	}
+	if d < 3 {
+		return
+	}
+	oh, ow := p.h/2, p.w/2
+	ohw := oh * ow
+	q := t/p.w/2*ow + t%p.w/2
+	pool2Row(run.ko[q*ohw:(q+1)*ohw], p.sumK[slot], oh, ow, p.w, 1.0/16)
+	if run.to != nil {
+		pool2Row(run.to[q*ohw:(q+1)*ohw], p.sumT[slot], oh, ow, p.w, 1.0/16)
+	}
 }

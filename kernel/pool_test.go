@@ -104,3 +104,68 @@ func BenchmarkAvgPool(b *testing.B) {
 		})
 	}
 }
+
+// TestConvAffineReLUPool checks the fused convolution, rectifier and 2×2
+// pooling against ConvAffineReLU followed by AvgPool(2), bit for bit, K
+// and Theta or K alone, on grids from 4×4 to 28×28 (strips of the
+// traversal end inside and at the end of lines), and the operators it
+// refuses.
+func TestConvAffineReLUPool(t *testing.T) {
+	rng := rand.New(rand.NewPCG(25, 26))
+	for _, tc := range []struct {
+		h, w int
+		ntk  bool
+	}{
+		{4, 4, true}, {6, 10, true}, {8, 18, false}, {14, 14, true}, {28, 28, true}, {28, 28, false},
+	} {
+		name := fmt.Sprintf("%dx%d NTK %v", tc.h, tc.w, tc.ntk)
+		op := plainConvOp(3, Same, tc.h, tc.w)
+		base := gramState(rng, op, 2, false)
+		base.NTK = tc.ntk
+		if !tc.ntk {
+			base.Theta = nil
+		}
+		vars(base, rng)
+		clone := func() *State {
+			c := *base
+			c.K = append([]float64(nil), base.K...)
+			c.Theta = append([]float64(nil), base.Theta...)
+			if !tc.ntk {
+				c.Theta = nil
+			}
+			c.V1, c.V2 = append([]float64(nil), base.V1...), append([]float64(nil), base.V2...)
+			return &c
+		}
+		want, got := clone(), clone()
+		if err := want.ConvAffineReLU(op, 1.2, 0.1); err != nil {
+			t.Fatal(err)
+		}
+		want.AvgPool(2)
+		if err := got.ConvAffineReLUPool(op, 1.2, 0.1); err != nil {
+			t.Fatal(err)
+		}
+		if got.H != want.H || got.W != want.W || len(got.K) != len(want.K) || len(got.V1) != len(want.V1) {
+			t.Fatalf("%s: %dx%d, %d values, %d variances; want %dx%d, %d, %d", name, got.H, got.W, len(got.K), len(got.V1), want.H, want.W, len(want.K), len(want.V1))
+		}
+		sameBits(t, name+": K", got.K, want.K)
+		if tc.ntk {
+			sameBits(t, name+": Theta", got.Theta, want.Theta)
+		}
+	}
+	for _, op := range []*ConvOp{plainConvOp(3, Same, 7, 8), plainConvOp(3, Valid, 8, 8), plainConvOp(5, Same, 8, 8), exactGroupOp(c4, 1, 8, 8)} {
+		if op.CanPoolFused() {
+			t.Errorf("%dx%d, %v padding, k=%d, %d outputs: fused pooling accepted", op.OutH, op.OutW, op.Pad, op.K, op.OutG)
+		}
+	}
+}
+
+// vars sets the state's variances for the pairs to the diagonals of
+// positive planes, as the driver's tapes would be.
+func vars(s *State, rng *rand.Rand) {
+	p := s.H * s.W
+	s.V1, s.V2 = make([]float64, s.Pairs*p), make([]float64, s.Pairs*p)
+	for i := range s.V1 {
+		s.V1[i] = 1 + rng.Float64()
+		s.V2[i] = 1 + rng.Float64()
+	}
+}

@@ -367,6 +367,15 @@ func (c *Conv) kernelReLU(s *kernel.State) error {
 	return s.ConvAffineReLU(c.op, c.WStd, c.BStd)
 }
 
+func (c *Conv) canPoolFused() bool { return c.op.CanPoolFused() }
+
+func (c *Conv) kernelReLUPool(s *kernel.State) error {
+	if err := c.checkKernel(); err != nil {
+		return err
+	}
+	return s.ConvAffineReLUPool(c.op, c.WStd, c.BStd)
+}
+
 func (c *Conv) kernelPositions(int, Shape) int { return c.op.OutG * c.op.OutH * c.op.OutW }
 
 func (c *Conv) kernelColumns(q int) int {

@@ -2,6 +2,7 @@ package nn
 
 import (
 	"context"
+	"slices"
 	"testing"
 )
 
@@ -98,6 +99,58 @@ func BenchmarkKernelInputConv(b *testing.B) {
 					}
 				}
 			})
+		}
+	}
+}
+
+// TestKernelPoolFusion checks that networks whose 3×3 convolutions are
+// followed by a rectifier and a 2×2 average pooling (fused:
+// kernel.State.ConvAffineReLUPool) give the bits of the same networks with
+// the poolings run on their own, NNGP and NTK, cross and symmetric
+// kernels.
+func TestKernelPoolFusion(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		spec  string
+		shape []int
+	}{
+		{"conv(4,k=3),relu,avgpool(2),conv(4,k=3),relu,avgpool(2),conv(4,k=3),relu,globalavgpool,dense(1)", []int{1, 12, 12}},
+		{"conv(4,k=3,b_std=0.2),relu,avgpool(2),dense(1)", []int{2, 6, 10}},
+		{"conv(4,k=5),relu,conv(4,k=3),relu,avgpool(2),conv(4,k=3),relu,globalavgpool,dense(1)", []int{1, 8, 8}},
+	} {
+		a, err := Parse(tc.spec, tc.shape, NTK)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fused := 0
+		for l := range len(a.Layers) - 2 {
+			if c, ok := a.Layers[l].(*Conv); ok && c.canPoolFused() && isPool2(a.Layers[l+2]) {
+				fused++
+			}
+		}
+		if fused == 0 {
+			t.Fatalf("%s: no fused pooling", tc.spec)
+		}
+		d := sizeOf(tc.shape)
+		x1, x2 := randInputs(5, 4, d), randInputs(6, 3, d)
+		for _, ntk := range []bool{false, true} {
+			for _, sym := range []bool{false, true} {
+				xb, nb := x2, 3
+				if sym {
+					xb, nb = nil, 0
+				}
+				got, err := a.Kernel(ctx, x1, 4, xb, nb, KernelOptions{NTK: ntk})
+				if err != nil {
+					t.Fatal(err)
+				}
+				want, err := a.Kernel(ctx, x1, 4, xb, nb, KernelOptions{NTK: ntk, noPoolFusion: true})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !slices.Equal(got.K, want.K) || !slices.Equal(got.Theta, want.Theta) {
+					t.Errorf("%s (NTK %v, symmetric %v): fused pooling changes the kernel by %.2g, %.2g", tc.spec, ntk, sym, maxRelDiff(got.K, want.K), maxRelDiff(got.Theta, want.Theta))
+				}
+			}
 		}
 	}
 }

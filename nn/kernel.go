@@ -39,8 +39,9 @@ type KernelOptions struct {
 	// caller is responsible for the assertion.
 	Symmetric bool
 
-	noChains    bool // tests: no block chains (kernelchain.go)
-	noInputConv bool // tests: a first convolution from the input covariances
+	noChains     bool // tests: no block chains (kernelchain.go)
+	noInputConv  bool // tests: a first convolution from the input covariances
+	noPoolFusion bool // tests: 2×2 average poolings on their own
 }
 
 // KernelResult holds kernel matrices, n1×n2 row-major.
@@ -78,7 +79,7 @@ func (a *Arch) Kernel(ctx context.Context, x1 []float64, n1 int, x2 []float64, n
 			}
 		}
 	}
-	e := &kernelEngine{arch: a, ntk: opts.NTK, d: d, noChains: opts.noChains, noInputConv: opts.noInputConv}
+	e := &kernelEngine{arch: a, ntk: opts.NTK, d: d, noChains: opts.noChains, noInputConv: opts.noInputConv, noPoolFusion: opts.noPoolFusion}
 	e.plan(opts.MemoryMB)
 	workers := opts.Workers
 	if workers <= 0 {
@@ -295,8 +296,9 @@ type kernelEngine struct {
 	// first is a first convolution or lifting of images, whose map the
 	// engine computes from the inputs' patches (kernel.State.InputConv),
 	// or nil.
-	first       *Conv
-	noInputConv bool
+	first        *Conv
+	noInputConv  bool
+	noPoolFusion bool
 }
 
 func (e *kernelEngine) plan(memMB int) {
@@ -539,6 +541,12 @@ func (e *kernelEngine) runSelf(st *kernel.State, x []float64, i0, i1 int, tape [
 	return nil
 }
 
+// isPool2 reports whether a layer is a 2×2 average pooling.
+func isPool2(l Layer) bool {
+	p, ok := l.(*Pool)
+	return ok && p.Kind == "avgpool" && p.K == 2
+}
+
 // isRectifier reports whether a layer is max(x, 0).
 func isRectifier(l Layer) bool {
 	r, ok := l.(rectifierLayer)
@@ -599,6 +607,14 @@ func (e *kernelEngine) run(st *kernel.State, x1 []float64, i0, i1 int, x2 []floa
 			// The rectifier's map runs on each output row of the layer while
 			// it is in cache: the variances of the rectifier's inputs first.
 			loadVariances(st, e.posAt[l+1], i0, i1, j0, j1, tape1[l+1], tape2[l+1])
+			if p, ok := layer.(poolKernelFuser); ok && l+2 < n && isPool2(e.arch.Layers[l+2]) && p.canPoolFused() && !e.noPoolFusion {
+				// And a 2×2 average pooling as the rows are done.
+				if err := p.kernelReLUPool(st); err != nil {
+					return fmt.Errorf("kernel: layers %d-%d %s,%s,%s: %w", l+1, l+3, layer, e.arch.Layers[l+1], e.arch.Layers[l+2], err)
+				}
+				l += 2
+				continue
+			}
 			if err := f.kernelReLU(st); err != nil {
 				return fmt.Errorf("kernel: layers %d-%d %s,%s: %w", l+1, l+2, layer, e.arch.Layers[l+1], err)
 			}

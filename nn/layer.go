@@ -62,6 +62,13 @@ type (
 	reluKernelFuser interface {
 		kernelReLU(s *kernel.State) error
 	}
+	// poolKernelFuser layers can also apply a 2×2 average pooling after
+	// the rectifier in the same pass (plain 3×3 convolutions on even grids,
+	// canPoolFused): kernelReLUPool has the bits of the three maps.
+	poolKernelFuser interface {
+		canPoolFused() bool
+		kernelReLUPool(s *kernel.State) error
+	}
 )
 
 // buildCtx carries what layers need to know about their neighbours.
