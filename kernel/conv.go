@@ -205,12 +205,14 @@ func (s *State) ConvAffineReLU(op *ConvOp, wStd, bStd float64) error {
 }
 
 // affine holds the variances of Affine for a fused operator, whether the
-// rectifier's map follows, and whether a 2×2 average pooling follows that
-// (pool2, ConvAffineReLUPool2).
+// rectifier's map follows, and whether a 2×2 average pooling
+// (ConvAffineReLUPool) or the global one (ConvAffineReLUMean) follows
+// that.
 type affine struct {
 	w2, b2 float64
 	relu   bool
 	pool2  bool
+	mean   bool
 }
 
 // ConvAffineReLUPool is ConvAffineReLU followed by AvgPool(2), fused: the
@@ -224,6 +226,25 @@ func (s *State) ConvAffineReLUPool(op *ConvOp, wStd, bStd float64) error {
 		return fmt.Errorf("kernel: fused 2×2 pooling needs a separable convolution of one output group element on an even grid")
 	}
 	return s.conv(op, &affine{w2: wStd * wStd, b2: bStd * bStd, relu: true, pool2: true})
+}
+
+// ConvAffineReLUMean is ConvAffineReLU followed by SpatialMean (global
+// average pooling), fused: each output row is summed as it is computed
+// and the pair's mean taken from the row sums, so that the operator's
+// output planes are never stored. It gives the same bits as the two calls.
+// It takes operators with the separable form and one output group element
+// (CanMeanFused).
+func (s *State) ConvAffineReLUMean(op *ConvOp, wStd, bStd float64) error {
+	if !op.CanMeanFused() {
+		return fmt.Errorf("kernel: fused global pooling needs a separable convolution of one output group element")
+	}
+	return s.conv(op, &affine{w2: wStd * wStd, b2: bStd * bStd, relu: true, mean: true})
+}
+
+// CanMeanFused reports whether ConvAffineReLUMean takes op.
+func (op *ConvOp) CanMeanFused() bool {
+	e := op.effective()
+	return e.OutG == 1 && !e.Slab && e.InG == 1 && separablePlan(e, false) != nil
 }
 
 // CanPoolFused reports whether ConvAffineReLUPool takes op.
@@ -277,8 +298,11 @@ func (s *State) convTo(op *ConvOp, aff *affine, kout, tout []float64) error {
 		}
 	}
 	n := s.Pairs * dim.pout * dim.cout
-	if aff != nil && aff.pool2 {
+	switch {
+	case aff != nil && aff.pool2:
 		n /= 16
+	case aff != nil && aff.mean:
+		n = s.Pairs
 	}
 	own := kout == nil
 	if own {
@@ -304,9 +328,13 @@ func (s *State) convTo(op *ConvOp, aff *affine, kout, tout []float64) error {
 		s.Recycle(kin)
 	}
 	s.G, s.H, s.W, s.Slab = op.OutG, op.OutH, op.OutW, op.Slab
-	if aff != nil && aff.pool2 {
+	switch {
+	case aff != nil && aff.pool2:
 		s.H, s.W = op.OutH/2, op.OutW/2
 		dim.pout /= 4
+	case aff != nil && aff.mean:
+		s.H, s.W = 1, 1
+		dim.pout = 1
 	}
 	s.V1 = grow(s.V1, s.Pairs*dim.pout)
 	s.V2 = grow(s.V2, s.Pairs*dim.pout)

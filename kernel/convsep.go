@@ -151,9 +151,13 @@ func (s *State) convSeparable(pl *sepPlan, op *ConvOp, kin, kout, tin, tout []fl
 		run.w2, run.b2 = aff.w2, aff.b2
 	}
 	inPair, outPair := dim.pin*dim.cin, dim.pout*dim.cout
-	if aff != nil && aff.pool2 {
+	switch {
+	case aff != nil && aff.pool2:
 		outPair /= 16
-		run.pool = s.newSepPool(h, w, tin != nil)
+		run.sink = s.newSepPool(h, w, tin != nil)
+	case aff != nil && aff.mean:
+		outPair = 1
+		run.sink = newSepMean(h*w, tin != nil)
 	}
 	for a := range s.Pairs {
 		if aff != nil && aff.relu {
@@ -166,6 +170,9 @@ func (s *State) convSeparable(pl *sepPlan, op *ConvOp, kin, kout, tin, tout []fl
 		}
 		for r := range op.OutG {
 			run.element(r)
+		}
+		if run.sink != nil {
+			run.sink.done(&run)
 		}
 	}
 }
@@ -183,8 +190,17 @@ type sepRun struct {
 	norm, w2, b2 float64
 	a            int
 	kp, tp       []float64
-	ko, to       []float64 // output planes, pooled ones with pool
-	pool         *sepPool
+	ko, to       []float64 // output planes (those of the sink's result with a sink)
+	sink         sepSink
+}
+
+// sepSink takes the output rows of a fused pooling instead of the output
+// planes: rows(t) says where the rows of position t go, add(run, t) is
+// called when they are there, done(run) when the pair is.
+type sepSink interface {
+	rows(t int) (krow, trow []float64)
+	add(run *sepRun, t int)
+	done(run *sepRun)
 }
 
 // sepStrip is the number of positions of a line that element visits
@@ -204,7 +220,7 @@ const sepStrip = 7
 func (run *sepRun) element(r int) {
 	tr := run.pl.traversal(r, run.op.OutH, run.op.OutW)
 	strip := sepStrip
-	if run.pool != nil {
+	if _, ok := run.sink.(*sepPool); ok {
 		strip = sepPoolStrip
 	}
 	for i0 := 0; i0 < tr.inner; i0 += strip {
@@ -257,8 +273,8 @@ func (run *sepRun) firstSecond(r int, tr sepTraversal, o, i int) {
 	s, a, pout, hw := run.s, run.a, run.dim.pout, op.OutH*w
 	vec.Sum3MaskAffineReLU(&f, krow, trow, kr[0], kr[1], kr[2], trr[0], trr[1], trr[2], run.norm, run.w2, run.b2,
 		s.V1[a*pout+r*hw+t], s.invV1[r*hw+t], s.V2[a*pout:a*pout+run.dim.cout], s.invV2, inv2pi)
-	if run.pool != nil {
-		run.pool.add(run, t)
+	if run.sink != nil {
+		run.sink.add(run, t)
 	}
 }
 
@@ -271,8 +287,8 @@ func (run *sepRun) outputRows(r int, tr sepTraversal, o, i int) (krow, trow []fl
 	ti, tj := tr.pos(o, i)
 	t = ti*w + tj
 	at := (r*hw + t) * run.dim.cout
-	if run.pool != nil {
-		krow, trow = run.pool.rows(t, w)
+	if run.sink != nil {
+		krow, trow = run.sink.rows(t)
 	} else {
 		krow = run.ko[at : at+hw]
 		if run.tp != nil {
@@ -296,8 +312,8 @@ func (run *sepRun) second(r int, tr sepTraversal, o, i int) {
 		// Both planes' second pass and the map in one pass.
 		vec.Sum3AffineReLU(krow, trow, kr[0], kr[1], kr[2], trr[0], trr[1], trr[2], run.norm, run.w2, run.b2,
 			s.V1[a*pout+r*hw+t], s.invV1[r*hw+t], s.V2[a*pout:a*pout+run.dim.cout], s.invV2, inv2pi)
-		if run.pool != nil {
-			run.pool.add(run, t)
+		if run.sink != nil {
+			run.sink.add(run, t)
 		}
 	case aff != nil:
 		vec.Sum3Affine(krow, kr[0], kr[1], kr[2], run.norm, run.w2, nil, run.b2)
@@ -455,7 +471,7 @@ func (p *sepPool) cell(t int) (slot, d int) {
 
 // rows returns where the output rows of position t go: the first row of a
 // cell straight into the cell's sum, the others into the row at hand.
-func (p *sepPool) rows(t, _ int) (krow, trow []float64) {
+func (p *sepPool) rows(t int) (krow, trow []float64) {
 	slot, d := p.cell(t)
 	if d == 0 {
 		return p.sumK[slot], p.sumT[slot]
@@ -483,5 +499,48 @@ func (p *sepPool) add(run *sepRun, t int) {
 	pool2Row(run.ko[q*ohw:(q+1)*ohw], p.sumK[slot], oh, ow, p.w, 1.0/16)
 	if run.to != nil {
 		pool2Row(run.to[q*ohw:(q+1)*ohw], p.sumT[slot], oh, ow, p.w, 1.0/16)
+	}
+}
+
+func (p *sepPool) done(*sepRun) {}
+
+// sepMean sums each output row as it is computed (vec.SumF64) and, when
+// the pair is done, the row sums in the order of the positions, as
+// SpatialMean does (ConvAffineReLUMean).
+type sepMean struct {
+	rowK, rowT   []float64 // the output row at hand
+	sumsK, sumsT []float64 // the sum of every output row
+}
+
+func newSepMean(hw int, theta bool) *sepMean {
+	m := &sepMean{rowK: make([]float64, hw), sumsK: make([]float64, hw)}
+	if theta {
+		m.rowT, m.sumsT = make([]float64, hw), make([]float64, hw)
+	}
+	return m
+}
+
+func (m *sepMean) rows(int) (krow, trow []float64) { return m.rowK, m.rowT }
+
+func (m *sepMean) add(run *sepRun, t int) {
+	m.sumsK[t] = vec.SumF64(m.rowK)
+	if m.rowT != nil {
+		m.sumsT[t] = vec.SumF64(m.rowT)
+	}
+}
+
+func (m *sepMean) done(run *sepRun) {
+	inv := 1 / float64(len(m.sumsK)*len(m.sumsK))
+	var t float64
+	for _, v := range m.sumsK {
+		t += v
+	}
+	run.ko[0] = t * inv
+	if m.rowT != nil {
+		t = 0
+		for _, v := range m.sumsT {
+			t += v
+		}
+		run.to[0] = t * inv
 	}
 }

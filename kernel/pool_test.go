@@ -106,10 +106,11 @@ func BenchmarkAvgPool(b *testing.B) {
 }
 
 // TestConvAffineReLUPool checks the fused convolution, rectifier and 2×2
-// pooling against ConvAffineReLU followed by AvgPool(2), bit for bit, K
-// and Theta or K alone, on grids from 4×4 to 28×28 (strips of the
-// traversal end inside and at the end of lines), and the operators it
-// refuses.
+// pooling against ConvAffineReLU followed by AvgPool(2), and the fused
+// global pooling against ConvAffineReLU followed by SpatialMean, bit for
+// bit, K and Theta or K alone, on grids from 4×4 to 28×28 (strips of the
+// traversal end inside and at the end of lines), and the operators they
+// refuse.
 func TestConvAffineReLUPool(t *testing.T) {
 	rng := rand.New(rand.NewPCG(25, 26))
 	for _, tc := range []struct {
@@ -151,6 +152,25 @@ func TestConvAffineReLUPool(t *testing.T) {
 		if tc.ntk {
 			sameBits(t, name+": Theta", got.Theta, want.Theta)
 		}
+		// The global average pooling fused the same way.
+		want, got = clone(), clone()
+		if err := want.ConvAffineReLU(op, 1.2, 0.1); err != nil {
+			t.Fatal(err)
+		}
+		want.SpatialMean()
+		if err := got.ConvAffineReLUMean(op, 1.2, 0.1); err != nil {
+			t.Fatal(err)
+		}
+		if got.P() != 1 || len(got.K) != got.Pairs || len(got.V1) != got.Pairs {
+			t.Fatalf("%s, global pooling: %d positions, %d values, %d variances for %d pairs", name, got.P(), len(got.K), len(got.V1), got.Pairs)
+		}
+		sameBits(t, name+": global pooling, K", got.K, want.K)
+		if tc.ntk {
+			sameBits(t, name+": global pooling, Theta", got.Theta, want.Theta)
+		}
+	}
+	if !plainConvOp(3, Same, 7, 9).CanMeanFused() || plainConvOp(5, Same, 8, 8).CanMeanFused() || exactGroupOp(c4, 1, 8, 8).CanMeanFused() {
+		t.Error("CanMeanFused: want odd grids of 3x3 convolutions, not 5x5 convolutions or liftings")
 	}
 	for _, op := range []*ConvOp{plainConvOp(3, Same, 7, 8), plainConvOp(3, Valid, 8, 8), plainConvOp(5, Same, 8, 8), exactGroupOp(c4, 1, 8, 8)} {
 		if op.CanPoolFused() {

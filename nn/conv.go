@@ -376,6 +376,15 @@ func (c *Conv) kernelReLUPool(s *kernel.State) error {
 	return s.ConvAffineReLUPool(c.op, c.WStd, c.BStd)
 }
 
+func (c *Conv) canMeanFused() bool { return c.op.CanMeanFused() }
+
+func (c *Conv) kernelReLUMean(s *kernel.State) error {
+	if err := c.checkKernel(); err != nil {
+		return err
+	}
+	return s.ConvAffineReLUMean(c.op, c.WStd, c.BStd)
+}
+
 func (c *Conv) kernelPositions(int, Shape) int { return c.op.OutG * c.op.OutH * c.op.OutW }
 
 func (c *Conv) kernelColumns(q int) int {

@@ -104,19 +104,21 @@ func BenchmarkKernelInputConv(b *testing.B) {
 }
 
 // TestKernelPoolFusion checks that networks whose 3×3 convolutions are
-// followed by a rectifier and a 2×2 average pooling (fused:
-// kernel.State.ConvAffineReLUPool) give the bits of the same networks with
-// the poolings run on their own, NNGP and NTK, cross and symmetric
-// kernels.
+// followed by a rectifier and a 2×2 or global average pooling (fused:
+// kernel.State.ConvAffineReLUPool, ConvAffineReLUMean) give the bits of
+// the same networks with the poolings run on their own, NNGP and NTK,
+// cross and symmetric kernels.
 func TestKernelPoolFusion(t *testing.T) {
 	ctx := context.Background()
 	for _, tc := range []struct {
 		spec  string
 		shape []int
+		fused int
 	}{
-		{"conv(4,k=3),relu,avgpool(2),conv(4,k=3),relu,avgpool(2),conv(4,k=3),relu,globalavgpool,dense(1)", []int{1, 12, 12}},
-		{"conv(4,k=3,b_std=0.2),relu,avgpool(2),dense(1)", []int{2, 6, 10}},
-		{"conv(4,k=5),relu,conv(4,k=3),relu,avgpool(2),conv(4,k=3),relu,globalavgpool,dense(1)", []int{1, 8, 8}},
+		{"conv(4,k=3),relu,avgpool(2),conv(4,k=3),relu,avgpool(2),conv(4,k=3),relu,globalavgpool,dense(1)", []int{1, 12, 12}, 3},
+		{"conv(4,k=3,b_std=0.2),relu,avgpool(2),dense(1)", []int{2, 6, 10}, 1},
+		{"conv(4,k=5),relu,conv(4,k=3),relu,avgpool(2),conv(4,k=3),relu,globalavgpool,dense(1)", []int{1, 8, 8}, 2},
+		{"conv(4,k=3),relu,conv(4,k=3),relu,conv(4,k=3),relu,globalavgpool,dense(1)", []int{1, 7, 9}, 1},
 	} {
 		a, err := Parse(tc.spec, tc.shape, NTK)
 		if err != nil {
@@ -124,12 +126,12 @@ func TestKernelPoolFusion(t *testing.T) {
 		}
 		fused := 0
 		for l := range len(a.Layers) - 2 {
-			if c, ok := a.Layers[l].(*Conv); ok && c.canPoolFused() && isPool2(a.Layers[l+2]) {
+			if c, ok := a.Layers[l].(*Conv); ok && (c.canPoolFused() && isPool2(a.Layers[l+2]) || c.canMeanFused() && isGlobalPool(a.Layers[l+2])) {
 				fused++
 			}
 		}
-		if fused == 0 {
-			t.Fatalf("%s: no fused pooling", tc.spec)
+		if fused != tc.fused {
+			t.Fatalf("%s: %d fused poolings, want %d", tc.spec, fused, tc.fused)
 		}
 		d := sizeOf(tc.shape)
 		x1, x2 := randInputs(5, 4, d), randInputs(6, 3, d)

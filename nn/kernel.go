@@ -41,7 +41,7 @@ type KernelOptions struct {
 
 	noChains     bool // tests: no block chains (kernelchain.go)
 	noInputConv  bool // tests: a first convolution from the input covariances
-	noPoolFusion bool // tests: 2×2 average poolings on their own
+	noPoolFusion bool // tests: average poolings on their own
 }
 
 // KernelResult holds kernel matrices, n1×n2 row-major.
@@ -547,6 +547,12 @@ func isPool2(l Layer) bool {
 	return ok && p.Kind == "avgpool" && p.K == 2
 }
 
+// isGlobalPool reports whether a layer is the global average pooling.
+func isGlobalPool(l Layer) bool {
+	p, ok := l.(*Pool)
+	return ok && p.Kind == "globalavgpool"
+}
+
 // isRectifier reports whether a layer is max(x, 0).
 func isRectifier(l Layer) bool {
 	r, ok := l.(rectifierLayer)
@@ -607,13 +613,22 @@ func (e *kernelEngine) run(st *kernel.State, x1 []float64, i0, i1 int, x2 []floa
 			// The rectifier's map runs on each output row of the layer while
 			// it is in cache: the variances of the rectifier's inputs first.
 			loadVariances(st, e.posAt[l+1], i0, i1, j0, j1, tape1[l+1], tape2[l+1])
-			if p, ok := layer.(poolKernelFuser); ok && l+2 < n && isPool2(e.arch.Layers[l+2]) && p.canPoolFused() && !e.noPoolFusion {
-				// And a 2×2 average pooling as the rows are done.
-				if err := p.kernelReLUPool(st); err != nil {
-					return fmt.Errorf("kernel: layers %d-%d %s,%s,%s: %w", l+1, l+3, layer, e.arch.Layers[l+1], e.arch.Layers[l+2], err)
+			if p, ok := layer.(poolKernelFuser); ok && l+2 < n && !e.noPoolFusion {
+				// And an average pooling as the rows are done.
+				var fused func(*kernel.State) error
+				switch next := e.arch.Layers[l+2]; {
+				case isPool2(next) && p.canPoolFused():
+					fused = p.kernelReLUPool
+				case isGlobalPool(next) && p.canMeanFused():
+					fused = p.kernelReLUMean
 				}
-				l += 2
-				continue
+				if fused != nil {
+					if err := fused(st); err != nil {
+						return fmt.Errorf("kernel: layers %d-%d %s,%s,%s: %w", l+1, l+3, layer, e.arch.Layers[l+1], e.arch.Layers[l+2], err)
+					}
+					l += 2
+					continue
+				}
 			}
 			if err := f.kernelReLU(st); err != nil {
 				return fmt.Errorf("kernel: layers %d-%d %s,%s: %w", l+1, l+2, layer, e.arch.Layers[l+1], err)

@@ -62,12 +62,16 @@ type (
 	reluKernelFuser interface {
 		kernelReLU(s *kernel.State) error
 	}
-	// poolKernelFuser layers can also apply a 2×2 average pooling after
-	// the rectifier in the same pass (plain 3×3 convolutions on even grids,
-	// canPoolFused): kernelReLUPool has the bits of the three maps.
+	// poolKernelFuser layers can also apply a 2×2 average pooling
+	// (kernelReLUPool; plain 3×3 convolutions on even grids, canPoolFused)
+	// or the global average pooling (kernelReLUMean; plain 3×3
+	// convolutions, canMeanFused) after the rectifier in the same pass,
+	// with the bits of the three maps.
 	poolKernelFuser interface {
 		canPoolFused() bool
 		kernelReLUPool(s *kernel.State) error
+		canMeanFused() bool
+		kernelReLUMean(s *kernel.State) error
 	}
 )
 
