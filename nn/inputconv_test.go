@@ -156,3 +156,34 @@ func TestKernelPoolFusion(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkKernelPoolFusion times the NTK of 1 against 8 standard normal
+// 28×28 images (one worker) for a CNN with 2×2 average pools between its
+// convolutions and a global one at the end, with the poolings fused into
+// the convolutions before them ("fused") and run on their own
+// ("separate"), in the same run.
+func BenchmarkKernelPoolFusion(b *testing.B) {
+	for _, spec := range []string{
+		"conv(8,k=3),relu,avgpool(2),conv(8,k=3),relu,avgpool(2),conv(8,k=3),relu,globalavgpool,dense(1)",
+		"conv(8,k=3),relu,conv(8,k=3),relu,conv(8,k=3),relu,globalavgpool,dense(1)",
+	} {
+		a, err := Parse(spec, []int{1, 28, 28}, NTK)
+		if err != nil {
+			b.Fatal(err)
+		}
+		x := randInputs(2, 9, 784)
+		for _, sep := range []bool{false, true} {
+			name := spec + "/fused"
+			if sep {
+				name = spec + "/separate"
+			}
+			b.Run(name, func(b *testing.B) {
+				for b.Loop() {
+					if _, err := a.Kernel(context.Background(), x[:784], 1, x[784:], 8, KernelOptions{NTK: true, ThetaOnly: true, Workers: 1, noPoolFusion: sep}); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+	}
+}
