@@ -45,9 +45,15 @@ func selfVariances(t *testing.T, op *ConvOp, xs [][]float64, c int, wStd, bStd f
 	if err := s.ConvAffine(op, wStd, bStd); err != nil {
 		t.Fatal(err)
 	}
+	return pairVariances(s)
+}
+
+// pairVariances returns the variances of each self pair of s, from the
+// diagonals of its planes.
+func pairVariances(s *State) [][]float64 {
 	s.SelfVariances()
 	p := s.P()
-	out := make([][]float64, len(xs))
+	out := make([][]float64, s.Pairs)
 	for i := range out {
 		out[i] = slices.Clone(s.V1[i*p : (i+1)*p])
 	}
@@ -62,13 +68,7 @@ func inputVariances(t *testing.T, op *ConvOp, ps []*Patches, wStd, bStd float64)
 	if err := s.InputConv(op, ps, nil, true, wStd, bStd, false); err != nil {
 		t.Fatal(err)
 	}
-	s.SelfVariances()
-	p := s.P()
-	out := make([][]float64, len(ps))
-	for i := range out {
-		out[i] = slices.Clone(s.V1[i*p : (i+1)*p])
-	}
-	return out
+	return pairVariances(s)
 }
 
 // setVariances loads the variances of the pairs (i, j) as the driver does.

@@ -72,37 +72,6 @@ func TestKernelInputConv(t *testing.T) {
 	}
 }
 
-// BenchmarkKernelInputConv times the NTK of 4 standard normal 28×28 images
-// (10 pairs, one worker) for networks whose first layer has no separable
-// form, from the inputs' patches ("patches") against the general path
-// from the input covariances ("covariances"), in the same run.
-func BenchmarkKernelInputConv(b *testing.B) {
-	for _, spec := range []string{
-		"conv(8,k=5),relu,conv(8,k=3),relu,globalavgpool,dense(1)",
-		"conv(8,k=3,padding=valid),relu,conv(8,k=3),relu,globalavgpool,dense(1)",
-		"lift(c8,8,k=3),relu,gpool,dense(1)",
-	} {
-		a, err := Parse(spec, []int{1, 28, 28}, NTK)
-		if err != nil {
-			b.Fatal(err)
-		}
-		x := randInputs(1, 4, 784)
-		for _, ref := range []bool{false, true} {
-			name := spec + "/patches"
-			if ref {
-				name = spec + "/covariances"
-			}
-			b.Run(name, func(b *testing.B) {
-				for b.Loop() {
-					if _, err := a.Kernel(context.Background(), x, 4, nil, 0, KernelOptions{NTK: true, Workers: 1, noInputConv: ref}); err != nil {
-						b.Fatal(err)
-					}
-				}
-			})
-		}
-	}
-}
-
 // TestKernelPoolFusion checks that networks whose 3×3 convolutions are
 // followed by a rectifier and a 2×2 or global average pooling (fused:
 // kernel.State.ConvAffineReLUPool, ConvAffineReLUMean) give the bits of
@@ -157,29 +126,52 @@ func TestKernelPoolFusion(t *testing.T) {
 	}
 }
 
+// BenchmarkKernelInputConv times the NTK of 4 standard normal 28×28 images
+// (10 pairs, one worker) for networks whose first layer has no separable
+// form, from the inputs' patches ("patches") against the general path
+// from the input covariances ("covariances"), in the same run.
+func BenchmarkKernelInputConv(b *testing.B) {
+	benchKernelAB(b, []string{
+		"conv(8,k=5),relu,conv(8,k=3),relu,globalavgpool,dense(1)",
+		"conv(8,k=3,padding=valid),relu,conv(8,k=3),relu,globalavgpool,dense(1)",
+		"lift(c8,8,k=3),relu,gpool,dense(1)",
+	}, 4, 0, "patches", "covariances", func(o *KernelOptions) { o.noInputConv = true })
+}
+
 // BenchmarkKernelPoolFusion times the NTK of 1 against 8 standard normal
 // 28×28 images (one worker) for a CNN with 2×2 average pools between its
 // convolutions and a global one at the end, with the poolings fused into
 // the convolutions before them ("fused") and run on their own
 // ("separate"), in the same run.
 func BenchmarkKernelPoolFusion(b *testing.B) {
-	for _, spec := range []string{
+	benchKernelAB(b, []string{
 		"conv(8,k=3),relu,avgpool(2),conv(8,k=3),relu,avgpool(2),conv(8,k=3),relu,globalavgpool,dense(1)",
 		"conv(8,k=3),relu,conv(8,k=3),relu,conv(8,k=3),relu,globalavgpool,dense(1)",
-	} {
-		a, err := Parse(spec, []int{1, 28, 28}, NTK)
+	}, 1, 8, "fused", "separate", func(o *KernelOptions) { o.noPoolFusion = true })
+}
+
+// benchKernelAB times the NTK of n1 standard normal 28×28 images against
+// n2 others (n2 = 0: against themselves) with one worker for each spec,
+// with the default options (sub-benchmark a) and with those ref sets (b).
+func benchKernelAB(b *testing.B, specs []string, n1, n2 int, a, bName string, ref func(*KernelOptions)) {
+	for _, spec := range specs {
+		arch, err := Parse(spec, []int{1, 28, 28}, NTK)
 		if err != nil {
 			b.Fatal(err)
 		}
-		x := randInputs(2, 9, 784)
-		for _, sep := range []bool{false, true} {
-			name := spec + "/fused"
-			if sep {
-				name = spec + "/separate"
+		x := randInputs(2, n1+n2, 784)
+		x2 := x[n1*784:]
+		if n2 == 0 {
+			x2 = nil
+		}
+		for _, name := range []string{a, bName} {
+			opts := KernelOptions{NTK: true, ThetaOnly: true, Workers: 1}
+			if name == bName {
+				ref(&opts)
 			}
-			b.Run(name, func(b *testing.B) {
+			b.Run(spec+"/"+name, func(b *testing.B) {
 				for b.Loop() {
-					if _, err := a.Kernel(context.Background(), x[:784], 1, x[784:], 8, KernelOptions{NTK: true, ThetaOnly: true, Workers: 1, noPoolFusion: sep}); err != nil {
+					if _, err := arch.Kernel(context.Background(), x[:n1*784], n1, x2, n2, opts); err != nil {
 						b.Fatal(err)
 					}
 				}

@@ -8,7 +8,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/eqens/eqens/experiment"
 	"github.com/eqens/eqens/experiment/experimenttest"
 )
 
@@ -71,15 +70,8 @@ func TestConfigErrors(t *testing.T) {
 // pooled to 7x7 and more widths: the quick scales are the same, and at the
 // full scale the pooled config runs every width of the full-size one.
 func TestPooledConfig(t *testing.T) {
-	load := func(file, scale string) params {
-		node, err := experiment.LoadConfig("kernel-convergence", scale, file)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var p params
-		if err := experiment.DecodeParams("kernel-convergence", node, &p); err != nil {
-			t.Fatal(err)
-		}
+	load := func(file, scale string) (p params) {
+		experimenttest.DecodeConfig(t, "kernel-convergence", scale, file, &p)
 		return p
 	}
 	const pooledFile, plainFile = "../../experiments/kernel-convergence-pooled.yaml", "../../experiments/kernel-convergence.yaml"

@@ -8,7 +8,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/eqens/eqens/experiment"
 	"github.com/eqens/eqens/experiment/experimenttest"
 )
 
@@ -66,15 +65,8 @@ func TestEquivariantNTKConfigErrors(t *testing.T) {
 // the networks and the training sizes, so that the two runs compare
 // architectures on the same digits.
 func TestPooledConfig(t *testing.T) {
-	load := func(file string) params {
-		node, err := experiment.LoadConfig("equivariant-ntk", "full", file)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var p params
-		if err := experiment.DecodeParams("equivariant-ntk", node, &p); err != nil {
-			t.Fatal(err)
-		}
+	load := func(file string) (p params) {
+		experimenttest.DecodeConfig(t, "equivariant-ntk", "full", file, &p)
 		return p
 	}
 	pooled, plain := load("../../experiments/equivariant-ntk-pooled.yaml"), load("../../experiments/equivariant-ntk.yaml")
@@ -94,15 +86,8 @@ func TestPooledConfig(t *testing.T) {
 // that its curve extends the pooled run's on the same digits.
 func TestConfig1000(t *testing.T) {
 	for _, scale := range []string{"quick", "full"} {
-		load := func(file string) params {
-			node, err := experiment.LoadConfig("equivariant-ntk", scale, file)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var p params
-			if err := experiment.DecodeParams("equivariant-ntk", node, &p); err != nil {
-				t.Fatal(err)
-			}
+		load := func(file string) (p params) {
+			experimenttest.DecodeConfig(t, "equivariant-ntk", scale, file, &p)
 			return p
 		}
 		big, pooled := load("../../experiments/equivariant-ntk-1000.yaml"), load("../../experiments/equivariant-ntk-pooled.yaml")

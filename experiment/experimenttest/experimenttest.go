@@ -182,3 +182,17 @@ func CheckOrbitNTK(t testing.TB, res map[string]any, sizes int) {
 		}
 	}
 }
+
+// DecodeConfig decodes the scale section of the config file (a path) of
+// the experiment name into dst (the experiment's parameters), failing the
+// test on an error.
+func DecodeConfig(t testing.TB, name, scale, file string, dst any) {
+	t.Helper()
+	node, err := experiment.LoadConfig(name, scale, file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := experiment.DecodeParams(name, node, dst); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -9,7 +9,6 @@ import (
 	"testing"
 
 	"github.com/eqens/eqens/data"
-	"github.com/eqens/eqens/experiment"
 	"github.com/eqens/eqens/experiment/experimenttest"
 )
 
@@ -173,14 +172,8 @@ func TestFashionWidthConfigErrors(t *testing.T) {
 // multiplier 1.
 func TestFashionWidthConfigFile(t *testing.T) {
 	load := func(file, scale string) *params {
-		node, err := experiment.LoadConfig("fashion", scale, filepath.Join("..", "..", "experiments", file))
-		if err != nil {
-			t.Fatal(err)
-		}
 		var p params
-		if err := experiment.DecodeParams("fashion", node, &p); err != nil {
-			t.Fatal(err)
-		}
+		experimenttest.DecodeConfig(t, "fashion", scale, filepath.Join("..", "..", "experiments", file), &p)
 		if err := checkParams(&p); err != nil {
 			t.Fatalf("%s %s: %v", file, scale, err)
 		}

@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/eqens/eqens/experiment"
 	"github.com/eqens/eqens/experiment/experimenttest"
 	"github.com/eqens/eqens/npy"
 )
@@ -165,14 +164,8 @@ func TestHistologyBadKernelNetwork(t *testing.T) {
 // finds out only once the data is there.
 func TestConfigNetworks(t *testing.T) {
 	for _, scale := range []string{"quick", "full"} {
-		node, err := experiment.LoadConfig("histology", scale, "../../experiments/histology.yaml")
-		if err != nil {
-			t.Fatal(err)
-		}
 		var p params
-		if err := experiment.DecodeParams("histology", node, &p); err != nil {
-			t.Fatal(err)
-		}
+		experimenttest.DecodeConfig(t, "histology", scale, "../../experiments/histology.yaml", &p)
 		groups, err := parseGroups(&p)
 		if err != nil {
 			t.Fatal(err)

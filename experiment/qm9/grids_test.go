@@ -7,7 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/eqens/eqens/experiment"
 	"github.com/eqens/eqens/experiment/experimenttest"
 	"github.com/eqens/eqens/nn"
 )
@@ -177,14 +176,8 @@ func TestGridParamErrors(t *testing.T) {
 		}
 	}
 	for _, scale := range []string{"quick", "full"} {
-		node, err := experiment.LoadConfig("qm9-synthetic", scale, "../../experiments/qm9-synthetic-invariance.yaml")
-		if err != nil {
-			t.Fatal(err)
-		}
 		var p params
-		if err := experiment.DecodeParams("qm9-synthetic", node, &p); err != nil {
-			t.Fatal(err)
-		}
+		experimenttest.DecodeConfig(t, "qm9-synthetic", scale, "../../experiments/qm9-synthetic-invariance.yaml", &p)
 		s, err := parseSetup(&p, "qm9-synthetic")
 		if err != nil || !s.alone {
 			t.Errorf("experiments/qm9-synthetic-invariance.yaml (%s): %v", scale, err)

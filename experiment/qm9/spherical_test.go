@@ -11,7 +11,6 @@ import (
 	"testing"
 
 	"github.com/eqens/eqens/data"
-	"github.com/eqens/eqens/experiment"
 	"github.com/eqens/eqens/experiment/experimenttest"
 	"github.com/eqens/eqens/nn"
 	"github.com/eqens/eqens/sphere"
@@ -442,14 +441,8 @@ func TestQM9SyntheticExperiment(t *testing.T) {
 func TestQuadraticConfig(t *testing.T) {
 	for _, scale := range []string{"quick", "full"} {
 		load := func(file string) params {
-			node, err := experiment.LoadConfig("qm9-synthetic", scale, file)
-			if err != nil {
-				t.Fatal(err)
-			}
 			var p params
-			if err := experiment.DecodeParams("qm9-synthetic", node, &p); err != nil {
-				t.Fatal(err)
-			}
+			experimenttest.DecodeConfig(t, "qm9-synthetic", scale, file, &p)
 			if _, err := parseSetup(&p, "qm9-synthetic"); err != nil {
 				t.Fatalf("%s (%s): %v", file, scale, err)
 			}
