@@ -292,11 +292,21 @@ func (s *State) convTo(op *ConvOp, aff *affine, kout, tout []float64) error {
 		return fmt.Errorf("kernel: fused rectifier needs the variances of %d output positions per pair, state has %d", dim.pout, len(s.V1)/max(1, s.Pairs))
 	}
 	apply := s.convApply
-	if pl := separablePlan(op, dim.cin != dim.pin); pl != nil {
+	pl := separablePlan(op, dim.cin != dim.pin)
+	if pl != nil {
 		apply = func(op *ConvOp, kin, kout, tin, tout []float64, dim convDims, aff *affine) {
 			s.convSeparable(pl, op, kin, kout, tin, tout, dim, aff)
 		}
 	}
+	if s.ThetaZero && s.NTK {
+		if pl == nil {
+			clear(s.Theta)
+		} else {
+			s.zeroTheta = true
+			defer func() { s.zeroTheta = false }()
+		}
+	}
+	s.ThetaZero = false
 	n := s.Pairs * dim.pout * dim.cout
 	switch {
 	case aff != nil && aff.pool2:

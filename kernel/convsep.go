@@ -142,7 +142,7 @@ type sepBuffers struct {
 // convSeparable is convApply for an operator with a separable form.
 func (s *State) convSeparable(pl *sepPlan, op *ConvOp, kin, kout, tin, tout []float64, dim convDims, aff *affine) {
 	h, w := op.OutH, op.OutW
-	run := sepRun{s: s, pl: pl, op: op, dim: dim, aff: aff, norm: 1 / float64(op.Base), w2: 1}
+	run := sepRun{s: s, pl: pl, op: op, dim: dim, aff: aff, norm: 1 / float64(op.Base), w2: 1, zeroTheta: s.zeroTheta}
 	run.bk = s.sepBuffers(0, max(h, w), h*w, w)
 	if tin != nil {
 		run.bt = s.sepBuffers(1, max(h, w), h*w, w)
@@ -192,6 +192,16 @@ type sepRun struct {
 	kp, tp       []float64
 	ko, to       []float64 // output planes (those of the sink's result with a sink)
 	sink         sepSink
+	zeroTheta    bool // tp is zero: its rows are read from the zero row
+}
+
+// thetaIn returns the input plane of Theta for the first pass: nil (zero
+// rows) when it is zero.
+func (run *sepRun) thetaIn() []float64 {
+	if run.zeroTheta {
+		return nil
+	}
+	return run.tp
 }
 
 // sepSink takes the output rows of a fused pooling instead of the output
@@ -248,7 +258,7 @@ func (run *sepRun) element(r int) {
 func (run *sepRun) first(r int, tr sepTraversal, o, i int) {
 	run.pl.firstRow(run.op, run.bk, run.kp, r, tr, o, i, run.dim)
 	if run.tp != nil {
-		run.pl.firstRow(run.op, run.bt, run.tp, r, tr, o, i, run.dim)
+		run.pl.firstRow(run.op, run.bt, run.thetaIn(), r, tr, o, i, run.dim)
 	}
 }
 
@@ -263,7 +273,7 @@ func (run *sepRun) firstSecond(r int, tr sepTraversal, o, i int) {
 	f := vec.FirstPass{MA: pl.ma, MC: pl.mc, Ahead: w + 1}
 	f.LK, f.K = pl.firstRows(op, run.bk, run.kp, r, tr, o+1, i, run.dim)
 	if run.tp != nil {
-		f.LT, f.T = pl.firstRows(op, run.bt, run.tp, r, tr, o+1, i, run.dim)
+		f.LT, f.T = pl.firstRows(op, run.bt, run.thetaIn(), r, tr, o+1, i, run.dim)
 	}
 	krow, trow, kr, trr, t := run.outputRows(r, tr, o, i)
 	if !run.aff.relu {
@@ -388,7 +398,8 @@ func (pl *sepPlan) firstRow(op *ConvOp, buf sepBuffers, plane []float64, r int, 
 
 // firstRows returns the row of L at line o, index i, and the three input
 // rows it sums (Sum3MaskRow: shifted by one position, the ends masked):
-// zero rows for positions in the padding.
+// zero rows for positions in the padding, and all three for a nil plane
+// (a zero one).
 func (pl *sepPlan) firstRows(op *ConvOp, buf sepBuffers, plane []float64, r int, tr sepTraversal, o, i int, dim convDims) (dst []float64, src [3][]float64) {
 	h, w := op.InH, op.InW
 	hw := h * w
@@ -398,7 +409,7 @@ func (pl *sepPlan) firstRows(op *ConvOp, buf sepBuffers, plane []float64, r int,
 	dst = buf.ring[((o%3)*tr.inner+i)*rowLen+w:][:hw]
 	for v := -1; v <= 1; v++ {
 		pi, pj := qi+v*av[0], qj+v*av[1]
-		if pi < 0 || pi >= h || pj < 0 || pj >= w {
+		if plane == nil || pi < 0 || pi >= h || pj < 0 || pj >= w {
 			src[v+1] = buf.zero[:hw]
 			continue
 		}

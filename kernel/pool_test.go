@@ -2,6 +2,7 @@ package kernel
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"testing"
 )
@@ -187,5 +188,53 @@ func vars(s *State, rng *rand.Rand) {
 	for i := range s.V1 {
 		s.V1[i] = 1 + rng.Float64()
 		s.V2[i] = 1 + rng.Float64()
+	}
+}
+
+// TestThetaZero checks that a state marked ThetaZero, whose Theta holds
+// NaNs, gives the bits of the state with Theta cleared through every
+// convolution map: separable ones read zero rows, the others clear the
+// plane; and that the mark is reset.
+func TestThetaZero(t *testing.T) {
+	rng := rand.New(rand.NewPCG(27, 28))
+	for _, tc := range []struct {
+		name string
+		op   *ConvOp
+		run  func(s *State, op *ConvOp) error
+	}{
+		{"3x3 ConvAffineReLU", plainConvOp(3, Same, 8, 8), func(s *State, op *ConvOp) error { return s.ConvAffineReLU(op, 1.1, 0.1) }},
+		{"3x3 ConvAffine", plainConvOp(3, Same, 7, 9), func(s *State, op *ConvOp) error { return s.ConvAffine(op, 1.1, 0.1) }},
+		{"3x3 Conv", plainConvOp(3, Same, 6, 6), func(s *State, op *ConvOp) error { return s.Conv(op) }},
+		{"3x3 pooled", plainConvOp(3, Same, 8, 8), func(s *State, op *ConvOp) error { return s.ConvAffineReLUPool(op, 1.1, 0.1) }},
+		{"3x3 global mean", plainConvOp(3, Same, 8, 8), func(s *State, op *ConvOp) error { return s.ConvAffineReLUMean(op, 1.1, 0.1) }},
+		{"5x5 (general map)", plainConvOp(5, Same, 8, 8), func(s *State, op *ConvOp) error { return s.ConvAffineReLU(op, 1.1, 0.1) }},
+		{"C4 lifting", exactGroupOp(c4, 1, 6, 6), func(s *State, op *ConvOp) error { return s.ConvAffineReLU(op, 1.1, 0.1) }},
+	} {
+		want := gramState(rng, tc.op, 2, false)
+		clear(want.Theta)
+		vars(want, rng)
+		pout := tc.op.OutG * tc.op.OutH * tc.op.OutW
+		for len(want.V1) < want.Pairs*pout {
+			want.V1, want.V2 = append(want.V1, want.V1...), append(want.V2, want.V2...)
+		}
+		got := *want
+		got.K = append([]float64(nil), want.K...)
+		got.Theta = make([]float64, len(want.Theta))
+		for i := range got.Theta {
+			got.Theta[i] = math.NaN()
+		}
+		got.V1, got.V2 = append([]float64(nil), want.V1...), append([]float64(nil), want.V2...)
+		got.ThetaZero = true
+		if err := tc.run(want, tc.op); err != nil {
+			t.Fatal(err)
+		}
+		if err := tc.run(&got, tc.op); err != nil {
+			t.Fatal(err)
+		}
+		sameBits(t, tc.name+": K", got.K, want.K)
+		sameBits(t, tc.name+": Theta", got.Theta, want.Theta)
+		if got.ThetaZero {
+			t.Errorf("%s: ThetaZero still set", tc.name)
+		}
 	}
 }

@@ -34,12 +34,19 @@ type State struct {
 	Self bool
 	// Slab marks the reduced storage of group features described above.
 	Slab bool
+	// ThetaZero says that Theta is zero without its values having been
+	// written (Theta before a network's first layer): the next map must be
+	// a convolution (Conv, ConvAffine*), which reads zero rows instead of
+	// the plane where it has the separable form and clears the plane
+	// otherwise; it resets the mark.
+	ThetaZero bool
 
 	spare, spare2 []float64 // recycled buffers for out-of-place operators
 	rowV1, rowV2  []float64 // per-entry variances of narrowRowMap
 	rowR1, rowR2  []float64 // and their 1/sqrt (ReLU)
 	invV1, invV2  []float64 // 1/sqrt of one pair's variances (reluRoots)
 	sep           [2]sepBuffers
+	zeroTheta     bool // convSeparable: read Theta's input rows as zeros (ThetaZero)
 }
 
 // P is the number of positions.

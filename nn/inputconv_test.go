@@ -126,6 +126,45 @@ func TestKernelPoolFusion(t *testing.T) {
 	}
 }
 
+// TestKernelThetaZero checks that the first convolution taking Theta = 0
+// without its plane written (kernel.State.ThetaZero) gives the bits of the
+// engine writing the zeros, for plain convolutions and a lifting run
+// layer by layer.
+func TestKernelThetaZero(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		spec     string
+		noChains bool
+	}{
+		{"conv(4,k=3),relu,conv(4,k=3),relu,globalavgpool,dense(1)", false},
+		{"conv(4,k=3,b_std=0.2),relu,avgpool(2),conv(4,k=3),relu,globalavgpool,dense(1)", false},
+		{"conv(4,k=3),conv(4,k=3),relu,globalavgpool,dense(1)", false},
+		{"lift(c4,4,k=3),relu,gconv(4,k=3),relu,gpool,dense(1)", true},
+	} {
+		a, err := Parse(tc.spec, []int{1, 8, 8}, NTK)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e := &kernelEngine{arch: a, ntk: true, d: a.InputSize(), noChains: tc.noChains}
+		e.plan(0)
+		if !e.zeroTheta() {
+			t.Fatalf("%s: Theta's first plane written", tc.spec)
+		}
+		x1, x2 := randInputs(7, 3, 64), randInputs(8, 2, 64)
+		got, err := a.Kernel(ctx, x1, 3, x2, 2, KernelOptions{NTK: true, noChains: tc.noChains})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := a.Kernel(ctx, x1, 3, x2, 2, KernelOptions{NTK: true, noChains: tc.noChains, noZeroTheta: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(got.K, want.K) || !slices.Equal(got.Theta, want.Theta) {
+			t.Errorf("%s: Theta = 0 unwritten changes the kernel by %.2g", tc.spec, maxRelDiff(got.Theta, want.Theta))
+		}
+	}
+}
+
 // BenchmarkKernelInputConv times the NTK of 4 standard normal 28×28 images
 // (10 pairs, one worker) for networks whose first layer has no separable
 // form, from the inputs' patches ("patches") against the general path

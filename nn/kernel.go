@@ -42,6 +42,7 @@ type KernelOptions struct {
 	noChains     bool // tests: no block chains (kernelchain.go)
 	noInputConv  bool // tests: a first convolution from the input covariances
 	noPoolFusion bool // tests: average poolings on their own
+	noZeroTheta  bool // tests: Theta's first plane written with zeros
 }
 
 // KernelResult holds kernel matrices, n1×n2 row-major.
@@ -79,7 +80,7 @@ func (a *Arch) Kernel(ctx context.Context, x1 []float64, n1 int, x2 []float64, n
 			}
 		}
 	}
-	e := &kernelEngine{arch: a, ntk: opts.NTK, d: d, noChains: opts.noChains, noInputConv: opts.noInputConv, noPoolFusion: opts.noPoolFusion}
+	e := &kernelEngine{arch: a, ntk: opts.NTK, d: d, noChains: opts.noChains, noInputConv: opts.noInputConv, noPoolFusion: opts.noPoolFusion, noZeroTheta: opts.noZeroTheta}
 	e.plan(opts.MemoryMB)
 	workers := opts.Workers
 	if workers <= 0 {
@@ -299,6 +300,7 @@ type kernelEngine struct {
 	first        *Conv
 	noInputConv  bool
 	noPoolFusion bool
+	noZeroTheta  bool
 }
 
 func (e *kernelEngine) plan(memMB int) {
@@ -449,9 +451,21 @@ func (e *kernelEngine) initState(st *kernel.State, x1 []float64, i0, i1 int, x2 
 		}
 	}
 	if st.NTK {
-		clear(st.Theta)
+		if e.zeroTheta() {
+			st.ThetaZero = true // the first convolution reads zero rows
+		} else {
+			clear(st.Theta)
+		}
 	}
 	return nil
+}
+
+// zeroTheta reports whether the first layer is a convolution applied to
+// the whole state (not the first layer of a block chain), which takes
+// Theta = 0 without its plane being written (kernel.State.ThetaZero).
+func (e *kernelEngine) zeroTheta() bool {
+	_, ok := e.arch.Layers[0].(*Conv)
+	return ok && (e.chainTo[0] == 0 || e.noChains) && !e.noZeroTheta
 }
 
 // startState fills st with the state of the pairs (x1[i], x2[j]) for i in
