@@ -154,10 +154,10 @@ func (s *State) convSeparable(pl *sepPlan, op *ConvOp, kin, kout, tin, tout []fl
 	switch {
 	case aff != nil && aff.pool2:
 		outPair /= 16
-		run.sink = s.newSepPool(h, w, tin != nil)
+		run.sink = s.pool.reset(h, w, tin != nil)
 	case aff != nil && aff.mean:
 		outPair = 1
-		run.sink = newSepMean(h*w, tin != nil)
+		run.sink = s.mean.reset(h*w, tin != nil)
 	}
 	for a := range s.Pairs {
 		if aff != nil && aff.relu {
@@ -452,22 +452,24 @@ const sepPoolStrip = 8
 // done (pool2Row).
 type sepPool struct {
 	h, w       int
+	theta      bool
 	sumK, sumT [sepPoolStrip / 2][]float64 // one row sum per cell of a strip
 	tmpK, tmpT []float64                   // the output row at hand
 }
 
-// newSepPool returns the working rows for output planes of h×w positions
-// (Theta's too with theta).
-func (s *State) newSepPool(h, w int, theta bool) *sepPool {
+// reset sizes the working rows for output planes of h×w positions
+// (Theta's too with theta), reusing their memory, and returns p.
+func (p *sepPool) reset(h, w int, theta bool) *sepPool {
 	hw := h * w
-	p := &sepPool{h: h, w: w, tmpK: make([]float64, hw)}
+	p.h, p.w, p.theta = h, w, theta
+	p.tmpK = grow(p.tmpK, hw)
 	for i := range p.sumK {
-		p.sumK[i] = make([]float64, hw)
+		p.sumK[i] = grow(p.sumK[i], hw)
 	}
 	if theta {
-		p.tmpT = make([]float64, hw)
+		p.tmpT = grow(p.tmpT, hw)
 		for i := range p.sumT {
-			p.sumT[i] = make([]float64, hw)
+			p.sumT[i] = grow(p.sumT[i], hw)
 		}
 	}
 	return p
@@ -484,10 +486,14 @@ func (p *sepPool) cell(t int) (slot, d int) {
 // cell straight into the cell's sum, the others into the row at hand.
 func (p *sepPool) rows(t int) (krow, trow []float64) {
 	slot, d := p.cell(t)
+	krow, trow = p.tmpK, p.tmpT
 	if d == 0 {
-		return p.sumK[slot], p.sumT[slot]
+		krow, trow = p.sumK[slot], p.sumT[slot]
 	}
-	return p.tmpK, p.tmpT
+	if !p.theta {
+		trow = nil
+	}
+	return krow, trow
 }
 
 // add adds position t's output rows (just computed) to its cell's sums and
@@ -498,7 +504,7 @@ func (p *sepPool) add(run *sepRun, t int) {
 		return
 	}
 	vec.AxpyF64(p.sumK[slot], p.tmpK, 1)
-	if run.to != nil {
+	if p.theta {
 		vec.AxpyF64(p.sumT[slot], p.tmpT, 1)
 	}
 	if d < 3 {
@@ -508,7 +514,7 @@ func (p *sepPool) add(run *sepRun, t int) {
 	ohw := oh * ow
 	q := t/p.w/2*ow + t%p.w/2
 	pool2Row(run.ko[q*ohw:(q+1)*ohw], p.sumK[slot], oh, ow, p.w, 1.0/16)
-	if run.to != nil {
+	if p.theta {
 		pool2Row(run.to[q*ohw:(q+1)*ohw], p.sumT[slot], oh, ow, p.w, 1.0/16)
 	}
 }
@@ -519,39 +525,49 @@ func (p *sepPool) done(*sepRun) {}
 // the pair is done, the row sums in the order of the positions, as
 // SpatialMean does (ConvAffineReLUMean).
 type sepMean struct {
+	theta        bool
 	rowK, rowT   []float64 // the output row at hand
 	sumsK, sumsT []float64 // the sum of every output row
 }
 
-func newSepMean(hw int, theta bool) *sepMean {
-	m := &sepMean{rowK: make([]float64, hw), sumsK: make([]float64, hw)}
+// reset sizes the working rows for output planes of hw positions (Theta's
+// too with theta), reusing their memory, and returns m.
+func (m *sepMean) reset(hw int, theta bool) *sepMean {
+	m.theta = theta
+	m.rowK, m.sumsK = grow(m.rowK, hw), grow(m.sumsK, hw)
 	if theta {
-		m.rowT, m.sumsT = make([]float64, hw), make([]float64, hw)
+		m.rowT, m.sumsT = grow(m.rowT, hw), grow(m.sumsT, hw)
 	}
 	return m
 }
 
-func (m *sepMean) rows(int) (krow, trow []float64) { return m.rowK, m.rowT }
+func (m *sepMean) rows(int) (krow, trow []float64) {
+	if !m.theta {
+		return m.rowK, nil
+	}
+	return m.rowK, m.rowT
+}
 
-func (m *sepMean) add(run *sepRun, t int) {
+func (m *sepMean) add(_ *sepRun, t int) {
 	m.sumsK[t] = vec.SumF64(m.rowK)
-	if m.rowT != nil {
+	if m.theta {
 		m.sumsT[t] = vec.SumF64(m.rowT)
 	}
 }
 
 func (m *sepMean) done(run *sepRun) {
 	inv := 1 / float64(len(m.sumsK)*len(m.sumsK))
+	run.ko[0] = sumInOrder(m.sumsK) * inv
+	if m.theta {
+		run.to[0] = sumInOrder(m.sumsT) * inv
+	}
+}
+
+// sumInOrder adds the values one after the other.
+func sumInOrder(x []float64) float64 {
 	var t float64
-	for _, v := range m.sumsK {
+	for _, v := range x {
 		t += v
 	}
-	run.ko[0] = t * inv
-	if m.rowT != nil {
-		t = 0
-		for _, v := range m.sumsT {
-			t += v
-		}
-		run.to[0] = t * inv
-	}
+	return t
 }

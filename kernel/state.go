@@ -46,7 +46,9 @@ type State struct {
 	rowR1, rowR2  []float64 // and their 1/sqrt (ReLU)
 	invV1, invV2  []float64 // 1/sqrt of one pair's variances (reluRoots)
 	sep           [2]sepBuffers
-	zeroTheta     bool // convSeparable: read Theta's input rows as zeros (ThetaZero)
+	zeroTheta     bool    // convSeparable: read Theta's input rows as zeros (ThetaZero)
+	pool          sepPool // working rows of the fused poolings (convsep.go)
+	mean          sepMean
 }
 
 // P is the number of positions.
