@@ -150,6 +150,11 @@ var claims = []claim{
 	{Doc: "results.md", Quote: "driven by the blurred noise (ensembles 12.90 / 13.49 / 14.09 / 13.69", Number: "14.09", File: "results/fashion/results-width.json", Path: "width/points/2/ensembles/osp_ood_by_set/blurred-noise"},
 	{Doc: "results.md", Quote: "Run time **3017 s** wall (50 min)", Number: "3017", File: "results/fashion/results-width.json", Path: "meta/seconds"},
 	// Kernel convergence.
+	{Doc: "results.md", Quote: "| MLP | 16384 | 281 329 665 | **0.019 ± 0.005** | 0.006 | 0.024 ± 0.006 |", Number: "0.019", File: "results/kernel-convergence/convergence.csv", Row: "MLP,16384", Col: "NTK error"},
+	{Doc: "results.md", Quote: "| CNN | 4096 | 151 044 097 | **0.027 ± 0.019** | 0.012 | 0.027 ± 0.021 |", Number: "0.027", File: "results/kernel-convergence/convergence.csv", Row: "CNN,4096", Col: "NTK error"},
+	{Doc: "results.md", Quote: "| CNN | 4096 | 151 044 097 | **0.027 ± 0.019** | 0.012 | 0.027 ± 0.021 |", Number: "0.012", File: "results/kernel-convergence/convergence.csv", Row: "CNN,4096", Col: "NTK error of the mean"},
+	{Doc: "results.md", Quote: "| C4 GCNN | 4096 | 37 761 025 | **0.056 ± 0.027** | 0.016 | 0.048 ± 0.030 |", Number: "0.056", File: "results/kernel-convergence/convergence.csv", Row: "C4 GCNN,4096", Col: "NTK error"},
+	{Doc: "results.md", Quote: "Run time **2969 s (49.5 min)**", Number: "2969", File: "results/kernel-convergence/results.json", Path: "meta/seconds"},
 	{Doc: "results.md", Quote: "| MLP | 16384 | 269 287 425 | **0.018 ± 0.004** | 0.004 | 0.023 ± 0.008 |", Number: "0.018", File: "results/kernel-convergence/convergence-pooled.csv", Row: "MLP,16384", Col: "NTK error"},
 	{Doc: "results.md", Quote: "| CNN | 4096 | 151 044 097 | **0.023 ± 0.017** | 0.003 | 0.020 ± 0.017 |", Number: "0.023", File: "results/kernel-convergence/convergence-pooled.csv", Row: "CNN,4096", Col: "NTK error"},
 	{Doc: "results.md", Quote: "| C4 GCNN | 8192 | 151 019 521 | **0.030 ± 0.023** (0.0296) | 0.003 | 0.029 ± 0.031 |", Number: "0.0296", File: "results/kernel-convergence/convergence-pooled.csv", Row: "C4 GCNN,8192", Col: "NTK error"},
