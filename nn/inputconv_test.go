@@ -28,7 +28,6 @@ var inputConvSpecs = []struct {
 // symmetric kernels, to 1e-12 relative; and that the engine takes the
 // patch path for them and not for first layers with the separable form.
 func TestKernelInputConv(t *testing.T) {
-	ctx := context.Background()
 	for _, tc := range inputConvSpecs {
 		a, err := Parse(tc.spec, tc.shape, NTK)
 		if err != nil {
@@ -46,14 +45,7 @@ func TestKernelInputConv(t *testing.T) {
 			if sym {
 				xb, nb = nil, 0
 			}
-			got, err := a.Kernel(ctx, x1, 4, xb, nb, KernelOptions{NTK: true})
-			if err != nil {
-				t.Fatal(err)
-			}
-			want, err := a.Kernel(ctx, x1, 4, xb, nb, KernelOptions{NTK: true, noInputConv: true})
-			if err != nil {
-				t.Fatal(err)
-			}
+			got, want := kernelsAB(t, a, x1, 4, xb, nb, KernelOptions{NTK: true}, func(o *KernelOptions) { o.noInputConv = true })
 			if dk, dt := maxRelDiff(got.K, want.K), maxRelDiff(got.Theta, want.Theta); dk > 1e-12 || dt > 1e-12 {
 				t.Errorf("%s (symmetric %v): K %.2g, Theta %.2g from the reference path", tc.spec, sym, dk, dt)
 			}
@@ -78,7 +70,6 @@ func TestKernelInputConv(t *testing.T) {
 // the same networks with the poolings run on their own, NNGP and NTK,
 // cross and symmetric kernels.
 func TestKernelPoolFusion(t *testing.T) {
-	ctx := context.Background()
 	for _, tc := range []struct {
 		spec  string
 		shape []int
@@ -110,14 +101,7 @@ func TestKernelPoolFusion(t *testing.T) {
 				if sym {
 					xb, nb = nil, 0
 				}
-				got, err := a.Kernel(ctx, x1, 4, xb, nb, KernelOptions{NTK: ntk})
-				if err != nil {
-					t.Fatal(err)
-				}
-				want, err := a.Kernel(ctx, x1, 4, xb, nb, KernelOptions{NTK: ntk, noPoolFusion: true})
-				if err != nil {
-					t.Fatal(err)
-				}
+				got, want := kernelsAB(t, a, x1, 4, xb, nb, KernelOptions{NTK: ntk}, func(o *KernelOptions) { o.noPoolFusion = true })
 				if !slices.Equal(got.K, want.K) || !slices.Equal(got.Theta, want.Theta) {
 					t.Errorf("%s (NTK %v, symmetric %v): fused pooling changes the kernel by %.2g, %.2g", tc.spec, ntk, sym, maxRelDiff(got.K, want.K), maxRelDiff(got.Theta, want.Theta))
 				}
@@ -131,7 +115,6 @@ func TestKernelPoolFusion(t *testing.T) {
 // engine writing the zeros, for plain convolutions and a lifting run
 // layer by layer.
 func TestKernelThetaZero(t *testing.T) {
-	ctx := context.Background()
 	for _, tc := range []struct {
 		spec     string
 		noChains bool
@@ -151,18 +134,26 @@ func TestKernelThetaZero(t *testing.T) {
 			t.Fatalf("%s: Theta's first plane written", tc.spec)
 		}
 		x1, x2 := randInputs(7, 3, 64), randInputs(8, 2, 64)
-		got, err := a.Kernel(ctx, x1, 3, x2, 2, KernelOptions{NTK: true, noChains: tc.noChains})
-		if err != nil {
-			t.Fatal(err)
-		}
-		want, err := a.Kernel(ctx, x1, 3, x2, 2, KernelOptions{NTK: true, noChains: tc.noChains, noZeroTheta: true})
-		if err != nil {
-			t.Fatal(err)
-		}
+		got, want := kernelsAB(t, a, x1, 3, x2, 2, KernelOptions{NTK: true, noChains: tc.noChains}, func(o *KernelOptions) { o.noZeroTheta = true })
 		if !slices.Equal(got.K, want.K) || !slices.Equal(got.Theta, want.Theta) {
 			t.Errorf("%s: Theta = 0 unwritten changes the kernel by %.2g", tc.spec, maxRelDiff(got.Theta, want.Theta))
 		}
 	}
+}
+
+// kernelsAB returns the kernel of x1 against x2 with opts and with opts
+// changed by ref (the reference path).
+func kernelsAB(t *testing.T, a *Arch, x1 []float64, n1 int, x2 []float64, n2 int, opts KernelOptions, ref func(*KernelOptions)) (got, want *KernelResult) {
+	t.Helper()
+	got, err := a.Kernel(context.Background(), x1, n1, x2, n2, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref(&opts)
+	if want, err = a.Kernel(context.Background(), x1, n1, x2, n2, opts); err != nil {
+		t.Fatal(err)
+	}
+	return got, want
 }
 
 // BenchmarkKernelInputConv times the NTK of 4 standard normal 28×28 images
