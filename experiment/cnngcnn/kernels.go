@@ -4,11 +4,13 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"os"
 	"time"
 
 	"github.com/eqens/eqens/data"
 	"github.com/eqens/eqens/experiment"
 	"github.com/eqens/eqens/group"
+	"github.com/eqens/eqens/internal/progress"
 	"github.com/eqens/eqens/nn"
 	"github.com/eqens/eqens/predict"
 )
@@ -149,11 +151,11 @@ func ntkPredict(ctx context.Context, np ntkParams, g *group.Group, trainSet, tes
 		return nil, err
 	}
 	xo := group.OrbitBatch(rep, x[:n*rep.Dim()])
-	kAug, err := ca.Kernel(ctx, xo, G*n, nil, 0, nn.KernelOptions{NTK: true})
+	kAug, err := kernelWithProgress(ctx, ca, "NTK predictions: CNN kernel of the orbits", xo, G*n, nil, 0)
 	if err != nil {
 		return nil, err
 	}
-	kAugT, err := ca.Kernel(ctx, xt, m, xo, G*n, nn.KernelOptions{NTK: true})
+	kAugT, err := kernelWithProgress(ctx, ca, "NTK predictions: CNN kernel, test images against the orbits", xt, m, xo, G*n)
 	if err != nil {
 		return nil, err
 	}
@@ -169,7 +171,7 @@ func ntkPredict(ctx context.Context, np ntkParams, g *group.Group, trainSet, tes
 	if err != nil {
 		return nil, err
 	}
-	gcnn, err := predict.Fit(ctx, ga, x, n, y, k, predict.Setup{Reg: predict.AveragedReg(r, G), RegAbsolute: true})
+	gcnn, err := predict.Fit(ctx, ga, x, n, y, k, predict.Setup{Reg: predict.AveragedReg(r, G), RegAbsolute: true, Progress: gcnnProgress})
 	if err != nil {
 		return nil, err
 	}
@@ -208,4 +210,17 @@ func ntkPredict(ctx context.Context, np ntkParams, g *group.Group, trainSet, tes
 		AccuracyCNNPlain: experiment.Accuracy(muP, labels, k),
 		Seconds:          experiment.Round3(time.Since(start).Seconds()),
 	}, nil
+}
+
+// kernelWithProgress is the NTK of x1 against x2 (nil: x1) with progress
+// lines on stderr (long at full size: minutes per kernel).
+func kernelWithProgress(ctx context.Context, a *nn.Arch, label string, x1 []float64, n1 int, x2 []float64, n2 int) (*nn.KernelResult, error) {
+	report, finish := progress.Counter(os.Stderr, label, 15*time.Second)
+	defer finish()
+	return a.Kernel(ctx, x1, n1, x2, n2, nn.KernelOptions{NTK: true, Progress: report})
+}
+
+// gcnnProgress reports the GCNN's kernels in the NTK predictions.
+func gcnnProgress(stage string) (func(done, total int), func()) {
+	return progress.Counter(os.Stderr, "NTK predictions: GCNN "+stage, 15*time.Second)
 }
