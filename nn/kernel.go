@@ -297,7 +297,10 @@ type kernelEngine struct {
 	// first is a first convolution or lifting of images, whose map the
 	// engine computes from the inputs' patches (kernel.State.InputConv),
 	// or nil.
-	first        *Conv
+	first *Conv
+	// poolFused[l] says which average pooling at l+2 runs fused with the
+	// convolution at l and the rectifier at l+1 (planPoolFusion).
+	poolFused    []int
 	noInputConv  bool
 	noPoolFusion bool
 	noZeroTheta  bool
@@ -331,6 +334,7 @@ func (e *kernelEngine) plan(memMB int) {
 	}
 	e.posAt[len(a.Layers)] = p
 	e.planChains()
+	e.planPoolFusion()
 	if c, ok := a.Layers[0].(*Conv); ok && e.spatial && c.op.InputOp() && !c.op.Separable() && !e.noInputConv {
 		e.first = c
 		e.chainTo[0] = 0 // a chain may start after it
@@ -555,6 +559,31 @@ func (e *kernelEngine) runSelf(st *kernel.State, x []float64, i0, i1 int, tape [
 	return nil
 }
 
+// Poolings fused with the convolution and rectifier before them.
+const (
+	fusedPool2 = 1 // kernel.State.ConvAffineReLUPool
+	fusedMean  = 2 // kernel.State.ConvAffineReLUMean
+)
+
+// planPoolFusion finds the convolutions that run fused with the rectifier
+// and the average pooling after them (once, not for every tile).
+func (e *kernelEngine) planPoolFusion() {
+	layers := e.arch.Layers
+	e.poolFused = make([]int, len(layers))
+	for l := 0; l+2 < len(layers) && !e.noPoolFusion; l++ {
+		p, ok := layers[l].(poolKernelFuser)
+		if !ok || !isRectifier(layers[l+1]) {
+			continue
+		}
+		switch next := layers[l+2]; {
+		case isPool2(next) && p.canPoolFused():
+			e.poolFused[l] = fusedPool2
+		case isGlobalPool(next) && p.canMeanFused():
+			e.poolFused[l] = fusedMean
+		}
+	}
+}
+
 // isPool2 reports whether a layer is a 2×2 average pooling.
 func isPool2(l Layer) bool {
 	p, ok := l.(*Pool)
@@ -627,22 +656,17 @@ func (e *kernelEngine) run(st *kernel.State, x1 []float64, i0, i1 int, x2 []floa
 			// The rectifier's map runs on each output row of the layer while
 			// it is in cache: the variances of the rectifier's inputs first.
 			loadVariances(st, e.posAt[l+1], i0, i1, j0, j1, tape1[l+1], tape2[l+1])
-			if p, ok := layer.(poolKernelFuser); ok && l+2 < n && !e.noPoolFusion {
+			if p, ok := layer.(poolKernelFuser); ok && e.poolFused[l] != 0 {
 				// And an average pooling as the rows are done.
-				var fused func(*kernel.State) error
-				switch next := e.arch.Layers[l+2]; {
-				case isPool2(next) && p.canPoolFused():
-					fused = p.kernelReLUPool
-				case isGlobalPool(next) && p.canMeanFused():
+				fused := p.kernelReLUPool
+				if e.poolFused[l] == fusedMean {
 					fused = p.kernelReLUMean
 				}
-				if fused != nil {
-					if err := fused(st); err != nil {
-						return fmt.Errorf("kernel: layers %d-%d %s,%s,%s: %w", l+1, l+3, layer, e.arch.Layers[l+1], e.arch.Layers[l+2], err)
-					}
-					l += 2
-					continue
+				if err := fused(st); err != nil {
+					return fmt.Errorf("kernel: layers %d-%d %s,%s,%s: %w", l+1, l+3, layer, e.arch.Layers[l+1], e.arch.Layers[l+2], err)
 				}
+				l += 2
+				continue
 			}
 			if err := f.kernelReLU(st); err != nil {
 				return fmt.Errorf("kernel: layers %d-%d %s,%s: %w", l+1, l+2, layer, e.arch.Layers[l+1], err)
