@@ -238,7 +238,7 @@ func (c *SphereConv) referenceInputKernel(st *kernel.State, inShape []int, x1 []
 			ja, jb, xb = i, i+1, x1
 		}
 		for j := ja; j < jb; j++ {
-			linalg.Dgemm(true, false, hw, hw, C, 1/float64(C), x1[i*d:(i+1)*d], hw, xb[j*d:(j+1)*d], hw, 0, st.K[a*hw*hw:(a+1)*hw*hw], hw)
+			inputGram(hw, C, x1[i*d:(i+1)*d], xb[j*d:(j+1)*d], st.K[a*hw*hw:(a+1)*hw*hw])
 			a++
 		}
 	}
