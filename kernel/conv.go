@@ -307,6 +307,14 @@ func (s *State) convTo(op *ConvOp, aff *affine, kout, tout []float64) error {
 		}
 	}
 	s.ThetaZero = false
+	if len(s.OuterA) > 0 {
+		if pl == nil || dim.cin != dim.pin {
+			s.writeOuter()
+		} else {
+			s.outer = true
+			defer func() { s.outer, s.OuterA, s.OuterB = false, s.OuterA[:0], s.OuterB[:0] }()
+		}
+	}
 	n := s.Pairs * dim.pout * dim.cout
 	switch {
 	case aff != nil && aff.pool2:

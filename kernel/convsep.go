@@ -142,7 +142,7 @@ type sepBuffers struct {
 // convSeparable is convApply for an operator with a separable form.
 func (s *State) convSeparable(pl *sepPlan, op *ConvOp, kin, kout, tin, tout []float64, dim convDims, aff *affine) {
 	h, w := op.OutH, op.OutW
-	run := sepRun{s: s, pl: pl, op: op, dim: dim, aff: aff, norm: 1 / float64(op.Base), w2: 1, zeroTheta: s.zeroTheta}
+	run := sepRun{s: s, pl: pl, op: op, dim: dim, aff: aff, norm: 1 / float64(op.Base), w2: 1, zeroTheta: s.zeroTheta, outer: s.outer}
 	run.bk = s.sepBuffers(0, max(h, w), h*w, w)
 	if tin != nil {
 		run.bt = s.sepBuffers(1, max(h, w), h*w, w)
@@ -164,6 +164,9 @@ func (s *State) convSeparable(pl *sepPlan, op *ConvOp, kin, kout, tin, tout []fl
 			s.reluRoots(a, dim.pout, dim.cout)
 		}
 		run.a = a
+		if run.outer {
+			s.outerRows.reset(op.InH * op.InW)
+		}
 		run.kp, run.ko = kin[a*inPair:(a+1)*inPair], kout[a*outPair:(a+1)*outPair]
 		if tin != nil {
 			run.tp, run.to = tin[a*inPair:(a+1)*inPair], tout[a*outPair:(a+1)*outPair]
@@ -193,6 +196,7 @@ type sepRun struct {
 	ko, to       []float64 // output planes (those of the sink's result with a sink)
 	sink         sepSink
 	zeroTheta    bool // tp is zero: its rows are read from the zero row
+	outer        bool // kp is not written: its rows are generated (State.OuterA)
 }
 
 // thetaIn returns the input plane of Theta for the first pass: nil (zero
@@ -256,10 +260,30 @@ func (run *sepRun) element(r int) {
 
 // first computes the rows of L at line o, index i, of K and Theta.
 func (run *sepRun) first(r int, tr sepTraversal, o, i int) {
-	run.pl.firstRow(run.op, run.bk, run.kp, r, tr, o, i, run.dim)
+	dst, src := run.kFirstRows(r, tr, o, i)
+	vec.Sum3MaskRow(dst, src[0], src[1], src[2], run.pl.ma, run.pl.mc)
 	if run.tp != nil {
 		run.pl.firstRow(run.op, run.bt, run.thetaIn(), r, tr, o, i, run.dim)
 	}
+}
+
+// kFirstRows is firstRows for K: the row of L at line o, index i, and the
+// three input rows it sums, generated from State.OuterA and OuterB where
+// the input planes are not written.
+func (run *sepRun) kFirstRows(r int, tr sepTraversal, o, i int) (dst []float64, src [3][]float64) {
+	if !run.outer {
+		return run.pl.firstRows(run.op, run.bk, run.kp, r, tr, o, i, run.dim)
+	}
+	dst, src = run.pl.firstRows(run.op, run.bk, nil, r, tr, o, i, run.dim) // zero rows
+	h, w := run.op.InH, run.op.InW
+	av := run.pl.av[r]
+	qi, qj := tr.pos(o, i)
+	for v := -1; v <= 1; v++ {
+		if pi, pj := qi+v*av[0], qj+v*av[1]; pi >= 0 && pi < h && pj >= 0 && pj < w {
+			src[v+1] = run.s.outerRows.row(run.s, run.a, pi*w+pj)
+		}
+	}
+	return dst, src
 }
 
 // firstSecond is first(r, tr, o+1, i) followed by second(r, tr, o, i)
@@ -271,7 +295,7 @@ func (run *sepRun) first(r int, tr sepTraversal, o, i int) {
 func (run *sepRun) firstSecond(r int, tr sepTraversal, o, i int) {
 	pl, op, w := run.pl, run.op, run.op.OutW
 	f := vec.FirstPass{MA: pl.ma, MC: pl.mc, Ahead: w + 1}
-	f.LK, f.K = pl.firstRows(op, run.bk, run.kp, r, tr, o+1, i, run.dim)
+	f.LK, f.K = run.kFirstRows(r, tr, o+1, i)
 	if run.tp != nil {
 		f.LT, f.T = pl.firstRows(op, run.bt, run.thetaIn(), r, tr, o+1, i, run.dim)
 	}

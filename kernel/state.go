@@ -1,6 +1,10 @@
 package kernel
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/eqens/eqens/internal/vec"
+)
 
 // State holds the second moments of the pre-activations of one layer for a
 // block of Pairs input pairs (x_a, x'_a).
@@ -40,13 +44,25 @@ type State struct {
 	// the plane where it has the separable form and clears the plane
 	// otherwise; it resets the mark.
 	ThetaZero bool
+	// OuterA and OuterB, where set (OuterA not empty), say that K is not
+	// written but is, for pair a, the outer product of two one-channel
+	// inputs of P values each: K[a][p, q] = OuterA[a][p] · OuterB[a][q],
+	// rounded once (the input covariances of one channel). The next map
+	// must be a convolution (Conv, ConvAffine*), which generates the rows
+	// it reads where it has the separable form and writes the planes
+	// otherwise, and which resets them; SelfVariances reads the diagonal
+	// from them. The planes of the inputs are then never stored: for
+	// 28×28 images that is 4.9 MB per pair written and read back.
+	OuterA, OuterB [][]float64
 
 	spare, spare2 []float64 // recycled buffers for out-of-place operators
 	rowV1, rowV2  []float64 // per-entry variances of narrowRowMap
 	rowR1, rowR2  []float64 // and their 1/sqrt (ReLU)
 	invV1, invV2  []float64 // 1/sqrt of one pair's variances (reluRoots)
 	sep           [2]sepBuffers
-	zeroTheta     bool    // convSeparable: read Theta's input rows as zeros (ThetaZero)
+	zeroTheta     bool // convSeparable: read Theta's input rows as zeros (ThetaZero)
+	outer         bool // convSeparable: generate K's input rows (OuterA, OuterB)
+	outerRows     outerCache
 	pool          sepPool // working rows of the fused poolings (convsep.go)
 	mean          sepMean
 }
@@ -107,6 +123,15 @@ func grow(b []float64, n int) []float64 {
 func (s *State) SelfVariances() {
 	p, c := s.P(), s.Cols()
 	hw := s.H * s.W
+	if len(s.OuterA) > 0 {
+		for a := 0; a < s.Pairs; a++ {
+			for q := 0; q < p; q++ {
+				v := s.OuterA[a][q] * s.OuterB[a][q]
+				s.V1[a*p+q], s.V2[a*p+q] = v, v
+			}
+		}
+		return
+	}
 	for a := 0; a < s.Pairs; a++ {
 		k := s.K[a*p*c:]
 		for q := 0; q < p; q++ {
@@ -167,4 +192,57 @@ func affineRow(k, t []float64, w2, tw2, b2 float64) {
 		k[i] = kn
 		t[i] = kn + float64(tw2*t[i])
 	}
+}
+
+// writeOuter writes the planes of K from OuterA and OuterB (for maps that
+// read the planes themselves) and resets them.
+func (s *State) writeOuter() {
+	p := s.P()
+	for a := 0; a < s.Pairs; a++ {
+		for q := 0; q < p; q++ {
+			outerRow(s.K[(a*p+q)*p:][:p], s.OuterA[a][q], s.OuterB[a])
+		}
+	}
+	s.OuterA, s.OuterB = s.OuterA[:0], s.OuterB[:0]
+}
+
+// outerRow sets dst = x·y, each product rounded once, zeros as +0: the
+// bits of a product over one channel (internal/gemm: a fused
+// multiply-add onto zero).
+func outerRow(dst []float64, x float64, y []float64) {
+	clear(dst)
+	vec.AxpyF64(dst, y, x)
+}
+
+// outerCache holds the rows of K that convSeparable generated from
+// OuterA and OuterB for the pair at hand: the first pass of a position
+// reads the rows of three neighbouring positions, of which the next
+// position reads two again, so four rows, replaced oldest first, are
+// generated about once each.
+type outerCache struct {
+	rows [4][]float64
+	pos  [4]int // the position of each row, -1: none
+	next int    // the slot to replace next
+}
+
+// reset empties the cache for rows of n values.
+func (c *outerCache) reset(n int) {
+	for i := range c.rows {
+		c.rows[i] = grow(c.rows[i], n)
+		c.pos[i] = -1
+	}
+}
+
+// row returns the row of position q of pair a.
+func (c *outerCache) row(s *State, a, q int) []float64 {
+	for i, p := range c.pos {
+		if p == q {
+			return c.rows[i]
+		}
+	}
+	i := c.next
+	c.next = (c.next + 1) % len(c.rows)
+	outerRow(c.rows[i], s.OuterA[a][q], s.OuterB[a])
+	c.pos[i] = q
+	return c.rows[i]
 }

@@ -43,6 +43,7 @@ type KernelOptions struct {
 	noInputConv  bool // tests: a first convolution from the input covariances
 	noPoolFusion bool // tests: average poolings on their own
 	noZeroTheta  bool // tests: Theta's first plane written with zeros
+	noOuter      bool // tests: one-channel input covariances written as planes
 }
 
 // KernelResult holds kernel matrices, n1×n2 row-major.
@@ -80,7 +81,7 @@ func (a *Arch) Kernel(ctx context.Context, x1 []float64, n1 int, x2 []float64, n
 			}
 		}
 	}
-	e := &kernelEngine{arch: a, ntk: opts.NTK, d: d, noChains: opts.noChains, noInputConv: opts.noInputConv, noPoolFusion: opts.noPoolFusion, noZeroTheta: opts.noZeroTheta}
+	e := &kernelEngine{arch: a, ntk: opts.NTK, d: d, noChains: opts.noChains, noInputConv: opts.noInputConv, noPoolFusion: opts.noPoolFusion, noZeroTheta: opts.noZeroTheta, noOuter: opts.noOuter}
 	e.plan(opts.MemoryMB)
 	workers := opts.Workers
 	if workers <= 0 {
@@ -304,6 +305,7 @@ type kernelEngine struct {
 	noInputConv  bool
 	noPoolFusion bool
 	noZeroTheta  bool
+	noOuter      bool
 }
 
 func (e *kernelEngine) plan(memMB int) {
@@ -447,6 +449,8 @@ func (e *kernelEngine) initState(st *kernel.State, x1 []float64, i0, i1 int, x2 
 		hw := in.H * in.W
 		C := in.C
 		st.Reshape(1, in.H, in.W, false)
+		outer := C == 1 && e.firstConvWhole() && !e.noOuter
+		st.OuterA, st.OuterB = st.OuterA[:0], st.OuterB[:0]
 		pair := 0
 		for i := i0; i < i1; i++ {
 			ja, jb := j0, j1
@@ -459,7 +463,12 @@ func (e *kernelEngine) initState(st *kernel.State, x1 []float64, i0, i1 int, x2 
 				if diag {
 					xb = xa
 				}
-				inputGram(hw, C, xa, xb, st.K[pair*hw*hw:(pair+1)*hw*hw])
+				if outer {
+					// The first convolution generates the rows it reads.
+					st.OuterA, st.OuterB = append(st.OuterA, xa), append(st.OuterB, xb)
+				} else {
+					inputGram(hw, C, xa, xb, st.K[pair*hw*hw:(pair+1)*hw*hw])
+				}
 				pair++
 			}
 		}
@@ -478,8 +487,16 @@ func (e *kernelEngine) initState(st *kernel.State, x1 []float64, i0, i1 int, x2 
 // the whole state (not the first layer of a block chain), which takes
 // Theta = 0 without its plane being written (kernel.State.ThetaZero).
 func (e *kernelEngine) zeroTheta() bool {
+	return e.firstConvWhole() && !e.noZeroTheta
+}
+
+// firstConvWhole reports whether the first layer is a convolution applied
+// to the whole state, the only map that takes Theta = 0 unwritten
+// (kernel.State.ThetaZero) and one-channel input covariances as outer
+// products (kernel.State.OuterA).
+func (e *kernelEngine) firstConvWhole() bool {
 	_, ok := e.arch.Layers[0].(*Conv)
-	return ok && (e.chainTo[0] == 0 || e.noChains) && !e.noZeroTheta
+	return ok && (e.chainTo[0] == 0 || e.noChains)
 }
 
 // startState fills st with the state of the pairs (x1[i], x2[j]) for i in
