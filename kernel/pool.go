@@ -194,10 +194,8 @@ func pool2Row(out, sum []float64, oh, ow, w int, inv float64) {
 		for qi := range oh {
 			r0 := sum[off+2*qi*w : off+2*qi*w+w]
 			r1 := sum[off+(2*qi+1)*w : off+(2*qi+2)*w]
-			for qj := range ow {
-				out[oq] = ((r0[2*qj] + r0[2*qj+1]) + (r1[2*qj] + r1[2*qj+1])) * inv
-				oq++
-			}
+			vec.Pool2F64(out[oq:oq+ow], r0, r1, inv)
+			oq += ow
 		}
 	}
 }

@@ -135,6 +135,19 @@ func reluOne(m, d float32) float32 {
 	return math.Float32frombits(math.Float32bits(d) & uint32((-s&^s)>>31))
 }
 
+// Pool2F64 sets out[j] = ((r0[2j] + r0[2j+1]) + (r1[2j] + r1[2j+1]))·inv
+// for j < len(out): one row of 2×2 cells pooled from two rows (r0 and r1
+// must hold 2·len(out) values), the AVX2 kernel and the Go loop with the
+// same bits.
+func Pool2F64(out, r0, r1 []float64, inv float64) {
+	n := len(out)
+	r0, r1 = r0[:2*n], r1[:2*n]
+	j := pool2F64Bulk(out, r0, r1, inv)
+	for ; j < n; j++ {
+		out[j] = ((r0[2*j] + r0[2*j+1]) + (r1[2*j] + r1[2*j+1])) * inv
+	}
+}
+
 // AxpyF64 adds w·src[i] to dst[i] for i < len(dst) (len(src) >= len(dst)),
 // rounding the product and the sum separately (no fused multiply-add), so
 // that the assembly and the portable code give the same bits.

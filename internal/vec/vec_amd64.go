@@ -339,3 +339,17 @@ func maskBitsBulk(bits []uint8, d, o []float32) int {
 	maskBitsAVX2(&bits[0], &d[0], &o[0], n)
 	return n
 }
+
+//go:noescape
+func pool2F64AVX2(out, r0, r1 *float64, inv float64, n int)
+
+// pool2F64Bulk runs the AVX2 kernel of Pool2F64 on the largest multiple
+// of 4 outputs and returns how many it did (0 without AVX2).
+func pool2F64Bulk(out, r0, r1 []float64, inv float64) int {
+	n := len(out) &^ 3
+	if !hasAVX2 || n == 0 {
+		return 0
+	}
+	pool2F64AVX2(&out[0], &r0[0], &r1[0], inv, n)
+	return n
+}

@@ -1102,3 +1102,31 @@ pnext:
 	JNZ  ploop
 	VZEROUPPER
 	RET
+
+// func pool2F64AVX2(out, r0, r1 *float64, inv float64, n int): Pool2F64 on
+// four outputs at a time, n a positive multiple of 4. VHADDPD of r0[0:4]
+// and r0[4:8] gives the cell sums of row r0 in the order 0, 2, 1, 3, as
+// for r1; their sum, permuted back, is ((a + b) + (c + d)) per cell.
+TEXT ·pool2F64AVX2(SB), NOSPLIT, $0-40
+	MOVQ         out+0(FP), DI
+	MOVQ         r0+8(FP), SI
+	MOVQ         r1+16(FP), DX
+	VBROADCASTSD inv+24(FP), Y2
+	MOVQ         n+32(FP), CX
+
+qloop:
+	VMOVUPD (SI), Y0
+	VHADDPD 32(SI), Y0, Y0 // r0 cells 0, 2, 1, 3
+	VMOVUPD (DX), Y1
+	VHADDPD 32(DX), Y1, Y1 // r1 cells 0, 2, 1, 3
+	VADDPD  Y1, Y0, Y0
+	VPERMPD $0xd8, Y0, Y0  // cells 0, 1, 2, 3
+	VMULPD  Y2, Y0, Y0
+	VMOVUPD Y0, (DI)
+	ADDQ    $64, SI
+	ADDQ    $64, DX
+	ADDQ    $32, DI
+	SUBQ    $4, CX
+	JNZ     qloop
+	VZEROUPPER
+	RET
