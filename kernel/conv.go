@@ -276,6 +276,7 @@ func (s *State) conv(op *ConvOp, aff *affine) error { return s.convTo(op, aff, n
 // convTo applies op into kout and tout, or into scratch buffers (the
 // input planes recycled) when kout is nil.
 func (s *State) convTo(op *ConvOp, aff *affine, kout, tout []float64) error {
+	orig := op
 	op = op.effective()
 	if s.G != op.InG || s.H != op.InH || s.W != op.InW {
 		return fmt.Errorf("kernel: convolution expects a %dx%dx%d position grid, state has %dx%dx%d", op.InG, op.InH, op.InW, s.G, s.H, s.W)
@@ -292,7 +293,7 @@ func (s *State) convTo(op *ConvOp, aff *affine, kout, tout []float64) error {
 		return fmt.Errorf("kernel: fused rectifier needs the variances of %d output positions per pair, state has %d", dim.pout, len(s.V1)/max(1, s.Pairs))
 	}
 	apply := s.convApply
-	pl := separablePlan(op, dim.cin != dim.pin)
+	pl := s.plan(orig, op, dim.cin != dim.pin)
 	if pl != nil {
 		apply = func(op *ConvOp, kin, kout, tin, tout []float64, dim convDims, aff *affine) {
 			s.convSeparable(pl, op, kin, kout, tin, tout, dim, aff)

@@ -79,6 +79,31 @@ func separablePlan(op *ConvOp, inSlab bool) *sepPlan {
 	return pl
 }
 
+// planKey names a separable plan in State.plans: the operator as the
+// caller passed it (before ConvOp.effective, which copies a reduced
+// operator on every call) and whether its input is a slab.
+type planKey struct {
+	op     *ConvOp
+	inSlab bool
+}
+
+// plan returns separablePlan(op, inSlab) for the operator orig (op being
+// orig.effective()), computed once per state: the kernel engine applies
+// the same operators to every block of pairs, and the plan allocates its
+// masks.
+func (s *State) plan(orig, op *ConvOp, inSlab bool) *sepPlan {
+	k := planKey{orig, inSlab}
+	if pl, ok := s.plans[k]; ok {
+		return pl
+	}
+	if s.plans == nil {
+		s.plans = make(map[planKey]*sepPlan)
+	}
+	pl := separablePlan(op, inSlab)
+	s.plans[k] = pl
+	return pl
+}
+
 // separableElement finds the input block and the signed permutation A of
 // one output group element's taps against the column side's, and checks
 // that every tap is A applied to its column-side offset.

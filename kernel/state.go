@@ -63,7 +63,8 @@ type State struct {
 	zeroTheta     bool // convSeparable: read Theta's input rows as zeros (ThetaZero)
 	outer         bool // convSeparable: generate K's input rows (OuterA, OuterB)
 	outerRows     outerCache
-	pool          sepPool // working rows of the fused poolings (convsep.go)
+	plans         map[planKey]*sepPlan // separable plans of the operators applied (State.plan)
+	pool          sepPool              // working rows of the fused poolings (convsep.go)
 	mean          sepMean
 }
 
