@@ -191,24 +191,29 @@ func TestBlocks(t *testing.T) {
 	CopyBlocks(make([]float32, 10), make([]float32, 100), 2, 8, 8, 8)
 }
 
+// drawSpecial64 returns n values, one in every (on average) a special
+// value (signed zeros, infinities, NaN, the smallest subnormal, ±1e308),
+// the others normal with exponents from -20 to 20.
+func drawSpecial64(rng *rand.Rand, n, every int) []float64 {
+	specials := []float64{0, math.Copysign(0, -1), math.Inf(1), math.Inf(-1), math.NaN(), 5e-324, -1e308, 1e308}
+	v := make([]float64, n)
+	for i := range v {
+		if rng.IntN(every) == 0 {
+			v[i] = specials[rng.IntN(len(specials))]
+		} else {
+			v[i] = rng.NormFloat64() * math.Exp2(float64(rng.IntN(40)-20))
+		}
+	}
+	return v
+}
+
 // TestAxpyF64 checks AxpyF64 bit for bit against the scalar loop (product
 // and sum rounded separately), at lengths around the vector block sizes,
 // with specials (signed zeros, infinities, NaN, subnormals) and a longer
 // src than dst.
 func TestAxpyF64(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
-	specials64 := []float64{0, math.Copysign(0, -1), math.Inf(1), math.Inf(-1), math.NaN(), 5e-324, -1e308, 1e308}
-	draw := func(n int) []float64 {
-		v := make([]float64, n)
-		for i := range v {
-			if rng.IntN(5) == 0 {
-				v[i] = specials64[rng.IntN(len(specials64))]
-			} else {
-				v[i] = rng.NormFloat64() * math.Exp2(float64(rng.IntN(40)-20))
-			}
-		}
-		return v
-	}
+	draw := func(n int) []float64 { return drawSpecial64(rng, n, 5) }
 	for _, n := range []int{0, 1, 3, 4, 5, 15, 16, 17, 28, 31, 32, 33, 100, 784} {
 		for _, w := range []float64{1, -0.37, 1.0 / 9, 3e-300, math.Inf(1)} {
 			dst, src := draw(n), draw(n+3)
@@ -231,18 +236,7 @@ func TestAxpyF64(t *testing.T) {
 // special values (signed zeros, infinities, NaN, subnormals).
 func TestPool2F64(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 8))
-	specials := []float64{0, math.Copysign(0, -1), math.Inf(1), math.Inf(-1), math.NaN(), 5e-324, -1e308, 1e308}
-	draw := func(n int) []float64 {
-		v := make([]float64, n)
-		for i := range v {
-			if rng.IntN(6) == 0 {
-				v[i] = specials[rng.IntN(len(specials))]
-			} else {
-				v[i] = rng.NormFloat64() * math.Exp2(float64(rng.IntN(40)-20))
-			}
-		}
-		return v
-	}
+	draw := func(n int) []float64 { return drawSpecial64(rng, n, 6) }
 	for _, n := range []int{0, 1, 3, 4, 5, 7, 8, 9, 14, 16, 17, 98, 196} {
 		for _, inv := range []float64{1.0 / 16, 0.25, -3} {
 			r0, r1 := draw(2*n+3), draw(2*n+1)
