@@ -218,32 +218,40 @@ func outerRow(dst []float64, x float64, y []float64) {
 // outerCache holds the rows of K that convSeparable generated from
 // OuterA and OuterB for the pair at hand: the first pass of a position
 // reads the rows of three neighbouring positions, of which the next
-// position reads two again, so four rows, replaced oldest first, are
-// generated about once each.
+// position reads two again, so four rows, the least recently used
+// replaced, are generated about once each, and the three rows one first
+// pass reads are never replaced while it reads them, in any order of
+// positions.
 type outerCache struct {
 	rows [4][]float64
 	pos  [4]int // the position of each row, -1: none
-	next int    // the slot to replace next
+	used [4]int // when each row was last returned
+	now  int
 }
 
 // reset empties the cache for rows of n values.
 func (c *outerCache) reset(n int) {
 	for i := range c.rows {
 		c.rows[i] = grow(c.rows[i], n)
-		c.pos[i] = -1
+		c.pos[i], c.used[i] = -1, 0
 	}
+	c.now = 0
 }
 
 // row returns the row of position q of pair a.
 func (c *outerCache) row(s *State, a, q int) []float64 {
+	c.now++
+	lru := 0
 	for i, p := range c.pos {
 		if p == q {
+			c.used[i] = c.now
 			return c.rows[i]
 		}
+		if c.used[i] < c.used[lru] {
+			lru = i
+		}
 	}
-	i := c.next
-	c.next = (c.next + 1) % len(c.rows)
-	outerRow(c.rows[i], s.OuterA[a][q], s.OuterB[a])
-	c.pos[i] = q
-	return c.rows[i]
+	outerRow(c.rows[lru], s.OuterA[a][q], s.OuterB[a])
+	c.pos[lru], c.used[lru] = q, c.now
+	return c.rows[lru]
 }
