@@ -104,6 +104,73 @@ func (s *State) plan(orig, op *ConvOp, inSlab bool) *sepPlan {
 	return pl
 }
 
+// ConvDiag returns, for a block of pairs (x, x) whose variances V1 hold
+// the diagonal of K (State.SelfVariances), the diagonal of
+// ConvAffine(op, wStd, bStd)'s output — what SelfVariances would read
+// after it, Pairs·P values with P the output positions — without
+// applying the map: on the diagonal the separable map's two passes read
+// only the diagonal, and ConvDiag performs their operations in their
+// order (Sum3MaskRow, Sum3Affine), so the values have the map's bits.
+// The variances of a following rectifier are then known before the
+// layer, which can run fused with it (ConvAffineReLU). ok is false for
+// operators without the separable form or whose identity output element
+// does not read the input's identity block with unrotated filters.
+func (s *State) ConvDiag(op *ConvOp, wStd, bStd float64) (diag []float64, ok bool) {
+	orig := op
+	op = op.effective()
+	if s.G != op.InG || s.H != op.InH || s.W != op.InW || (!op.Slab && op.OutG != 1) {
+		return nil, false
+	}
+	pin := s.P()
+	pl := s.plan(orig, op, s.Cols() != pin)
+	if pl == nil || pl.rb[0] != 0 || pl.cb[0] != 0 || pl.au[0] != [2]int{1, 0} || pl.av[0] != [2]int{0, 1} || len(s.V1) < s.Pairs*pin {
+		return nil, false
+	}
+	h, w := op.OutH, op.OutW
+	hw := h * w
+	pout := op.OutG * hw
+	norm, w2, b2 := 1/float64(op.Base), wStd*wStd, bStd*bStd
+	diag = make([]float64, s.Pairs*pout)
+	l := make([]float64, hw)
+	for a := range s.Pairs {
+		v := s.V1[a*pin : a*pin+hw] // the identity block's diagonal
+		for q := range hw {
+			// Sum3MaskRow: ((a[q-1] & ma[q]) + b[q]) + (c[q+1] & mc[q]).
+			var lo, hi float64
+			if q > 0 {
+				lo = andMask(v[q-1], pl.ma[q])
+			}
+			if q+1 < hw {
+				hi = andMask(v[q+1], pl.mc[q])
+			}
+			l[q] = (lo + v[q]) + hi
+		}
+		d := diag[a*pout : a*pout+hw]
+		for t := range hw {
+			// Sum3Affine: w·(norm·((a + b) + c)) + add0, the rows of L one
+			// image row above and below (zero outside the image).
+			var up, down float64
+			if t >= w {
+				up = l[t-w]
+			}
+			if t+w < hw {
+				down = l[t+w]
+			}
+			x := float64(norm * ((up + l[t]) + down))
+			d[t] = float64(w2*x) + b2
+		}
+		for g := 1; g < op.OutG; g++ {
+			copy(diag[a*pout+g*hw:a*pout+(g+1)*hw], d)
+		}
+	}
+	return diag, true
+}
+
+// andMask returns x with its bits and-ed with m (vec.Sum3MaskRow's masks).
+func andMask(x float64, m uint64) float64 {
+	return math.Float64frombits(math.Float64bits(x) & m)
+}
+
 // separableElement finds the input block and the signed permutation A of
 // one output group element's taps against the column side's, and checks
 // that every tap is A applied to its column-side offset.

@@ -191,6 +191,46 @@ func TestKernelOuter(t *testing.T) {
 	}
 }
 
+// TestKernelSelfFusion checks that the self pairs' convolutions running
+// fused with the rectifier after them, their variances from
+// kernel.State.ConvDiag, give the bits of the layers one after the other,
+// for plain convolutions (with biases, pools, a convolution without a
+// rectifier after it), exact C4 and D4 GCNNs, and layers without the
+// separable form (which keep the separate passes), K(X, X) and cross
+// kernels, NNGP and NTK.
+func TestKernelSelfFusion(t *testing.T) {
+	for _, tc := range []struct {
+		spec     string
+		noChains bool
+	}{
+		{"conv(4,k=3),relu,conv(4,k=3),relu,globalavgpool,dense(1)", false},
+		{"conv(4,k=3,b_std=0.2),relu,avgpool(2),conv(4,k=3,w_std=1.3),relu,globalavgpool,dense(1)", false},
+		{"conv(4,k=3),conv(4,k=3),relu,globalavgpool,dense(1)", false},
+		{"lift(c4,4,k=3),relu,gconv(4,k=3),relu,gpool,dense(1)", false},
+		{"lift(d4,4,k=3),relu,gconv(4,k=3,support=e),relu,gpool,dense(1)", true},
+		{"conv(4,k=5),relu,conv(4,k=3,padding=valid),relu,globalavgpool,dense(1)", false},
+	} {
+		a, err := Parse(tc.spec, []int{1, 8, 8}, NTK)
+		if err != nil {
+			t.Fatal(err)
+		}
+		x1, x2 := randInputs(11, 3, 64), randInputs(12, 2, 64)
+		for _, ntk := range []bool{false, true} {
+			for _, sym := range []bool{false, true} {
+				xb, nb := x2, 2
+				if sym {
+					xb, nb = nil, 0
+				}
+				got, want := kernelsAB(t, a, x1, 3, xb, nb, KernelOptions{NTK: ntk, noChains: tc.noChains}, func(o *KernelOptions) { o.noSelfFusion = true })
+				if !slices.Equal(got.K, want.K) || !slices.Equal(got.Theta, want.Theta) {
+					t.Errorf("%s (NTK %v, symmetric %v): fused self pairs change the kernel by %.2g, %.2g",
+						tc.spec, ntk, sym, maxRelDiff(got.K, want.K), maxRelDiff(got.Theta, want.Theta))
+				}
+			}
+		}
+	}
+}
+
 // kernelsAB returns the kernel of x1 against x2 with opts and with opts
 // changed by ref (the reference path).
 func kernelsAB(t *testing.T, a *Arch, x1 []float64, n1 int, x2 []float64, n2 int, opts KernelOptions, ref func(*KernelOptions)) (got, want *KernelResult) {

@@ -44,6 +44,7 @@ type KernelOptions struct {
 	noPoolFusion bool // tests: average poolings on their own
 	noZeroTheta  bool // tests: Theta's first plane written with zeros
 	noOuter      bool // tests: one-channel input covariances written as planes
+	noSelfFusion bool // tests: self pairs' convolutions and rectifiers one after the other
 }
 
 // KernelResult holds kernel matrices, n1×n2 row-major.
@@ -81,7 +82,7 @@ func (a *Arch) Kernel(ctx context.Context, x1 []float64, n1 int, x2 []float64, n
 			}
 		}
 	}
-	e := &kernelEngine{arch: a, ntk: opts.NTK, d: d, noChains: opts.noChains, noInputConv: opts.noInputConv, noPoolFusion: opts.noPoolFusion, noZeroTheta: opts.noZeroTheta, noOuter: opts.noOuter}
+	e := &kernelEngine{arch: a, ntk: opts.NTK, d: d, noChains: opts.noChains, noInputConv: opts.noInputConv, noPoolFusion: opts.noPoolFusion, noZeroTheta: opts.noZeroTheta, noOuter: opts.noOuter, noSelfFusion: opts.noSelfFusion}
 	e.plan(opts.MemoryMB)
 	workers := opts.Workers
 	if workers <= 0 {
@@ -306,6 +307,7 @@ type kernelEngine struct {
 	noPoolFusion bool
 	noZeroTheta  bool
 	noOuter      bool
+	noSelfFusion bool
 }
 
 func (e *kernelEngine) plan(memMB int) {
@@ -579,11 +581,42 @@ func (e *kernelEngine) runSelf(st *kernel.State, x []float64, i0, i1 int, tape [
 		if l == len(e.arch.Layers) {
 			break
 		}
+		if fused, err := e.selfConvReLU(st, l, i0, i1, tape); err != nil {
+			return err
+		} else if fused {
+			l++ // the rectifier ran with the convolution
+			continue
+		}
 		if err := e.arch.Layers[l].kernel(st); err != nil {
 			return fmt.Errorf("kernel: layer %d %s: %w", l+1, e.arch.Layers[l], err)
 		}
 	}
 	return nil
+}
+
+// selfConvReLU runs a convolution at layer l and the rectifier after it
+// in one pass on self pairs where the convolution's output diagonal,
+// the rectifier's variances, follows from the state's diagonal
+// (kernel.State.ConvDiag): it records them in tape[l+1] and reports
+// whether it ran. The same bits as the two layers one after the other.
+func (e *kernelEngine) selfConvReLU(st *kernel.State, l, i0, i1 int, tape [][]float64) (bool, error) {
+	layers := e.arch.Layers
+	c, ok := layers[l].(*Conv)
+	if !ok || l+1 >= len(layers) || !isRectifier(layers[l+1]) || e.noSelfFusion {
+		return false, nil
+	}
+	diag, ok := st.ConvDiag(c.op, c.WStd, c.BStd)
+	if !ok {
+		return false, nil
+	}
+	p := e.posAt[l+1]
+	copy(tape[l+1][i0*p:i1*p], diag)
+	st.V1 = append(st.V1[:0], diag...)
+	st.V2 = append(st.V2[:0], diag...)
+	if err := c.kernelReLU(st); err != nil {
+		return false, fmt.Errorf("kernel: layers %d-%d %s,%s: %w", l+1, l+2, c, layers[l+1], err)
+	}
+	return true, nil
 }
 
 // Poolings fused with the convolution and rectifier before them.
