@@ -95,18 +95,7 @@ func TestKernelPoolFusion(t *testing.T) {
 		}
 		d := sizeOf(tc.shape)
 		x1, x2 := randInputs(5, 4, d), randInputs(6, 3, d)
-		for _, ntk := range []bool{false, true} {
-			for _, sym := range []bool{false, true} {
-				xb, nb := x2, 3
-				if sym {
-					xb, nb = nil, 0
-				}
-				got, want := kernelsAB(t, a, x1, 4, xb, nb, KernelOptions{NTK: ntk}, func(o *KernelOptions) { o.noPoolFusion = true })
-				if !slices.Equal(got.K, want.K) || !slices.Equal(got.Theta, want.Theta) {
-					t.Errorf("%s (NTK %v, symmetric %v): fused pooling changes the kernel by %.2g, %.2g", tc.spec, ntk, sym, maxRelDiff(got.K, want.K), maxRelDiff(got.Theta, want.Theta))
-				}
-			}
-		}
+		sameKernelsAB(t, tc.spec+": fused pooling", a, x1, 4, x2, 3, KernelOptions{}, func(o *KernelOptions) { o.noPoolFusion = true })
 	}
 }
 
@@ -174,20 +163,8 @@ func TestKernelOuter(t *testing.T) {
 				x1[i] = 0
 			}
 		}
-		for _, ntk := range []bool{false, true} {
-			for _, sym := range []bool{false, true} {
-				xb, nb := x2, 2
-				if sym {
-					xb, nb = nil, 0
-				}
-				opts := KernelOptions{NTK: ntk, noChains: tc.noChains, noInputConv: true}
-				got, want := kernelsAB(t, a, x1, 3, xb, nb, opts, func(o *KernelOptions) { o.noOuter = true })
-				if !slices.Equal(got.K, want.K) || !slices.Equal(got.Theta, want.Theta) {
-					t.Errorf("%s (NTK %v, symmetric %v): outer-product inputs change the kernel by %.2g, %.2g",
-						tc.spec, ntk, sym, maxRelDiff(got.K, want.K), maxRelDiff(got.Theta, want.Theta))
-				}
-			}
-		}
+		opts := KernelOptions{noChains: tc.noChains, noInputConv: true}
+		sameKernelsAB(t, tc.spec+": outer-product inputs", a, x1, 3, x2, 2, opts, func(o *KernelOptions) { o.noOuter = true })
 	}
 }
 
@@ -215,17 +192,26 @@ func TestKernelSelfFusion(t *testing.T) {
 			t.Fatal(err)
 		}
 		x1, x2 := randInputs(11, 3, 64), randInputs(12, 2, 64)
-		for _, ntk := range []bool{false, true} {
-			for _, sym := range []bool{false, true} {
-				xb, nb := x2, 2
-				if sym {
-					xb, nb = nil, 0
-				}
-				got, want := kernelsAB(t, a, x1, 3, xb, nb, KernelOptions{NTK: ntk, noChains: tc.noChains}, func(o *KernelOptions) { o.noSelfFusion = true })
-				if !slices.Equal(got.K, want.K) || !slices.Equal(got.Theta, want.Theta) {
-					t.Errorf("%s (NTK %v, symmetric %v): fused self pairs change the kernel by %.2g, %.2g",
-						tc.spec, ntk, sym, maxRelDiff(got.K, want.K), maxRelDiff(got.Theta, want.Theta))
-				}
+		opts := KernelOptions{noChains: tc.noChains}
+		sameKernelsAB(t, tc.spec+": fused self pairs", a, x1, 3, x2, 2, opts, func(o *KernelOptions) { o.noSelfFusion = true })
+	}
+}
+
+// sameKernelsAB checks that the kernels of x1 against x2 and of x1 alone
+// (K(X, X)), NNGP and NTK, have the same bits with opts and with opts
+// changed by ref; what names the case in errors.
+func sameKernelsAB(t *testing.T, what string, a *Arch, x1 []float64, n1 int, x2 []float64, n2 int, opts KernelOptions, ref func(*KernelOptions)) {
+	t.Helper()
+	for _, ntk := range []bool{false, true} {
+		for _, sym := range []bool{false, true} {
+			xb, nb := x2, n2
+			if sym {
+				xb, nb = nil, 0
+			}
+			opts.NTK = ntk
+			got, want := kernelsAB(t, a, x1, n1, xb, nb, opts, ref)
+			if !slices.Equal(got.K, want.K) || !slices.Equal(got.Theta, want.Theta) {
+				t.Errorf("%s (NTK %v, symmetric %v): the kernel changes by %.2g, %.2g", what, ntk, sym, maxRelDiff(got.K, want.K), maxRelDiff(got.Theta, want.Theta))
 			}
 		}
 	}
