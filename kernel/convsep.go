@@ -109,8 +109,8 @@ func (s *State) plan(orig, op *ConvOp, inSlab bool) *sepPlan {
 // ConvAffine(op, wStd, bStd)'s output — what SelfVariances would read
 // after it, Pairs·P values with P the output positions — without
 // applying the map: on the diagonal the separable map's two passes read
-// only the diagonal, and ConvDiag performs their operations in their
-// order (Sum3MaskRow, Sum3Affine), so the values have the map's bits.
+// only the diagonal, and ConvDiag applies the same two passes to it
+// (vec.Sum3MaskRow, vec.Sum3Affine), so the values have the map's bits.
 // The variances of a following rectifier are then known before the
 // layer, which can run fused with it (ConvAffineReLU). ok is false for
 // operators without the separable form or whose identity output element
@@ -131,44 +131,17 @@ func (s *State) ConvDiag(op *ConvOp, wStd, bStd float64) (diag []float64, ok boo
 	pout := op.OutG * hw
 	norm, w2, b2 := 1/float64(op.Base), wStd*wStd, bStd*bStd
 	diag = make([]float64, s.Pairs*pout)
-	l := make([]float64, hw)
+	l := make([]float64, hw+2*w) // L's diagonal between one image row of zeros on each side
 	for a := range s.Pairs {
 		v := s.V1[a*pin : a*pin+hw] // the identity block's diagonal
-		for q := range hw {
-			// Sum3MaskRow: ((a[q-1] & ma[q]) + b[q]) + (c[q+1] & mc[q]).
-			var lo, hi float64
-			if q > 0 {
-				lo = andMask(v[q-1], pl.ma[q])
-			}
-			if q+1 < hw {
-				hi = andMask(v[q+1], pl.mc[q])
-			}
-			l[q] = (lo + v[q]) + hi
-		}
+		vec.Sum3MaskRow(l[w:w+hw], v, v, v, pl.ma, pl.mc)
 		d := diag[a*pout : a*pout+hw]
-		for t := range hw {
-			// Sum3Affine: w·(norm·((a + b) + c)) + add0, the rows of L one
-			// image row above and below (zero outside the image).
-			var up, down float64
-			if t >= w {
-				up = l[t-w]
-			}
-			if t+w < hw {
-				down = l[t+w]
-			}
-			x := float64(norm * ((up + l[t]) + down))
-			d[t] = float64(w2*x) + b2
-		}
+		vec.Sum3Affine(d, l, l[w:], l[2*w:], norm, w2, nil, b2)
 		for g := 1; g < op.OutG; g++ {
 			copy(diag[a*pout+g*hw:a*pout+(g+1)*hw], d)
 		}
 	}
 	return diag, true
-}
-
-// andMask returns x with its bits and-ed with m (vec.Sum3MaskRow's masks).
-func andMask(x float64, m uint64) float64 {
-	return math.Float64frombits(math.Float64bits(x) & m)
 }
 
 // separableElement finds the input block and the signed permutation A of
