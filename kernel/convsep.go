@@ -311,7 +311,11 @@ func (run *sepRun) element(r int) {
 			for i := i0; i < i1; i++ {
 				switch {
 				case o+1 < tr.outer && run.aff != nil:
-					run.firstSecond(r, tr, o, i)
+					no, ni := o, i+1 // the next call's position
+					if ni == i1 {
+						no, ni = o+1, i0
+					}
+					run.firstSecond(r, tr, o, i, no, ni)
 				case o+1 < tr.outer:
 					run.first(r, tr, o+1, i)
 					run.second(r, tr, o, i)
@@ -356,14 +360,16 @@ func (run *sepRun) kFirstRows(r int, tr sepTraversal, o, i int) (dst []float64, 
 // with the same bits (vec.Sum3MaskAffine, vec.Sum3MaskAffineReLU). The row
 // of L that the first computes is one of those the second reads, shifted
 // by at most one image row: output entry j reads its entries below
-// j + w + 1.
-func (run *sepRun) firstSecond(r int, tr sepTraversal, o, i int) {
+// j + w + 1. The next call is at line no, index ni: its new input rows
+// and its output rows are prefetched (prefetchNext).
+func (run *sepRun) firstSecond(r int, tr sepTraversal, o, i, no, ni int) {
 	pl, op, w := run.pl, run.op, run.op.OutW
 	f := vec.FirstPass{MA: pl.ma, MC: pl.mc, Ahead: w + 1}
 	f.LK, f.K = run.kFirstRows(r, tr, o+1, i)
 	if run.tp != nil {
 		f.LT, f.T = pl.firstRows(op, run.bt, run.thetaIn(), r, tr, o+1, i, run.dim)
 	}
+	run.prefetchNext(&f, r, tr, no, ni)
 	krow, trow, kr, trr, t := run.outputRows(r, tr, o, i)
 	if !run.aff.relu {
 		vec.Sum3MaskAffine(&f, krow, trow, kr[0], kr[1], kr[2], trr[0], trr[1], trr[2], run.norm, run.w2, run.b2)
@@ -375,6 +381,49 @@ func (run *sepRun) firstSecond(r int, tr sepTraversal, o, i int) {
 	if run.sink != nil {
 		run.sink.add(run, t)
 	}
+}
+
+// prefetchNext sets f.Next to the rows of the call at line o, index i,
+// that the call f is for does not read: an input row of K and one of
+// Theta its first pass reads (where it has one and the input planes are
+// stored) and its output rows (without a sink, whose rows are few and
+// in the cache). The planes of a 28×28 pair (4.9 MB each) stream from
+// memory; prefetched a row ahead, they arrive while the map runs.
+func (run *sepRun) prefetchNext(f *vec.FirstPass, r int, tr sepTraversal, o, i int) {
+	if o >= tr.outer {
+		return
+	}
+	if o+1 < tr.outer {
+		if !run.outer {
+			_, src := run.pl.firstRows(run.op, run.bk, run.kp, r, tr, o+1, i, run.dim)
+			f.Next[0] = newRow(src, f.K, run.bk.zero)
+		}
+		if t := run.thetaIn(); t != nil {
+			_, src := run.pl.firstRows(run.op, run.bt, t, r, tr, o+1, i, run.dim)
+			f.Next[1] = newRow(src, f.T, run.bt.zero)
+		}
+	}
+	if run.sink == nil {
+		hw := run.op.OutH * run.op.OutW
+		ti, tj := tr.pos(o, i)
+		at := (r*hw + ti*run.op.OutW + tj) * run.dim.cout
+		f.Next[2] = run.ko[at : at+hw]
+		if run.tp != nil {
+			f.Next[3] = run.to[at : at+hw]
+		}
+	}
+}
+
+// newRow returns the first of rows that is neither among old nor the
+// zero row, or nil.
+func newRow(rows, old [3][]float64, zero []float64) []float64 {
+	for _, x := range rows {
+		if &x[0] == &zero[0] || &x[0] == &old[0][0] || &x[0] == &old[1][0] || &x[0] == &old[2][0] {
+			continue
+		}
+		return x
+	}
+	return nil
 }
 
 // outputRows returns the output rows at line o, index i (trow nil

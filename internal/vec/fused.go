@@ -33,7 +33,7 @@ func Sum3AffineReLU(k, t, ka, kb, kc, ta, tb, tc []float64, norm, w, add0, v1, r
 	}
 	i := 0
 	if !fusedGo {
-		i = sum3AffineReLUBulk(k, t, ka, kb, kc, ta, tb, tc, norm, w, add0, v1, r1, v2, r2, scale)
+		i = sum3AffineReLUBulk(k, t, ka, kb, kc, ta, tb, tc, float64(norm*w), add0, v1, r1, v2, r2, scale)
 	}
 	if i == n {
 		return
@@ -89,6 +89,14 @@ type FirstPass struct {
 	// (Sum3MaskAffineReLU): output entry i reads only entries below
 	// i + Ahead.
 	Ahead int
+	// Next names rows that the next call will read (Next[0], Next[1]:
+	// new input rows of K and Theta) and write (Next[2], Next[3]: its
+	// output rows); the vector kernels prefetch them into the cache, a
+	// cache line of each per block of entries, at the offsets they are
+	// at, so that planes larger than the cache stream in while the map's
+	// arithmetic runs. A nil row is not prefetched; the others must be at
+	// least as long as the call's rows. Results do not depend on them.
+	Next [4][]float64
 }
 
 // Sum3MaskAffineReLU is the first pass f followed by Sum3AffineReLU(k, t,
@@ -100,7 +108,7 @@ type FirstPass struct {
 // arithmetic of the other. t must be nil exactly where f.LT is.
 func Sum3MaskAffineReLU(f *FirstPass, k, t, ka, kb, kc, ta, tb, tc []float64, norm, w, add0, v1, r1 float64, v2, r2 []float64, scale float64) {
 	m := reluRow{v1: v1, r1: r1, v2: v2, r2: r2, scale: scale}
-	if !fusedGo && sepRowBulk(f, k, t, ka, kb, kc, ta, tb, tc, norm, w, add0, &m) {
+	if !fusedGo && sepRowBulk(f, k, t, ka, kb, kc, ta, tb, tc, float64(norm*w), add0, &m) {
 		return
 	}
 	firstPass(f)
@@ -115,7 +123,7 @@ func Sum3MaskAffineReLU(f *FirstPass, k, t, ka, kb, kc, ta, tb, tc []float64, no
 //
 // (the second where t is not nil), with the same bits.
 func Sum3MaskAffine(f *FirstPass, k, t, ka, kb, kc, ta, tb, tc []float64, norm, w, add0 float64) {
-	if !fusedGo && sepRowBulk(f, k, t, ka, kb, kc, ta, tb, tc, norm, w, add0, nil) {
+	if !fusedGo && sepRowBulk(f, k, t, ka, kb, kc, ta, tb, tc, float64(norm*w), add0, nil) {
 		return
 	}
 	firstPass(f)

@@ -3,25 +3,25 @@
 package vec
 
 //go:noescape
-func sum3AffineReLUAVX512(k, t, ka, kb, kc, ta, tb, tc *float64, n int, norm, w, add0, v1, r1 float64, v2, r2 *float64, scale float64, c *float64)
+func sum3AffineReLUAVX512(k, t, ka, kb, kc, ta, tb, tc *float64, n int, nw, add0, v1, r1 float64, v2, r2 *float64, scale float64, c *float64)
 
 //go:noescape
-func sum3AffineReLUAVX2(k, t, ka, kb, kc, ta, tb, tc *float64, n int, norm, w, add0, v1, r1 float64, v2, r2 *float64, scale float64, c *float64)
+func sum3AffineReLUAVX2(k, t, ka, kb, kc, ta, tb, tc *float64, n int, nw, add0, v1, r1 float64, v2, r2 *float64, scale float64, c *float64)
 
 // sum3AffineReLUBulk runs the vector kernels of Sum3AffineReLU (AVX-512 on
 // blocks of 8, then AVX2 on a block of 4) on the largest multiple of 4
 // entries and returns how many they did (0 without AVX2 and FMA).
-func sum3AffineReLUBulk(k, t, ka, kb, kc, ta, tb, tc []float64, norm, w, add0, v1, r1 float64, v2, r2 []float64, scale float64) int {
+func sum3AffineReLUBulk(k, t, ka, kb, kc, ta, tb, tc []float64, nw, add0, v1, r1 float64, v2, r2 []float64, scale float64) int {
 	if !hasAVX2 || !hasFMA {
 		return 0
 	}
 	done := 0
 	if n := len(k) &^ 7; hasAVX512 && n > 0 {
-		sum3AffineReLUAVX512(&k[0], at(t, 0), &ka[0], &kb[0], &kc[0], at(ta, 0), at(tb, 0), at(tc, 0), n, norm, w, add0, v1, r1, &v2[0], &r2[0], scale, &asinConst[0])
+		sum3AffineReLUAVX512(&k[0], at(t, 0), &ka[0], &kb[0], &kc[0], at(ta, 0), at(tb, 0), at(tc, 0), n, nw, add0, v1, r1, &v2[0], &r2[0], scale, &asinConst[0])
 		done = n
 	}
 	if n := (len(k) - done) &^ 3; n > 0 {
-		sum3AffineReLUAVX2(&k[done], at(t, done), &ka[done], &kb[done], &kc[done], at(ta, done), at(tb, done), at(tc, done), n, norm, w, add0, v1, r1, &v2[done], &r2[done], scale, &asinConst4[0])
+		sum3AffineReLUAVX2(&k[done], at(t, done), &ka[done], &kb[done], &kc[done], at(ta, done), at(tb, done), at(tc, done), n, nw, add0, v1, r1, &v2[done], &r2[done], scale, &asinConst4[0])
 		done += n
 	}
 	return done
@@ -41,15 +41,17 @@ func at(t []float64, i int) *float64 {
 // sources (K: sa, sb, sc; Theta: ua, ub, uc) and masks, all advanced by
 // lead entries, the lengths in bytes (n8: the row, lead8: the lead,
 // fend8: where the first pass ends, less the lead), the scalars, the
-// constants, and whether the map is left out.
+// constants, whether the map is left out, and the rows to prefetch
+// (FirstPass.Next, the call's own output row for a nil one).
 type sepRowArgs struct {
 	k, t, ka, kb, kc, ta, tb, tc, v2, r2 *float64
 	lk, lt, sa, sb, sc, ua, ub, uc       *float64
 	ma, mc                               *uint64
 	n8, lead8, fend8                     int
-	norm, w, add0, v1, r1, scale         float64
+	nw, add0, v1, r1, scale              float64
 	c                                    *float64
 	plain                                int // 1: no map
+	next                                 [4]*float64
 }
 
 //go:noescape
@@ -61,7 +63,7 @@ func sepRowAVX2(a *sepRowArgs)
 // sepRowBulk runs sepRowAVX512, or sepRowAVX2 (without AVX-512, or for
 // rows of an odd multiple of 4 entries), where they apply (sepRowLead),
 // and reports whether it did.
-func sepRowBulk(f *FirstPass, k, t, ka, kb, kc, ta, tb, tc []float64, norm, w, add0 float64, m *reluRow) bool {
+func sepRowBulk(f *FirstPass, k, t, ka, kb, kc, ta, tb, tc []float64, nw, add0 float64, m *reluRow) bool {
 	n := len(k)
 	lead, wide, ok := sepRowLead(f, n)
 	if !ok {
@@ -72,7 +74,7 @@ func sepRowBulk(f *FirstPass, k, t, ka, kb, kc, ta, tb, tc []float64, norm, w, a
 		lk: &f.LK[lead], sa: &f.K[0][:n][lead], sb: &f.K[1][:n][lead], sc: &f.K[2][:n][lead],
 		ma: &f.MA[:n][lead], mc: &f.MC[:n][lead],
 		n8: 8 * n, lead8: 8 * lead, fend8: 8 * (n - lead),
-		norm: norm, w: w, add0: add0, plain: 1,
+		nw: nw, add0: add0, plain: 1,
 	}
 	if m != nil {
 		a.v2, a.r2, a.v1, a.r1, a.scale, a.plain = &m.v2[:n][0], &m.r2[:n][0], m.v1, m.r1, m.scale, 0
@@ -80,6 +82,12 @@ func sepRowBulk(f *FirstPass, k, t, ka, kb, kc, ta, tb, tc []float64, norm, w, a
 	if t != nil {
 		a.t, a.ta, a.tb, a.tc = &t[:n][0], &ta[:n][0], &tb[:n][0], &tc[:n][0]
 		a.lt, a.ua, a.ub, a.uc = &f.LT[:n][lead], &f.T[0][:n][lead], &f.T[1][:n][lead], &f.T[2][:n][lead]
+	}
+	for i, r := range f.Next {
+		a.next[i] = a.k
+		if r != nil {
+			a.next[i] = &r[:n][0]
+		}
 	}
 	if wide {
 		a.c = &asinConst[0]

@@ -3,6 +3,17 @@
 #include "textflag.h"
 #include "arccos_amd64.h"
 
+// SEPNEXT: prefetches the four rows of sepRowArgs.next at BX (a cache line
+// of each; R14 and R15 hold the first two, the outputs' for writing).
+// Writes CX.
+#define SEPNEXT \
+	PREFETCHT0 (R14)(BX*1)                           \
+	PREFETCHT0 (R15)(BX*1)                           \
+	MOVQ       256(DX), CX                           \
+	BYTE $0x0F; BYTE $0x0D; BYTE $0x0C; BYTE $0x19 /* PREFETCHW (CX)(BX*1) */ \
+	MOVQ       264(DX), CX                           \
+	BYTE $0x0F; BYTE $0x0D; BYTE $0x0C; BYTE $0x19
+
 // SEPFIRST_AVX512(skip) and SEPFIRST_AVX2(skip): the first pass of sepRow*
 // on the entries at BX (8 or 4 of them): the row of L of K, then, unless DI
 // is zero (else it jumps to skip), of Theta, from the row pointers in the
@@ -71,12 +82,12 @@
 // order, same operand order as those kernels: the same bits (the map is
 // their macro, ARCCOSR_AVX512 or ARCCOSR_AVX2 of arccos_amd64.h).
 
-// func sum3AffineReLUAVX512(k, t, ka, kb, kc, ta, tb, tc *float64, n int, norm, w, add0, v1, r1 float64, v2, r2 *float64, scale float64, c *float64):
-// eight entries at a time: k = w*(norm*((ka + kb) + kc)) + add0 and, unless
-// t is nil, t = w*(norm*((ta + tb) + tc)) + k, then the map of
+// func sum3AffineReLUAVX512(k, t, ka, kb, kc, ta, tb, tc *float64, n int, nw, add0, v1, r1 float64, v2, r2 *float64, scale float64, c *float64):
+// eight entries at a time: k = nw*((ka + kb) + kc) + add0 and, unless
+// t is nil, t = nw*((ta + tb) + tc) + k (FMA), then the map of
 // reluArcCosRAVX512 on k and t; n a positive multiple of 8; c is asinConst
 // (8 bytes a constant, broadcast). Needs AVX-512F and DQ.
-TEXT ·sum3AffineReLUAVX512(SB), NOSPLIT, $0-144
+TEXT ·sum3AffineReLUAVX512(SB), NOSPLIT, $0-136
 	MOVQ         k+0(FP), SI
 	MOVQ         t+8(FP), DI
 	MOVQ         ka+16(FP), AX
@@ -86,15 +97,14 @@ TEXT ·sum3AffineReLUAVX512(SB), NOSPLIT, $0-144
 	MOVQ         tb+48(FP), R10
 	MOVQ         tc+56(FP), R11
 	MOVQ         n+64(FP), CX
-	VBROADCASTSD norm+72(FP), Z23
-	VBROADCASTSD w+80(FP), Z24
-	VBROADCASTSD add0+88(FP), Z25
-	VBROADCASTSD v1+96(FP), Z12
-	VBROADCASTSD r1+104(FP), Z13
-	MOVQ         v2+112(FP), R12
-	MOVQ         r2+120(FP), R13
-	VBROADCASTSD scale+128(FP), Z15
-	MOVQ         c+136(FP), R8
+	VBROADCASTSD nw+72(FP), Z23
+	VBROADCASTSD add0+80(FP), Z25
+	VBROADCASTSD v1+88(FP), Z12
+	VBROADCASTSD r1+96(FP), Z13
+	MOVQ         v2+104(FP), R12
+	MOVQ         r2+112(FP), R13
+	VBROADCASTSD scale+120(FP), Z15
+	MOVQ         c+128(FP), R8
 	VXORPD       Z14, Z14, Z14
 	VBROADCASTSD 120(R8), Z16       // 2
 	VBROADCASTSD 80(R8), Z21        // sin(pi/8)
@@ -104,17 +114,13 @@ uloop:
 	VMOVUPD (AX), Z0
 	VADDPD  (BX), Z0, Z0
 	VADDPD  (DX), Z0, Z0
-	VMULPD  Z23, Z0, Z0
-	VMULPD  Z24, Z0, Z0
-	VADDPD  Z25, Z0, Z0             // Z0 = k = w (norm ((ka + kb) + kc)) + add0
+	VFMADD213PD Z25, Z23, Z0        // Z0 = k = nw ((ka + kb) + kc) + add0
 	TESTQ   DI, DI
 	JZ      umap
 	VMOVUPD (R9), Z19
 	VADDPD  (R10), Z19, Z19
 	VADDPD  (R11), Z19, Z19
-	VMULPD  Z23, Z19, Z19
-	VMULPD  Z24, Z19, Z19
-	VADDPD  Z0, Z19, Z19            // Z19 = t = w (norm ((ta + tb) + tc)) + k
+	VFMADD213PD Z0, Z23, Z19        // Z19 = t = nw ((ta + tb) + tc) + k
 
 umap:
 	VMULPD  (R12), Z12, Z1          // P = v1 v2
@@ -137,13 +143,13 @@ unext:
 	VZEROUPPER
 	RET
 
-// func sum3AffineReLUAVX2(k, t, ka, kb, kc, ta, tb, tc *float64, n int, norm, w, add0, v1, r1 float64, v2, r2 *float64, scale float64, c *float64):
+// func sum3AffineReLUAVX2(k, t, ka, kb, kc, ta, tb, tc *float64, n int, nw, add0, v1, r1 float64, v2, r2 *float64, scale float64, c *float64):
 // sum3AffineReLUAVX512 on four entries at a time, the map of
 // reluArcCosRAVX2 (t before the map is kept in t, as the three calls
 // leave it there: the map needs all sixteen registers); n a positive
 // multiple of 4; c holds asinConst with every constant repeated four times
 // (32 bytes each).
-TEXT ·sum3AffineReLUAVX2(SB), NOSPLIT, $0-144
+TEXT ·sum3AffineReLUAVX2(SB), NOSPLIT, $0-136
 	MOVQ         k+0(FP), SI
 	MOVQ         t+8(FP), DI
 	MOVQ         ka+16(FP), AX
@@ -153,32 +159,27 @@ TEXT ·sum3AffineReLUAVX2(SB), NOSPLIT, $0-144
 	MOVQ         tb+48(FP), R10
 	MOVQ         tc+56(FP), R11
 	MOVQ         n+64(FP), CX
-	VBROADCASTSD v1+96(FP), Y12
-	VBROADCASTSD r1+104(FP), Y13
-	MOVQ         v2+112(FP), R12
-	MOVQ         r2+120(FP), R13
-	VBROADCASTSD scale+128(FP), Y15
-	MOVQ         c+136(FP), R8
+	VBROADCASTSD v1+88(FP), Y12
+	VBROADCASTSD r1+96(FP), Y13
+	MOVQ         v2+104(FP), R12
+	MOVQ         r2+112(FP), R13
+	VBROADCASTSD scale+120(FP), Y15
+	MOVQ         c+128(FP), R8
 	VXORPD       Y14, Y14, Y14
 
 vloop:
-	VBROADCASTSD norm+72(FP), Y2
-	VBROADCASTSD w+80(FP), Y3
-	VBROADCASTSD add0+88(FP), Y4
+	VBROADCASTSD nw+72(FP), Y2
+	VBROADCASTSD add0+80(FP), Y4
 	VMOVUPD (AX), Y0
 	VADDPD  (BX), Y0, Y0
 	VADDPD  (DX), Y0, Y0
-	VMULPD  Y2, Y0, Y0
-	VMULPD  Y3, Y0, Y0
-	VADDPD  Y4, Y0, Y0         // Y0 = k = w (norm ((ka + kb) + kc)) + add0
+	VFMADD213PD Y4, Y2, Y0     // Y0 = k = nw ((ka + kb) + kc) + add0
 	TESTQ   DI, DI
 	JZ      vmap
 	VMOVUPD (R9), Y1
 	VADDPD  (R10), Y1, Y1
 	VADDPD  (R11), Y1, Y1
-	VMULPD  Y2, Y1, Y1
-	VMULPD  Y3, Y1, Y1
-	VADDPD  Y0, Y1, Y1         // t = w (norm ((ta + tb) + tc)) + k
+	VFMADD213PD Y0, Y2, Y1     // t = nw ((ta + tb) + tc) + k
 	VMOVUPD Y1, (DI)
 
 vmap:
@@ -209,8 +210,9 @@ vnext:
 // ends) run a.lead8/8 entries ahead of sum3AffineReLUAVX512's second
 // step and map, eight entries at a time; the first pass's pointers are
 // advanced by the lead; with a.plain set, the second step without the
-// map. The same operations as the calls in sequence. Needs AVX-512F and
-// DQ.
+// map. The same operations as the calls in sequence. Each block of the
+// second step prefetches a cache line of the four rows of a.next at its
+// offset (SEPNEXT). Needs AVX-512F and DQ.
 TEXT ·sepRowAVX512(SB), NOSPLIT, $0-8
 	MOVQ         a+0(FP), DX
 	MOVQ         0(DX), SI          // k
@@ -221,13 +223,14 @@ TEXT ·sepRowAVX512(SB), NOSPLIT, $0-8
 	MOVQ         40(DX), R11        // ta
 	MOVQ         48(DX), R12        // tb
 	MOVQ         56(DX), R13        // tc
-	VBROADCASTSD 184(DX), Z23       // norm
-	VBROADCASTSD 192(DX), Z24       // w
-	VBROADCASTSD 200(DX), Z25       // add0
-	VBROADCASTSD 208(DX), Z12       // v1
-	VBROADCASTSD 216(DX), Z13       // r1
-	VBROADCASTSD 224(DX), Z15       // scale
-	MOVQ         232(DX), R8        // asinConst
+	VBROADCASTSD 184(DX), Z23       // nw
+	VBROADCASTSD 192(DX), Z25       // add0
+	VBROADCASTSD 200(DX), Z12       // v1
+	VBROADCASTSD 208(DX), Z13       // r1
+	VBROADCASTSD 216(DX), Z15       // scale
+	MOVQ         224(DX), R8        // asinConst
+	MOVQ         240(DX), R14       // next
+	MOVQ         248(DX), R15
 	VXORPD       Z14, Z14, Z14
 	VBROADCASTSD 120(R8), Z16       // 2
 	VBROADCASTSD 80(R8), Z21        // sin(pi/8)
@@ -252,23 +255,20 @@ wloop:
 wfirst1:
 
 wsecond:
+	SEPNEXT
 	VMOVUPD (AX)(BX*1), Z0
 	VADDPD  (R9)(BX*1), Z0, Z0
 	VADDPD  (R10)(BX*1), Z0, Z0
-	VMULPD  Z23, Z0, Z0
-	VMULPD  Z24, Z0, Z0
-	VADDPD  Z25, Z0, Z0             // Z0 = k = w (norm ((ka + kb) + kc)) + add0
+	VFMADD213PD Z25, Z23, Z0        // Z0 = k = nw ((ka + kb) + kc) + add0
 	TESTQ   DI, DI
 	JZ      wmap
 	VMOVUPD (R11)(BX*1), Z19
 	VADDPD  (R12)(BX*1), Z19, Z19
 	VADDPD  (R13)(BX*1), Z19, Z19
-	VMULPD  Z23, Z19, Z19
-	VMULPD  Z24, Z19, Z19
-	VADDPD  Z0, Z19, Z19            // Z19 = t = w (norm ((ta + tb) + tc)) + k
+	VFMADD213PD Z0, Z23, Z19        // Z19 = t = nw ((ta + tb) + tc) + k
 
 wmap:
-	CMPQ    240(DX), $0
+	CMPQ    232(DX), $0
 	JNE     wplain
 	MOVQ    64(DX), CX
 	VMULPD  (CX)(BX*1), Z12, Z1     // P = v1 v2
@@ -304,10 +304,12 @@ TEXT ·sepRowAVX2(SB), NOSPLIT, $0-8
 	MOVQ         40(DX), R11        // ta
 	MOVQ         48(DX), R12        // tb
 	MOVQ         56(DX), R13        // tc
-	VBROADCASTSD 208(DX), Y12       // v1
-	VBROADCASTSD 216(DX), Y13       // r1
-	VBROADCASTSD 224(DX), Y15       // scale
-	MOVQ         232(DX), R8        // asinConst4
+	VBROADCASTSD 200(DX), Y12       // v1
+	VBROADCASTSD 208(DX), Y13       // r1
+	VBROADCASTSD 216(DX), Y15       // scale
+	MOVQ         224(DX), R8        // asinConst4
+	MOVQ         240(DX), R14       // next
+	MOVQ         248(DX), R15
 	VXORPD       Y14, Y14, Y14
 
 	// The first pass on the first lead entries (BX from -lead8 to 0).
@@ -329,27 +331,23 @@ xloop:
 xfirst1:
 
 xsecond:
-	VBROADCASTSD 184(DX), Y2        // norm
-	VBROADCASTSD 192(DX), Y3        // w
-	VBROADCASTSD 200(DX), Y4        // add0
+	SEPNEXT
+	VBROADCASTSD 184(DX), Y2        // nw
+	VBROADCASTSD 192(DX), Y4        // add0
 	VMOVUPD (AX)(BX*1), Y0
 	VADDPD  (R9)(BX*1), Y0, Y0
 	VADDPD  (R10)(BX*1), Y0, Y0
-	VMULPD  Y2, Y0, Y0
-	VMULPD  Y3, Y0, Y0
-	VADDPD  Y4, Y0, Y0         // Y0 = k = w (norm ((ka + kb) + kc)) + add0
+	VFMADD213PD Y4, Y2, Y0     // Y0 = k = nw ((ka + kb) + kc) + add0
 	TESTQ   DI, DI
 	JZ      xmap
 	VMOVUPD (R11)(BX*1), Y1
 	VADDPD  (R12)(BX*1), Y1, Y1
 	VADDPD  (R13)(BX*1), Y1, Y1
-	VMULPD  Y2, Y1, Y1
-	VMULPD  Y3, Y1, Y1
-	VADDPD  Y0, Y1, Y1         // t = w (norm ((ta + tb) + tc)) + k
+	VFMADD213PD Y0, Y2, Y1     // t = nw ((ta + tb) + tc) + k
 	VMOVUPD Y1, (DI)(BX*1)
 
 xmap:
-	CMPQ    240(DX), $0
+	CMPQ    232(DX), $0
 	JNE     xplain
 	MOVQ    64(DX), CX
 	VMULPD  (CX)(BX*1), Y12, Y1 // P = v1 v2

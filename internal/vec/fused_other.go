@@ -2,10 +2,10 @@
 
 package vec
 
-func sum3AffineReLUBulk(_, _, _, _, _, _, _, _ []float64, _, _, _, _, _ float64, _, _ []float64, _ float64) int {
+func sum3AffineReLUBulk(_, _, _, _, _, _, _, _ []float64, _, _, _, _ float64, _, _ []float64, _ float64) int {
 	return 0
 }
 
-func sepRowBulk(*FirstPass, []float64, []float64, []float64, []float64, []float64, []float64, []float64, []float64, float64, float64, float64, *reluRow) bool {
+func sepRowBulk(*FirstPass, []float64, []float64, []float64, []float64, []float64, []float64, []float64, []float64, float64, float64, *reluRow) bool {
 	return false
 }

@@ -58,11 +58,12 @@ func fusedRef(c fusedCase, theta bool, scale float64) (k, t []float64) {
 		t = make([]float64, n)
 	}
 	for i := range n {
-		kk := float64(c.w*float64(c.norm*((c.ka[i]+c.kb[i])+c.kc[i]))) + c.add0
+		nw := float64(c.norm * c.w)
+		kk := math.FMA(nw, (c.ka[i]+c.kb[i])+c.kc[i], c.add0)
 		kp, kd := reluArcCosOneR(kk, float64(c.v1*c.v2[i]), float64(c.r1*c.r2[i]))
 		k[i] = kp * scale
 		if theta {
-			tt := float64(c.w*float64(c.norm*((c.ta[i]+c.tb[i])+c.tc[i]))) + kk
+			tt := math.FMA(nw, (c.ta[i]+c.tb[i])+c.tc[i], kk)
 			t[i] = tt * float64(kd*scale)
 		}
 	}
@@ -185,7 +186,9 @@ func sepRowCases(rng *rand.Rand, h, w int) []sepRowCase {
 // run computes the case with Sum3MaskAffineReLU, or without the map
 // (mapped false) Sum3MaskAffine (fused), or the calls they stand for,
 // reading L(next) as the first (up) or the last row of the second step,
-// and returns the outputs and the written rows of L.
+// and returns the outputs and the written rows of L; the fused calls
+// with up set get rows to prefetch (FirstPass.Next), which must not
+// change a bit.
 func (c sepRowCase) run(w int, theta, mapped, fused, up bool) (k, t, lk, lt []float64) {
 	n := len(c.ma)
 	var l [2][3][]float64
@@ -208,6 +211,12 @@ func (c sepRowCase) run(w int, theta, mapped, fused, up bool) (k, t, lk, lt []fl
 	}
 	ka, kb, kc := rows(0)
 	ta, tb, tc := rows(1)
+	if up {
+		f.Next = [4][]float64{c.src[0][1], nil, c.v2, c.r2}
+		if theta {
+			f.Next[1] = c.src[1][2]
+		}
+	}
 	switch {
 	case fused && mapped:
 		Sum3MaskAffineReLU(f, k, t, ka, kb, kc, ta, tb, tc, c.norm, c.w, c.add0, c.v1, c.r1, c.v2, c.r2, inv2piTest)
@@ -337,6 +346,84 @@ func BenchmarkSepRow(b *testing.B) {
 				bc.f()
 			}
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/entry")
+		})
+	}
+}
+
+// BenchmarkSepRowPlanes times Sum3MaskAffineReLU as a 28×28 layer calls
+// it, one output row per position of the lines of the image, per entry:
+// with the input and output rows in the cache ("cached": eight of each,
+// reused), with them streaming through whole planes (4.9 MB each for K
+// and Theta, in and out: "planes"), and streaming with the next call's
+// new input rows and output rows prefetched (FirstPass.Next:
+// "planes+next").
+func BenchmarkSepRowPlanes(b *testing.B) {
+	rng := rand.New(rand.NewPCG(27, 28))
+	const h, w = 28, 28
+	n := h * w
+	row := func(m int, lo float64) []float64 {
+		x := make([]float64, m)
+		for i := range x {
+			x[i] = lo + rng.Float64()
+		}
+		return x
+	}
+	ma, mc := make([]uint64, n), make([]uint64, n)
+	for p := range n {
+		if p%w >= 1 {
+			ma[p] = math.MaxUint64
+		}
+		if p%w <= w-2 {
+			mc[p] = math.MaxUint64
+		}
+	}
+	kin, tin := row(n*n, 1), row(n*n, 1)
+	kout, tout := make([]float64, n*n), make([]float64, n*n)
+	// L for three lines of positions, each row padded by an image row.
+	ring := func() [][]float64 {
+		r := make([][]float64, 3*w)
+		for i := range r {
+			r[i] = row(n+2*w, 3)
+		}
+		return r
+	}
+	lk, lt := ring(), ring()
+	v2 := row(n, 20)
+	r2 := make([]float64, n)
+	InvSqrt(r2, v2)
+	const v1, norm, wt, add0, scale = 21, 1.0 / 9, 1.5, 0.1, 0.159
+	r1 := invSqrt(v1)
+	plane := func(x []float64, p int) []float64 { return x[p*n : (p+1)*n] }
+	for _, bc := range []struct {
+		name string
+		rows int // distinct input and output rows
+		next bool
+	}{{"cached", 8, false}, {"planes", n, false}, {"planes+next", n, true}} {
+		b.Run(bc.name, func(b *testing.B) {
+			calls := 0
+			for b.Loop() {
+				for o := 0; o < h-1; o++ {
+					for i := range w {
+						p, q := ((o+1)*w+i)%bc.rows, (o*w+i)%bc.rows
+						pm, pp := max(p-1, 0), min(p+1, n-1)
+						dk, dt := lk[((o+1)%3)*w+i], lt[((o+1)%3)*w+i]
+						f := &FirstPass{LK: dk[w : w+n], LT: dt[w : w+n],
+							K:  [3][]float64{plane(kin, pm), plane(kin, p), plane(kin, pp)},
+							T:  [3][]float64{plane(tin, pm), plane(tin, p), plane(tin, pp)},
+							MA: ma, MC: mc, Ahead: w + 1}
+						if bc.next {
+							np, nq := min(p+2, n-1), min(q+1, n-1)
+							f.Next = [4][]float64{plane(kin, np), plane(tin, np), plane(kout, nq), plane(tout, nq)}
+						}
+						ka, kb := lk[((o+2)%3)*w+i], lk[(o%3)*w+i]
+						ta, tb := lt[((o+2)%3)*w+i], lt[(o%3)*w+i]
+						Sum3MaskAffineReLU(f, plane(kout, q), plane(tout, q), ka[:n], kb[w:w+n], dk[2*w:2*w+n],
+							ta[:n], tb[w:w+n], dt[2*w:2*w+n], norm, wt, add0, v1, r1, v2, r2, scale)
+						calls++
+					}
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(calls*n), "ns/entry")
 		})
 	}
 }

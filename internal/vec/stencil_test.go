@@ -70,12 +70,11 @@ func TestSum3Affine(t *testing.T) {
 			want := make([]float64, n)
 			for i := range n {
 				s := (a[i] + b[i]) + c[i]
-				s = float64(norm * s) // rounded: no fused multiply-add
-				s = float64(w * s)
+				nw := float64(norm * w) // rounded, then one fused multiply-add
 				if vecAdd {
-					want[i] = s + add[i]
+					want[i] = math.FMA(nw, s, add[i])
 				} else {
-					want[i] = s + add0
+					want[i] = math.FMA(nw, s, add0)
 				}
 			}
 			got := randF64(rng, n)

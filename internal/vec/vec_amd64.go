@@ -237,7 +237,7 @@ func axpyRowsF64Bulk(dst, src []float64, w float64, rows, n, ds, ss int) bool {
 func sum3MaskAVX2(dst, a, b, c *float64, ma, mc *uint64, n int)
 
 //go:noescape
-func sum3AffineAVX2(dst, a, b, c *float64, n int, norm, w float64, add *float64, add0 float64)
+func sum3AffineAVX2(dst, a, b, c *float64, n int, nw float64, add *float64, add0 float64)
 
 // sum3MaskBulk and sum3AffineBulk run their AVX2 kernel on the largest
 // multiple of 4 elements and return how many they did (0 without AVX2).
@@ -250,12 +250,12 @@ func sum3MaskBulk(dst, a, b, c []float64, ma, mc []uint64) int {
 	return n
 }
 
-func sum3AffineBulk(dst, a, b, c []float64, norm, w float64, add []float64, add0 float64) int {
+func sum3AffineBulk(dst, a, b, c []float64, nw float64, add []float64, add0 float64) int {
 	n := len(dst) &^ 3
-	if !hasAVX2 || n == 0 {
+	if !hasAVX2 || !hasFMA || n == 0 {
 		return 0
 	}
-	sum3AffineAVX2(&dst[0], &a[0], &b[0], &c[0], n, norm, w, ptrOrNil(add), add0)
+	sum3AffineAVX2(&dst[0], &a[0], &b[0], &c[0], n, nw, ptrOrNil(add), add0)
 	return n
 }
 

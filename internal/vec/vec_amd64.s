@@ -623,20 +623,19 @@ mdone:
 	VZEROUPPER
 	RET
 
-// func sum3AffineAVX2(dst, a, b, c *float64, n int, norm, w float64, add *float64, add0 float64):
-// dst = w*(norm*((a + b) + c)) + add (or + add0 where add is nil), every
-// operation rounded (no FMA); eight then four entries at a time; n a
-// positive multiple of 4.
-TEXT ·sum3AffineAVX2(SB), NOSPLIT, $0-72
+// func sum3AffineAVX2(dst, a, b, c *float64, n int, nw float64, add *float64, add0 float64):
+// dst = nw*((a + b) + c) + add (or + add0 where add is nil), the sums
+// rounded, then one FMA; eight then four entries at a time; n a positive
+// multiple of 4. Needs FMA.
+TEXT ·sum3AffineAVX2(SB), NOSPLIT, $0-64
 	MOVQ         dst+0(FP), DI
 	MOVQ         a+8(FP), SI
 	MOVQ         b+16(FP), R8
 	MOVQ         c+24(FP), R9
 	MOVQ         n+32(FP), CX
-	VBROADCASTSD norm+40(FP), Y13
-	VBROADCASTSD w+48(FP), Y14
-	MOVQ         add+56(FP), R10
-	VBROADCASTSD add0+64(FP), Y15
+	VBROADCASTSD nw+40(FP), Y13
+	MOVQ         add+48(FP), R10
+	VBROADCASTSD add0+56(FP), Y15
 	TESTQ        R10, R10
 	JNZ          afirst
 	CMPQ         CX, $8
@@ -649,12 +648,8 @@ s8:
 	VADDPD  32(R8), Y1, Y1
 	VADDPD  (R9), Y0, Y0
 	VADDPD  32(R9), Y1, Y1
-	VMULPD  Y13, Y0, Y0
-	VMULPD  Y13, Y1, Y1
-	VMULPD  Y14, Y0, Y0
-	VMULPD  Y14, Y1, Y1
-	VADDPD  Y15, Y0, Y0
-	VADDPD  Y15, Y1, Y1
+	VFMADD213PD Y15, Y13, Y0
+	VFMADD213PD Y15, Y13, Y1
 	VMOVUPD Y0, (DI)
 	VMOVUPD Y1, 32(DI)
 	ADDQ    $64, SI
@@ -671,9 +666,7 @@ s4:
 	VMOVUPD (SI), Y0
 	VADDPD  (R8), Y0, Y0
 	VADDPD  (R9), Y0, Y0
-	VMULPD  Y13, Y0, Y0
-	VMULPD  Y14, Y0, Y0
-	VADDPD  Y15, Y0, Y0
+	VFMADD213PD Y15, Y13, Y0
 	VMOVUPD Y0, (DI)
 
 sdone:
@@ -691,12 +684,8 @@ a8:
 	VADDPD  32(R8), Y1, Y1
 	VADDPD  (R9), Y0, Y0
 	VADDPD  32(R9), Y1, Y1
-	VMULPD  Y13, Y0, Y0
-	VMULPD  Y13, Y1, Y1
-	VMULPD  Y14, Y0, Y0
-	VMULPD  Y14, Y1, Y1
-	VADDPD  (R10), Y0, Y0
-	VADDPD  32(R10), Y1, Y1
+	VFMADD213PD (R10), Y13, Y0
+	VFMADD213PD 32(R10), Y13, Y1
 	VMOVUPD Y0, (DI)
 	VMOVUPD Y1, 32(DI)
 	ADDQ    $64, SI
@@ -714,9 +703,7 @@ a4:
 	VMOVUPD (SI), Y0
 	VADDPD  (R8), Y0, Y0
 	VADDPD  (R9), Y0, Y0
-	VMULPD  Y13, Y0, Y0
-	VMULPD  Y14, Y0, Y0
-	VADDPD  (R10), Y0, Y0
+	VFMADD213PD (R10), Y13, Y0
 	VMOVUPD Y0, (DI)
 
 adone:

@@ -17,7 +17,7 @@ func axpyRowsF64Bulk([]float64, []float64, float64, int, int, int, int) bool    
 
 func sum3MaskBulk(_, _, _, _ []float64, _, _ []uint64) int { return 0 }
 
-func sum3AffineBulk(_, _, _, _ []float64, _, _ float64, _ []float64, _ float64) int { return 0 }
+func sum3AffineBulk(_, _, _, _ []float64, _ float64, _ []float64, _ float64) int { return 0 }
 
 func sumLanesBulk([]float64, *[16]float64) bool { return false }
 
