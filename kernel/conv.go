@@ -190,7 +190,9 @@ func (s *State) Conv(op *ConvOp) error { return s.conv(op, nil) }
 
 // ConvAffine is Conv followed by Affine(wStd, bStd), fused: every output
 // row gets the affine map while it is in cache. It gives the same bits as
-// the two calls.
+// the two calls for operators without the separable form; separable ones
+// scale and add in one fused multiply-add per entry (vec.Sum3Affine), two
+// roundings fewer than the two calls, and agree with them to round-off.
 func (s *State) ConvAffine(op *ConvOp, wStd, bStd float64) error {
 	return s.conv(op, &affine{w2: wStd * wStd, b2: bStd * bStd})
 }
@@ -199,7 +201,7 @@ func (s *State) ConvAffine(op *ConvOp, wStd, bStd float64) error {
 // gets the rectifier's map while it is in cache, which saves a pass over
 // the planes. V1 and V2 must already hold the variances at the operator's
 // output positions (Pairs × output positions each), as ReLU would read
-// them. It gives the same bits as the three calls.
+// them. It gives the same bits as ConvAffine followed by ReLU.
 func (s *State) ConvAffineReLU(op *ConvOp, wStd, bStd float64) error {
 	return s.conv(op, &affine{w2: wStd * wStd, b2: bStd * bStd, relu: true})
 }
@@ -219,7 +221,7 @@ type affine struct {
 // output rows of each 2×2 cell of positions are summed as they are
 // computed and pooled at once, so that the operator's output planes are
 // never stored (they are 16 times larger than the pooled ones). It gives
-// the same bits as the two calls. It takes operators with the separable
+// the same bits as ConvAffineReLU and AvgPool(2). It takes operators with the separable
 // form, one output group element and an even output grid (CanPoolFused).
 func (s *State) ConvAffineReLUPool(op *ConvOp, wStd, bStd float64) error {
 	if !op.CanPoolFused() {
@@ -231,7 +233,8 @@ func (s *State) ConvAffineReLUPool(op *ConvOp, wStd, bStd float64) error {
 // ConvAffineReLUMean is ConvAffineReLU followed by SpatialMean (global
 // average pooling), fused: each output row is summed as it is computed
 // and the pair's mean taken from the row sums, so that the operator's
-// output planes are never stored. It gives the same bits as the two calls.
+// output planes are never stored. It gives the same bits as
+// ConvAffineReLU and SpatialMean.
 // It takes operators with the separable form and one output group element
 // (CanMeanFused).
 func (s *State) ConvAffineReLUMean(op *ConvOp, wStd, bStd float64) error {
