@@ -262,6 +262,19 @@ type sepRun struct {
 	sink         sepSink
 	zeroTheta    bool // tp is zero: its rows are read from the zero row
 	outer        bool // kp is not written: its rows are generated (State.OuterA)
+	next         firstMemo
+}
+
+// firstMemo holds the rows of a first pass that prefetchNext found for
+// the next call (element r of pair a, line o, index i), so that the call
+// does not look them up again: L's rows and the input rows they sum, of
+// K (unless they are generated: k[0] nil) and, with Theta, of Theta.
+type firstMemo struct {
+	valid  bool
+	a, r   int
+	o, i   int
+	lk, lt []float64
+	k, t   [3][]float64
 }
 
 // thetaIn returns the input plane of Theta for the first pass: nil (zero
@@ -365,8 +378,17 @@ func (run *sepRun) kFirstRows(r int, tr sepTraversal, o, i int) (dst []float64, 
 func (run *sepRun) firstSecond(r int, tr sepTraversal, o, i, no, ni int) {
 	pl, op, w := run.pl, run.op, run.op.OutW
 	f := vec.FirstPass{MA: pl.ma, MC: pl.mc, Ahead: w + 1}
-	f.LK, f.K = run.kFirstRows(r, tr, o+1, i)
-	if run.tp != nil {
+	m := &run.next
+	hit := m.valid && m.a == run.a && m.r == r && m.o == o+1 && m.i == i
+	m.valid = false
+	if hit && m.k[0] != nil {
+		f.LK, f.K = m.lk, m.k
+	} else {
+		f.LK, f.K = run.kFirstRows(r, tr, o+1, i)
+	}
+	if hit && run.tp != nil {
+		f.LT, f.T = m.lt, m.t
+	} else if run.tp != nil {
 		f.LT, f.T = pl.firstRows(op, run.bt, run.thetaIn(), r, tr, o+1, i, run.dim)
 	}
 	run.prefetchNext(&f, r, tr, no, ni)
@@ -388,19 +410,22 @@ func (run *sepRun) firstSecond(r int, tr sepTraversal, o, i, no, ni int) {
 // Theta its first pass reads (where it has one and the input planes are
 // stored) and its output rows (without a sink, whose rows are few and
 // in the cache). The planes of a 28×28 pair (4.9 MB each) stream from
-// memory; prefetched a row ahead, they arrive while the map runs.
+// memory; prefetched a row ahead, they arrive while the map runs. The
+// rows of the first pass it finds are kept for that call (run.next).
 func (run *sepRun) prefetchNext(f *vec.FirstPass, r int, tr sepTraversal, o, i int) {
 	if o >= tr.outer {
 		return
 	}
 	if o+1 < tr.outer {
+		m := &run.next
+		*m = firstMemo{valid: true, a: run.a, r: r, o: o + 1, i: i}
 		if !run.outer {
-			_, src := run.pl.firstRows(run.op, run.bk, run.kp, r, tr, o+1, i, run.dim)
-			f.Next[0] = newRow(src, f.K, run.bk.zero)
+			m.lk, m.k = run.pl.firstRows(run.op, run.bk, run.kp, r, tr, o+1, i, run.dim)
+			f.Next[0] = newRow(m.k, f.K, run.bk.zero)
 		}
-		if t := run.thetaIn(); t != nil {
-			_, src := run.pl.firstRows(run.op, run.bt, t, r, tr, o+1, i, run.dim)
-			f.Next[1] = newRow(src, f.T, run.bt.zero)
+		if run.tp != nil {
+			m.lt, m.t = run.pl.firstRows(run.op, run.bt, run.thetaIn(), r, tr, o+1, i, run.dim)
+			f.Next[1] = newRow(m.t, f.T, run.bt.zero)
 		}
 	}
 	if run.sink == nil {
@@ -443,9 +468,10 @@ func (run *sepRun) outputRows(r int, tr sepTraversal, o, i int) (krow, trow []fl
 			trow = run.to[at : at+hw]
 		}
 	}
-	kr[0], kr[1], kr[2] = run.pl.secondRows(run.bk, r, tr, h, w, o, i)
+	off := run.pl.secondRows(r, tr, h, w, o, i)
+	kr = off.rows(run.bk, hw)
 	if run.tp != nil {
-		trr[0], trr[1], trr[2] = run.pl.secondRows(run.bt, r, tr, h, w, o, i)
+		trr = off.rows(run.bt, hw)
 	}
 	return krow, trow, kr, trr, t
 }
@@ -556,25 +582,41 @@ func (pl *sepPlan) firstRows(op *ConvOp, buf sepBuffers, plane []float64, r int,
 	return dst, src
 }
 
-// secondRows returns the three rows of L that the output row of line o,
-// index i, of output group element r sums, each shifted by its image row:
-// zero rows for first-side positions in the padding.
-func (pl *sepPlan) secondRows(buf sepBuffers, r int, tr sepTraversal, h, w, o, i int) (a, b, c []float64) {
-	hw := h * w
-	rowLen := hw + 2*w
+// secondRows returns where the three rows of L that the output row of
+// line o, index i, of output group element r sums are in the working rows
+// of K or Theta (sepBuffers: the same places in both).
+func (pl *sepPlan) secondRows(r int, tr sepTraversal, h, w, o, i int) sepOffsets {
+	rowLen := h*w + 2*w
 	au := pl.au[r]
 	ti, tj := tr.pos(o, i)
-	var rows [3][]float64
+	var off sepOffsets
 	for u := -1; u <= 1; u++ {
 		qi, qj := ti+u*au[0], tj+u*au[1]
 		if qi < 0 || qi >= h || qj < 0 || qj >= w {
-			rows[u+1] = buf.zero[:hw]
+			off[u+1] = -1
 			continue
 		}
 		lo, li := tr.line(qi, qj)
-		rows[u+1] = buf.ring[((lo%3)*tr.inner+li)*rowLen+(1+u)*w:][:hw]
+		off[u+1] = ((lo%3)*tr.inner+li)*rowLen + (1+u)*w
 	}
-	return rows[0], rows[1], rows[2]
+	return off
+}
+
+// sepOffsets are the starts of three rows of L in the ring of
+// sepBuffers, each shifted by its image row; -1 for a zero row (a
+// first-side position in the padding).
+type sepOffsets [3]int
+
+// rows returns the three rows of hw values of buf at the offsets.
+func (off sepOffsets) rows(buf sepBuffers, hw int) (rows [3][]float64) {
+	for u, at := range off {
+		if at < 0 {
+			rows[u] = buf.zero[:hw]
+		} else {
+			rows[u] = buf.ring[at : at+hw]
+		}
+	}
+	return rows
 }
 
 // sepPoolStrip is the strip of positions per line when a 2×2 pooling is
