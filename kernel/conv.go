@@ -327,12 +327,16 @@ func (s *State) convTo(op *ConvOp, aff *affine, kout, tout []float64) error {
 		n = s.Pairs
 	}
 	own := kout == nil
-	if own {
+	inPlace := own && pl != nil && s.canInPlace(op, aff, dim)
+	switch {
+	case inPlace:
+		kout, tout = s.K, s.Theta
+	case own:
 		kout = s.Scratch(n)
 		if s.NTK {
 			tout = s.Scratch(n)
 		}
-	} else if len(kout) < n || (s.NTK && len(tout) < n) {
+	case len(kout) < n || (s.NTK && len(tout) < n):
 		return fmt.Errorf("kernel: convolution output needs %d values per plane, got %d and %d", n, len(kout), len(tout))
 	}
 	kin, tin := s.K, s.Theta
@@ -343,7 +347,7 @@ func (s *State) convTo(op *ConvOp, aff *affine, kout, tout []float64) error {
 	} else {
 		apply(op, kin, s.K, nil, nil, dim, aff)
 	}
-	if own {
+	if own && !inPlace {
 		if s.NTK {
 			s.Recycle(tin)
 		}
@@ -361,6 +365,24 @@ func (s *State) convTo(op *ConvOp, aff *affine, kout, tout []float64) error {
 	s.V1 = grow(s.V1, s.Pairs*dim.pout)
 	s.V2 = grow(s.V2, s.Pairs*dim.pout)
 	return nil
+}
+
+// canInPlace reports whether the separable map of op (with the affine map
+// aff, no fused pooling) may overwrite its input planes: plain images of
+// one group element whose output planes have the input's layout, input
+// planes that are stored (neither generated nor a zero Theta), and
+// KeepInput unset. Each output row then overwrites an input row that no
+// later first pass reads, except at a strip's last index, which
+// convSeparable saves for the next strip (sepRun.saveEdge): the working
+// set of a pair is two planes instead of four, and the output rows are
+// written over rows just read instead of fetched for writing — the same
+// operations, the same bits.
+func (s *State) canInPlace(op *ConvOp, aff *affine, dim convDims) bool {
+	n := s.Pairs * dim.pin * dim.cin
+	return !s.KeepInput && aff != nil && !aff.pool2 && !aff.mean && !s.outer && !s.zeroTheta &&
+		op.InG == 1 && op.OutG == 1 && !op.Slab && !s.Slab && op.InH == op.OutH && op.InW == op.OutW &&
+		dim.pin == dim.pout && dim.cin == dim.cout && dim.cin == dim.pin &&
+		len(s.K) >= n && (!s.NTK || len(s.Theta) >= n)
 }
 
 // convApply computes the output blocks (r, r2) — r2 only the identity for a

@@ -215,6 +215,14 @@ func (s *State) convSeparable(pl *sepPlan, op *ConvOp, kin, kout, tin, tout []fl
 	if aff != nil {
 		run.w2, run.b2 = aff.w2, aff.b2
 	}
+	if len(kin) > 0 && len(kout) > 0 && &kin[0] == &kout[0] {
+		run.inPlace = true
+		n := max(h, w) * h * w
+		for i := range s.edge {
+			s.edge[i] = grow(s.edge[i], n)
+			run.edge[i] = s.edge[i]
+		}
+	}
 	inPair, outPair := dim.pin*dim.cin, dim.pout*dim.cout
 	switch {
 	case aff != nil && aff.pool2:
@@ -263,6 +271,9 @@ type sepRun struct {
 	zeroTheta    bool // tp is zero: its rows are read from the zero row
 	outer        bool // kp is not written: its rows are generated (State.OuterA)
 	next         firstMemo
+	inPlace      bool         // ko and to are kp and tp (State.canInPlace)
+	i0           int          // the strip at hand starts at index i0
+	edge         [2][]float64 // in place: K's and Theta's input rows at index i0-1 of each line
 }
 
 // firstMemo holds the rows of a first pass that prefetchNext found for
@@ -317,11 +328,15 @@ func (run *sepRun) element(r int) {
 	}
 	for i0 := 0; i0 < tr.inner; i0 += strip {
 		i1 := min(i0+strip, tr.inner)
+		run.i0 = i0
 		for i := i0; i < i1; i++ {
 			run.first(r, tr, 0, i)
 		}
 		for o := range tr.outer {
 			for i := i0; i < i1; i++ {
+				if run.inPlace && i == i1-1 && i1 < tr.inner {
+					run.saveEdge(r, tr, o, i)
+				}
 				switch {
 				case o+1 < tr.outer && run.aff != nil:
 					no, ni := o, i+1 // the next call's position
@@ -345,7 +360,50 @@ func (run *sepRun) first(r int, tr sepTraversal, o, i int) {
 	dst, src := run.kFirstRows(r, tr, o, i)
 	vec.Sum3MaskRow(dst, src[0], src[1], src[2], run.pl.ma, run.pl.mc)
 	if run.tp != nil {
-		run.pl.firstRow(run.op, run.bt, run.thetaIn(), r, tr, o, i, run.dim)
+		dst, src := run.inputRows(1, r, tr, o, i)
+		vec.Sum3MaskRow(dst, src[0], src[1], src[2], run.pl.ma, run.pl.mc)
+	}
+}
+
+// inputRows is firstRows for K (plane 0) or Theta (1): the row of L at
+// line o, index i, and the input rows it sums; in place, an input row
+// that an output row has overwritten (at index i0-1, the previous
+// strip's last) is read from where saveEdge put it.
+func (run *sepRun) inputRows(plane, r int, tr sepTraversal, o, i int) (dst []float64, src [3][]float64) {
+	buf, in := run.bk, run.kp
+	if plane == 1 {
+		buf, in = run.bt, run.thetaIn()
+	}
+	dst, src = run.pl.firstRows(run.op, buf, in, r, tr, o, i, run.dim)
+	if !run.inPlace || i != run.i0 || i == 0 || in == nil {
+		return dst, src
+	}
+	h, w := run.op.InH, run.op.InW
+	hw := h * w
+	av := run.pl.av[r]
+	qi, qj := tr.pos(o, i)
+	for v := -1; v <= 1; v++ {
+		pi, pj := qi+v*av[0], qj+v*av[1]
+		if pi < 0 || pi >= h || pj < 0 || pj >= w {
+			continue
+		}
+		if lo, li := tr.line(pi, pj); li == i-1 {
+			src[v+1] = run.edge[plane][lo*hw : (lo+1)*hw]
+		}
+	}
+	return dst, src
+}
+
+// saveEdge keeps the input rows of K and Theta at line o, index i (a
+// strip's last), which the output rows there are about to overwrite in
+// place, for the next strip's first pass (inputRows).
+func (run *sepRun) saveEdge(r int, tr sepTraversal, o, i int) {
+	hw := run.op.InH * run.op.InW
+	ti, tj := tr.pos(o, i)
+	at := (r*hw + ti*run.op.InW + tj) * run.dim.cin
+	copy(run.edge[0][o*hw:(o+1)*hw], run.kp[at:at+hw])
+	if t := run.thetaIn(); t != nil {
+		copy(run.edge[1][o*hw:(o+1)*hw], t[at:at+hw])
 	}
 }
 
@@ -354,7 +412,7 @@ func (run *sepRun) first(r int, tr sepTraversal, o, i int) {
 // the input planes are not written.
 func (run *sepRun) kFirstRows(r int, tr sepTraversal, o, i int) (dst []float64, src [3][]float64) {
 	if !run.outer {
-		return run.pl.firstRows(run.op, run.bk, run.kp, r, tr, o, i, run.dim)
+		return run.inputRows(0, r, tr, o, i)
 	}
 	dst, src = run.pl.firstRows(run.op, run.bk, nil, r, tr, o, i, run.dim) // zero rows
 	h, w := run.op.InH, run.op.InW
@@ -389,7 +447,7 @@ func (run *sepRun) firstSecond(r int, tr sepTraversal, o, i, no, ni int) {
 	if hit && run.tp != nil {
 		f.LT, f.T = m.lt, m.t
 	} else if run.tp != nil {
-		f.LT, f.T = pl.firstRows(op, run.bt, run.thetaIn(), r, tr, o+1, i, run.dim)
+		f.LT, f.T = run.inputRows(1, r, tr, o+1, i)
 	}
 	run.prefetchNext(&f, r, tr, no, ni)
 	krow, trow, kr, trr, t := run.outputRows(r, tr, o, i)
@@ -420,11 +478,11 @@ func (run *sepRun) prefetchNext(f *vec.FirstPass, r int, tr sepTraversal, o, i i
 		m := &run.next
 		*m = firstMemo{valid: true, a: run.a, r: r, o: o + 1, i: i}
 		if !run.outer {
-			m.lk, m.k = run.pl.firstRows(run.op, run.bk, run.kp, r, tr, o+1, i, run.dim)
+			m.lk, m.k = run.inputRows(0, r, tr, o+1, i)
 			f.Next[0] = newRow(m.k, f.K, run.bk.zero)
 		}
 		if run.tp != nil {
-			m.lt, m.t = run.pl.firstRows(run.op, run.bt, run.thetaIn(), r, tr, o+1, i, run.dim)
+			m.lt, m.t = run.inputRows(1, r, tr, o+1, i)
 			f.Next[1] = newRow(m.t, f.T, run.bt.zero)
 		}
 	}
@@ -551,13 +609,6 @@ func (s *State) sepBuffers(i, n, hw, w int) sepBuffers {
 		clear(row[w+hw:])
 	}
 	return *b
-}
-
-// firstRow computes the row of L at line o, index i, of the traversal,
-// for output group element r, from one pair's input plane.
-func (pl *sepPlan) firstRow(op *ConvOp, buf sepBuffers, plane []float64, r int, tr sepTraversal, o, i int, dim convDims) {
-	dst, src := pl.firstRows(op, buf, plane, r, tr, o, i, dim)
-	vec.Sum3MaskRow(dst, src[0], src[1], src[2], pl.ma, pl.mc)
 }
 
 // firstRows returns the row of L at line o, index i, and the three input

@@ -54,14 +54,19 @@ type State struct {
 	// from them. The planes of the inputs are then never stored: for
 	// 28×28 images that is 4.9 MB per pair written and read back.
 	OuterA, OuterB [][]float64
+	// KeepInput makes the separable convolutions of plain images write
+	// new planes even where they can overwrite their input planes
+	// (convSeparable's in-place maps; tests compare the two).
+	KeepInput bool
 
 	spare, spare2 []float64 // recycled buffers for out-of-place operators
 	rowV1, rowV2  []float64 // per-entry variances of narrowRowMap
 	rowR1, rowR2  []float64 // and their 1/sqrt (ReLU)
 	invV1, invV2  []float64 // 1/sqrt of one pair's variances (reluRoots)
 	sep           [2]sepBuffers
-	zeroTheta     bool // convSeparable: read Theta's input rows as zeros (ThetaZero)
-	outer         bool // convSeparable: generate K's input rows (OuterA, OuterB)
+	edge          [2][]float64 // convSeparable in place: input rows saved at strip edges
+	zeroTheta     bool         // convSeparable: read Theta's input rows as zeros (ThetaZero)
+	outer         bool         // convSeparable: generate K's input rows (OuterA, OuterB)
 	outerRows     outerCache
 	plans         map[planKey]*sepPlan // separable plans of the operators applied (State.plan)
 	pool          sepPool              // working rows of the fused poolings (convsep.go)

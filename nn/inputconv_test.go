@@ -197,6 +197,32 @@ func TestKernelSelfFusion(t *testing.T) {
 	}
 }
 
+// TestKernelInPlace checks that the convolutions that overwrite their
+// input planes (kernel.State.canInPlace) give the kernels of those that
+// write new planes, bit for bit, NNGP and NTK, with strips of 7 positions
+// on images of 8×8 and 16×12 (the edge rows saved between strips), with
+// and without fused pooling, block chains and a valid convolution (not
+// in place) among them.
+func TestKernelInPlace(t *testing.T) {
+	for _, tc := range []struct {
+		spec  string
+		shape []int
+	}{
+		{"conv(4,k=3),relu,conv(4,k=3),relu,conv(4,k=3),relu,globalavgpool,dense(1)", []int{1, 8, 8}},
+		{"conv(4,k=3),relu,conv(4,k=3),conv(4,k=3),relu,avgpool(2),conv(4,k=3),relu,globalavgpool,dense(1)", []int{2, 16, 12}},
+		{"conv(4,k=3),relu,conv(4,k=3,padding=valid),relu,conv(4,k=3),relu,globalavgpool,dense(1)", []int{1, 16, 12}},
+		{"lift(c4,4,k=3),relu,gconv(4,k=3),relu,gconv(4,k=3),relu,gpool,dense(1)", []int{1, 8, 8}},
+	} {
+		a, err := Parse(tc.spec, tc.shape, NTK)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d := tc.shape[0] * tc.shape[1] * tc.shape[2]
+		x1, x2 := randInputs(13, 3, d), randInputs(14, 2, d)
+		sameKernelsAB(t, tc.spec+": in place", a, x1, 3, x2, 2, KernelOptions{}, func(o *KernelOptions) { o.noInPlace = true })
+	}
+}
+
 // sameKernelsAB checks that the kernels of x1 against x2 and of x1 alone
 // (K(X, X)), NNGP and NTK, have the same bits with opts and with opts
 // changed by ref; what names the case in errors.

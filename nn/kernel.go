@@ -45,6 +45,7 @@ type KernelOptions struct {
 	noZeroTheta  bool // tests: Theta's first plane written with zeros
 	noOuter      bool // tests: one-channel input covariances written as planes
 	noSelfFusion bool // tests: self pairs' convolutions and rectifiers one after the other
+	noInPlace    bool // tests: convolutions write new planes (kernel.State.KeepInput)
 }
 
 // KernelResult holds kernel matrices, n1×n2 row-major.
@@ -82,7 +83,7 @@ func (a *Arch) Kernel(ctx context.Context, x1 []float64, n1 int, x2 []float64, n
 			}
 		}
 	}
-	e := &kernelEngine{arch: a, ntk: opts.NTK, d: d, noChains: opts.noChains, noInputConv: opts.noInputConv, noPoolFusion: opts.noPoolFusion, noZeroTheta: opts.noZeroTheta, noOuter: opts.noOuter, noSelfFusion: opts.noSelfFusion}
+	e := &kernelEngine{arch: a, ntk: opts.NTK, d: d, noChains: opts.noChains, noInputConv: opts.noInputConv, noPoolFusion: opts.noPoolFusion, noZeroTheta: opts.noZeroTheta, noOuter: opts.noOuter, noSelfFusion: opts.noSelfFusion, noInPlace: opts.noInPlace}
 	e.plan(opts.MemoryMB)
 	workers := opts.Workers
 	if workers <= 0 {
@@ -113,7 +114,7 @@ func (a *Arch) Kernel(ctx context.Context, x1 []float64, n1 int, x2 []float64, n
 		done int
 	)
 	err = parallel(ctx, len(tiles), workers, func(w int) func(int) error {
-		st := &kernel.State{NTK: e.ntk}
+		st := &kernel.State{NTK: e.ntk, KeepInput: e.noInPlace}
 		return func(ti int) error {
 			t := tiles[ti]
 			for g := 0; g < G; g++ {
@@ -308,6 +309,7 @@ type kernelEngine struct {
 	noZeroTheta  bool
 	noOuter      bool
 	noSelfFusion bool
+	noInPlace    bool
 }
 
 func (e *kernelEngine) plan(memMB int) {
@@ -394,7 +396,7 @@ func (e *kernelEngine) selfTapes(ctx context.Context, x []float64, n, workers in
 	block := max(1, e.tileRows*e.tileCols)
 	nb := (n + block - 1) / block
 	err := parallel(ctx, nb, workers, func(int) func(int) error {
-		st := &kernel.State{NTK: false}
+		st := &kernel.State{NTK: false, KeepInput: e.noInPlace}
 		return func(b int) error {
 			i0, i1 := b*block, min(n, (b+1)*block)
 			return e.runSelf(st, x, i0, i1, tape)

@@ -140,7 +140,7 @@ func (e *kernelEngine) runChain(st *kernel.State, l, m, i0, i1, j0, j1 int, tape
 		}
 	}
 	sub := &buf.sub
-	sub.Pairs, sub.NTK = 1, st.NTK
+	sub.Pairs, sub.NTK, sub.KeepInput = 1, st.NTK, st.KeepInput
 	for a := range st.Pairs {
 		for r := range G {
 			in := 0
