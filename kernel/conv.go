@@ -268,10 +268,27 @@ type convDims struct{ pin, cin, pout, cout int }
 // output planes into kout and tout (tout unused without Theta) instead of
 // buffers of the state's own: the state then holds kout and tout, and its
 // former planes are left alone, neither recycled nor written. kout and
-// tout must have room for the output and must not overlap the input.
-// Drivers that manage the planes themselves use it (nn's block chains).
+// tout must have room for the output and must not overlap the input,
+// except that they may be the state's own planes K and Theta where
+// InPlace(op) holds: the map then overwrites them. Drivers that manage
+// the planes themselves use it (nn's block chains).
 func (s *State) ConvAffineTo(op *ConvOp, wStd, bStd float64, relu bool, kout, tout []float64) error {
 	return s.convTo(op, &affine{w2: wStd * wStd, b2: bStd * bStd, relu: relu}, kout, tout)
+}
+
+// InPlace reports whether the convolution op, with its affine map and
+// with or without a following rectifier, can overwrite the state's
+// planes (canInPlace): ConvAffine and ConvAffineReLU then do, and
+// ConvAffineTo may be given K and Theta as its outputs.
+func (s *State) InPlace(op *ConvOp) bool {
+	e := op.effective()
+	if len(s.OuterA) > 0 || s.ThetaZero || s.G != e.InG || s.H != e.InH || s.W != e.InW {
+		return false
+	}
+	pin := s.P()
+	dim := convDims{pin: pin, cin: s.Cols(), pout: e.OutG * e.OutH * e.OutW}
+	dim.cout = dim.pout
+	return s.plan(op, e, dim.cin != dim.pin) != nil && s.canInPlace(e, &affine{}, dim)
 }
 
 func (s *State) conv(op *ConvOp, aff *affine) error { return s.convTo(op, aff, nil, nil) }
@@ -327,8 +344,13 @@ func (s *State) convTo(op *ConvOp, aff *affine, kout, tout []float64) error {
 		n = s.Pairs
 	}
 	own := kout == nil
-	inPlace := own && pl != nil && s.canInPlace(op, aff, dim)
+	alias := !own && len(kout) > 0 && len(s.K) > 0 && &kout[0] == &s.K[0]
+	inPlace := (own || alias) && pl != nil && s.canInPlace(op, aff, dim)
 	switch {
+	case alias && !inPlace:
+		return fmt.Errorf("kernel: convolution output is its input, and the map cannot run in place")
+	case alias && s.NTK && (len(tout) == 0 || len(s.Theta) == 0 || &tout[0] != &s.Theta[0]):
+		return fmt.Errorf("kernel: convolution output of K is its input, but that of Theta is not")
 	case inPlace:
 		kout, tout = s.K, s.Theta
 	case own:

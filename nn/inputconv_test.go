@@ -102,7 +102,7 @@ func TestKernelPoolFusion(t *testing.T) {
 // TestKernelThetaZero checks that the first convolution taking Theta = 0
 // without its plane written (kernel.State.ThetaZero) gives the bits of the
 // engine writing the zeros, for plain convolutions and a lifting run
-// layer by layer.
+// layer by layer or as the first layer of a block chain.
 func TestKernelThetaZero(t *testing.T) {
 	for _, tc := range []struct {
 		spec     string
@@ -112,6 +112,8 @@ func TestKernelThetaZero(t *testing.T) {
 		{"conv(4,k=3,b_std=0.2),relu,avgpool(2),conv(4,k=3),relu,globalavgpool,dense(1)", false},
 		{"conv(4,k=3),conv(4,k=3),relu,globalavgpool,dense(1)", false},
 		{"lift(c4,4,k=3),relu,gconv(4,k=3),relu,gpool,dense(1)", true},
+		{"lift(c4,4,k=3),relu,gconv(4,k=3),relu,gpool,dense(1)", false},
+		{"lift(d4,4,k=3),relu,gconv(4,k=3),relu,gconv(4,k=3),relu,gpool,dense(1)", false},
 	} {
 		a, err := Parse(tc.spec, []int{1, 8, 8}, NTK)
 		if err != nil {
@@ -135,7 +137,8 @@ func TestKernelThetaZero(t *testing.T) {
 // convolution, or written as planes by maps without the separable form)
 // give the bits of the engine writing the planes, for the fused
 // convolutions (with a global or a 2×2 pooling after the rectifier),
-// exact and interpolated liftings, valid padding, several pairs per tile
+// exact and interpolated liftings (layer by layer and as the first layer
+// of block chains), valid padding, several pairs per tile
 // (8×8 images) and single pairs (28×28), K(X, X) and cross kernels, NNGP
 // and NTK; the inputs hold exact zeros, so products of both signs of zero.
 func TestKernelOuter(t *testing.T) {
@@ -149,6 +152,8 @@ func TestKernelOuter(t *testing.T) {
 		{"conv(4,k=3),conv(4,k=3),relu,globalavgpool,dense(1)", 8, false},
 		{"conv(4,k=3),relu,avgpool(2),conv(4,k=3),relu,avgpool(2),conv(4,k=3),relu,globalavgpool,dense(1)", 28, false},
 		{"lift(c4,4,k=3),relu,gconv(4,k=3),relu,gpool,dense(1)", 8, true},
+		{"lift(c4,4,k=3),relu,gconv(4,k=3),relu,gpool,dense(1)", 8, false},
+		{"lift(d4,4,k=3),relu,gconv(4,k=3),relu,gconv(4,k=3),relu,dense(1)", 8, false},
 		{"lift(c8,4,k=3),relu,gpool,dense(1)", 8, true},
 		{"conv(4,k=3,padding=valid),relu,globalavgpool,dense(1)", 8, false},
 	} {

@@ -453,7 +453,7 @@ func (e *kernelEngine) initState(st *kernel.State, x1 []float64, i0, i1 int, x2 
 		hw := in.H * in.W
 		C := in.C
 		st.Reshape(1, in.H, in.W, false)
-		outer := C == 1 && e.firstConvWhole() && !e.noOuter
+		outer := C == 1 && e.firstConv() && !e.noOuter
 		st.OuterA, st.OuterB = st.OuterA[:0], st.OuterB[:0]
 		pair := 0
 		for i := i0; i < i1; i++ {
@@ -487,20 +487,20 @@ func (e *kernelEngine) initState(st *kernel.State, x1 []float64, i0, i1 int, x2 
 	return nil
 }
 
-// zeroTheta reports whether the first layer is a convolution applied to
-// the whole state (not the first layer of a block chain), which takes
+// zeroTheta reports whether the first layer is a convolution, which takes
 // Theta = 0 without its plane being written (kernel.State.ThetaZero).
 func (e *kernelEngine) zeroTheta() bool {
-	return e.firstConvWhole() && !e.noZeroTheta
+	return e.firstConv() && !e.noZeroTheta
 }
 
-// firstConvWhole reports whether the first layer is a convolution applied
-// to the whole state, the only map that takes Theta = 0 unwritten
-// (kernel.State.ThetaZero) and one-channel input covariances as outer
-// products (kernel.State.OuterA).
-func (e *kernelEngine) firstConvWhole() bool {
+// firstConv reports whether the first layer is a convolution, applied to
+// the whole state or as the first layer of a block chain (runChain passes
+// the marks on to each block): the only map that takes Theta = 0
+// unwritten (kernel.State.ThetaZero) and one-channel input covariances as
+// outer products (kernel.State.OuterA).
+func (e *kernelEngine) firstConv() bool {
 	_, ok := e.arch.Layers[0].(*Conv)
-	return ok && (e.chainTo[0] == 0 || e.noChains)
+	return ok
 }
 
 // startState fills st with the state of the pairs (x1[i], x2[j]) for i in

@@ -131,6 +131,9 @@ func (e *kernelEngine) runChain(st *kernel.State, l, m, i0, i1, j0, j1 int, tape
 	defer func() {
 		// Keep the working rows, not views of this tile's planes.
 		buf.sub.K, buf.sub.Theta, buf.sub.V1, buf.sub.V2 = nil, nil, nil, nil
+		clear(buf.sub.OuterA[:cap(buf.sub.OuterA)])
+		clear(buf.sub.OuterB[:cap(buf.sub.OuterB)])
+		buf.sub.OuterA, buf.sub.OuterB = buf.sub.OuterA[:0], buf.sub.OuterB[:0]
 		e.chainBufs.Put(buf)
 	}()
 	for i := range 2 {
@@ -153,16 +156,26 @@ func (e *kernelEngine) runChain(st *kernel.State, l, m, i0, i1, j0, j1 int, tape
 			if st.NTK {
 				sub.Theta = st.Theta[off : off+blockIn]
 			}
+			// The network's input: Theta zero and one-channel covariances
+			// as outer products, as the state has them, for each block.
+			sub.ThetaZero = st.ThetaZero
+			sub.OuterA, sub.OuterB = sub.OuterA[:0], sub.OuterB[:0]
+			if len(st.OuterA) > 0 {
+				sub.OuterA, sub.OuterB = append(sub.OuterA, st.OuterA[a]), append(sub.OuterB, st.OuterB[a])
+			}
 			at := (a*P + r*hw) * hw
 			next := 0
 			for k := l; k < m; k++ {
 				var ko, to []float64
-				if k == lastConv && !pool {
+				switch {
+				case k == lastConv && !pool:
 					ko = outK[at : at+hw*hw]
 					if st.NTK {
 						to = outT[at : at+hw*hw]
 					}
-				} else {
+				case k > l && e.inPlaceAt(sub, k, r):
+					ko, to = sub.K, sub.Theta // a working plane, overwritten
+				default:
 					ko, to = buf.k[next], buf.t[next]
 					next = 1 - next
 				}
@@ -193,8 +206,10 @@ func (e *kernelEngine) runChain(st *kernel.State, l, m, i0, i1, j0, j1 int, tape
 		}
 		st.G, st.H, st.W, st.Slab = 1, 1, 1, false
 		st.V1, st.V2 = st.V1[:st.Pairs], st.V2[:st.Pairs]
+		st.ThetaZero, st.OuterA, st.OuterB = false, st.OuterA[:0], st.OuterB[:0]
 		return m + 1, nil
 	}
+	st.ThetaZero, st.OuterA, st.OuterB = false, st.OuterA[:0], st.OuterB[:0]
 	st.Recycle(st.K)
 	st.K = outK
 	if st.NTK {
@@ -217,6 +232,15 @@ func growF(b []float64, n int) []float64 {
 		return b[:n]
 	}
 	return make([]float64, n)
+}
+
+// inPlaceAt reports whether layer k of a chain, block r, is a convolution
+// that can overwrite the block's working planes (kernel.State.InPlace).
+func (e *kernelEngine) inPlaceAt(sub *kernel.State, k, r int) bool {
+	if _, ok := e.arch.Layers[k].(*Conv); !ok {
+		return false
+	}
+	return sub.InPlace(e.blockOps[k][r])
 }
 
 // chainLayer applies layer k of a chain to block r of pair a in sub — a
