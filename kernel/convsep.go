@@ -400,7 +400,7 @@ func (run *sepRun) inputRows(plane, r int, tr sepTraversal, o, i int) (dst []flo
 func (run *sepRun) saveEdge(r int, tr sepTraversal, o, i int) {
 	hw := run.op.InH * run.op.InW
 	ti, tj := tr.pos(o, i)
-	at := (r*hw + ti*run.op.InW + tj) * run.dim.cin
+	at := (run.pl.rb[r]*hw+ti*run.op.InW+tj)*run.dim.cin + run.pl.cb[r]*hw // as firstRows
 	copy(run.edge[0][o*hw:(o+1)*hw], run.kp[at:at+hw])
 	if t := run.thetaIn(); t != nil {
 		copy(run.edge[1][o*hw:(o+1)*hw], t[at:at+hw])

@@ -5,7 +5,9 @@
 
 // SEPNEXT: prefetches the four rows of sepRowArgs.next at BX (a cache line
 // of each; R14 and R15 hold the first two, the outputs' for writing).
-// Writes CX.
+// Writes CX. PREFETCHW, which Go's assembler lacks, is spelled in bytes
+// (0F 0D /1); the AVX2 and FMA processors these kernels need execute it,
+// or as a no-op (Intel before Broadwell), and it never faults.
 #define SEPNEXT \
 	PREFETCHT0 (R14)(BX*1)                           \
 	PREFETCHT0 (R15)(BX*1)                           \
