@@ -546,6 +546,50 @@ func TestBlockOp(t *testing.T) {
 	}
 }
 
+// TestConvPrefetch checks that prefetching the next call's rows, and
+// reusing the first-pass rows found for it (sepRun.prefetchNext), leaves
+// every bit of ConvAffineReLU and ConvAffine as they are without it, in
+// place and not (plain images, a C4 lifting, a D4 slab), K and Theta.
+func TestConvPrefetch(t *testing.T) {
+	rng := rand.New(rand.NewPCG(29, 30))
+	for _, tc := range []struct {
+		op   *ConvOp
+		slab bool
+	}{
+		{plainConvOp(3, Same, 16, 16), false},
+		{plainConvOp(3, Same, 9, 20), false},
+		{exactGroupOp(c4, 1, 16, 16), false},
+		{exactGroupOp(d4, 8, 12, 8), true},
+	} {
+		for _, relu := range []bool{true, false} {
+			base := gramState(rng, tc.op, 2, tc.slab)
+			pout := tc.op.OutG * tc.op.OutH * tc.op.OutW
+			base.V1, base.V2 = make([]float64, base.Pairs*pout), make([]float64, base.Pairs*pout)
+			for i := range base.V1 {
+				base.V1[i], base.V2[i] = 1+rng.Float64(), 1+rng.Float64()
+			}
+			run := func(prefetch bool) *State {
+				s := &State{Pairs: base.Pairs, NTK: true, G: base.G, H: base.H, W: base.W, Slab: base.Slab,
+					K: append([]float64(nil), base.K...), Theta: append([]float64(nil), base.Theta...),
+					V1: append([]float64(nil), base.V1...), V2: append([]float64(nil), base.V2...), prefetchAll: prefetch}
+				var err error
+				if relu {
+					err = s.ConvAffineReLU(tc.op, 1.3, 0.2)
+				} else {
+					err = s.ConvAffine(tc.op, 1.3, 0.2)
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				return s
+			}
+			a, b := run(true), run(false)
+			sameBits(t, "K", a.K, b.K)
+			sameBits(t, "Theta", a.Theta, b.Theta)
+		}
+	}
+}
+
 // TestConvAffineFused checks the fused separable operator without the
 // rectifier (one vector kernel for both passes and the affine map)
 // against Conv followed by Affine on images large enough for the vector

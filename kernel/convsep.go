@@ -215,6 +215,7 @@ func (s *State) convSeparable(pl *sepPlan, op *ConvOp, kin, kout, tin, tout []fl
 	if aff != nil {
 		run.w2, run.b2 = aff.w2, aff.b2
 	}
+	run.prefetch = 8*h*w*h*w >= sepPrefetchBytes || s.prefetchAll
 	if len(kin) > 0 && len(kout) > 0 && &kin[0] == &kout[0] {
 		run.inPlace = true
 		n := max(h, w) * h * w
@@ -271,6 +272,7 @@ type sepRun struct {
 	zeroTheta    bool // tp is zero: its rows are read from the zero row
 	outer        bool // kp is not written: its rows are generated (State.OuterA)
 	next         firstMemo
+	prefetch     bool         // the planes are large enough to prefetch rows (sepPrefetchBytes)
 	inPlace      bool         // ko and to are kp and tp (State.canInPlace)
 	i0           int          // the strip at hand starts at index i0
 	edge         [2][]float64 // in place: K's and Theta's input rows at index i0-1 of each line
@@ -449,7 +451,9 @@ func (run *sepRun) firstSecond(r int, tr sepTraversal, o, i, no, ni int) {
 	} else if run.tp != nil {
 		f.LT, f.T = run.inputRows(1, r, tr, o+1, i)
 	}
-	run.prefetchNext(&f, r, tr, no, ni)
+	if run.prefetch {
+		run.prefetchNext(&f, r, tr, no, ni)
+	}
 	krow, trow, kr, trr, t := run.outputRows(r, tr, o, i)
 	if !run.aff.relu {
 		vec.Sum3MaskAffine(&f, krow, trow, kr[0], kr[1], kr[2], trr[0], trr[1], trr[2], run.norm, run.w2, run.b2)
@@ -496,6 +500,12 @@ func (run *sepRun) prefetchNext(f *vec.FirstPass, r int, tr sepTraversal, o, i i
 		}
 	}
 }
+
+// sepPrefetchBytes is the size of a plane from which on firstSecond
+// prefetches the next call's rows (prefetchNext): smaller planes (14×14:
+// 0.3 MB) stay in the cache, and their short rows would only pay for
+// looking up the rows.
+const sepPrefetchBytes = 2 << 20
 
 // newRow returns the first of rows that is neither among old nor the
 // zero row, or nil.

@@ -65,6 +65,7 @@ type State struct {
 	invV1, invV2  []float64 // 1/sqrt of one pair's variances (reluRoots)
 	sep           [2]sepBuffers
 	edge          [2][]float64 // convSeparable in place: input rows saved at strip edges
+	prefetchAll   bool         // tests: convSeparable prefetches rows whatever the planes' size
 	zeroTheta     bool         // convSeparable: read Theta's input rows as zeros (ThetaZero)
 	outer         bool         // convSeparable: generate K's input rows (OuterA, OuterB)
 	outerRows     outerCache
