@@ -280,6 +280,30 @@ func TestSum3MaskAffineReLUBits(t *testing.T) {
 	check("Go code")
 }
 
+// benchRow returns m values uniform in [lo, lo+1).
+func benchRow(rng *rand.Rand, m int, lo float64) []float64 {
+	x := make([]float64, m)
+	for i := range x {
+		x[i] = lo + rng.Float64()
+	}
+	return x
+}
+
+// rowEndMasks returns the first pass's masks for h×w images: ma zero at
+// the first position of each image row, mc at the last.
+func rowEndMasks(h, w int) (ma, mc []uint64) {
+	ma, mc = make([]uint64, h*w), make([]uint64, h*w)
+	for p := range h * w {
+		if p%w >= 1 {
+			ma[p] = math.MaxUint64
+		}
+		if p%w <= w-2 {
+			mc[p] = math.MaxUint64
+		}
+	}
+	return ma, mc
+}
+
 // BenchmarkSepRow times one output row of a 28×28 separable map with the
 // rectifier (784 entries of K and Theta, the rows in L1/L2), per entry:
 // the separate calls (first pass, second pass, map), the second pass
@@ -292,22 +316,8 @@ func BenchmarkSepRow(b *testing.B) {
 	rng := rand.New(rand.NewPCG(25, 26))
 	const h, w = 28, 28
 	n := h * w
-	row := func(m int, lo float64) []float64 {
-		x := make([]float64, m)
-		for i := range x {
-			x[i] = lo + rng.Float64()
-		}
-		return x
-	}
-	ma, mc := make([]uint64, n), make([]uint64, n)
-	for p := range n {
-		if p%w >= 1 {
-			ma[p] = math.MaxUint64
-		}
-		if p%w <= w-2 {
-			mc[p] = math.MaxUint64
-		}
-	}
+	row := func(m int, lo float64) []float64 { return benchRow(rng, m, lo) }
+	ma, mc := rowEndMasks(h, w)
 	// L padded by one image row on both sides; the first pass writes the
 	// last of the three rows the second pass reads.
 	lk, lt := row(n+4*w, 3), row(n+4*w, 3)
@@ -361,22 +371,8 @@ func BenchmarkSepRowPlanes(b *testing.B) {
 	rng := rand.New(rand.NewPCG(27, 28))
 	const h, w = 28, 28
 	n := h * w
-	row := func(m int, lo float64) []float64 {
-		x := make([]float64, m)
-		for i := range x {
-			x[i] = lo + rng.Float64()
-		}
-		return x
-	}
-	ma, mc := make([]uint64, n), make([]uint64, n)
-	for p := range n {
-		if p%w >= 1 {
-			ma[p] = math.MaxUint64
-		}
-		if p%w <= w-2 {
-			mc[p] = math.MaxUint64
-		}
-	}
+	row := func(m int, lo float64) []float64 { return benchRow(rng, m, lo) }
+	ma, mc := rowEndMasks(h, w)
 	kin, tin := row(n*n, 1), row(n*n, 1)
 	kout, tout := make([]float64, n*n), make([]float64, n*n)
 	// L for three lines of positions, each row padded by an image row.
