@@ -285,10 +285,20 @@ func (s *State) InPlace(op *ConvOp) bool {
 	if len(s.OuterA) > 0 || s.ThetaZero || s.G != e.InG || s.H != e.InH || s.W != e.InW {
 		return false
 	}
-	pin := s.P()
-	dim := convDims{pin: pin, cin: s.Cols(), pout: e.OutG * e.OutH * e.OutW}
-	dim.cout = dim.pout
+	dim := s.convDims(e)
 	return s.plan(op, e, dim.cin != dim.pin) != nil && s.canInPlace(e, &affine{}, dim)
+}
+
+// convDims returns the sizes the effective operator op works with on the
+// state: its input positions and row length, its output positions and
+// row length (one block's for a slab output).
+func (s *State) convDims(op *ConvOp) convDims {
+	dim := convDims{pin: s.P(), cin: s.Cols(), pout: op.OutG * op.OutH * op.OutW}
+	dim.cout = dim.pout
+	if op.Slab {
+		dim.cout = op.OutH * op.OutW
+	}
+	return dim
 }
 
 func (s *State) conv(op *ConvOp, aff *affine) error { return s.convTo(op, aff, nil, nil) }
@@ -304,11 +314,7 @@ func (s *State) convTo(op *ConvOp, aff *affine, kout, tout []float64) error {
 	if s.Slab && op.Rel == nil {
 		return fmt.Errorf("kernel: convolution of slab group features needs the group's composition (ConvOp.Rel)")
 	}
-	dim := convDims{pin: s.P(), cin: s.Cols(), pout: op.OutG * op.OutH * op.OutW}
-	dim.cout = dim.pout
-	if op.Slab {
-		dim.cout = op.OutH * op.OutW
-	}
+	dim := s.convDims(op)
 	if aff != nil && aff.relu && (len(s.V1) < s.Pairs*dim.pout || len(s.V2) < s.Pairs*dim.pout) {
 		return fmt.Errorf("kernel: fused rectifier needs the variances of %d output positions per pair, state has %d", dim.pout, len(s.V1)/max(1, s.Pairs))
 	}

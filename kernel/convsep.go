@@ -402,7 +402,7 @@ func (run *sepRun) inputRows(plane, r int, tr sepTraversal, o, i int) (dst []flo
 func (run *sepRun) saveEdge(r int, tr sepTraversal, o, i int) {
 	hw := run.op.InH * run.op.InW
 	ti, tj := tr.pos(o, i)
-	at := (run.pl.rb[r]*hw+ti*run.op.InW+tj)*run.dim.cin + run.pl.cb[r]*hw // as firstRows
+	at := run.pl.inputAt(r, ti*run.op.InW+tj, hw, run.dim)
 	copy(run.edge[0][o*hw:(o+1)*hw], run.kp[at:at+hw])
 	if t := run.thetaIn(); t != nil {
 		copy(run.edge[1][o*hw:(o+1)*hw], t[at:at+hw])
@@ -492,8 +492,7 @@ func (run *sepRun) prefetchNext(f *vec.FirstPass, r int, tr sepTraversal, o, i i
 	}
 	if run.sink == nil {
 		hw := run.op.OutH * run.op.OutW
-		ti, tj := tr.pos(o, i)
-		at := (r*hw + ti*run.op.OutW + tj) * run.dim.cout
+		_, at := run.outputAt(r, tr, o, i)
 		f.Next[2] = run.ko[at : at+hw]
 		if run.tp != nil {
 			f.Next[3] = run.to[at : at+hw]
@@ -525,9 +524,7 @@ func newRow(rows, old [3][]float64, zero []float64) []float64 {
 func (run *sepRun) outputRows(r int, tr sepTraversal, o, i int) (krow, trow []float64, kr, trr [3][]float64, t int) {
 	h, w := run.op.OutH, run.op.OutW
 	hw := h * w
-	ti, tj := tr.pos(o, i)
-	t = ti*w + tj
-	at := (r*hw + t) * run.dim.cout
+	t, at := run.outputAt(r, tr, o, i)
 	if run.sink != nil {
 		krow, trow = run.sink.rows(t)
 	} else {
@@ -542,6 +539,15 @@ func (run *sepRun) outputRows(r int, tr sepTraversal, o, i int) (krow, trow []fl
 		trr = off.rows(run.bt, hw)
 	}
 	return krow, trow, kr, trr, t
+}
+
+// outputAt returns the position t of line o, index i, and where its
+// output row of element r starts in a pair's output plane.
+func (run *sepRun) outputAt(r int, tr sepTraversal, o, i int) (t, at int) {
+	hw := run.op.OutH * run.op.OutW
+	ti, tj := tr.pos(o, i)
+	t = ti*run.op.OutW + tj
+	return t, (r*hw + t) * run.dim.cout
 }
 
 // second computes the output rows at line o, index i, of K and Theta from
@@ -638,9 +644,17 @@ func (pl *sepPlan) firstRows(op *ConvOp, buf sepBuffers, plane []float64, r int,
 			src[v+1] = buf.zero[:hw]
 			continue
 		}
-		src[v+1] = plane[(pl.rb[r]*hw+pi*w+pj)*dim.cin+pl.cb[r]*hw:][:hw]
+		at := pl.inputAt(r, pi*w+pj, hw, dim)
+		src[v+1] = plane[at : at+hw]
 	}
 	return dst, src
+}
+
+// inputAt returns where the input row of position p (of hw) that output
+// group element r reads starts in a pair's input plane: block rb[r], the
+// row's column block cb[r].
+func (pl *sepPlan) inputAt(r, p, hw int, dim convDims) int {
+	return (pl.rb[r]*hw+p)*dim.cin + pl.cb[r]*hw
 }
 
 // secondRows returns where the three rows of L that the output row of
