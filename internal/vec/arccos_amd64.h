@@ -74,52 +74,73 @@
 // (sq + kd k) scale to kdst; then, unless DI is zero (else it jumps to
 // tnil), kd scale tsrc to tdst, tsrc being t before the map (a register
 // or memory operand). Writes Z1-Z5, Z8-Z11, Z17, Z18, Z20, K1, K2 and the
-// flags, no other register. Needs AVX-512F and DQ.
+// flags, no other register. Needs AVX-512F and DQ. It is its three
+// stages in sequence: ARCCOSR1_AVX512 (up to the square root),
+// ARCCOSR2_AVX512 (the octant reduction) and ARCCOSR3_AVX512 (the
+// polynomial and the stores), which a kernel may also interleave across
+// blocks of entries (sepRowAVX512: the same instructions on each block,
+// so the same bits).
 #define ARCCOSR_AVX512(kdst, tnil, tsrc, tdst) \
-	VMULPD  Z0, Z0, Z3                                                          \
-	VSUBPD  Z3, Z1, Z1                                                          \
-	VMAXPD  Z14, Z1, Z1             /* d = max(P - k², 0) */                    \
-	VSQRTPD Z1, Z1                  /* Z1 = sq */                               \
-	VMINPD.BCST 112(R8), Z2, Z2     /* q < max ? q : max */                     \
-	VMULPD  Z2, Z1, Z4              /* Z4 = s = sq q */                         \
-	VMULPD  Z2, Z0, Z5              /* Z5 = ck = k q */                         \
+	ARCCOSR1_AVX512(Z0, Z1, Z2)                                                 \
+	ARCCOSR2_AVX512(Z0, Z1, Z2, Z10, Z11, Z3)                                   \
+	ARCCOSR3_AVX512(Z0, Z1, Z10, Z11, Z3, kdst, tnil, tsrc, tdst)
+
+// ARCCOSR1_AVX512(k, d, q): the first stage: k as k, d = P on entry, the
+// square root sq of max(P - k², 0) on exit; q clamped. Writes Z3.
+#define ARCCOSR1_AVX512(k, d, q) \
+	VMULPD  k, k, Z3                                                            \
+	VSUBPD  Z3, d, d                                                            \
+	VMAXPD  Z14, d, d               /* d = max(P - k², 0) */                    \
+	VSQRTPD d, d                    /* sq */                                    \
+	VMINPD.BCST 112(R8), q, q       /* q < max ? q : max */
+
+// ARCCOSR2_AVX512(k, sq, q, x, m, z): the second stage: from k, sq and q,
+// the reduced argument x, m = 4 - j and z = x². Writes Z4, Z5, K1 and K2.
+#define ARCCOSR2_AVX512(k, sq, q, x, m, z) \
+	VMULPD  q, sq, Z4               /* Z4 = s = sq q */                         \
+	VMULPD  q, k, Z5                /* Z5 = ck = k q */                         \
 	VCMPPD  $0x12, Z21, Z4, K1      /* K1 = axis: s <= sin(pi/8) */             \
 	VCMPPD  $0x1d, Z22, Z4, K2      /* K2 = mid: s >= cos(pi/8) */              \
-	VPTERNLOGQ.BCST $0xf2, 144(R8), Z0, Z4 /* Z4 = nsk = s | (^k & sign bit) */ \
-	VADDPD  Z4, Z5, Z10                                                         \
-	VMULPD.BCST 88(R8), Z10, Z10    /* x = (ck + nsk)/sqrt 2 */                 \
-	VMOVAPD Z5, K2, Z10             /* mid: x = ck */                           \
-	VMOVAPD Z4, K1, Z10             /* axis: x = nsk */                         \
-	VBROADCASTSD 128(R8), Z11       /* e = 1 */                                 \
-	VMOVAPD Z14, K2, Z11            /* mid: e = 0 */                            \
-	VMOVAPD Z16, K1, Z11            /* axis: e = 2 */                           \
-	VPTERNLOGQ.BCST $0xf8, 144(R8), Z0, Z11 /* e | (k & sign bit) */            \
-	VADDPD  Z16, Z11, Z11           /* Z11 = m = 2 ± e = 4 - j */               \
-	VMULPD  Z10, Z10, Z3            /* Z3 = z */                                \
-	VMULPD  Z3, Z3, Z8              /* z² */                                    \
+	VPTERNLOGQ.BCST $0xf2, 144(R8), k, Z4 /* Z4 = nsk = s | (^k & sign bit) */  \
+	VADDPD  Z4, Z5, x                                                           \
+	VMULPD.BCST 88(R8), x, x        /* x = (ck + nsk)/sqrt 2 */                 \
+	VMOVAPD Z5, K2, x               /* mid: x = ck */                           \
+	VMOVAPD Z4, K1, x               /* axis: x = nsk */                         \
+	VBROADCASTSD 128(R8), m         /* e = 1 */                                 \
+	VMOVAPD Z14, K2, m              /* mid: e = 0 */                            \
+	VMOVAPD Z16, K1, m              /* axis: e = 2 */                           \
+	VPTERNLOGQ.BCST $0xf8, 144(R8), k, m /* e | (k & sign bit) */               \
+	VADDPD  Z16, m, m               /* m = 2 ± e = 4 - j */                     \
+	VMULPD  x, x, z                 /* z */
+
+// ARCCOSR3_AVX512(k, sq, x, m, z, kdst, tnil, tsrc, tdst): the third
+// stage: asin(x) by the polynomial in z, kd, and the stores (those of
+// ARCCOSR_AVX512). Writes sq, Z8, Z9, Z17, Z18 and Z20.
+#define ARCCOSR3_AVX512(k, sq, x, m, z, kdst, tnil, tsrc, tdst) \
+	VMULPD  z, z, Z8                /* z² */                                    \
 	VBROADCASTSD 8(R8), Z9                                                      \
-	VFMADD213PD.BCST 0(R8), Z3, Z9  /* q0 = c1 z + c0 */                        \
+	VFMADD213PD.BCST 0(R8), z, Z9   /* q0 = c1 z + c0 */                        \
 	VBROADCASTSD 24(R8), Z17                                                    \
-	VFMADD213PD.BCST 16(R8), Z3, Z17 /* q1 */                                   \
+	VFMADD213PD.BCST 16(R8), z, Z17 /* q1 */                                    \
 	VFMADD231PD Z8, Z17, Z9         /* r0 = q1 z² + q0 */                       \
 	VBROADCASTSD 40(R8), Z17                                                    \
-	VFMADD213PD.BCST 32(R8), Z3, Z17 /* q2 */                                   \
+	VFMADD213PD.BCST 32(R8), z, Z17 /* q2 */                                    \
 	VBROADCASTSD 56(R8), Z18                                                    \
-	VFMADD213PD.BCST 48(R8), Z3, Z18 /* q3 */                                   \
+	VFMADD213PD.BCST 48(R8), z, Z18 /* q3 */                                    \
 	VFMADD231PD Z8, Z18, Z17        /* r1 = q3 z² + q2 */                       \
 	VBROADCASTSD 72(R8), Z18                                                    \
-	VFMADD213PD.BCST 64(R8), Z3, Z18 /* q4 = c9 z + c8 */                       \
+	VFMADD213PD.BCST 64(R8), z, Z18 /* q4 = c9 z + c8 */                        \
 	VMULPD  Z8, Z8, Z20             /* z⁴ */                                    \
 	VFMADD231PD Z20, Z17, Z9        /* s0 = r1 z⁴ + r0 */                       \
 	VMULPD  Z20, Z20, Z20           /* z⁸ */                                    \
 	VFMADD231PD Z20, Z18, Z9        /* Z9 = p(z) = q4 z⁸ + s0 (Estrin) */       \
-	VMULPD  Z3, Z9, Z8              /* z p */                                   \
-	VFMADD213PD Z10, Z10, Z8        /* Z8 = y = x + x z p = asin(x) */          \
-	VFMADD231PD.BCST 104(R8), Z11, Z8 /* m lo + y */                            \
-	VFMADD231PD.BCST 96(R8), Z11, Z8  /* Z8 = kd = m hi + (m lo + y) */         \
-	VFMADD231PD Z8, Z0, Z1          /* sq + kd k */                             \
-	VMULPD  Z15, Z1, Z1             /* (sq + kd k) scale */                     \
-	VMOVUPD Z1, kdst                                                            \
+	VMULPD  z, Z9, Z8               /* z p */                                   \
+	VFMADD213PD x, x, Z8            /* Z8 = y = x + x z p = asin(x) */          \
+	VFMADD231PD.BCST 104(R8), m, Z8 /* m lo + y */                              \
+	VFMADD231PD.BCST 96(R8), m, Z8  /* Z8 = kd = m hi + (m lo + y) */           \
+	VFMADD231PD Z8, k, sq           /* sq + kd k */                             \
+	VMULPD  Z15, sq, sq             /* (sq + kd k) scale */                     \
+	VMOVUPD sq, kdst                                                            \
 	TESTQ   DI, DI                  /* t nil? */                                \
 	JZ      tnil                                                                \
 	VMULPD  Z15, Z8, Z8                                                         \
