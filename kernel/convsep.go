@@ -118,12 +118,9 @@ func (s *State) plan(orig, op *ConvOp, inSlab bool) *sepPlan {
 func (s *State) ConvDiag(op *ConvOp, wStd, bStd float64) (diag []float64, ok bool) {
 	orig := op
 	op = op.effective()
-	if s.G != op.InG || s.H != op.InH || s.W != op.InW || (!op.Slab && op.OutG != 1) {
-		return nil, false
-	}
 	pin := s.P()
-	pl := s.plan(orig, op, s.Cols() != pin)
-	if pl == nil || pl.rb[0] != 0 || pl.cb[0] != 0 || pl.au[0] != [2]int{1, 0} || pl.av[0] != [2]int{0, 1} || len(s.V1) < s.Pairs*pin {
+	pl := s.diagPlan(orig, op, s.G, s.H, s.W, s.Slab)
+	if pl == nil || len(s.V1) < s.Pairs*pin {
 		return nil, false
 	}
 	h, w := op.OutH, op.OutW
@@ -142,6 +139,61 @@ func (s *State) ConvDiag(op *ConvOp, wStd, bStd float64) (diag []float64, ok boo
 		}
 	}
 	return diag, true
+}
+
+// diagPlan returns the separable plan by which ConvDiag applies the
+// operator orig (op being orig.effective()) to a state of grid g×h×w
+// (slab: the state's Slab), or nil where ConvDiag does not apply.
+func (s *State) diagPlan(orig, op *ConvOp, g, h, w int, slab bool) *sepPlan {
+	if g != op.InG || h != op.InH || w != op.InW || (!op.Slab && op.OutG != 1) {
+		return nil
+	}
+	pl := s.plan(orig, op, slab && g != 1) // a slab stores fewer columns than positions
+	if pl == nil || pl.rb[0] != 0 || pl.cb[0] != 0 || pl.au[0] != [2]int{1, 0} || pl.av[0] != [2]int{0, 1} {
+		return nil
+	}
+	return pl
+}
+
+// CanConvReLUDiag reports whether ConvReLUDiag applies to the operators
+// ops one after the other, starting from the state's grid.
+func (s *State) CanConvReLUDiag(ops []*ConvOp) bool {
+	g, h, w, slab := s.G, s.H, s.W, s.Slab
+	for _, orig := range ops {
+		op := orig.effective()
+		if s.diagPlan(orig, op, g, h, w, slab) == nil {
+			return false
+		}
+		g, h, w, slab = op.OutG, op.OutH, op.OutW, op.Slab
+	}
+	return true
+}
+
+// ConvReLUDiag takes a block of pairs (x, x) whose variances V1 hold the
+// diagonal of K (SelfVariances) through ConvAffineReLU(op, wStd, bStd)
+// on the diagonal alone: it returns ConvDiag's diagonal (the rectifier's
+// variances) and sets V1 and V2 to the diagonal after the rectifier,
+// what SelfVariances would read after ConvAffineReLU, with its bits (the
+// same map on the same values: InvSqrt of the variances, the division-
+// free arc-cosine map, vec.ReLUArcCosR), in O(P) per pair instead of
+// O(P²). The grid becomes op's output grid; K and Theta are left empty
+// (the planes are not computed). ok is false where ConvDiag's is.
+func (s *State) ConvReLUDiag(op *ConvOp, wStd, bStd float64) (pre []float64, ok bool) {
+	pre, ok = s.ConvDiag(op, wStd, bStd)
+	if !ok {
+		return nil, false
+	}
+	e := op.effective()
+	s.G, s.H, s.W, s.Slab = e.OutG, e.OutH, e.OutW, e.Slab
+	n := len(pre)
+	s.rowR1 = grow(s.rowR1, n)
+	vec.InvSqrt(s.rowR1, pre)
+	s.V1, s.V2 = grow(s.V1, n), grow(s.V2, n)
+	copy(s.V1, pre)
+	vec.ReLUArcCosR(s.V1, nil, pre, s.rowR1, pre, s.rowR1, inv2pi)
+	copy(s.V2, s.V1)
+	s.K, s.Theta = s.K[:0], s.Theta[:0]
+	return pre, true
 }
 
 // separableElement finds the input block and the signed permutation A of

@@ -4,6 +4,8 @@ import (
 	"context"
 	"slices"
 	"testing"
+
+	"github.com/eqens/eqens/kernel"
 )
 
 // inputConvSpecs are networks whose first layer the kernel engine computes
@@ -313,6 +315,73 @@ func benchKernelAB(b *testing.B, specs []string, n1, n2 int, a, bName string, re
 					}
 				}
 			})
+		}
+	}
+}
+
+// TestSelfDiag checks that the self pairs' tapes computed on the
+// diagonal alone (kernelEngine.selfDiag, kernel.State.ConvReLUDiag) have
+// the bits of those read from whole planes at every layer whose
+// variances the cross pairs read, and that the diagonal path ran where it
+// applies: plain convolutions with biases and other weight scales, a
+// 5×5 first layer and a convolution without a rectifier (whole planes for
+// them, then diagonals), a pooling (diagonals after it), C4 and D4 GCNNs;
+// and networks whose last convolution has no diagonal map (5×5, valid
+// padding), where it does not run.
+func TestSelfDiag(t *testing.T) {
+	for _, tc := range []struct {
+		spec  string
+		shape []int
+		diag  bool // the diagonal path runs from some layer on
+	}{
+		{"conv(4,k=3),relu,conv(4,k=3,b_std=0.3),relu,conv(4,k=3,w_std=1.7),relu,globalavgpool,dense(1)", []int{1, 8, 8}, true},
+		{"conv(4,k=3),relu,conv(4,k=3),relu,globalavgpool,dense(1)", []int{3, 7, 9}, true},
+		{"conv(4,k=5),relu,conv(4,k=3),relu,globalavgpool,dense(1)", []int{1, 8, 8}, true},
+		{"lift(c4,4,k=3),relu,gconv(4,k=3),relu,gconv(4,k=3),relu,gpool,dense(1)", []int{1, 8, 8}, true},
+		{"lift(d4,4,k=3),relu,gconv(4,k=3),relu,gpool,dense(1)", []int{1, 8, 8}, true},
+		{"conv(4,k=3),relu,avgpool(2),conv(4,k=3),relu,globalavgpool,dense(1)", []int{1, 8, 8}, true},
+		{"conv(4,k=3),conv(4,k=3),relu,globalavgpool,dense(1)", []int{1, 8, 8}, true},
+		{"conv(4,k=3),relu,conv(4,k=5),relu,globalavgpool,dense(1)", []int{1, 8, 8}, false},
+		{"conv(4,k=3),relu,conv(4,k=3,padding=valid),relu,globalavgpool,dense(1)", []int{1, 8, 8}, false},
+		{"conv(4,k=3),relu,globalavgpool,dense(1)", []int{1, 8, 8}, true},
+		{"conv(4,k=3),relu,conv(4,k=3),relu,erf,globalavgpool,dense(1)", []int{1, 8, 8}, true}, // erf reads the rectifier's output
+	} {
+		a, err := Parse(tc.spec, tc.shape, NTK)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n, d := 3, tc.shape[0]*tc.shape[1]*tc.shape[2]
+		x := randInputs(15, n, d)
+		tapes := func(noDiag bool) ([][]float64, int) {
+			e := &kernelEngine{arch: a, ntk: true, d: d, noDiagSelf: noDiag}
+			e.plan(0)
+			tape, err := e.selfTapes(context.Background(), x, n, 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return tape, e.lastReader
+		}
+		got, last := tapes(false)
+		want, _ := tapes(true)
+		for l := range last + 1 {
+			if !slices.Equal(got[l], want[l]) {
+				t.Errorf("%s: the tape entering layer %d changes by %.2g", tc.spec, l, maxRelDiff(got[l], want[l]))
+			}
+		}
+		// The diagonal path leaves the planes empty: a state whose
+		// self run took it has no K.
+		e := &kernelEngine{arch: a, ntk: true, d: d}
+		e.plan(0)
+		st := &kernel.State{}
+		tape := make([][]float64, len(a.Layers)+1)
+		for l := range tape {
+			tape[l] = make([]float64, n*e.posAt[l])
+		}
+		if err := e.runSelf(st, x, 0, n, tape); err != nil {
+			t.Fatal(err)
+		}
+		if ran := len(st.K) == 0; ran != tc.diag {
+			t.Errorf("%s: the diagonal path ran: %v, want %v", tc.spec, ran, tc.diag)
 		}
 	}
 }

@@ -46,6 +46,7 @@ type KernelOptions struct {
 	noOuter      bool // tests: one-channel input covariances written as planes
 	noSelfFusion bool // tests: self pairs' convolutions and rectifiers one after the other
 	noInPlace    bool // tests: convolutions write new planes (kernel.State.KeepInput)
+	noDiagSelf   bool // tests: self pairs propagate planes, not diagonals
 }
 
 // KernelResult holds kernel matrices, n1×n2 row-major.
@@ -83,7 +84,7 @@ func (a *Arch) Kernel(ctx context.Context, x1 []float64, n1 int, x2 []float64, n
 			}
 		}
 	}
-	e := &kernelEngine{arch: a, ntk: opts.NTK, d: d, noChains: opts.noChains, noInputConv: opts.noInputConv, noPoolFusion: opts.noPoolFusion, noZeroTheta: opts.noZeroTheta, noOuter: opts.noOuter, noSelfFusion: opts.noSelfFusion, noInPlace: opts.noInPlace}
+	e := &kernelEngine{arch: a, ntk: opts.NTK, d: d, noChains: opts.noChains, noInputConv: opts.noInputConv, noPoolFusion: opts.noPoolFusion, noZeroTheta: opts.noZeroTheta, noOuter: opts.noOuter, noSelfFusion: opts.noSelfFusion, noInPlace: opts.noInPlace, noDiagSelf: opts.noDiagSelf}
 	e.plan(opts.MemoryMB)
 	workers := opts.Workers
 	if workers <= 0 {
@@ -310,6 +311,10 @@ type kernelEngine struct {
 	noOuter      bool
 	noSelfFusion bool
 	noInPlace    bool
+	noDiagSelf   bool
+	// lastReader is the last layer whose input variances the cross pairs
+	// read from the tapes (-1 for none): the self pairs need go no further.
+	lastReader int
 }
 
 func (e *kernelEngine) plan(memMB int) {
@@ -339,6 +344,12 @@ func (e *kernelEngine) plan(memMB int) {
 		e.vmax = max(e.vmax, int64(p)*int64(cols))
 	}
 	e.posAt[len(a.Layers)] = p
+	e.lastReader = -1
+	for l, layer := range a.Layers {
+		if v, ok := layer.(varianceReader); (ok && v.readsVariances()) || isRectifier(layer) {
+			e.lastReader = l
+		}
+	}
 	e.planChains()
 	e.planPoolFusion()
 	if c, ok := a.Layers[0].(*Conv); ok && e.spatial && c.op.InputOp() && !c.op.Separable() && !e.noInputConv {
@@ -567,7 +578,9 @@ func dot(a, b []float64) float64 {
 }
 
 // runSelf propagates the pairs (x[i], x[i]) for i in [i0, i1) and records
-// the variances entering each layer.
+// the variances entering each layer up to the last that reads them
+// (e.lastReader; the tapes of later layers stay zero), on the diagonal
+// alone where the layers up to it allow (selfDiag).
 func (e *kernelEngine) runSelf(st *kernel.State, x []float64, i0, i1 int, tape [][]float64) error {
 	start, err := e.startState(st, x, i0, i1, x, i0, i1, true, nil, nil)
 	if err != nil {
@@ -580,8 +593,11 @@ func (e *kernelEngine) runSelf(st *kernel.State, x []float64, i0, i1 int, tape [
 			return fmt.Errorf("kernel: internal position mismatch at layer %d (%d vs %d)", l, p, e.posAt[l])
 		}
 		copy(tape[l][i0*p:i1*p], st.V1)
-		if l == len(e.arch.Layers) {
+		if l >= e.lastReader {
 			break
+		}
+		if done, err := e.selfDiag(st, l, i0, i1, tape); err != nil || done {
+			return err
 		}
 		if fused, err := e.selfConvReLU(st, l, i0, i1, tape); err != nil {
 			return err
@@ -594,6 +610,41 @@ func (e *kernelEngine) runSelf(st *kernel.State, x []float64, i0, i1 int, tape [
 		}
 	}
 	return nil
+}
+
+// selfDiag records the tapes of layers l+1 to e.lastReader from the
+// diagonal alone (kernel.State.ConvReLUDiag) and reports whether it did:
+// where the layers from l up to the last reader are pairs of a
+// convolution and a rectifier whose convolutions have the diagonal map.
+// The same bits as the planes' diagonals, in O(P) per input and layer
+// instead of O(P²).
+func (e *kernelEngine) selfDiag(st *kernel.State, l, i0, i1 int, tape [][]float64) (bool, error) {
+	layers := e.arch.Layers
+	var convs []*Conv
+	var ops []*kernel.ConvOp
+	for k := l; k < e.lastReader; k += 2 {
+		c, ok := layers[k].(*Conv)
+		if !ok || !isRectifier(layers[k+1]) {
+			return false, nil
+		}
+		convs, ops = append(convs, c), append(ops, c.op)
+	}
+	if e.noDiagSelf || e.noSelfFusion || len(convs) == 0 || !st.CanConvReLUDiag(ops) {
+		return false, nil
+	}
+	for n, c := range convs {
+		pre, ok := st.ConvReLUDiag(c.op, c.WStd, c.BStd)
+		if !ok {
+			return false, fmt.Errorf("kernel: internal: layer %d %s has no diagonal map after all", l+2*n+1, c)
+		}
+		k := l + 2*n
+		p := e.posAt[k+1]
+		copy(tape[k+1][i0*p:i1*p], pre)
+		if k+2 <= e.lastReader {
+			copy(tape[k+2][i0*p:i1*p], st.V1)
+		}
+	}
+	return true, nil
 }
 
 // selfConvReLU runs a convolution at layer l and the rectifier after it
