@@ -36,6 +36,7 @@ type sepPlan struct {
 	rb, cb []int    // input row and column blocks per output group element
 	au, av [][2]int // A(1,0) and A(0,1) per output group element
 	ma, mc []uint64 // all ones at output columns j' >= 1 and j' <= W-2
+	m8     []byte   // ma and mc as bits (vec.FirstPassBits)
 }
 
 // separablePlan returns the separable form of op, or nil if op is not an
@@ -76,6 +77,7 @@ func separablePlan(op *ConvOp, inSlab bool) *sepPlan {
 			pl.mc[p] = math.MaxUint64
 		}
 	}
+	pl.m8 = vec.FirstPassBits(pl.ma, pl.mc)
 	return pl
 }
 
@@ -489,7 +491,7 @@ func (run *sepRun) kFirstRows(r int, tr sepTraversal, o, i int) (dst []float64, 
 // and its output rows are prefetched (prefetchNext).
 func (run *sepRun) firstSecond(r int, tr sepTraversal, o, i, no, ni int) {
 	pl, op, w := run.pl, run.op, run.op.OutW
-	f := vec.FirstPass{MA: pl.ma, MC: pl.mc, Ahead: w + 1}
+	f := vec.FirstPass{MA: pl.ma, MC: pl.mc, M8: pl.m8, Ahead: w + 1}
 	m := &run.next
 	hit := m.valid && m.a == run.a && m.r == r && m.o == o+1 && m.i == i
 	m.valid = false

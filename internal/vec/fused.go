@@ -75,6 +75,23 @@ func Sum3MaskRow(dst, a, b, c []float64, ma, mc []uint64) {
 	dst[n-1] = (andBits(a[n-2], ma[n-1]) + b[n-1]) + 0
 }
 
+// FirstPassBits returns the masks ma and mc of a first pass (FirstPass.MA, MC;
+// all ones or zero, len(ma) entries, a multiple of 8) as bits, two bytes
+// per block of 8 entries: ma's, then mc's, entry 8j+b at bit b of the
+// block j's bytes (FirstPass.M8).
+func FirstPassBits(ma, mc []uint64) []byte {
+	m8 := make([]byte, 2*(len(ma)/8))
+	for i := range len(ma) &^ 7 {
+		if ma[i] != 0 {
+			m8[2*(i/8)] |= 1 << (i % 8)
+		}
+		if mc[i] != 0 {
+			m8[2*(i/8)+1] |= 1 << (i % 8)
+		}
+	}
+	return m8
+}
+
 // andBits returns x with its bits and-ed with m.
 func andBits(x float64, m uint64) float64 { return math.Float64frombits(math.Float64bits(x) & m) }
 
@@ -85,6 +102,9 @@ type FirstPass struct {
 	LK, LT []float64
 	K, T   [3][]float64
 	MA, MC []uint64
+	// M8 holds MA and MC as bits for the AVX-512 kernel (FirstPassBits), or is
+	// nil (the AVX2 kernel then runs).
+	M8 []byte
 	// Ahead bounds the entries of LK and LT that the second step reads
 	// (Sum3MaskAffineReLU): output entry i reads only entries below
 	// i + Ahead.

@@ -52,6 +52,7 @@ type sepRowArgs struct {
 	c                                    *float64
 	plain                                int // 1: no map
 	next                                 [4]*float64
+	m8                                   *byte // FirstPass.M8 (AVX-512), advanced by lead
 }
 
 //go:noescape
@@ -90,6 +91,7 @@ func sepRowBulk(f *FirstPass, k, t, ka, kb, kc, ta, tb, tc []float64, nw, add0 f
 		}
 	}
 	if wide {
+		a.m8 = &f.M8[2*lead/8]
 		a.c = &asinConst[0]
 		sepRowAVX512(&a)
 	} else {
@@ -102,7 +104,7 @@ func sepRowBulk(f *FirstPass, k, t, ka, kb, kc, ta, tb, tc []float64, nw, add0 f
 // sepRowLead returns how many entries the first pass runs ahead of the
 // second step, whether the AVX-512 kernel takes rows of n entries (wide),
 // and whether either does: AVX2 and FMA, n a multiple of 4 (AVX-512: of
-// 8), rows long enough for the lead, and masks zero at the ends (the
+// 8, and the masks as bits, f.M8), rows long enough for the lead, and masks zero at the ends (the
 // vector first pass leaves the terms outside the rows to them). The lead
 // is f.Ahead rounded up to blocks of 8, and 8 blocks more, so that the
 // second step's loads find the first pass's stores in the cache rather
@@ -112,5 +114,5 @@ func sepRowLead(f *FirstPass, n int) (lead int, wide, ok bool) {
 	if !hasAVX2 || !hasFMA || n%4 != 0 || lead+8 > n || len(f.LK) != n || f.MA[0] != 0 || f.MC[n-1] != 0 {
 		return 0, false, false
 	}
-	return lead, hasAVX512 && n%8 == 0, true
+	return lead, hasAVX512 && n%8 == 0 && len(f.M8) >= 2*n/8, true
 }

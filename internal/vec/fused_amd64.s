@@ -19,15 +19,15 @@
 // SEPFIRST_AVX512(skip) and SEPFIRST_AVX2(skip): the first pass of sepRow*
 // on the entries at BX (8 or 4 of them): the row of L of K, then, unless DI
 // is zero (else it jumps to skip), of Theta, from the row pointers in the
-// argument block at DX (Sum3Mask's operations). Write CX, Z26/Z27 and K5/K6
-// (AVX-512) or Y2-Y5 (AVX2).
+// argument block at DX (Sum3Mask's operations; the AVX-512 kernel's masks
+// from the bits of sepRowArgs.m8, two bytes per block). Write CX, Z26/Z27
+// and K5/K6 (AVX-512) or Y2-Y5 (AVX2).
 #define SEPFIRST_AVX512(skip) \
-	MOVQ      144(DX), CX                                 \
-	VMOVDQU64 (CX)(BX*1), Z26                             \
-	VPMOVQ2M  Z26, K5 /* ma */                            \
-	MOVQ      152(DX), CX                                 \
-	VMOVDQU64 (CX)(BX*1), Z27                             \
-	VPMOVQ2M  Z27, K6 /* mc */                            \
+	MOVQ      BX, CX                                      \
+	SARQ      $5, CX /* two mask bytes per block */       \
+	ADDQ      272(DX), CX                                 \
+	KMOVB     (CX), K5 /* ma */                           \
+	KMOVB     1(CX), K6 /* mc */                          \
 	MOVQ    96(DX), CX                                    \
 	VMOVUPD.Z -8(CX)(BX*1), K5, Z26 /* a[i-1] & ma[i] */  \
 	MOVQ    104(DX), CX                                   \

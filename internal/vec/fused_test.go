@@ -149,6 +149,7 @@ type sepRowCase struct {
 	src    [2][3][]float64 // sources of K and Theta
 	l      [2][3][]float64 // padded rows of L: previous, current, next (written)
 	ma, mc []uint64
+	m8     []byte // FirstPassBits(ma, mc), or nil: the AVX2 kernel
 	fusedCase
 }
 
@@ -168,6 +169,7 @@ func sepRowCases(rng *rand.Rand, h, w int) []sepRowCase {
 				c.mc[p] = math.MaxUint64
 			}
 		}
+		c.m8 = FirstPassBits(c.ma, c.mc)
 		for pl, rows := range [2][3][]float64{{fc.ka, fc.kb, fc.kc}, {fc.ta, fc.tb, fc.tc}} {
 			for j := range 3 {
 				c.src[pl][j] = make([]float64, n)
@@ -197,7 +199,7 @@ func (c sepRowCase) run(w int, theta, mapped, fused, up bool) (k, t, lk, lt []fl
 			l[pl][j] = append([]float64(nil), c.l[pl][j]...)
 		}
 	}
-	f := &FirstPass{LK: l[0][2][w : w+n], K: c.src[0], MA: c.ma, MC: c.mc, Ahead: w + 1}
+	f := &FirstPass{LK: l[0][2][w : w+n], K: c.src[0], MA: c.ma, MC: c.mc, M8: c.m8, Ahead: w + 1}
 	k = make([]float64, n)
 	if theta {
 		f.LT, f.T = l[1][2][w:w+n], c.src[1]
@@ -247,7 +249,8 @@ type sepVariant struct{ theta, mapped, up bool }
 // L written), on image shapes that the vector kernels take (with AVX-512,
 // 14×14 and 20×9, of an odd multiple of 4 entries, the AVX2 kernel) and on
 // shapes they leave to the Go code, with and without Theta, L(next) read by either
-// end row of the second step; then with the vector kernels off.
+// end row of the second step, and without the masks as bits (FirstPass.M8
+// nil: the AVX2 kernel); then with the vector kernels off.
 func TestSum3MaskAffineReLUBits(t *testing.T) {
 	rng := rand.New(rand.NewPCG(23, 24))
 	shapes := [][2]int{{28, 28}, {32, 32}, {16, 7}, {12, 12}, {14, 14}, {20, 9}, {6, 5}, {4, 4}, {9, 3}}
@@ -257,11 +260,14 @@ func TestSum3MaskAffineReLUBits(t *testing.T) {
 		t.Helper()
 		for _, s := range shapes {
 			for ci, c := range sepRowCases(rng, s[0], s[1]) {
+				if ci%2 == 1 {
+					c.m8 = nil
+				}
 				for _, v := range variants {
 					k, th, lk, lt := c.run(s[1], v.theta, v.mapped, true, v.up)
 					wk, wt, wlk, wlt := c.run(s[1], v.theta, v.mapped, false, v.up)
 					tag := func(x string) string {
-						return fmt.Sprintf("%s: %s, %dx%d, case %d, %+v", what, x, s[0], s[1], ci, v)
+						return fmt.Sprintf("%s: %s, %dx%d, case %d (mask bits %v), %+v", what, x, s[0], s[1], ci, c.m8 != nil, v)
 					}
 					sameBits64(t, tag("K"), k, wk)
 					sameBits64(t, tag("L of K"), lk, wlk)
@@ -329,7 +335,7 @@ func BenchmarkSepRow(b *testing.B) {
 	const v1, norm, wt, add0, scale = 21, 1.0 / 9, 1.5, 0.1, 0.159
 	r1 := invSqrt(v1)
 	f := &FirstPass{LK: kc, LT: tc, K: [3][]float64{row(n, 1), row(n, 1), row(n, 1)},
-		T: [3][]float64{row(n, 1), row(n, 1), row(n, 1)}, MA: ma, MC: mc, Ahead: w + 1}
+		T: [3][]float64{row(n, 1), row(n, 1), row(n, 1)}, MA: ma, MC: mc, M8: FirstPassBits(ma, mc), Ahead: w + 1}
 	k, t := make([]float64, n), make([]float64, n)
 	for _, bc := range []struct {
 		name string
@@ -373,6 +379,7 @@ func BenchmarkSepRowPlanes(b *testing.B) {
 	n := h * w
 	row := func(m int, lo float64) []float64 { return benchRow(rng, m, lo) }
 	ma, mc := rowEndMasks(h, w)
+	m8 := FirstPassBits(ma, mc)
 	kin, tin := row(n*n, 1), row(n*n, 1)
 	kout, tout := make([]float64, n*n), make([]float64, n*n)
 	// L for three lines of positions, each row padded by an image row.
@@ -406,7 +413,7 @@ func BenchmarkSepRowPlanes(b *testing.B) {
 						f := &FirstPass{LK: dk[w : w+n], LT: dt[w : w+n],
 							K:  [3][]float64{plane(kin, pm), plane(kin, p), plane(kin, pp)},
 							T:  [3][]float64{plane(tin, pm), plane(tin, p), plane(tin, pp)},
-							MA: ma, MC: mc, Ahead: w + 1}
+							MA: ma, MC: mc, M8: m8, Ahead: w + 1}
 						if bc.next {
 							np, nq := min(p+2, n-1), min(q+1, n-1)
 							f.Next = [4][]float64{plane(kin, np), plane(tin, np), plane(kout, nq), plane(tout, nq)}
