@@ -37,6 +37,10 @@ type sepPlan struct {
 	au, av [][2]int // A(1,0) and A(0,1) per output group element
 	ma, mc []uint64 // all ones at output columns j' >= 1 and j' <= W-2
 	m8     []byte   // ma and mc as bits (vec.FirstPassBits)
+	// steps[r] locates the rows of output group element r's positions
+	// for planes of dims stepDim (stepsFor).
+	steps   [][]sepStep
+	stepDim convDims
 }
 
 // separablePlan returns the separable form of op, or nil if op is not an
@@ -323,25 +327,17 @@ type sepRun struct {
 	kp, tp       []float64
 	ko, to       []float64 // output planes (those of the sink's result with a sink)
 	sink         sepSink
-	zeroTheta    bool // tp is zero: its rows are read from the zero row
-	outer        bool // kp is not written: its rows are generated (State.OuterA)
-	next         firstMemo
+	zeroTheta    bool          // tp is zero: its rows are read from the zero row
+	outer        bool          // kp is not written: its rows are generated (State.OuterA)
+	fp           vec.FirstPass // firstSecond's argument
+	r            int           // the output group element at hand
+	tr           sepTraversal
+	steps        []sepStep    // its traversal's steps (sepPlan.stepsFor)
+	hw           int          // positions of an image
 	prefetch     bool         // the planes are large enough to prefetch rows (sepPrefetchBytes)
 	inPlace      bool         // ko and to are kp and tp (State.canInPlace)
 	i0           int          // the strip at hand starts at index i0
 	edge         [2][]float64 // in place: K's and Theta's input rows at index i0-1 of each line
-}
-
-// firstMemo holds the rows of a first pass that prefetchNext found for
-// the next call (element r of pair a, line o, index i), so that the call
-// does not look them up again: L's rows and the input rows they sum, of
-// K (unless they are generated: k[0] nil) and, with Theta, of Theta.
-type firstMemo struct {
-	valid  bool
-	a, r   int
-	o, i   int
-	lk, lt []float64
-	k, t   [3][]float64
 }
 
 // thetaIn returns the input plane of Theta for the first pass: nil (zero
@@ -377,7 +373,10 @@ const sepStrip = 7
 // firstSecond), so that the first pass's loads overlap the map's
 // arithmetic.
 func (run *sepRun) element(r int) {
-	tr := run.pl.traversal(r, run.op.OutH, run.op.OutW)
+	run.r, run.hw = r, run.op.InH*run.op.InW
+	run.tr = run.pl.traversal(r, run.op.OutH, run.op.OutW)
+	run.steps = run.pl.stepsFor(r, run.op, run.dim)
+	tr := run.tr
 	strip := sepStrip
 	if _, ok := run.sink.(*sepPool); ok {
 		strip = sepPoolStrip
@@ -386,12 +385,12 @@ func (run *sepRun) element(r int) {
 		i1 := min(i0+strip, tr.inner)
 		run.i0 = i0
 		for i := i0; i < i1; i++ {
-			run.first(r, tr, 0, i)
+			run.first(0, i)
 		}
 		for o := range tr.outer {
 			for i := i0; i < i1; i++ {
 				if run.inPlace && i == i1-1 && i1 < tr.inner {
-					run.saveEdge(r, tr, o, i)
+					run.saveEdge(o, i)
 				}
 				switch {
 				case o+1 < tr.outer && run.aff != nil:
@@ -399,52 +398,54 @@ func (run *sepRun) element(r int) {
 					if ni == i1 {
 						no, ni = o+1, i0
 					}
-					run.firstSecond(r, tr, o, i, no, ni)
+					run.firstSecond(o, i, no, ni)
 				case o+1 < tr.outer:
-					run.first(r, tr, o+1, i)
-					run.second(r, tr, o, i)
+					run.first(o+1, i)
+					run.second(o, i)
 				default:
-					run.second(r, tr, o, i)
+					run.second(o, i)
 				}
 			}
 		}
 	}
 }
 
+// step returns the step of line o, index i, of the element at hand.
+func (run *sepRun) step(o, i int) *sepStep { return &run.steps[o*run.tr.inner+i] }
+
 // first computes the rows of L at line o, index i, of K and Theta.
-func (run *sepRun) first(r int, tr sepTraversal, o, i int) {
-	dst, src := run.kFirstRows(r, tr, o, i)
+func (run *sepRun) first(o, i int) {
+	dst, src := run.kFirstRows(o, i)
 	vec.Sum3MaskRow(dst, src[0], src[1], src[2], run.pl.ma, run.pl.mc)
 	if run.tp != nil {
-		dst, src := run.inputRows(1, r, tr, o, i)
+		dst, src := run.inputRows(1, o, i)
 		vec.Sum3MaskRow(dst, src[0], src[1], src[2], run.pl.ma, run.pl.mc)
 	}
 }
 
-// inputRows is firstRows for K (plane 0) or Theta (1): the row of L at
-// line o, index i, and the input rows it sums; in place, an input row
-// that an output row has overwritten (at index i0-1, the previous
-// strip's last) is read from where saveEdge put it.
-func (run *sepRun) inputRows(plane, r int, tr sepTraversal, o, i int) (dst []float64, src [3][]float64) {
+// inputRows returns, for K (plane 0) or Theta (1), the row of L at line
+// o, index i, and the three input rows it sums (Sum3MaskRow: shifted by
+// one position, the ends masked): zero rows for positions in the
+// padding, and all three for a zero plane (thetaIn nil). In place, an
+// input row that an output row has overwritten (at index i0-1, the
+// previous strip's last) is read from where saveEdge put it.
+func (run *sepRun) inputRows(plane, o, i int) (dst []float64, src [3][]float64) {
 	buf, in := run.bk, run.kp
 	if plane == 1 {
 		buf, in = run.bt, run.thetaIn()
 	}
-	dst, src = run.pl.firstRows(run.op, buf, in, r, tr, o, i, run.dim)
-	if !run.inPlace || i != run.i0 || i == 0 || in == nil {
-		return dst, src
-	}
-	h, w := run.op.InH, run.op.InW
-	hw := h * w
-	av := run.pl.av[r]
-	qi, qj := tr.pos(o, i)
-	for v := -1; v <= 1; v++ {
-		pi, pj := qi+v*av[0], qj+v*av[1]
-		if pi < 0 || pi >= h || pj < 0 || pj >= w {
-			continue
-		}
-		if lo, li := tr.line(pi, pj); li == i-1 {
-			src[v+1] = run.edge[plane][lo*hw : (lo+1)*hw]
+	st, hw := run.step(o, i), run.hw
+	dst = buf.ring[st.l : st.l+hw]
+	edge := run.inPlace && i == run.i0 && i != 0
+	for v, at := range st.in {
+		switch {
+		case at < 0 || in == nil:
+			src[v] = buf.zero[:hw]
+		case edge && st.edge[v] >= 0:
+			lo := st.edge[v]
+			src[v] = run.edge[plane][lo*hw : (lo+1)*hw]
+		default:
+			src[v] = in[at : at+hw]
 		}
 	}
 	return dst, src
@@ -453,100 +454,88 @@ func (run *sepRun) inputRows(plane, r int, tr sepTraversal, o, i int) (dst []flo
 // saveEdge keeps the input rows of K and Theta at line o, index i (a
 // strip's last), which the output rows there are about to overwrite in
 // place, for the next strip's first pass (inputRows).
-func (run *sepRun) saveEdge(r int, tr sepTraversal, o, i int) {
-	hw := run.op.InH * run.op.InW
-	ti, tj := tr.pos(o, i)
-	at := run.pl.inputAt(r, ti*run.op.InW+tj, hw, run.dim)
+func (run *sepRun) saveEdge(o, i int) {
+	hw, at := run.hw, run.step(o, i).in[1] // the position's own input row
 	copy(run.edge[0][o*hw:(o+1)*hw], run.kp[at:at+hw])
 	if t := run.thetaIn(); t != nil {
 		copy(run.edge[1][o*hw:(o+1)*hw], t[at:at+hw])
 	}
 }
 
-// kFirstRows is firstRows for K: the row of L at line o, index i, and the
-// three input rows it sums, generated from State.OuterA and OuterB where
-// the input planes are not written.
-func (run *sepRun) kFirstRows(r int, tr sepTraversal, o, i int) (dst []float64, src [3][]float64) {
+// kFirstRows is inputRows for K, its input rows generated from
+// State.OuterA and OuterB where the input planes are not written.
+func (run *sepRun) kFirstRows(o, i int) (dst []float64, src [3][]float64) {
 	if !run.outer {
-		return run.inputRows(0, r, tr, o, i)
+		return run.inputRows(0, o, i)
 	}
-	dst, src = run.pl.firstRows(run.op, run.bk, nil, r, tr, o, i, run.dim) // zero rows
-	h, w := run.op.InH, run.op.InW
-	av := run.pl.av[r]
-	qi, qj := tr.pos(o, i)
-	for v := -1; v <= 1; v++ {
-		if pi, pj := qi+v*av[0], qj+v*av[1]; pi >= 0 && pi < h && pj >= 0 && pj < w {
-			src[v+1] = run.s.outerRows.row(run.s, run.a, pi*w+pj)
+	st, hw := run.step(o, i), run.hw
+	dst = run.bk.ring[st.l : st.l+hw]
+	for v, p := range st.pos {
+		if p < 0 {
+			src[v] = run.bk.zero[:hw]
+		} else {
+			src[v] = run.s.outerRows.row(run.s, run.a, p)
 		}
 	}
 	return dst, src
 }
 
-// firstSecond is first(r, tr, o+1, i) followed by second(r, tr, o, i)
-// for an operator with the affine map (and the rectifier's), in one pass
-// with the same bits (vec.Sum3MaskAffine, vec.Sum3MaskAffineReLU). The row
-// of L that the first computes is one of those the second reads, shifted
-// by at most one image row: output entry j reads its entries below
-// j + w + 1. The next call is at line no, index ni: its new input rows
-// and its output rows are prefetched (prefetchNext).
-func (run *sepRun) firstSecond(r int, tr sepTraversal, o, i, no, ni int) {
+// firstSecond is first(o+1, i) followed by second(o, i) for an operator
+// with the affine map (and the rectifier's), in one pass with the same
+// bits (vec.Sum3MaskAffine, vec.Sum3MaskAffineReLU). The row of L that the
+// first computes is one of those the second reads, shifted by at most one
+// image row: output entry j reads its entries below j + w + 1. The next
+// call is at line no, index ni: its new input rows and its output rows
+// are prefetched (prefetchNext).
+func (run *sepRun) firstSecond(o, i, no, ni int) {
 	pl, op, w := run.pl, run.op, run.op.OutW
-	f := vec.FirstPass{MA: pl.ma, MC: pl.mc, M8: pl.m8, Ahead: w + 1}
-	m := &run.next
-	hit := m.valid && m.a == run.a && m.r == r && m.o == o+1 && m.i == i
-	m.valid = false
-	if hit && m.k[0] != nil {
-		f.LK, f.K = m.lk, m.k
-	} else {
-		f.LK, f.K = run.kFirstRows(r, tr, o+1, i)
+	f := &run.fp
+	f.MA, f.MC, f.M8, f.Ahead = pl.ma, pl.mc, pl.m8, w+1
+	f.LK, f.K = run.kFirstRows(o+1, i)
+	if run.tp != nil {
+		f.LT, f.T = run.inputRows(1, o+1, i)
 	}
-	if hit && run.tp != nil {
-		f.LT, f.T = m.lt, m.t
-	} else if run.tp != nil {
-		f.LT, f.T = run.inputRows(1, r, tr, o+1, i)
-	}
+	f.Next = [4][]float64{}
 	if run.prefetch {
-		run.prefetchNext(&f, r, tr, no, ni)
+		run.prefetchNext(f, no, ni)
 	}
-	krow, trow, kr, trr, t := run.outputRows(r, tr, o, i)
+	krow, trow, kr, trr, t := run.outputRows(o, i)
 	if !run.aff.relu {
-		vec.Sum3MaskAffine(&f, krow, trow, kr[0], kr[1], kr[2], trr[0], trr[1], trr[2], run.norm, run.w2, run.b2)
+		vec.Sum3MaskAffine(f, krow, trow, kr[0], kr[1], kr[2], trr[0], trr[1], trr[2], run.norm, run.w2, run.b2)
 		return
 	}
-	s, a, pout, hw := run.s, run.a, run.dim.pout, op.OutH*w
-	vec.Sum3MaskAffineReLU(&f, krow, trow, kr[0], kr[1], kr[2], trr[0], trr[1], trr[2], run.norm, run.w2, run.b2,
+	s, a, r, pout, hw := run.s, run.a, run.r, run.dim.pout, op.OutH*w
+	vec.Sum3MaskAffineReLU(f, krow, trow, kr[0], kr[1], kr[2], trr[0], trr[1], trr[2], run.norm, run.w2, run.b2,
 		s.V1[a*pout+r*hw+t], s.invV1[r*hw+t], s.V2[a*pout:a*pout+run.dim.cout], s.invV2, inv2pi)
 	if run.sink != nil {
 		run.sink.add(run, t)
 	}
 }
 
-// prefetchNext sets f.Next to the rows of the call at line o, index i,
-// that the call f is for does not read: an input row of K and one of
-// Theta its first pass reads (where it has one and the input planes are
-// stored) and its output rows (without a sink, whose rows are few and
-// in the cache). The planes of a 28×28 pair (4.9 MB each) stream from
-// memory; prefetched a row ahead, they arrive while the map runs. The
-// rows of the first pass it finds are kept for that call (run.next).
-func (run *sepRun) prefetchNext(f *vec.FirstPass, r int, tr sepTraversal, o, i int) {
+// prefetchNext sets f.Next to rows of the call at line o, index i,
+// that the call f is for does not read: the input row of K and of Theta
+// that its first pass reads at the next index of its line (where the
+// input planes are stored; the new row of a call after one at the
+// previous index) and its output rows (without a sink, whose rows are
+// few and in the cache). The planes of a 28×28 pair (4.9 MB each) stream
+// from memory; prefetched a row ahead, they arrive while the map runs.
+func (run *sepRun) prefetchNext(f *vec.FirstPass, o, i int) {
+	tr := run.tr
 	if o >= tr.outer {
 		return
 	}
 	if o+1 < tr.outer {
-		m := &run.next
-		*m = firstMemo{valid: true, a: run.a, r: r, o: o + 1, i: i}
-		if !run.outer {
-			m.lk, m.k = run.inputRows(0, r, tr, o+1, i)
-			f.Next[0] = newRow(m.k, f.K, run.bk.zero)
-		}
-		if run.tp != nil {
-			m.lt, m.t = run.inputRows(1, r, tr, o+1, i)
-			f.Next[1] = newRow(m.t, f.T, run.bt.zero)
+		if at := run.step(o+1, i).in[2]; at >= 0 {
+			if !run.outer {
+				f.Next[0] = run.kp[at : at+run.hw]
+			}
+			if t := run.thetaIn(); t != nil {
+				f.Next[1] = t[at : at+run.hw]
+			}
 		}
 	}
 	if run.sink == nil {
-		hw := run.op.OutH * run.op.OutW
-		_, at := run.outputAt(r, tr, o, i)
+		hw, at := run.op.OutH*run.op.OutW, run.step(o, i).out
 		f.Next[2] = run.ko[at : at+hw]
 		if run.tp != nil {
 			f.Next[3] = run.to[at : at+hw]
@@ -560,55 +549,32 @@ func (run *sepRun) prefetchNext(f *vec.FirstPass, r int, tr sepTraversal, o, i i
 // looking up the rows.
 const sepPrefetchBytes = 2 << 20
 
-// newRow returns the first of rows that is neither among old nor the
-// zero row, or nil.
-func newRow(rows, old [3][]float64, zero []float64) []float64 {
-	for _, x := range rows {
-		if &x[0] == &zero[0] || &x[0] == &old[0][0] || &x[0] == &old[1][0] || &x[0] == &old[2][0] {
-			continue
-		}
-		return x
-	}
-	return nil
-}
-
 // outputRows returns the output rows at line o, index i (trow nil
-// without Theta), the rows of L they sum (sepPlan.secondRows) and their
-// position t.
-func (run *sepRun) outputRows(r int, tr sepTraversal, o, i int) (krow, trow []float64, kr, trr [3][]float64, t int) {
-	h, w := run.op.OutH, run.op.OutW
-	hw := h * w
-	t, at := run.outputAt(r, tr, o, i)
+// without Theta), the rows of L they sum and their position t.
+func (run *sepRun) outputRows(o, i int) (krow, trow []float64, kr, trr [3][]float64, t int) {
+	st := run.step(o, i)
+	hw := run.op.OutH * run.op.OutW
+	t = st.t
 	if run.sink != nil {
 		krow, trow = run.sink.rows(t)
 	} else {
-		krow = run.ko[at : at+hw]
+		krow = run.ko[st.out : st.out+hw]
 		if run.tp != nil {
-			trow = run.to[at : at+hw]
+			trow = run.to[st.out : st.out+hw]
 		}
 	}
-	off := run.pl.secondRows(r, tr, h, w, o, i)
-	kr = off.rows(run.bk, hw)
+	kr = st.second.rows(run.bk, hw)
 	if run.tp != nil {
-		trr = off.rows(run.bt, hw)
+		trr = st.second.rows(run.bt, hw)
 	}
 	return krow, trow, kr, trr, t
 }
 
-// outputAt returns the position t of line o, index i, and where its
-// output row of element r starts in a pair's output plane.
-func (run *sepRun) outputAt(r int, tr sepTraversal, o, i int) (t, at int) {
-	hw := run.op.OutH * run.op.OutW
-	ti, tj := tr.pos(o, i)
-	t = ti*run.op.OutW + tj
-	return t, (r*hw + t) * run.dim.cout
-}
-
 // second computes the output rows at line o, index i, of K and Theta from
 // L, with the affine map and the rectifier's where the operator has them.
-func (run *sepRun) second(r int, tr sepTraversal, o, i int) {
-	krow, trow, kr, trr, t := run.outputRows(r, tr, o, i)
-	aff, s, a, pout, hw := run.aff, run.s, run.a, run.dim.pout, run.op.OutH*run.op.OutW
+func (run *sepRun) second(o, i int) {
+	krow, trow, kr, trr, t := run.outputRows(o, i)
+	aff, s, a, r, pout, hw := run.aff, run.s, run.a, run.r, run.dim.pout, run.op.OutH*run.op.OutW
 	switch {
 	case aff != nil && aff.relu:
 		// Both planes' second pass and the map in one pass.
@@ -681,27 +647,58 @@ func (s *State) sepBuffers(i, n, hw, w int) sepBuffers {
 	return *b
 }
 
-// firstRows returns the row of L at line o, index i, and the three input
-// rows it sums (Sum3MaskRow: shifted by one position, the ends masked):
-// zero rows for positions in the padding, and all three for a nil plane
-// (a zero one).
-func (pl *sepPlan) firstRows(op *ConvOp, buf sepBuffers, plane []float64, r int, tr sepTraversal, o, i int, dim convDims) (dst []float64, src [3][]float64) {
+// sepStep locates the rows of one position of an output group element's
+// traversal (line o, index i; sepPlan.stepsFor): the same for every pair
+// of a block and for K and Theta, so computed once per plan.
+type sepStep struct {
+	t, out int        // the position, and where its output row starts in a pair's output plane
+	l      int        // where its row of L starts in the ring of sepBuffers
+	in     [3]int     // where the three input rows its first pass sums start in a pair's input plane; -1: a zero row (padding)
+	pos    [3]int     // their positions (State.OuterA's index); -1: padding
+	edge   [3]int     // the line of each input row at the previous index i-1 (saved by saveEdge in place); -1 otherwise
+	second sepOffsets // the rows of L its second pass sums
+}
+
+// stepsFor returns the steps of output group element r of op, at index
+// o*inner+i for line o, index i of its traversal, for planes of dims dim
+// (computed once per plan and dims).
+func (pl *sepPlan) stepsFor(r int, op *ConvOp, dim convDims) []sepStep {
+	if pl.steps == nil || pl.stepDim != dim {
+		pl.steps, pl.stepDim = make([][]sepStep, len(pl.rb)), dim
+	}
+	if pl.steps[r] != nil {
+		return pl.steps[r]
+	}
 	h, w := op.InH, op.InW
 	hw := h * w
 	rowLen := hw + 2*w
+	tr := pl.traversal(r, op.OutH, op.OutW)
 	av := pl.av[r]
-	qi, qj := tr.pos(o, i)
-	dst = buf.ring[((o%3)*tr.inner+i)*rowLen+w:][:hw]
-	for v := -1; v <= 1; v++ {
-		pi, pj := qi+v*av[0], qj+v*av[1]
-		if plane == nil || pi < 0 || pi >= h || pj < 0 || pj >= w {
-			src[v+1] = buf.zero[:hw]
-			continue
+	steps := make([]sepStep, tr.outer*tr.inner)
+	for o := range tr.outer {
+		for i := range tr.inner {
+			st := &steps[o*tr.inner+i]
+			qi, qj := tr.pos(o, i)
+			st.t = qi*op.OutW + qj
+			st.out = (r*hw + st.t) * dim.cout
+			st.l = ((o%3)*tr.inner+i)*rowLen + w
+			for v := -1; v <= 1; v++ {
+				pi, pj := qi+v*av[0], qj+v*av[1]
+				st.in[v+1], st.pos[v+1], st.edge[v+1] = -1, -1, -1
+				if pi < 0 || pi >= h || pj < 0 || pj >= w {
+					continue
+				}
+				st.pos[v+1] = pi*w + pj
+				st.in[v+1] = pl.inputAt(r, st.pos[v+1], hw, dim)
+				if lo, li := tr.line(pi, pj); li == i-1 {
+					st.edge[v+1] = lo
+				}
+			}
+			st.second = pl.secondRows(r, tr, op.OutH, op.OutW, o, i)
 		}
-		at := pl.inputAt(r, pi*w+pj, hw, dim)
-		src[v+1] = plane[at : at+hw]
 	}
-	return dst, src
+	pl.steps[r] = steps
+	return steps
 }
 
 // inputAt returns where the input row of position p (of hw) that output
