@@ -417,7 +417,7 @@ func (run *sepRun) step(o, i int) *sepStep { return &run.steps[o*run.tr.inner+i]
 func (run *sepRun) first(o, i int) {
 	dst, src := run.kFirstRows(o, i)
 	vec.Sum3MaskRow(dst, src[0], src[1], src[2], run.pl.ma, run.pl.mc)
-	if run.tp != nil {
+	if run.tp != nil && !run.zeroTheta { // else the second pass reads zero rows of L (outputRows)
 		dst, src := run.inputRows(1, o, i)
 		vec.Sum3MaskRow(dst, src[0], src[1], src[2], run.pl.ma, run.pl.mc)
 	}
@@ -490,7 +490,7 @@ func (run *sepRun) kFirstRows(o, i int) (dst []float64, src [3][]float64) {
 func (run *sepRun) firstSecond(o, i, no, ni int) {
 	pl, op, w := run.pl, run.op, run.op.OutW
 	f := &run.fp
-	f.MA, f.MC, f.M8, f.Ahead = pl.ma, pl.mc, pl.m8, w+1
+	f.MA, f.MC, f.M8, f.Ahead, f.ZeroT = pl.ma, pl.mc, pl.m8, w+1, run.zeroTheta
 	f.LK, f.K = run.kFirstRows(o+1, i)
 	if run.tp != nil {
 		f.LT, f.T = run.inputRows(1, o+1, i)
@@ -564,7 +564,11 @@ func (run *sepRun) outputRows(o, i int) (krow, trow []float64, kr, trr [3][]floa
 		}
 	}
 	kr = st.second.rows(run.bk, hw)
-	if run.tp != nil {
+	switch {
+	case run.zeroTheta && run.tp != nil: // Theta's L is zero: its rows are not computed (first, vec.FirstPass.ZeroT)
+		z := run.bt.zero[:hw]
+		trr = [3][]float64{z, z, z}
+	case run.tp != nil:
 		trr = st.second.rows(run.bt, hw)
 	}
 	return krow, trow, kr, trr, t

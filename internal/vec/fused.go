@@ -105,6 +105,12 @@ type FirstPass struct {
 	// M8 holds MA and MC as bits for the AVX-512 kernel (FirstPassBits), or is
 	// nil (the AVX2 kernel then runs).
 	M8 []byte
+	// ZeroT says that Theta's inputs are zero: the rows of T and the rows
+	// of L of Theta that the second step reads (ta, tb, tc) hold +0 only.
+	// Sum3MaskAffineReLU may then leave them unread and LT unwritten (the
+	// AVX-512 kernel does: t = k + 0, the bits of the second step on zero
+	// rows); the other kernels read them as usual.
+	ZeroT bool
 	// Ahead bounds the entries of LK and LT that the second step reads
 	// (Sum3MaskAffineReLU): output entry i reads only entries below
 	// i + Ahead.

@@ -53,6 +53,7 @@ type sepRowArgs struct {
 	plain                                int // 1: no map
 	next                                 [4]*float64
 	m8                                   *byte // FirstPass.M8 (AVX-512), advanced by lead
+	zt                                   int   // 1: FirstPass.ZeroT with the map (AVX-512: Theta's rows not read)
 }
 
 //go:noescape
@@ -91,6 +92,9 @@ func sepRowBulk(f *FirstPass, k, t, ka, kb, kc, ta, tb, tc []float64, nw, add0 f
 		}
 	}
 	if wide {
+		if f.ZeroT && m != nil && t != nil {
+			a.zt = 1
+		}
 		a.m8 = &f.M8[2*lead/8]
 		a.c = &asinConst[0]
 		sepRowAVX512(&a)

@@ -39,6 +39,8 @@
 	VMOVUPD Z26, (CX)(BX*1) /* L of K */                  \
 	TESTQ   DI, DI                                        \
 	JZ      skip                                          \
+	CMPQ    280(DX), $0 /* Theta's inputs zero */         \
+	JNE     skip                                          \
 	MOVQ    120(DX), CX                                   \
 	VMOVUPD.Z -8(CX)(BX*1), K5, Z26 /* a[i-1] & ma[i] */  \
 	MOVQ    128(DX), CX                                   \
@@ -85,10 +87,13 @@
 // their macro, ARCCOSR_AVX512 or ARCCOSR_AVX2 of arccos_amd64.h).
 
 // The stages of sepRowAVX512's pipeline on the block at BX. The first
-// (SEPSTAGE1_FIRST(skip), a label, then SEPSTAGE1_SECOND(skip), a label,
-// then SEPSTAGE1_MAP): the first pass a lead ahead (unless BX has reached
+// (SEPSTAGE1_FIRST(skip), a label, then SEPSTAGE1_SECOND(skip, zero), a
+// jump to skip, at the label zero t = k + 0, the label skip, then
+// SEPSTAGE1_MAP): the first pass a lead ahead (unless BX has reached
 // a.fend8) and the prefetch, the second step (k in Z0 and, unless DI is
-// zero, t in Z19; Z25's add0 read from the argument block) and the map's
+// zero, t in Z19, from the rows of L of Theta unless a.zt says that
+// Theta's inputs are zero (then it jumps to zero); add0 read from the
+// argument block) and the map's
 // first stage, from P = v1 v2 and q = r1 r2 (Z1, Z2). SEPSTAGE1_KEEP
 // moves its values to Z6, Z7, Z12, Z13. SEPSTAGE2: the map's second
 // stage on those, its values in Z24, Z28-Z31 and Z25.
@@ -97,7 +102,7 @@
 	JGE  skip                                              \
 	SEPFIRST_AVX512(skip)
 
-#define SEPSTAGE1_SECOND(skip) \
+#define SEPSTAGE1_SECOND(skip, zero) \
 	SEPNEXT                                                \
 	VMOVUPD (AX)(BX*1), Z0                                 \
 	VADDPD  (R9)(BX*1), Z0, Z0                             \
@@ -105,6 +110,8 @@
 	VFMADD213PD.BCST 192(DX), Z23, Z0 /* k = nw ((ka + kb) + kc) + add0 */ \
 	TESTQ   DI, DI                                         \
 	JZ      skip                                           \
+	CMPQ    280(DX), $0                                    \
+	JNE     zero                                           \
 	VMOVUPD (R11)(BX*1), Z19                               \
 	VADDPD  (R12)(BX*1), Z19, Z19                          \
 	VADDPD  (R13)(BX*1), Z19, Z19                          \
@@ -311,7 +318,11 @@ wpro1:
 	SEPSTAGE1_FIRST(wf0)
 
 wf0:
-	SEPSTAGE1_SECOND(wt0)
+	SEPSTAGE1_SECOND(wt0, wz0)
+	JMP wt0
+
+wz0:
+	VADDPD Z14, Z0, Z19             // Theta's inputs zero: t = k + 0
 
 wt0:
 	SEPSTAGE1_MAP
@@ -320,7 +331,11 @@ wt0:
 	SEPSTAGE1_FIRST(wf1)
 
 wf1:
-	SEPSTAGE1_SECOND(wt1)
+	SEPSTAGE1_SECOND(wt1, wz1)
+	JMP wt1
+
+wz1:
+	VADDPD Z14, Z0, Z19             // Theta's inputs zero: t = k + 0
 
 wt1:
 	SEPSTAGE1_MAP
@@ -334,7 +349,11 @@ wloop:
 	SEPSTAGE1_FIRST(wf2)
 
 wf2:
-	SEPSTAGE1_SECOND(wt2)
+	SEPSTAGE1_SECOND(wt2, wz2)
+	JMP wt2
+
+wz2:
+	VADDPD Z14, Z0, Z19             // Theta's inputs zero: t = k + 0
 
 wt2:
 	SEPSTAGE1_MAP

@@ -150,6 +150,7 @@ type sepRowCase struct {
 	l      [2][3][]float64 // padded rows of L: previous, current, next (written)
 	ma, mc []uint64
 	m8     []byte // FirstPassBits(ma, mc), or nil: the AVX2 kernel
+	zeroT  bool   // FirstPass.ZeroT (Theta's rows zero)
 	fusedCase
 }
 
@@ -199,7 +200,7 @@ func (c sepRowCase) run(w int, theta, mapped, fused, up bool) (k, t, lk, lt []fl
 			l[pl][j] = append([]float64(nil), c.l[pl][j]...)
 		}
 	}
-	f := &FirstPass{LK: l[0][2][w : w+n], K: c.src[0], MA: c.ma, MC: c.mc, M8: c.m8, Ahead: w + 1}
+	f := &FirstPass{LK: l[0][2][w : w+n], K: c.src[0], MA: c.ma, MC: c.mc, M8: c.m8, ZeroT: c.zeroT, Ahead: w + 1}
 	k = make([]float64, n)
 	if theta {
 		f.LT, f.T = l[1][2][w:w+n], c.src[1]
@@ -280,6 +281,26 @@ func TestSum3MaskAffineReLUBits(t *testing.T) {
 		}
 	}
 	check("native")
+	// Theta's inputs zero (FirstPass.ZeroT): the same K and Theta as the
+	// calls on the zero rows, whether or not the kernel reads them.
+	for _, s := range shapes {
+		for ci, c := range sepRowCases(rng, s[0], s[1]) {
+			w, n := s[1], s[0]*s[1]
+			c.zeroT = true
+			for j := range 3 {
+				c.src[1][j] = make([]float64, n)
+				c.l[1][j] = make([]float64, n+2*w)
+			}
+			for _, up := range []bool{false, true} {
+				k, th, lk, _ := c.run(w, true, true, true, up)
+				wk, wt, wlk, _ := c.run(w, true, true, false, up)
+				tag := fmt.Sprintf("Theta's inputs zero, %dx%d, case %d, up %v", s[0], s[1], ci, up)
+				sameBits64(t, tag+": K", k, wk)
+				sameBits64(t, tag+": Theta", th, wt)
+				sameBits64(t, tag+": L of K", lk, wlk)
+			}
+		}
+	}
 	rbulk := reluArcCosRBulk
 	fusedGo, reluArcCosRBulk = true, nil
 	defer func() { fusedGo, reluArcCosRBulk = false, rbulk }()
