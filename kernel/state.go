@@ -217,8 +217,7 @@ func (s *State) writeOuter() {
 // bits of a product over one channel (internal/gemm: a fused
 // multiply-add onto zero).
 func outerRow(dst []float64, x float64, y []float64) {
-	clear(dst)
-	vec.AxpyF64(dst, y, x)
+	vec.ScaleF64(dst, y, x)
 }
 
 // outerCache holds the rows of K that convSeparable generated from

@@ -159,6 +159,17 @@ func AxpyF64(dst, src []float64, w float64) {
 	}
 }
 
+// ScaleF64 sets dst[i] = w·src[i] + 0 for i < len(dst) (len(src) >=
+// len(dst)): the product rounded once, a zero product as +0 — the bits of
+// AxpyF64 onto a cleared dst, in one pass.
+func ScaleF64(dst, src []float64, w float64) {
+	src = src[:len(dst)]
+	i := scaleF64Bulk(dst, src, w)
+	for ; i < len(dst); i++ {
+		dst[i] = float64(w*src[i]) + 0
+	}
+}
+
 // AxpyRowsF64 applies AxpyF64 to rows blocks of n values: block r of
 // dst[r*ds:] gets w times block r of src[r*ss:] (one call for the rows of
 // a strided plane, such as a shifted image inside a row of a kernel plane).

@@ -117,6 +117,20 @@ func axpyF64Bulk(dst, src []float64, w float64) int {
 	return n
 }
 
+//go:noescape
+func scaleF64AVX2(dst, src *float64, w float64, n int)
+
+// scaleF64Bulk runs the AVX2 kernel of ScaleF64 on the largest multiple of
+// 4 elements and returns how many it did (0 without AVX2).
+func scaleF64Bulk(dst, src []float64, w float64) int {
+	n := len(dst) &^ 3
+	if !hasAVX2 || n == 0 {
+		return 0
+	}
+	scaleF64AVX2(&dst[0], &src[0], w, n)
+	return n
+}
+
 // atanConst4 holds every constant of atanConst four times, so that the
 // AVX2 kernel can use them as 256-bit memory operands.
 var atanConst4 = func() (c [len(atanConst) * 4]float64) {

@@ -315,6 +315,54 @@ xdone:
 	VZEROUPPER
 	RET
 
+// func scaleF64AVX2(dst, src *float64, w float64, n int): dst = w*src + 0
+// (VMULPD, then VADDPD of +0: the bits of the Go loop); n a positive
+// multiple of 4.
+TEXT ·scaleF64AVX2(SB), NOSPLIT, $0-32
+	MOVQ         dst+0(FP), DI
+	MOVQ         src+8(FP), SI
+	VBROADCASTSD w+16(FP), Y0
+	MOVQ         n+24(FP), CX
+	VXORPD       Y5, Y5, Y5
+	CMPQ         CX, $16
+	JB           stail
+
+sloop16:
+	VMULPD  (SI), Y0, Y1
+	VMULPD  32(SI), Y0, Y2
+	VMULPD  64(SI), Y0, Y3
+	VMULPD  96(SI), Y0, Y4
+	VADDPD  Y5, Y1, Y1
+	VADDPD  Y5, Y2, Y2
+	VADDPD  Y5, Y3, Y3
+	VADDPD  Y5, Y4, Y4
+	VMOVUPD Y1, (DI)
+	VMOVUPD Y2, 32(DI)
+	VMOVUPD Y3, 64(DI)
+	VMOVUPD Y4, 96(DI)
+	ADDQ    $128, SI
+	ADDQ    $128, DI
+	SUBQ    $16, CX
+	CMPQ    CX, $16
+	JAE     sloop16
+
+stail:
+	TESTQ CX, CX
+	JZ    sdone
+
+sloop4:
+	VMULPD  (SI), Y0, Y1
+	VADDPD  Y5, Y1, Y1
+	VMOVUPD Y1, (DI)
+	ADDQ    $32, SI
+	ADDQ    $32, DI
+	SUBQ    $4, CX
+	JNZ     sloop4
+
+sdone:
+	VZEROUPPER
+	RET
+
 // func reluArcCosAVX2(k, t, v1 *float64, v1step int, v2 *float64, n int, scale float64, c *float64):
 // the arc-cosine map of ReLUArcCos on four entries at a time, the same
 // operations as reluArcCosOne (FMA where it uses math.FMA); t may be nil; n a positive multiple

@@ -11,6 +11,7 @@ func sumRowsBulk([]float32, []float32) bool        { return false }
 func copyBlocksBulk([]float32, []float32, int, int, int, int) bool                { return false }
 func addBlocksBulk([]float32, []float32, int, int, int, int) bool                 { return false }
 func axpyF64Bulk([]float64, []float64, float64) int                               { return 0 }
+func scaleF64Bulk([]float64, []float64, float64) int                              { return 0 }
 func pool2F64Bulk([]float64, []float64, []float64, float64) int                   { return 0 }
 func reluArcCosBulk([]float64, []float64, []float64, int, []float64, float64) int { return 0 }
 func axpyRowsF64Bulk([]float64, []float64, float64, int, int, int, int) bool      { return false }

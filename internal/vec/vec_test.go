@@ -231,6 +231,27 @@ func TestAxpyF64(t *testing.T) {
 	}
 }
 
+// TestScaleF64 checks ScaleF64 (AVX2 kernel and Go tail) against AxpyF64
+// onto a cleared row, bit for bit, with special values (signed zeros,
+// infinities, NaN, subnormals) and lengths around the blocks.
+func TestScaleF64(t *testing.T) {
+	rng := rand.New(rand.NewPCG(15, 16))
+	draw := func(n int) []float64 { return drawSpecial64(rng, n, 5) }
+	for _, n := range []int{0, 1, 3, 4, 5, 15, 16, 17, 28, 31, 32, 33, 100, 784} {
+		for _, w := range []float64{1, -0.37, 1.0 / 9, 3e-300, -0.0, math.Inf(1)} {
+			src := draw(n + 3)
+			want, dst := make([]float64, n), draw(n)
+			AxpyF64(want, src, w)
+			ScaleF64(dst, src, w)
+			for i := range want {
+				if math.Float64bits(dst[i]) != math.Float64bits(want[i]) && !(math.IsNaN(dst[i]) && math.IsNaN(want[i])) {
+					t.Fatalf("n=%d w=%v: element %d is %v, want %v", n, w, i, dst[i], want[i])
+				}
+			}
+		}
+	}
+}
+
 // TestPool2F64 checks Pool2F64 (AVX2 kernel and Go tail) against the
 // definition bit for bit, at lengths around the blocks of 4 and with
 // special values (signed zeros, infinities, NaN, subnormals).
