@@ -859,10 +859,11 @@ func (m *sepMean) rows(int) (krow, trow []float64) {
 }
 
 func (m *sepMean) add(_ *sepRun, t int) {
-	m.sumsK[t] = vec.SumF64(m.rowK)
 	if m.theta {
-		m.sumsT[t] = vec.SumF64(m.rowT)
+		m.sumsK[t], m.sumsT[t] = vec.SumF64Pair(m.rowK, m.rowT)
+		return
 	}
+	m.sumsK[t] = vec.SumF64(m.rowK)
 }
 
 func (m *sepMean) done(run *sepRun) {

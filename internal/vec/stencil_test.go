@@ -90,6 +90,25 @@ func TestSum3Affine(t *testing.T) {
 
 // TestSumF64 checks the sum against its definition, written out here, for
 // lengths around the block of 16, and against a float64 sum to round-off.
+// TestSumF64Pair checks SumF64Pair against SumF64 on each row, bit for
+// bit, at lengths around the blocks of 16 and with special values.
+func TestSumF64Pair(t *testing.T) {
+	rng := rand.New(rand.NewPCG(19, 20))
+	for _, n := range []int{0, 1, 15, 16, 17, 31, 32, 33, 100, 784, 1000} {
+		x, y := drawSpecial64(rng, n, 7), drawSpecial64(rng, n, 7)
+		for i := range x {
+			x[i] *= 1 + rng.Float64()
+			y[i] = rng.NormFloat64()*1e3 + y[i]
+		}
+		a, b := SumF64Pair(x, y)
+		wa, wb := SumF64(x), SumF64(y)
+		if math.Float64bits(a) != math.Float64bits(wa) && !(math.IsNaN(a) && math.IsNaN(wa)) ||
+			math.Float64bits(b) != math.Float64bits(wb) && !(math.IsNaN(b) && math.IsNaN(wb)) {
+			t.Errorf("n=%d: SumF64Pair gives %v, %v; SumF64 %v, %v", n, a, b, wa, wb)
+		}
+	}
+}
+
 func TestSumF64(t *testing.T) {
 	rng := rand.New(rand.NewPCG(9, 10))
 	for _, n := range []int{0, 1, 15, 16, 17, 31, 32, 33, 100, 784, 1000} {

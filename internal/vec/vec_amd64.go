@@ -288,6 +288,20 @@ func sumLanesBulk(x []float64, lanes *[16]float64) bool {
 	return true
 }
 
+//go:noescape
+func sumLanesPairAVX2(x, y *float64, n int, lx, ly *[16]float64)
+
+// sumLanesPairBulk is sumLanesBulk for two rows of equal length at once.
+func sumLanesPairBulk(x, y []float64, lx, ly *[16]float64) bool {
+	if !hasAVX2 {
+		return false
+	}
+	if len(x) > 0 {
+		sumLanesPairAVX2(&x[0], &y[0], len(x), lx, ly)
+	}
+	return true
+}
+
 // erfConst4 holds every constant of erfConst four times, for the AVX2
 // kernel's 256-bit memory operands.
 var erfConst4 = func() (c [len(erfConst) * 4]float64) {
