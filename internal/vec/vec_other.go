@@ -20,7 +20,7 @@ func sum3MaskBulk(_, _, _, _ []float64, _, _ []uint64) int { return 0 }
 
 func sum3AffineBulk(_, _, _, _ []float64, _ float64, _ []float64, _ float64) int { return 0 }
 
-func sumLanesBulk([]float64, *[16]float64) bool { return false }
+func sumLanesBulk([]float64, *[16]float64) bool               { return false }
 func sumLanesPairBulk(_, _ []float64, _, _ *[16]float64) bool { return false }
 
 func erfBulk(_, _, _ []float64, _ int, _ []float64, _ *ErfMap) int { return 0 }
