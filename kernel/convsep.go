@@ -480,6 +480,35 @@ func (run *sepRun) kFirstRows(o, i int) (dst []float64, src [3][]float64) {
 	return dst, src
 }
 
+// outerRows sets f to generate the input rows of K at line o, index i,
+// from State.OuterA and OuterB (vec.FirstPass.Outer) and reports whether
+// it did: where they are generated (run.outer), the rectifier's map
+// follows and the vector kernel that generates them runs
+// (vec.GeneratesOuter; the others would need the rows written first,
+// which kFirstRows keeps). The same bits as the rows kFirstRows returns.
+func (run *sepRun) outerRows(f *vec.FirstPass, o, i int) bool {
+	f.Outer = nil
+	if !run.outer || !run.aff.relu {
+		return false
+	}
+	st, hw := run.step(o, i), run.hw
+	f.LK = run.bk.ring[st.l : st.l+hw]
+	f.OuterRow = [3]bool{st.pos[0] >= 0, st.pos[1] >= 0, st.pos[2] >= 0}
+	if !vec.GeneratesOuter(f, hw) {
+		return false
+	}
+	z, a := run.bk.zero[:hw], run.s.OuterA[run.a]
+	f.K = [3][]float64{z, z, z}
+	f.Outer = run.s.OuterB[run.a]
+	for v, p := range st.pos {
+		f.OuterA[v] = 0
+		if p >= 0 {
+			f.OuterA[v] = a[p]
+		}
+	}
+	return true
+}
+
 // firstSecond is first(o+1, i) followed by second(o, i) for an operator
 // with the affine map (and the rectifier's), in one pass with the same
 // bits (vec.Sum3MaskAffine, vec.Sum3MaskAffineReLU). The row of L that the
@@ -491,7 +520,9 @@ func (run *sepRun) firstSecond(o, i, no, ni int) {
 	pl, op, w := run.pl, run.op, run.op.OutW
 	f := &run.fp
 	f.MA, f.MC, f.M8, f.Ahead, f.ZeroT = pl.ma, pl.mc, pl.m8, w+1, run.zeroTheta
-	f.LK, f.K = run.kFirstRows(o+1, i)
+	if !run.outerRows(f, o+1, i) {
+		f.LK, f.K = run.kFirstRows(o+1, i)
+	}
 	if run.tp != nil {
 		f.LT, f.T = run.inputRows(1, o+1, i)
 	}

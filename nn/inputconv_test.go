@@ -141,8 +141,10 @@ func TestKernelThetaZero(t *testing.T) {
 // convolutions (with a global or a 2×2 pooling after the rectifier),
 // exact and interpolated liftings (layer by layer and as the first layer
 // of block chains), valid padding, several pairs per tile
-// (8×8 images) and single pairs (28×28), K(X, X) and cross kernels, NNGP
-// and NTK; the inputs hold exact zeros, so products of both signs of zero.
+// (8×8 images) and single pairs (16×16, 28×28: rows long enough for the
+// AVX-512 kernel, which generates the rows as it goes), K(X, X) and cross
+// kernels, NNGP and NTK; the inputs hold exact zeros, so products of both
+// signs of zero.
 func TestKernelOuter(t *testing.T) {
 	for _, tc := range []struct {
 		spec     string
@@ -158,6 +160,8 @@ func TestKernelOuter(t *testing.T) {
 		{"lift(d4,4,k=3),relu,gconv(4,k=3),relu,gconv(4,k=3),relu,dense(1)", 8, false},
 		{"lift(c8,4,k=3),relu,gpool,dense(1)", 8, true},
 		{"conv(4,k=3,padding=valid),relu,globalavgpool,dense(1)", 8, false},
+		{"conv(4,k=3),relu,conv(4,k=3),relu,globalavgpool,dense(1)", 28, false},
+		{"lift(c4,4,k=3),relu,gconv(4,k=3),relu,gpool,dense(1)", 16, false},
 	} {
 		a, err := Parse(tc.spec, []int{1, tc.hw, tc.hw}, NTK)
 		if err != nil {

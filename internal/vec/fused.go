@@ -111,6 +111,17 @@ type FirstPass struct {
 	// AVX-512 kernel does: t = k + 0, the bits of the second step on zero
 	// rows); the other kernels read them as usual.
 	ZeroT bool
+	// Outer, where not nil, says that K's input rows are those of an
+	// outer product: K[v] = OuterA[v]·Outer + 0 (ScaleF64's bits: each
+	// product rounded once, zeros as +0) where OuterRow[v], a zero row
+	// (as K[v] is then) otherwise; OuterRow[1] must hold. The AVX-512
+	// kernel generates the products as it goes, without reading K
+	// (GeneratesOuter says whether it runs); elsewhere the rows are
+	// generated into scratch rows first. Outer must be at least as long
+	// as the call's rows.
+	Outer    []float64
+	OuterA   [3]float64
+	OuterRow [3]bool
 	// Ahead bounds the entries of LK and LT that the second step reads
 	// (Sum3MaskAffineReLU): output entry i reads only entries below
 	// i + Ahead.
@@ -134,11 +145,38 @@ type FirstPass struct {
 // arithmetic of the other. t must be nil exactly where f.LT is.
 func Sum3MaskAffineReLU(f *FirstPass, k, t, ka, kb, kc, ta, tb, tc []float64, norm, w, add0, v1, r1 float64, v2, r2 []float64, scale float64) {
 	m := reluRow{v1: v1, r1: r1, v2: v2, r2: r2, scale: scale}
+	if f.Outer != nil && !GeneratesOuter(f, len(k)) {
+		f = outerRows(f, len(k))
+	}
 	if !fusedGo && sepRowBulk(f, k, t, ka, kb, kc, ta, tb, tc, float64(norm*w), add0, &m) {
 		return
 	}
 	firstPass(f)
 	Sum3AffineReLU(k, t, ka, kb, kc, ta, tb, tc, norm, w, add0, v1, r1, v2, r2, scale)
+}
+
+// GeneratesOuter reports whether Sum3MaskAffineReLU on rows of n entries
+// runs the AVX-512 kernel, which generates the rows of f.Outer itself.
+func GeneratesOuter(f *FirstPass, n int) bool {
+	if fusedGo {
+		return false
+	}
+	_, wide, ok := sepRowLead(f, n)
+	return ok && wide && f.OuterRow[1]
+}
+
+// outerRows returns a copy of f whose rows K[v] are f.Outer's products
+// (OuterRow) in new rows of n entries, and Outer nil.
+func outerRows(f *FirstPass, n int) *FirstPass {
+	g := *f
+	g.Outer = nil
+	for v, gen := range f.OuterRow {
+		if gen {
+			g.K[v] = make([]float64, n)
+			ScaleF64(g.K[v], f.Outer, f.OuterA[v])
+		}
+	}
+	return &g
 }
 
 // Sum3MaskAffine is Sum3MaskAffineReLU without the map: the first pass f
@@ -149,6 +187,9 @@ func Sum3MaskAffineReLU(f *FirstPass, k, t, ka, kb, kc, ta, tb, tc []float64, no
 //
 // (the second where t is not nil), with the same bits.
 func Sum3MaskAffine(f *FirstPass, k, t, ka, kb, kc, ta, tb, tc []float64, norm, w, add0 float64) {
+	if f.Outer != nil {
+		f = outerRows(f, len(k)) // the kernel without the map reads K
+	}
 	if !fusedGo && sepRowBulk(f, k, t, ka, kb, kc, ta, tb, tc, float64(norm*w), add0, nil) {
 		return
 	}

@@ -52,8 +52,11 @@ type sepRowArgs struct {
 	c                                    *float64
 	plain                                int // 1: no map
 	next                                 [4]*float64
-	m8                                   *byte // FirstPass.M8 (AVX-512), advanced by lead
-	zt                                   int   // 1: FirstPass.ZeroT with the map (AVX-512: Theta's rows not read)
+	m8                                   *byte      // FirstPass.M8 (AVX-512), advanced by lead
+	zt                                   int        // 1: FirstPass.ZeroT with the map (AVX-512: Theta's rows not read)
+	outer                                *float64   // FirstPass.Outer, advanced by lead (AVX-512), or nil
+	oa                                   [3]float64 // FirstPass.OuterA
+	okeep                                [2]uint8   // 0xff where OuterRow[0], OuterRow[2]: the rows not in the padding
 }
 
 //go:noescape
@@ -96,6 +99,14 @@ func sepRowBulk(f *FirstPass, k, t, ka, kb, kc, ta, tb, tc []float64, nw, add0 f
 			a.zt = 1
 		}
 		a.m8 = &f.M8[2*lead/8]
+		if f.Outer != nil {
+			a.outer, a.oa = &f.Outer[:n][lead], f.OuterA
+			for i, v := range [2]int{0, 2} {
+				if f.OuterRow[v] {
+					a.okeep[i] = 0xff
+				}
+			}
+		}
 		a.c = &asinConst[0]
 		sepRowAVX512(&a)
 	} else {

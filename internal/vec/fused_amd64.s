@@ -22,12 +22,15 @@
 // argument block at DX (Sum3Mask's operations; the AVX-512 kernel's masks
 // from the bits of sepRowArgs.m8, two bytes per block). Write CX, Z26/Z27
 // and K5/K6 (AVX-512) or Y2-Y5 (AVX2).
-#define SEPFIRST_AVX512(skip) \
+#define SEPFIRST_AVX512(skip, gen, kdone) \
 	MOVQ      BX, CX                                      \
 	SARQ      $5, CX /* two mask bytes per block */       \
 	ADDQ      272(DX), CX                                 \
 	KMOVB     (CX), K5 /* ma */                           \
 	KMOVB     1(CX), K6 /* mc */                          \
+	MOVQ    288(DX), CX /* generated rows? */             \
+	TESTQ   CX, CX                                        \
+	JNZ     gen                                           \
 	MOVQ    96(DX), CX                                    \
 	VMOVUPD.Z -8(CX)(BX*1), K5, Z26 /* a[i-1] & ma[i] */  \
 	MOVQ    104(DX), CX                                   \
@@ -35,6 +38,22 @@
 	MOVQ    112(DX), CX                                   \
 	VMOVUPD.Z 8(CX)(BX*1), K6, Z27 /* c[i+1] & mc[i] */   \
 	VADDPD  Z27, Z26, Z26                                 \
+	JMP     kdone                                         \
+gen:                                                          \
+	KMOVB   320(DX), K3 /* the rows not in the padding */ \
+	KANDB   K3, K5, K3                                    \
+	KMOVB   321(DX), K4                                   \
+	KANDB   K4, K6, K4                                    \
+	VBROADCASTSD 296(DX), Z26                             \
+	VMULPD.Z -8(CX)(BX*1), Z26, K3, Z26 /* a0 x[i-1] & ma[i] */ \
+	VBROADCASTSD 304(DX), Z27                             \
+	VMULPD  (CX)(BX*1), Z27, Z27 /* a1 x[i] */            \
+	VADDPD  Z27, Z26, Z26                                 \
+	VBROADCASTSD 312(DX), Z27                             \
+	VMULPD.Z 8(CX)(BX*1), Z27, K4, Z27 /* a2 x[i+1] & mc[i] */ \
+	VADDPD  Z27, Z26, Z26                                 \
+	VADDPD  Z14, Z26, Z26 /* a zero sum as +0 */          \
+kdone:                                                        \
 	MOVQ    80(DX), CX                                    \
 	VMOVUPD Z26, (CX)(BX*1) /* L of K */                  \
 	TESTQ   DI, DI                                        \
@@ -97,10 +116,10 @@
 // first stage, from P = v1 v2 and q = r1 r2 (Z1, Z2). SEPSTAGE1_KEEP
 // moves its values to Z6, Z7, Z12, Z13. SEPSTAGE2: the map's second
 // stage on those, its values in Z24, Z28-Z31 and Z25.
-#define SEPSTAGE1_FIRST(skip) \
+#define SEPSTAGE1_FIRST(skip, gen, kdone) \
 	CMPQ BX, 176(DX)                                       \
 	JGE  skip                                              \
-	SEPFIRST_AVX512(skip)
+	SEPFIRST_AVX512(skip, gen, kdone)
 
 #define SEPSTAGE1_SECOND(skip, zero) \
 	SEPNEXT                                                \
@@ -306,7 +325,7 @@ TEXT ·sepRowAVX512(SB), NOSPLIT, $0-8
 	NEGQ BX
 
 wpro:
-	SEPFIRST_AVX512(wpro1)
+	SEPFIRST_AVX512(wpro1, wprog, wprok)
 
 wpro1:
 	ADDQ $64, BX
@@ -315,7 +334,7 @@ wpro1:
 	JNE  wplain
 
 	// The blocks at 0 and 64: the pipeline fills.
-	SEPSTAGE1_FIRST(wf0)
+	SEPSTAGE1_FIRST(wf0, wg0, wk0)
 
 wf0:
 	SEPSTAGE1_SECOND(wt0, wz0)
@@ -328,7 +347,7 @@ wt0:
 	SEPSTAGE1_MAP
 	SEPSTAGE1_KEEP
 	ADDQ $64, BX
-	SEPSTAGE1_FIRST(wf1)
+	SEPSTAGE1_FIRST(wf1, wg1, wk1)
 
 wf1:
 	SEPSTAGE1_SECOND(wt1, wz1)
@@ -346,7 +365,7 @@ wt1:
 	JAE  wdrain
 
 wloop:
-	SEPSTAGE1_FIRST(wf2)
+	SEPSTAGE1_FIRST(wf2, wg2, wk2)
 
 wf2:
 	SEPSTAGE1_SECOND(wt2, wz2)
@@ -385,7 +404,7 @@ wplain:
 wploop:
 	CMPQ BX, 176(DX)
 	JGE  wpsecond
-	SEPFIRST_AVX512(wpsecond)
+	SEPFIRST_AVX512(wpsecond, wpg, wpk)
 
 wpsecond:
 	SEPNEXT

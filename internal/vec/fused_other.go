@@ -9,3 +9,5 @@ func sum3AffineReLUBulk(_, _, _, _, _, _, _, _ []float64, _, _, _, _ float64, _,
 func sepRowBulk(*FirstPass, []float64, []float64, []float64, []float64, []float64, []float64, []float64, []float64, float64, float64, *reluRow) bool {
 	return false
 }
+
+func sepRowLead(*FirstPass, int) (int, bool, bool) { return 0, false, false }

@@ -137,6 +137,64 @@ func TestSum3AffineReLUBits(t *testing.T) {
 	check("Go code")
 }
 
+// TestSum3MaskAffineReLUOuter checks the first pass generating K's rows
+// from an outer product (FirstPass.Outer: the AVX-512 kernel computes
+// the products as it goes; elsewhere they are generated first) against
+// the calls on the rows ScaleF64 generates, bit for bit: with either
+// neighbouring row in the padding (a zero row),
+// scalars of both signs and zero, and zeros and negative values in the
+// row, so that signed zeros arise; with and without Theta, its inputs
+// zero or not, L(next) read by either end row.
+func TestSum3MaskAffineReLUOuter(t *testing.T) {
+	rng := rand.New(rand.NewPCG(29, 30))
+	for _, s := range [][2]int{{28, 28}, {32, 32}, {16, 8}, {14, 14}, {6, 5}} {
+		h, w := s[0], s[1]
+		n := h * w
+		for ci, c := range sepRowCases(rng, h, w)[:4] {
+			x := make([]float64, n)
+			for i := range x {
+				switch i % 7 {
+				case 0:
+					x[i] = 0
+				case 3:
+					x[i] = math.Copysign(0, -1)
+				default:
+					x[i] = rng.NormFloat64()
+				}
+			}
+			for _, pad := range []int{0, 1, 2, 3} {
+				for _, oa := range [][3]float64{{0.7, -1.3, 2.1}, {-0.5, 0, 0.25}, {0, 0, 0}} {
+					for _, theta := range []bool{false, true} {
+						for _, up := range []bool{false, true} {
+							ref := c
+							ref.orow = [3]bool{pad&1 == 0, true, pad&2 == 0}
+							zero := make([]float64, n)
+							for v := range 3 {
+								ref.src[0][v] = zero
+								if ref.orow[v] {
+									ref.src[0][v] = make([]float64, n)
+									ScaleF64(ref.src[0][v], x, oa[v])
+								}
+							}
+							gen := ref
+							gen.outer, gen.oa = x, oa
+							gen.src[0] = [3][]float64{zero, zero, zero}
+							k, th, lk, _ := gen.run(w, theta, true, true, up)
+							wk, wt, wlk, _ := ref.run(w, theta, true, false, up)
+							tag := fmt.Sprintf("%dx%d, case %d, padding %d, scalars %v, Theta %v, up %v", h, w, ci, pad, oa, theta, up)
+							sameBits64(t, tag+": K", k, wk)
+							sameBits64(t, tag+": L of K", lk, wlk)
+							if theta {
+								sameBits64(t, tag+": Theta", th, wt)
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
 // inv2piTest is the rectifier's scale 1/(2 pi) as the kernel package
 // passes it.
 const inv2piTest = 1 / (2 * math.Pi)
@@ -151,6 +209,11 @@ type sepRowCase struct {
 	ma, mc []uint64
 	m8     []byte // FirstPassBits(ma, mc), or nil: the AVX2 kernel
 	zeroT  bool   // FirstPass.ZeroT (Theta's rows zero)
+	// outer, where not nil, is FirstPass.Outer (with oa and orow): K's
+	// rows generated.
+	outer []float64
+	oa    [3]float64
+	orow  [3]bool
 	fusedCase
 }
 
@@ -200,7 +263,8 @@ func (c sepRowCase) run(w int, theta, mapped, fused, up bool) (k, t, lk, lt []fl
 			l[pl][j] = append([]float64(nil), c.l[pl][j]...)
 		}
 	}
-	f := &FirstPass{LK: l[0][2][w : w+n], K: c.src[0], MA: c.ma, MC: c.mc, M8: c.m8, ZeroT: c.zeroT, Ahead: w + 1}
+	f := &FirstPass{LK: l[0][2][w : w+n], K: c.src[0], MA: c.ma, MC: c.mc, M8: c.m8, ZeroT: c.zeroT, Ahead: w + 1,
+		Outer: c.outer, OuterA: c.oa, OuterRow: c.orow}
 	k = make([]float64, n)
 	if theta {
 		f.LT, f.T = l[1][2][w:w+n], c.src[1]
