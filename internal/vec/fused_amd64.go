@@ -9,14 +9,23 @@ func sum3AffineReLUAVX512(k, t, ka, kb, kc, ta, tb, tc *float64, n int, nw, add0
 func sum3AffineReLUAVX2(k, t, ka, kb, kc, ta, tb, tc *float64, n int, nw, add0, v1, r1 float64, v2, r2 *float64, scale float64, c *float64)
 
 // sum3AffineReLUBulk runs the vector kernels of Sum3AffineReLU (AVX-512 on
-// blocks of 8, then AVX2 on a block of 4) on the largest multiple of 4
-// entries and returns how many they did (0 without AVX2 and FMA).
+// blocks of 8: sepRowAVX512's pipelined second step and map, without a
+// first pass, from 16 entries on; then AVX2 on a block of 4) on the
+// largest multiple of 4 entries and returns how many they did (0 without
+// AVX2 and FMA).
 func sum3AffineReLUBulk(k, t, ka, kb, kc, ta, tb, tc []float64, nw, add0, v1, r1 float64, v2, r2 []float64, scale float64) int {
 	if !hasAVX2 || !hasFMA {
 		return 0
 	}
 	done := 0
-	if n := len(k) &^ 7; hasAVX512 && n > 0 {
+	if n := len(k) &^ 7; hasAVX512 && n >= 16 {
+		// The pipelined kernel without its first pass (no lead, none ahead).
+		a := sepRowArgs{k: &k[0], t: at(t, 0), ka: &ka[0], kb: &kb[0], kc: &kc[0], ta: at(ta, 0), tb: at(tb, 0), tc: at(tc, 0),
+			v2: &v2[0], r2: &r2[0], n8: 8 * n, nw: nw, add0: add0, v1: v1, r1: r1, scale: scale, c: &asinConst[0]}
+		a.next = [4]*float64{a.k, a.k, a.k, a.k}
+		sepRowAVX512(&a)
+		done = n
+	} else if hasAVX512 && n > 0 {
 		sum3AffineReLUAVX512(&k[0], at(t, 0), &ka[0], &kb[0], &kc[0], at(ta, 0), at(tb, 0), at(tc, 0), n, nw, add0, v1, r1, &v2[0], &r2[0], scale, &asinConst[0])
 		done = n
 	}

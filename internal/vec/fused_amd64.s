@@ -323,6 +323,7 @@ TEXT ·sepRowAVX512(SB), NOSPLIT, $0-8
 	// The first pass on the first lead entries (BX from -lead8 to 0).
 	MOVQ 168(DX), BX
 	NEGQ BX
+	JZ   wpro2                      // no lead: no first pass (Sum3AffineReLU)
 
 wpro:
 	SEPFIRST_AVX512(wpro1, wprog, wprok)
@@ -330,6 +331,8 @@ wpro:
 wpro1:
 	ADDQ $64, BX
 	JNZ  wpro
+
+wpro2:
 	CMPQ 232(DX), $0
 	JNE  wplain
 
