@@ -311,7 +311,7 @@ type kernelEngine struct {
 	noOuter      bool
 	noSelfFusion bool
 	noInPlace    bool
-	noDiagSelf   bool
+	noDiagSelf   bool // KernelOptions.noDiagSelf
 	// lastReader is the last layer whose input variances the cross pairs
 	// read from the tapes (-1 for none): the self pairs need go no further.
 	lastReader int
