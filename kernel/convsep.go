@@ -480,13 +480,13 @@ func (run *sepRun) kFirstRows(o, i int) (dst []float64, src [3][]float64) {
 	return dst, src
 }
 
-// outerRows sets f to generate the input rows of K at line o, index i,
+// genOuter sets f to generate the input rows of K at line o, index i,
 // from State.OuterA and OuterB (vec.FirstPass.Outer) and reports whether
 // it did: where they are generated (run.outer), the rectifier's map
 // follows and the vector kernel that generates them runs
 // (vec.GeneratesOuter; the others would need the rows written first,
 // which kFirstRows keeps). The same bits as the rows kFirstRows returns.
-func (run *sepRun) outerRows(f *vec.FirstPass, o, i int) bool {
+func (run *sepRun) genOuter(f *vec.FirstPass, o, i int) bool {
 	f.Outer = nil
 	if !run.outer || !run.aff.relu {
 		return false
@@ -517,10 +517,10 @@ func (run *sepRun) outerRows(f *vec.FirstPass, o, i int) bool {
 // call is at line no, index ni: its new input rows and its output rows
 // are prefetched (prefetchNext).
 func (run *sepRun) firstSecond(o, i, no, ni int) {
-	pl, op, w := run.pl, run.op, run.op.OutW
+	pl, w := run.pl, run.op.OutW
 	f := &run.fp
 	f.MA, f.MC, f.M8, f.Ahead, f.ZeroT = pl.ma, pl.mc, pl.m8, w+1, run.zeroTheta
-	if !run.outerRows(f, o+1, i) {
+	if !run.genOuter(f, o+1, i) {
 		f.LK, f.K = run.kFirstRows(o+1, i)
 	}
 	if run.tp != nil {
@@ -535,7 +535,7 @@ func (run *sepRun) firstSecond(o, i, no, ni int) {
 		vec.Sum3MaskAffine(f, krow, trow, kr[0], kr[1], kr[2], trr[0], trr[1], trr[2], run.norm, run.w2, run.b2)
 		return
 	}
-	s, a, r, pout, hw := run.s, run.a, run.r, run.dim.pout, op.OutH*w
+	s, a, r, pout, hw := run.s, run.a, run.r, run.dim.pout, run.hw
 	vec.Sum3MaskAffineReLU(f, krow, trow, kr[0], kr[1], kr[2], trr[0], trr[1], trr[2], run.norm, run.w2, run.b2,
 		s.V1[a*pout+r*hw+t], s.invV1[r*hw+t], s.V2[a*pout:a*pout+run.dim.cout], s.invV2, inv2pi)
 	if run.sink != nil {
@@ -566,7 +566,7 @@ func (run *sepRun) prefetchNext(f *vec.FirstPass, o, i int) {
 		}
 	}
 	if run.sink == nil {
-		hw, at := run.op.OutH*run.op.OutW, run.step(o, i).out
+		hw, at := run.hw, run.step(o, i).out
 		f.Next[2] = run.ko[at : at+hw]
 		if run.tp != nil {
 			f.Next[3] = run.to[at : at+hw]
@@ -584,7 +584,7 @@ const sepPrefetchBytes = 2 << 20
 // without Theta), the rows of L they sum and their position t.
 func (run *sepRun) outputRows(o, i int) (krow, trow []float64, kr, trr [3][]float64, t int) {
 	st := run.step(o, i)
-	hw := run.op.OutH * run.op.OutW
+	hw := run.hw
 	t = st.t
 	if run.sink != nil {
 		krow, trow = run.sink.rows(t)
@@ -609,7 +609,7 @@ func (run *sepRun) outputRows(o, i int) (krow, trow []float64, kr, trr [3][]floa
 // L, with the affine map and the rectifier's where the operator has them.
 func (run *sepRun) second(o, i int) {
 	krow, trow, kr, trr, t := run.outputRows(o, i)
-	aff, s, a, r, pout, hw := run.aff, run.s, run.a, run.r, run.dim.pout, run.op.OutH*run.op.OutW
+	aff, s, a, r, pout, hw := run.aff, run.s, run.a, run.r, run.dim.pout, run.hw
 	switch {
 	case aff != nil && aff.relu:
 		// Both planes' second pass and the map in one pass.

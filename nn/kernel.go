@@ -346,7 +346,7 @@ func (e *kernelEngine) plan(memMB int) {
 	e.posAt[len(a.Layers)] = p
 	e.lastReader = -1
 	for l, layer := range a.Layers {
-		if v, ok := layer.(varianceReader); (ok && v.readsVariances()) || isRectifier(layer) {
+		if v, ok := layer.(varianceReader); ok && v.readsVariances() { // activations, rectifiers among them
 			e.lastReader = l
 		}
 	}
