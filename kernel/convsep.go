@@ -329,7 +329,7 @@ type sepRun struct {
 	sink         sepSink
 	zeroTheta    bool          // tp is zero: its rows are read from the zero row
 	outer        bool          // kp is not written: its rows are generated (State.OuterA)
-	fp           vec.FirstPass // firstSecond's argument
+	fr           vec.FusedRow  // firstSecond's call, its arguments set in place
 	r            int           // the output group element at hand
 	tr           sepTraversal
 	steps        []sepStep    // its traversal's steps (sepPlan.stepsFor)
@@ -376,6 +376,7 @@ func (run *sepRun) element(r int) {
 	run.r, run.hw = r, run.op.InH*run.op.InW
 	run.tr = run.pl.traversal(r, run.op.OutH, run.op.OutW)
 	run.steps = run.pl.stepsFor(r, run.op, run.dim)
+	run.setFusedRow()
 	tr := run.tr
 	strip := sepStrip
 	if _, ok := run.sink.(*sepPool); ok {
@@ -415,27 +416,32 @@ func (run *sepRun) step(o, i int) *sepStep { return &run.steps[o*run.tr.inner+i]
 
 // first computes the rows of L at line o, index i, of K and Theta.
 func (run *sepRun) first(o, i int) {
-	dst, src := run.kFirstRows(o, i)
+	var dst []float64
+	var src [3][]float64
+	run.kFirstRows(o, i, &dst, &src)
 	vec.Sum3MaskRow(dst, src[0], src[1], src[2], run.pl.ma, run.pl.mc)
 	if run.tp != nil && !run.zeroTheta { // else the second pass reads zero rows of L (outputRows)
-		dst, src := run.inputRows(1, o, i)
+		run.inputRows(1, o, i, &dst, &src)
 		vec.Sum3MaskRow(dst, src[0], src[1], src[2], run.pl.ma, run.pl.mc)
 	}
 }
 
-// inputRows returns, for K (plane 0) or Theta (1), the row of L at line
-// o, index i, and the three input rows it sums (Sum3MaskRow: shifted by
-// one position, the ends masked): zero rows for positions in the
-// padding, and all three for a zero plane (thetaIn nil). In place, an
+// inputRows sets dst, for K (plane 0) or Theta (1), to the row of L at
+// line o, index i, and src to the three input rows it sums (Sum3MaskRow:
+// shifted by one position, the ends masked): zero rows for positions in
+// the padding, and all three for a zero plane (thetaIn nil). In place, an
 // input row that an output row has overwritten (at index i0-1, the
-// previous strip's last) is read from where saveEdge put it.
-func (run *sepRun) inputRows(plane, o, i int) (dst []float64, src [3][]float64) {
-	buf, in := run.bk, run.kp
+// previous strip's last) is read from where saveEdge put it. (It sets
+// rows in place, as the other row functions of firstSecond do: one call
+// per position of a layer, and copies of row tuples cost as much as the
+// rest of its bookkeeping.)
+func (run *sepRun) inputRows(plane, o, i int, dst *[]float64, src *[3][]float64) {
+	buf, in := &run.bk, run.kp
 	if plane == 1 {
-		buf, in = run.bt, run.thetaIn()
+		buf, in = &run.bt, run.thetaIn()
 	}
 	st, hw := run.step(o, i), run.hw
-	dst = buf.ring[st.l : st.l+hw]
+	*dst = buf.ring[st.l : st.l+hw]
 	edge := run.inPlace && i == run.i0 && i != 0
 	for v, at := range st.in {
 		switch {
@@ -448,7 +454,6 @@ func (run *sepRun) inputRows(plane, o, i int) (dst []float64, src [3][]float64) 
 			src[v] = in[at : at+hw]
 		}
 	}
-	return dst, src
 }
 
 // saveEdge keeps the input rows of K and Theta at line o, index i (a
@@ -464,12 +469,13 @@ func (run *sepRun) saveEdge(o, i int) {
 
 // kFirstRows is inputRows for K, its input rows generated from
 // State.OuterA and OuterB where the input planes are not written.
-func (run *sepRun) kFirstRows(o, i int) (dst []float64, src [3][]float64) {
+func (run *sepRun) kFirstRows(o, i int, dst *[]float64, src *[3][]float64) {
 	if !run.outer {
-		return run.inputRows(0, o, i)
+		run.inputRows(0, o, i, dst, src)
+		return
 	}
 	st, hw := run.step(o, i), run.hw
-	dst = run.bk.ring[st.l : st.l+hw]
+	*dst = run.bk.ring[st.l : st.l+hw]
 	for v, p := range st.pos {
 		if p < 0 {
 			src[v] = run.bk.zero[:hw]
@@ -477,7 +483,6 @@ func (run *sepRun) kFirstRows(o, i int) (dst []float64, src [3][]float64) {
 			src[v] = run.s.outerRows.row(run.s, run.a, p)
 		}
 	}
-	return dst, src
 }
 
 // genOuter sets f to generate the input rows of K at line o, index i,
@@ -517,29 +522,36 @@ func (run *sepRun) genOuter(f *vec.FirstPass, o, i int) bool {
 // call is at line no, index ni: its new input rows and its output rows
 // are prefetched (prefetchNext).
 func (run *sepRun) firstSecond(o, i, no, ni int) {
-	pl, w := run.pl, run.op.OutW
-	f := &run.fp
-	f.MA, f.MC, f.M8, f.Ahead, f.ZeroT = pl.ma, pl.mc, pl.m8, w+1, run.zeroTheta
+	fr := &run.fr
+	f := &fr.First
 	if !run.genOuter(f, o+1, i) {
-		f.LK, f.K = run.kFirstRows(o+1, i)
+		run.kFirstRows(o+1, i, &f.LK, &f.K)
 	}
 	if run.tp != nil {
-		f.LT, f.T = run.inputRows(1, o+1, i)
+		run.inputRows(1, o+1, i, &f.LT, &f.T)
 	}
-	f.Next = [4][]float64{}
 	if run.prefetch {
 		run.prefetchNext(f, no, ni)
 	}
-	krow, trow, kr, trr, t := run.outputRows(o, i)
-	if !run.aff.relu {
-		vec.Sum3MaskAffine(f, krow, trow, kr[0], kr[1], kr[2], trr[0], trr[1], trr[2], run.norm, run.w2, run.b2)
-		return
+	t := run.outputRows(o, i, fr)
+	if fr.ReLU {
+		fr.V1, fr.R1 = run.s.V1[run.a*run.dim.pout+run.r*run.hw+t], run.s.invV1[run.r*run.hw+t]
 	}
-	s, a, r, pout, hw := run.s, run.a, run.r, run.dim.pout, run.hw
-	vec.Sum3MaskAffineReLU(f, krow, trow, kr[0], kr[1], kr[2], trr[0], trr[1], trr[2], run.norm, run.w2, run.b2,
-		s.V1[a*pout+r*hw+t], s.invV1[r*hw+t], s.V2[a*pout:a*pout+run.dim.cout], s.invV2, inv2pi)
-	if run.sink != nil {
+	fr.Run()
+	if run.sink != nil && fr.ReLU {
 		run.sink.add(run, t)
+	}
+}
+
+// setFusedRow sets the arguments of firstSecond's calls that are the
+// same for all positions of the element at hand (and clears the others).
+func (run *sepRun) setFusedRow() {
+	pl, s, a := run.pl, run.s, run.a
+	relu := run.aff != nil && run.aff.relu
+	run.fr = vec.FusedRow{Norm: run.norm, W: run.w2, Add0: run.b2, ReLU: relu}
+	run.fr.First = vec.FirstPass{MA: pl.ma, MC: pl.mc, M8: pl.m8, Ahead: run.op.OutW + 1, ZeroT: run.zeroTheta}
+	if relu {
+		run.fr.V2, run.fr.R2, run.fr.Scale = s.V2[a*run.dim.pout:a*run.dim.pout+run.dim.cout], s.invV2, inv2pi
 	}
 }
 
@@ -552,6 +564,7 @@ func (run *sepRun) firstSecond(o, i, no, ni int) {
 // from memory; prefetched a row ahead, they arrive while the map runs.
 func (run *sepRun) prefetchNext(f *vec.FirstPass, o, i int) {
 	tr := run.tr
+	f.Next = [4][]float64{}
 	if o >= tr.outer {
 		return
 	}
@@ -580,35 +593,37 @@ func (run *sepRun) prefetchNext(f *vec.FirstPass, o, i int) {
 // looking up the rows.
 const sepPrefetchBytes = 2 << 20
 
-// outputRows returns the output rows at line o, index i (trow nil
-// without Theta), the rows of L they sum and their position t.
-func (run *sepRun) outputRows(o, i int) (krow, trow []float64, kr, trr [3][]float64, t int) {
+// outputRows sets r.K and r.T to the output rows at line o, index i (T
+// nil without Theta), and r.KL and r.TL to the rows of L they sum, and
+// returns their position t.
+func (run *sepRun) outputRows(o, i int, r *vec.FusedRow) int {
 	st := run.step(o, i)
 	hw := run.hw
-	t = st.t
 	if run.sink != nil {
-		krow, trow = run.sink.rows(t)
+		r.K, r.T = run.sink.rows(st.t)
 	} else {
-		krow = run.ko[st.out : st.out+hw]
+		r.K = run.ko[st.out : st.out+hw]
 		if run.tp != nil {
-			trow = run.to[st.out : st.out+hw]
+			r.T = run.to[st.out : st.out+hw]
 		}
 	}
-	kr = st.second.rows(run.bk, hw)
+	st.second.rows(&r.KL, &run.bk, hw)
 	switch {
 	case run.zeroTheta && run.tp != nil: // Theta's L is zero: its rows are not computed (first, vec.FirstPass.ZeroT)
 		z := run.bt.zero[:hw]
-		trr = [3][]float64{z, z, z}
+		r.TL = [3][]float64{z, z, z}
 	case run.tp != nil:
-		trr = st.second.rows(run.bt, hw)
+		st.second.rows(&r.TL, &run.bt, hw)
 	}
-	return krow, trow, kr, trr, t
+	return st.t
 }
 
 // second computes the output rows at line o, index i, of K and Theta from
 // L, with the affine map and the rectifier's where the operator has them.
 func (run *sepRun) second(o, i int) {
-	krow, trow, kr, trr, t := run.outputRows(o, i)
+	var fr vec.FusedRow
+	t := run.outputRows(o, i, &fr)
+	krow, trow, kr, trr := fr.K, fr.T, fr.KL, fr.TL
 	aff, s, a, r, pout, hw := run.aff, run.s, run.a, run.r, run.dim.pout, run.hw
 	switch {
 	case aff != nil && aff.relu:
@@ -768,8 +783,8 @@ func (pl *sepPlan) secondRows(r int, tr sepTraversal, h, w, o, i int) sepOffsets
 // first-side position in the padding).
 type sepOffsets [3]int
 
-// rows returns the three rows of hw values of buf at the offsets.
-func (off sepOffsets) rows(buf sepBuffers, hw int) (rows [3][]float64) {
+// rows sets rows to the three rows of hw values of buf at the offsets.
+func (off *sepOffsets) rows(rows *[3][]float64, buf *sepBuffers, hw int) {
 	for u, at := range off {
 		if at < 0 {
 			rows[u] = buf.zero[:hw]
@@ -777,7 +792,6 @@ func (off sepOffsets) rows(buf sepBuffers, hw int) (rows [3][]float64) {
 			rows[u] = buf.ring[at : at+hw]
 		}
 	}
-	return rows
 }
 
 // sepPoolStrip is the strip of positions per line when a 2×2 pooling is

@@ -144,15 +144,50 @@ type FirstPass struct {
 // of the second step, so that the loads of the one overlap the
 // arithmetic of the other. t must be nil exactly where f.LT is.
 func Sum3MaskAffineReLU(f *FirstPass, k, t, ka, kb, kc, ta, tb, tc []float64, norm, w, add0, v1, r1 float64, v2, r2 []float64, scale float64) {
-	m := reluRow{v1: v1, r1: r1, v2: v2, r2: r2, scale: scale}
-	if f.Outer != nil && !GeneratesOuter(f, len(k)) {
-		f = outerRows(f, len(k))
+	r := FusedRow{First: *f, K: k, T: t, KL: [3][]float64{ka, kb, kc}, TL: [3][]float64{ta, tb, tc},
+		Norm: norm, W: w, Add0: add0, ReLU: true, V1: v1, R1: r1, V2: v2, R2: r2, Scale: scale}
+	r.Run()
+}
+
+// FusedRow holds the arguments of one call of Sum3MaskAffineReLU (ReLU
+// set) or Sum3MaskAffine (ReLU not set; V1 to Scale unused) for a caller
+// that makes many calls and changes few arguments between them
+// (kernel/convsep.go: one call per position of a layer); Run makes the
+// call. The fields are those functions' arguments: First the first pass,
+// K and T the output rows, KL and TL the rows of L that the second step
+// reads (ka, kb, kc and ta, tb, tc).
+type FusedRow struct {
+	First         FirstPass
+	K, T          []float64
+	KL, TL        [3][]float64
+	Norm, W, Add0 float64
+	ReLU          bool
+	V1, R1        float64
+	V2, R2        []float64
+	Scale         float64
+}
+
+// Run is Sum3MaskAffineReLU or Sum3MaskAffine (r.ReLU) on r's arguments,
+// with their bits.
+func (r *FusedRow) Run() {
+	if f := &r.First; f.Outer != nil && (!r.ReLU || !GeneratesOuter(f, len(r.K))) {
+		c := *r // the kernels without the map read K: rows generated first
+		c.First = *outerRows(f, len(r.K))
+		r = &c
 	}
-	if !fusedGo && sepRowBulk(f, k, t, ka, kb, kc, ta, tb, tc, float64(norm*w), add0, &m) {
+	if !fusedGo && sepRowBulk(r) {
 		return
 	}
-	firstPass(f)
-	Sum3AffineReLU(k, t, ka, kb, kc, ta, tb, tc, norm, w, add0, v1, r1, v2, r2, scale)
+	firstPass(&r.First)
+	ka, kb, kc, ta, tb, tc := r.KL[0], r.KL[1], r.KL[2], r.TL[0], r.TL[1], r.TL[2]
+	if r.ReLU {
+		Sum3AffineReLU(r.K, r.T, ka, kb, kc, ta, tb, tc, r.Norm, r.W, r.Add0, r.V1, r.R1, r.V2, r.R2, r.Scale)
+		return
+	}
+	Sum3Affine(r.K, ka, kb, kc, r.Norm, r.W, nil, r.Add0)
+	if r.T != nil {
+		Sum3Affine(r.T, ta, tb, tc, r.Norm, r.W, r.K, 0)
+	}
 }
 
 // GeneratesOuter reports whether Sum3MaskAffineReLU on rows of n entries
@@ -187,17 +222,9 @@ func outerRows(f *FirstPass, n int) *FirstPass {
 //
 // (the second where t is not nil), with the same bits.
 func Sum3MaskAffine(f *FirstPass, k, t, ka, kb, kc, ta, tb, tc []float64, norm, w, add0 float64) {
-	if f.Outer != nil {
-		f = outerRows(f, len(k)) // the kernel without the map reads K
-	}
-	if !fusedGo && sepRowBulk(f, k, t, ka, kb, kc, ta, tb, tc, float64(norm*w), add0, nil) {
-		return
-	}
-	firstPass(f)
-	Sum3Affine(k, ka, kb, kc, norm, w, nil, add0)
-	if t != nil {
-		Sum3Affine(t, ta, tb, tc, norm, w, k, 0)
-	}
+	r := FusedRow{First: *f, K: k, T: t, KL: [3][]float64{ka, kb, kc}, TL: [3][]float64{ta, tb, tc},
+		Norm: norm, W: w, Add0: add0}
+	r.Run()
 }
 
 // firstPass computes the rows of L of f.
@@ -208,9 +235,3 @@ func firstPass(f *FirstPass) {
 	}
 }
 
-// reluRow holds the arguments of the rectifier's map for one row (those
-// of ReLUArcCosRowR after k and t).
-type reluRow struct {
-	v1, r1, scale float64
-	v2, r2        []float64
-}

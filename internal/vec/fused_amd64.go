@@ -75,36 +75,39 @@ func sepRowAVX512(a *sepRowArgs)
 func sepRowAVX2(a *sepRowArgs)
 
 // sepRowBulk runs sepRowAVX512, or sepRowAVX2 (without AVX-512, or for
-// rows of an odd multiple of 4 entries), where they apply (sepRowLead),
-// and reports whether it did.
-func sepRowBulk(f *FirstPass, k, t, ka, kb, kc, ta, tb, tc []float64, nw, add0 float64, m *reluRow) bool {
+// rows of an odd multiple of 4 entries), on the call r where they apply
+// (sepRowLead), and reports whether it did.
+func sepRowBulk(r *FusedRow) bool {
+	f := &r.First
+	k, t := r.K, r.T
 	n := len(k)
 	lead, wide, ok := sepRowLead(f, n)
 	if !ok {
 		return false
 	}
+	kl, tl := &r.KL, &r.TL
 	a := sepRowArgs{
-		k: &k[0], ka: &ka[:n][0], kb: &kb[:n][0], kc: &kc[:n][0],
+		k: &k[0], ka: &kl[0][:n][0], kb: &kl[1][:n][0], kc: &kl[2][:n][0],
 		lk: &f.LK[lead], sa: &f.K[0][:n][lead], sb: &f.K[1][:n][lead], sc: &f.K[2][:n][lead],
 		ma: &f.MA[:n][lead], mc: &f.MC[:n][lead],
 		n8: 8 * n, lead8: 8 * lead, fend8: 8 * (n - lead),
-		nw: nw, add0: add0, plain: 1,
+		nw: float64(r.Norm * r.W), add0: r.Add0, plain: 1,
 	}
-	if m != nil {
-		a.v2, a.r2, a.v1, a.r1, a.scale, a.plain = &m.v2[:n][0], &m.r2[:n][0], m.v1, m.r1, m.scale, 0
+	if r.ReLU {
+		a.v2, a.r2, a.v1, a.r1, a.scale, a.plain = &r.V2[:n][0], &r.R2[:n][0], r.V1, r.R1, r.Scale, 0
 	}
 	if t != nil {
-		a.t, a.ta, a.tb, a.tc = &t[:n][0], &ta[:n][0], &tb[:n][0], &tc[:n][0]
+		a.t, a.ta, a.tb, a.tc = &t[:n][0], &tl[0][:n][0], &tl[1][:n][0], &tl[2][:n][0]
 		a.lt, a.ua, a.ub, a.uc = &f.LT[:n][lead], &f.T[0][:n][lead], &f.T[1][:n][lead], &f.T[2][:n][lead]
 	}
-	for i, r := range f.Next {
+	for i, x := range f.Next {
 		a.next[i] = a.k
-		if r != nil {
-			a.next[i] = &r[:n][0]
+		if x != nil {
+			a.next[i] = &x[:n][0]
 		}
 	}
 	if wide {
-		if f.ZeroT && m != nil && t != nil {
+		if f.ZeroT && r.ReLU && t != nil {
 			a.zt = 1
 		}
 		a.m8 = &f.M8[2*lead/8]

@@ -6,7 +6,7 @@ func sum3AffineReLUBulk(_, _, _, _, _, _, _, _ []float64, _, _, _, _ float64, _,
 	return 0
 }
 
-func sepRowBulk(*FirstPass, []float64, []float64, []float64, []float64, []float64, []float64, []float64, []float64, float64, float64, *reluRow) bool {
+func sepRowBulk(*FusedRow) bool {
 	return false
 }
 

@@ -195,6 +195,46 @@ func TestSum3MaskAffineReLUOuter(t *testing.T) {
 	}
 }
 
+// TestFusedRowReuse checks FusedRow.Run as a caller reusing one FusedRow
+// calls it: first with the map on generated outer-product rows, then,
+// in the same struct, without the map (whose kernels need the rows
+// written first): each call has the bits of the function it stands for,
+// and Run leaves the caller's arguments as they were.
+func TestFusedRowReuse(t *testing.T) {
+	rng := rand.New(rand.NewPCG(31, 32))
+	const h, w = 28, 28
+	n := h * w
+	c := sepRowCases(rng, h, w)[0]
+	x := make([]float64, n)
+	for i := range x {
+		x[i] = rng.NormFloat64()
+	}
+	c.outer, c.oa, c.orow = x, [3]float64{0.5, -1.5, 2}, [3]bool{true, true, false}
+	zero := make([]float64, n)
+	c.src[0] = [3][]float64{zero, zero, zero}
+	var r FusedRow
+	for _, mapped := range []bool{true, false} {
+		wk, wt, wlk, wlt := c.run(w, true, mapped, true, false)
+		l := [2][]float64{append([]float64(nil), c.l[0][2]...), append([]float64(nil), c.l[1][2]...)}
+		r.First = FirstPass{LK: l[0][w : w+n], LT: l[1][w : w+n], K: c.src[0], T: c.src[1], MA: c.ma, MC: c.mc, M8: c.m8,
+			Ahead: w + 1, Outer: c.outer, OuterA: c.oa, OuterRow: c.orow}
+		r.K, r.T = make([]float64, n), make([]float64, n)
+		r.KL = [3][]float64{c.l[0][0][:n], c.l[0][1][w : w+n], l[0][2*w:]}
+		r.TL = [3][]float64{c.l[1][0][:n], c.l[1][1][w : w+n], l[1][2*w:]}
+		r.Norm, r.W, r.Add0, r.ReLU = c.norm, c.w, c.add0, mapped
+		r.V1, r.R1, r.V2, r.R2, r.Scale = c.v1, c.r1, c.v2, c.r2, inv2piTest
+		r.Run()
+		tag := fmt.Sprintf("map %v", mapped)
+		sameBits64(t, tag+": K", r.K, wk)
+		sameBits64(t, tag+": Theta", r.T, wt)
+		sameBits64(t, tag+": L of K", r.First.LK, wlk)
+		sameBits64(t, tag+": L of Theta", r.First.LT, wlt)
+		if &r.First.Outer[0] != &x[0] || &r.First.K[0][0] != &zero[0] {
+			t.Errorf("%s: Run changed the caller's first pass", tag)
+		}
+	}
+}
+
 // inv2piTest is the rectifier's scale 1/(2 pi) as the kernel package
 // passes it.
 const inv2piTest = 1 / (2 * math.Pi)
