@@ -234,4 +234,3 @@ func firstPass(f *FirstPass) {
 		Sum3MaskRow(f.LT, f.T[0], f.T[1], f.T[2], f.MA, f.MC)
 	}
 }
-
