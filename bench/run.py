@@ -172,10 +172,19 @@ if want("conv-kernels"):
     results["conv_kernels"] = {}
     for suffix, extra in {"": {}, "_avx2": {"GODEBUG": "cpu.avx512f=off"}}.items():
         env = dict(ENV, **extra)
-        ev, nv, cs = [], [], []
+        # The roofline is the machine's dgemm rate: the faster of the
+        # OpenBLAS build's (whose CPU detection may pick narrower kernels
+        # than the CPU has: Debian's OpenBLAS 0.3.21 runs its Haswell
+        # kernels on Zen 5) and the pure-Go build's internal/gemm, both on
+        # the native kernels, each measured right after every eqens run
+        # (alternating, as the NumPy runs do) and taken as its median, as
+        # eqens' time is.
+        ev, nv, cs, dv = [], [], [], {BIN: [], PUREGO_BIN: []}
         for _ in range(runs):
             r = eq("-work", "conv-kernel", "-arch", cnn, "-n", str(n), "-reps", "1", env=env)
             ev.append(r["seconds"])
+            for b in dv:
+                dv[b].append(eq("-work", "dgemm", "-n", "2000", binary=b))
             s_, _, c = py("numpy_ntk.py", "cnn", n, 3)
             nv.append(float(s_))
             cs.append((r["extra"]["checksum"], float(c)))
@@ -183,18 +192,14 @@ if want("conv-kernels"):
         rel = max(abs(a - b) / abs(b) for a, b in cs)
         ratio(f"cnn_kernel_28_vs_numpy{suffix}", ours, statistics.median(nv),
               note=f"conv(8,k=3),relu x3,globalavgpool,dense(1) NTK on {n} MNIST digits at 28x28 (K(X,X), pairs i<=j); kernels agree to {rel:.1e}; {' '.join(f'{k}={v}' for k, v in extra.items()) or 'native kernels'}")
-        # The roofline is the machine's dgemm rate: the faster of the
-        # OpenBLAS build's (whose CPU detection may pick narrower kernels
-        # than the CPU has: Debian's OpenBLAS 0.3.21 runs its Haswell
-        # kernels on Zen 5) and the pure-Go build's internal/gemm, both on
-        # the native kernels.
-        ds = [eq("-work", "dgemm", "-n", "2000", binary=b) for b in (BIN, PUREGO_BIN)]
+        ds = [dict(v[0], rate=statistics.median(x["rate"] for x in v), rates=[x["rate"] for x in v]) for v in dv.values()]
         d = max(ds, key=lambda x: x["rate"])
         flops = r["extra"]["flops"]
         roof = flops / (d["rate"] * 1e9)
         ratio(f"cnn_kernel_28_vs_roofline{suffix}", ours, roof,
               note=f"{flops / 1e9:.1f} GFLOP (taps, affine, arc-cosine map) at the native dgemm rate {d['rate']:.0f} GFLOP/s "
-                   f"({d['backend']} {d['kernel']}; the other build: {min(x['rate'] for x in ds):.0f})")
+                   f"({d['backend']} {d['kernel']}, median of {' '.join(f'{x:.0f}' for x in d['rates'])}; "
+                   f"the other build: {min(x['rate'] for x in ds):.0f})")
         gv, cv = [], []
         for _ in range(runs):
             gv.append(eq("-work", "conv-kernel", "-arch", gcnn, "-n", str(n // 2), "-reps", "1", env=env)["extra"]["ms_per_entry"])
