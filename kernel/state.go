@@ -3,6 +3,7 @@ package kernel
 import (
 	"fmt"
 
+	"github.com/eqens/eqens/internal/hugepage"
 	"github.com/eqens/eqens/internal/vec"
 )
 
@@ -117,11 +118,15 @@ func (s *State) Recycle(b []float64) {
 	}
 }
 
+// grow returns b resized to n values, or a new zeroed slice where b is
+// too short; a new one large enough holds huge pages (internal/hugepage:
+// a layer's map streams its planes a row at a time, and with 4 KB pages
+// the TLB misses cost about 5 % of the depth-3 CNN NTK at 28×28).
 func grow(b []float64, n int) []float64 {
 	if cap(b) >= n {
 		return b[:n]
 	}
-	return make([]float64, n)
+	return hugepage.Floats(n)
 }
 
 // SelfVariances copies the diagonal of each pair's K into V1 and V2: for a

@@ -3,6 +3,7 @@ package nn
 import (
 	"fmt"
 
+	"github.com/eqens/eqens/internal/hugepage"
 	"github.com/eqens/eqens/internal/vec"
 	"github.com/eqens/eqens/kernel"
 )
@@ -231,7 +232,7 @@ func growF(b []float64, n int) []float64 {
 	if cap(b) >= n {
 		return b[:n]
 	}
-	return make([]float64, n)
+	return hugepage.Floats(n) // the chain's working planes: see kernel's grow
 }
 
 // inPlaceAt reports whether layer k of a chain, block r, is a convolution
