@@ -626,3 +626,27 @@ func TestConvAffineFused(t *testing.T) {
 		}
 	}
 }
+
+// TestStepIndex checks the order of a separable map's step table: every
+// position of a traversal has its own index, and the positions element
+// visits one after the other (strips, then lines, then indices) have
+// successive indices.
+func TestStepIndex(t *testing.T) {
+	for _, c := range [][3]int{{28, 28, sepStrip}, {28, 28, sepPoolStrip}, {5, 9, 4}, {3, 2, 7}, {4, 6, 3}, {6, 1, 7}} {
+		outer, inner, strip := c[0], c[1], c[2]
+		next := 0
+		for i0 := 0; i0 < inner; i0 += strip {
+			for o := range outer {
+				for i := i0; i < min(i0+strip, inner); i++ {
+					if got := stepIndex(o, i, outer, inner, strip); got != next {
+						t.Fatalf("%d lines of %d, strips of %d: line %d, index %d at %d, want %d", outer, inner, strip, o, i, got, next)
+					}
+					next++
+				}
+			}
+		}
+		if next != outer*inner {
+			t.Fatalf("%d lines of %d: %d steps visited", outer, inner, next)
+		}
+	}
+}

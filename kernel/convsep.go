@@ -38,9 +38,11 @@ type sepPlan struct {
 	ma, mc []uint64 // all ones at output columns j' >= 1 and j' <= W-2
 	m8     []byte   // ma and mc as bits (vec.FirstPassBits)
 	// steps[r] locates the rows of output group element r's positions
-	// for planes of dims stepDim (stepsFor).
-	steps   [][]sepStep
-	stepDim convDims
+	// for planes of dims stepDim, visited in strips of stepStrip
+	// positions (stepsFor).
+	steps     [][]sepStep
+	stepDim   convDims
+	stepStrip int
 }
 
 // separablePlan returns the separable form of op, or nil if op is not an
@@ -333,6 +335,7 @@ type sepRun struct {
 	r            int          // the output group element at hand
 	tr           sepTraversal
 	steps        []sepStep    // its traversal's steps (sepPlan.stepsFor)
+	strip        int          // the positions of a line element visits before the next line
 	hw           int          // positions of an image
 	prefetch     bool         // the planes are large enough to prefetch rows (sepPrefetchBytes)
 	inPlace      bool         // ko and to are kp and tp (State.canInPlace)
@@ -375,13 +378,14 @@ const sepStrip = 7
 func (run *sepRun) element(r int) {
 	run.r, run.hw = r, run.op.InH*run.op.InW
 	run.tr = run.pl.traversal(r, run.op.OutH, run.op.OutW)
-	run.steps = run.pl.stepsFor(r, run.op, run.dim)
-	run.setFusedRow()
-	tr := run.tr
 	strip := sepStrip
 	if _, ok := run.sink.(*sepPool); ok {
 		strip = sepPoolStrip
 	}
+	run.strip = strip
+	run.steps = run.pl.stepsFor(r, run.op, run.dim, strip)
+	run.setFusedRow()
+	tr := run.tr
 	for i0 := 0; i0 < tr.inner; i0 += strip {
 		i1 := min(i0+strip, tr.inner)
 		run.i0 = i0
@@ -412,7 +416,20 @@ func (run *sepRun) element(r int) {
 }
 
 // step returns the step of line o, index i, of the element at hand.
-func (run *sepRun) step(o, i int) *sepStep { return &run.steps[o*run.tr.inner+i] }
+func (run *sepRun) step(o, i int) *sepStep {
+	return &run.steps[stepIndex(o, i, run.tr.outer, run.tr.inner, run.strip)]
+}
+
+// stepIndex returns where the step of line o, index i, of a traversal of
+// outer lines of inner positions is in a table in the order element
+// visits them, strip after strip (strips of strip positions, the last
+// one shorter), line after line, so that the steps of successive calls
+// are neighbours in memory (a table ordered by lines took a cache miss
+// per call once the planes streaming through had evicted it).
+func stepIndex(o, i, outer, inner, strip int) int {
+	i0 := i - i%strip
+	return i0*outer + o*min(strip, inner-i0) + i - i0
+}
 
 // first computes the rows of L at line o, index i, of K and Theta.
 func (run *sepRun) first(o, i int) {
@@ -709,12 +726,12 @@ type sepStep struct {
 	second sepOffsets // the rows of L its second pass sums
 }
 
-// stepsFor returns the steps of output group element r of op, at index
-// o*inner+i for line o, index i of its traversal, for planes of dims dim
-// (computed once per plan and dims).
-func (pl *sepPlan) stepsFor(r int, op *ConvOp, dim convDims) []sepStep {
-	if pl.steps == nil || pl.stepDim != dim {
-		pl.steps, pl.stepDim = make([][]sepStep, len(pl.rb)), dim
+// stepsFor returns the steps of output group element r of op, at
+// stepIndex(o, i, ..., strip) for line o, index i of its traversal, for
+// planes of dims dim (computed once per plan, dims and strip).
+func (pl *sepPlan) stepsFor(r int, op *ConvOp, dim convDims, strip int) []sepStep {
+	if pl.steps == nil || pl.stepDim != dim || pl.stepStrip != strip {
+		pl.steps, pl.stepDim, pl.stepStrip = make([][]sepStep, len(pl.rb)), dim, strip
 	}
 	if pl.steps[r] != nil {
 		return pl.steps[r]
@@ -727,7 +744,7 @@ func (pl *sepPlan) stepsFor(r int, op *ConvOp, dim convDims) []sepStep {
 	steps := make([]sepStep, tr.outer*tr.inner)
 	for o := range tr.outer {
 		for i := range tr.inner {
-			st := &steps[o*tr.inner+i]
+			st := &steps[stepIndex(o, i, tr.outer, tr.inner, strip)]
 			qi, qj := tr.pos(o, i)
 			st.t = qi*op.OutW + qj
 			st.out = (r*hw + st.t) * dim.cout
