@@ -332,6 +332,7 @@ type sepRun struct {
 	zeroTheta    bool         // tp is zero: its rows are read from the zero row
 	outer        bool         // kp is not written: its rows are generated (State.OuterA)
 	fr           vec.FusedRow // firstSecond's call, its arguments set in place
+	first1       vec.FirstPass // first's call
 	r            int          // the output group element at hand
 	tr           sepTraversal
 	steps        []sepStep    // its traversal's steps (sepPlan.stepsFor)
@@ -433,14 +434,13 @@ func stepIndex(o, i, outer, inner, strip int) int {
 
 // first computes the rows of L at line o, index i, of K and Theta.
 func (run *sepRun) first(o, i int) {
-	var dst []float64
-	var src [3][]float64
-	run.kFirstRows(o, i, &dst, &src)
-	vec.Sum3MaskRow(dst, src[0], src[1], src[2], run.pl.ma, run.pl.mc)
+	f := &run.first1
+	run.kFirstRows(o, i, &f.LK, &f.K)
+	f.LT = nil
 	if run.tp != nil && !run.zeroTheta { // else the second pass reads zero rows of L (outputRows)
-		run.inputRows(1, o, i, &dst, &src)
-		vec.Sum3MaskRow(dst, src[0], src[1], src[2], run.pl.ma, run.pl.mc)
+		run.inputRows(1, o, i, &f.LT, &f.T)
 	}
+	f.Run()
 }
 
 // inputRows sets dst, for K (plane 0) or Theta (1), to the row of L at
@@ -567,6 +567,7 @@ func (run *sepRun) setFusedRow() {
 	relu := run.aff != nil && run.aff.relu
 	run.fr = vec.FusedRow{Norm: run.norm, W: run.w2, Add0: run.b2, ReLU: relu}
 	run.fr.First = vec.FirstPass{MA: pl.ma, MC: pl.mc, M8: pl.m8, Ahead: run.op.OutW + 1, ZeroT: run.zeroTheta}
+	run.first1 = vec.FirstPass{MA: pl.ma, MC: pl.mc, M8: pl.m8}
 	if relu {
 		run.fr.V2, run.fr.R2, run.fr.Scale = s.V2[a*run.dim.pout:a*run.dim.pout+run.dim.cout], s.invV2, inv2pi
 	}

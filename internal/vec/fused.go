@@ -178,7 +178,7 @@ func (r *FusedRow) Run() {
 	if !fusedGo && sepRowBulk(r) {
 		return
 	}
-	firstPass(&r.First)
+	r.First.Run()
 	ka, kb, kc, ta, tb, tc := r.KL[0], r.KL[1], r.KL[2], r.TL[0], r.TL[1], r.TL[2]
 	if r.ReLU {
 		Sum3AffineReLU(r.K, r.T, ka, kb, kc, ta, tb, tc, r.Norm, r.W, r.Add0, r.V1, r.R1, r.V2, r.R2, r.Scale)
@@ -227,8 +227,15 @@ func Sum3MaskAffine(f *FirstPass, k, t, ka, kb, kc, ta, tb, tc []float64, norm, 
 	r.Run()
 }
 
-// firstPass computes the rows of L of f.
-func firstPass(f *FirstPass) {
+// Run computes the rows of L of f: Sum3MaskRow(f.LK, f.K[0], f.K[1],
+// f.K[2], f.MA, f.MC) and, unless f.LT is nil, the same for Theta, with
+// their bits (AVX-512: eight entries at a time, as the fused kernel's
+// first pass does, where f.M8 holds the masks as bits). f.Outer must be
+// nil (FusedRow.Run generates such rows first).
+func (f *FirstPass) Run() {
+	if !fusedGo && firstPassBulk(f) {
+		return
+	}
 	Sum3MaskRow(f.LK, f.K[0], f.K[1], f.K[2], f.MA, f.MC)
 	if f.LT != nil {
 		Sum3MaskRow(f.LT, f.T[0], f.T[1], f.T[2], f.MA, f.MC)

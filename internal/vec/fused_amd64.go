@@ -128,6 +128,28 @@ func sepRowBulk(r *FusedRow) bool {
 	return true
 }
 
+//go:noescape
+func firstRowAVX512(a *sepRowArgs)
+
+// firstPassBulk runs firstRowAVX512 on f where it applies — AVX-512, the
+// masks as bits (f.M8), rows of a positive multiple of 8 entries, masks
+// zero at the row ends (the kernel's masked loads leave the terms outside
+// the rows to them), no generated rows (f.Outer) — and reports whether it
+// did.
+func firstPassBulk(f *FirstPass) bool {
+	n := len(f.LK)
+	if !hasAVX512 || n == 0 || n%8 != 0 || len(f.M8) < 2*n/8 || f.MA[:n][0] != 0 || f.MC[:n][n-1] != 0 || f.Outer != nil {
+		return false
+	}
+	a := sepRowArgs{lk: &f.LK[0], sa: &f.K[0][:n][0], sb: &f.K[1][:n][0], sc: &f.K[2][:n][0], m8: &f.M8[0], n8: 8 * n}
+	if f.LT != nil {
+		a.t, a.lt = &f.LT[:n][0], &f.LT[:n][0]
+		a.ua, a.ub, a.uc = &f.T[0][:n][0], &f.T[1][:n][0], &f.T[2][:n][0]
+	}
+	firstRowAVX512(&a)
+	return true
+}
+
 // sepRowLead returns how many entries the first pass runs ahead of the
 // second step, whether the AVX-512 kernel takes rows of n entries (wide),
 // and whether either does: AVX2 and FMA, n a multiple of 4 (AVX-512: of

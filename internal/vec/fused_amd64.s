@@ -431,6 +431,27 @@ wpnext:
 	VZEROUPPER
 	RET
 
+// func firstRowAVX512(a *sepRowArgs): sepRowAVX512's first pass alone on
+// a whole row (FirstPass.Run): the rows of L of K and, unless a.t is nil,
+// Theta, a.n8 bytes, eight entries at a time (SEPFIRST_AVX512, the
+// pointers not advanced by a lead; a.outer nil, a.zt zero). Needs
+// AVX-512F and DQ.
+TEXT ·firstRowAVX512(SB), NOSPLIT, $0-8
+	MOVQ   a+0(FP), DX
+	MOVQ   8(DX), DI                // Theta's rows unless nil
+	VXORPD Z14, Z14, Z14
+	XORQ   BX, BX
+
+floop:
+	SEPFIRST_AVX512(fnext, fgen, fkdone)
+
+fnext:
+	ADDQ $64, BX
+	CMPQ BX, 160(DX)
+	JB   floop
+	VZEROUPPER
+	RET
+
 // func sepRowAVX2(a *sepRowArgs): sepRowAVX512 on four entries at a time,
 // the masked loads by VMASKMOVPD (the masks' sign bits), the second step
 // and map of sum3AffineReLUAVX2 (t before the map kept in t); c is

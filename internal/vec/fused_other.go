@@ -11,3 +11,5 @@ func sepRowBulk(*FusedRow) bool {
 }
 
 func sepRowLead(*FirstPass, int) (int, bool, bool) { return 0, false, false }
+
+func firstPassBulk(*FirstPass) bool { return false }

@@ -195,6 +195,65 @@ func TestSum3MaskAffineReLUOuter(t *testing.T) {
 	}
 }
 
+// TestFirstPassRun checks FirstPass.Run (AVX-512 where the masks are
+// given as bits) against Sum3MaskRow, bit for bit, for K and Theta and K
+// alone, on image shapes the vector kernel takes and leaves, and with the
+// vector kernels off; a mask bit flipped must change the row.
+func TestFirstPassRun(t *testing.T) {
+	rng := rand.New(rand.NewPCG(33, 34))
+	check := func(what string) {
+		t.Helper()
+		for _, s := range [][2]int{{28, 28}, {14, 14}, {16, 7}, {6, 5}, {4, 2}, {32, 32}} {
+			h, w := s[0], s[1]
+			n := h * w
+			for ci, c := range sepRowCases(rng, h, w)[:2] {
+				for _, theta := range []bool{false, true} {
+					f := &FirstPass{LK: make([]float64, n), K: c.src[0], MA: c.ma, MC: c.mc, M8: c.m8}
+					want := [2][]float64{make([]float64, n), make([]float64, n)}
+					Sum3MaskRow(want[0], c.src[0][0], c.src[0][1], c.src[0][2], c.ma, c.mc)
+					if theta {
+						f.LT, f.T = make([]float64, n), c.src[1]
+						Sum3MaskRow(want[1], c.src[1][0], c.src[1][1], c.src[1][2], c.ma, c.mc)
+					}
+					f.Run()
+					tag := fmt.Sprintf("%s %dx%d case %d Theta %v", what, h, w, ci, theta)
+					sameBits64(t, tag+": L of K", f.LK, want[0])
+					if theta {
+						sameBits64(t, tag+": L of Theta", f.LT, want[1])
+					}
+					// A mask bit that the rows' values depend on: entry 9's
+					// left term (an interior column where w > 2), of the
+					// scale of the others.
+					if w > 2 && n > 9 {
+						var k [3][]float64
+						for v := range k {
+							k[v] = make([]float64, n)
+							for i := range k[v] {
+								k[v][i] = 1 + rng.Float64()
+							}
+						}
+						m8 := append([]byte(nil), c.m8...)
+						ma := append([]uint64(nil), c.ma...)
+						g := &FirstPass{LK: make([]float64, n), K: k, MA: ma, MC: c.mc, M8: m8}
+						g.Run()
+						before := g.LK[9]
+						m8[2] ^= 2
+						ma[9] ^= math.MaxUint64
+						g.Run()
+						if g.LK[9] == before {
+							t.Errorf("%s: entry 9 unchanged with its left term masked", tag)
+						}
+					}
+				}
+			}
+		}
+	}
+	check("vector kernels")
+	fusedGo = true
+	defer func() { fusedGo = false }()
+	check("Go")
+}
+
 // TestFusedRowReuse checks FusedRow.Run as a caller reusing one FusedRow
 // calls it: first with the map on generated outer-product rows, then,
 // in the same struct, without the map (whose kernels need the rows
