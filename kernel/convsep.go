@@ -329,11 +329,11 @@ type sepRun struct {
 	kp, tp       []float64
 	ko, to       []float64 // output planes (those of the sink's result with a sink)
 	sink         sepSink
-	zeroTheta    bool         // tp is zero: its rows are read from the zero row
-	outer        bool         // kp is not written: its rows are generated (State.OuterA)
-	fr           vec.FusedRow // firstSecond's call, its arguments set in place
+	zeroTheta    bool          // tp is zero: its rows are read from the zero row
+	outer        bool          // kp is not written: its rows are generated (State.OuterA)
+	fr           vec.FusedRow  // firstSecond's call, its arguments set in place
 	first1       vec.FirstPass // first's call
-	r            int          // the output group element at hand
+	r            int           // the output group element at hand
 	tr           sepTraversal
 	steps        []sepStep    // its traversal's steps (sepPlan.stepsFor)
 	strip        int          // the positions of a line element visits before the next line
