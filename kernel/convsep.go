@@ -336,11 +336,11 @@ type sepRun struct {
 	r            int           // the output group element at hand
 	tr           sepTraversal
 	steps        []sepStep    // its traversal's steps (sepPlan.stepsFor)
-	strip        int          // the positions of a line element visits before the next line
 	hw           int          // positions of an image
 	prefetch     bool         // the planes are large enough to prefetch rows (sepPrefetchBytes)
 	inPlace      bool         // ko and to are kp and tp (State.canInPlace)
 	i0           int          // the strip at hand starts at index i0
+	stepAt       [2]int       // its steps: line o, index i at stepAt[0] + o*stepAt[1] + i (stepIndex)
 	edge         [2][]float64 // in place: K's and Theta's input rows at index i0-1 of each line
 }
 
@@ -383,13 +383,13 @@ func (run *sepRun) element(r int) {
 	if _, ok := run.sink.(*sepPool); ok {
 		strip = sepPoolStrip
 	}
-	run.strip = strip
 	run.steps = run.pl.stepsFor(r, run.op, run.dim, strip)
 	run.setFusedRow()
 	tr := run.tr
 	for i0 := 0; i0 < tr.inner; i0 += strip {
 		i1 := min(i0+strip, tr.inner)
 		run.i0 = i0
+		run.stepAt = [2]int{i0*tr.outer - i0, i1 - i0}
 		for i := i0; i < i1; i++ {
 			run.first(0, i)
 		}
@@ -416,9 +416,10 @@ func (run *sepRun) element(r int) {
 	}
 }
 
-// step returns the step of line o, index i, of the element at hand.
+// step returns the step of line o, index i (in the strip at hand), of
+// the element at hand.
 func (run *sepRun) step(o, i int) *sepStep {
-	return &run.steps[stepIndex(o, i, run.tr.outer, run.tr.inner, run.strip)]
+	return &run.steps[run.stepAt[0]+o*run.stepAt[1]+i] // stepIndex for the strip at hand, without its division
 }
 
 // stepIndex returns where the step of line o, index i, of a traversal of
