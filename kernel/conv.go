@@ -247,7 +247,7 @@ func (s *State) ConvAffineReLUMean(op *ConvOp, wStd, bStd float64) error {
 // CanMeanFused reports whether ConvAffineReLUMean takes op.
 func (op *ConvOp) CanMeanFused() bool {
 	e := op.effective()
-	return e.OutG == 1 && !e.Slab && e.InG == 1 && separablePlan(e, false) != nil
+	return e.OutG == 1 && !e.Slab && e.InG == 1 && separableForm(e, false) != nil
 }
 
 // CanPoolFused reports whether ConvAffineReLUPool takes op.
@@ -256,7 +256,7 @@ func (op *ConvOp) CanPoolFused() bool {
 	if e.OutG != 1 || e.Slab || e.InG != 1 || e.OutH%2 != 0 || e.OutW%2 != 0 {
 		return false
 	}
-	pl := separablePlan(e, false)
+	pl := separableForm(e, false)
 	return pl != nil && !pl.traversal(0, e.OutH, e.OutW).vertical // lines along image rows: sepPool's order
 }
 

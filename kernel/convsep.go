@@ -48,6 +48,28 @@ type sepPlan struct {
 // separablePlan returns the separable form of op, or nil if op is not an
 // exact 3×3 same-padded operator with one output column block.
 func separablePlan(op *ConvOp, inSlab bool) *sepPlan {
+	pl := separableForm(op, inSlab)
+	if pl == nil {
+		return nil
+	}
+	w, hw := op.OutW, op.OutH*op.OutW
+	pl.ma, pl.mc = make([]uint64, hw), make([]uint64, hw)
+	for p := range hw {
+		if p%w >= 1 {
+			pl.ma[p] = math.MaxUint64
+		}
+		if p%w <= w-2 {
+			pl.mc[p] = math.MaxUint64
+		}
+	}
+	pl.m8 = vec.FirstPassBits(pl.ma, pl.mc)
+	return pl
+}
+
+// separableForm is separablePlan without the masks, which the checks
+// whether an operator has the form (CanMeanFused, CanPoolFused,
+// Separable: asked once per block of pairs) do not need.
+func separableForm(op *ConvOp, inSlab bool) *sepPlan {
 	if op.K != 3 || op.Pad != Same || op.Base != 9 || op.InH != op.OutH || op.InW != op.OutW ||
 		op.OutW < 2 || (!op.Slab && op.OutG != 1) {
 		return nil
@@ -73,17 +95,6 @@ func separablePlan(op *ConvOp, inSlab bool) *sepPlan {
 		pl.rb, pl.cb = append(pl.rb, rb), append(pl.cb, cb)
 		pl.au, pl.av = append(pl.au, au), append(pl.av, av)
 	}
-	w, hw := op.OutW, op.OutH*op.OutW
-	pl.ma, pl.mc = make([]uint64, hw), make([]uint64, hw)
-	for p := range hw {
-		if p%w >= 1 {
-			pl.ma[p] = math.MaxUint64
-		}
-		if p%w <= w-2 {
-			pl.mc[p] = math.MaxUint64
-		}
-	}
-	pl.m8 = vec.FirstPassBits(pl.ma, pl.mc)
 	return pl
 }
 

@@ -50,7 +50,7 @@ func (op *ConvOp) InputOp() bool { return op.effective().InG == 1 }
 // liftings — sum k² (or more) terms per entry there, F = Base·C here.
 func (op *ConvOp) Separable() bool {
 	op = op.effective()
-	return separablePlan(op, false) != nil
+	return separableForm(op, false) != nil
 }
 
 // Patches returns the patch matrices of one input x of c channels on op's
