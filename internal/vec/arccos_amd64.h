@@ -117,40 +117,21 @@
 // stage: asin(x) by the polynomial in z, kd, and the stores (those of
 // ARCCOSR_AVX512). Writes sq, Z8, Z9, Z17, Z18 and Z20.
 #define ARCCOSR3_AVX512(k, sq, x, m, z, kdst, tnil, tsrc, tdst) \
-	VMULPD  z, z, Z8                /* z² */                                    \
-	VBROADCASTSD 8(R8), Z9                                                      \
-	VFMADD213PD.BCST 0(R8), z, Z9   /* q0 = c1 z + c0 */                        \
-	VBROADCASTSD 24(R8), Z17                                                    \
-	VFMADD213PD.BCST 16(R8), z, Z17 /* q1 */                                    \
-	VFMADD231PD Z8, Z17, Z9         /* r0 = q1 z² + q0 */                       \
-	VBROADCASTSD 40(R8), Z17                                                    \
-	VFMADD213PD.BCST 32(R8), z, Z17 /* q2 */                                    \
-	VBROADCASTSD 56(R8), Z18                                                    \
-	VFMADD213PD.BCST 48(R8), z, Z18 /* q3 */                                    \
-	VFMADD231PD Z8, Z18, Z17        /* r1 = q3 z² + q2 */                       \
-	VBROADCASTSD 72(R8), Z18                                                    \
-	VFMADD213PD.BCST 64(R8), z, Z18 /* q4 = c9 z + c8 */                        \
-	VMULPD  Z8, Z8, Z20             /* z⁴ */                                    \
-	VFMADD231PD Z20, Z17, Z9        /* s0 = r1 z⁴ + r0 */                       \
-	VMULPD  Z20, Z20, Z20           /* z⁸ */                                    \
-	VFMADD231PD Z20, Z18, Z9        /* Z9 = p(z) = q4 z⁸ + s0 (Estrin) */       \
-	VMULPD  z, Z9, Z8               /* z p */                                   \
-	VFMADD213PD x, x, Z8            /* Z8 = y = x + x z p = asin(x) */          \
-	VFMADD231PD.BCST 104(R8), m, Z8 /* m lo + y */                              \
-	VFMADD231PD.BCST 96(R8), m, Z8  /* Z8 = kd = m hi + (m lo + y) */           \
-	VFMADD231PD Z8, k, sq           /* sq + kd k */                             \
-	VMULPD  Z15, sq, sq             /* (sq + kd k) scale */                     \
-	VMOVUPD sq, kdst                                                            \
+	ARCCOSR3K_AVX512(k, sq, x, m, z, kdst)                                      \
 	TESTQ   DI, DI                  /* t nil? */                                \
 	JZ      tnil                                                                \
-	VMULPD  Z15, Z8, Z8                                                         \
-	VMULPD  tsrc, Z8, Z8            /* kd scale t */                            \
-	VMOVUPD Z8, tdst
+	ARCCOSR3TT_AVX512(tsrc, tdst)
 
 // ARCCOSR3T_AVX512(k, sq, x, m, z, kdst, tsrc, tdst): ARCCOSR3_AVX512
 // where t is known not to be nil (sepRowAVX512's loop for the common
 // case): the same instructions without the test of DI.
 #define ARCCOSR3T_AVX512(k, sq, x, m, z, kdst, tsrc, tdst) \
+	ARCCOSR3K_AVX512(k, sq, x, m, z, kdst)                                      \
+	ARCCOSR3TT_AVX512(tsrc, tdst)
+
+// ARCCOSR3K_AVX512(k, sq, x, m, z, kdst): the third stage up to K's
+// store, kd left in Z8; ARCCOSR3TT_AVX512(tsrc, tdst): Theta's store.
+#define ARCCOSR3K_AVX512(k, sq, x, m, z, kdst) \
 	VMULPD  z, z, Z8                /* z² */                                    \
 	VBROADCASTSD 8(R8), Z9                                                      \
 	VFMADD213PD.BCST 0(R8), z, Z9   /* q0 = c1 z + c0 */                        \
@@ -174,7 +155,9 @@
 	VFMADD231PD.BCST 96(R8), m, Z8  /* Z8 = kd = m hi + (m lo + y) */           \
 	VFMADD231PD Z8, k, sq           /* sq + kd k */                             \
 	VMULPD  Z15, sq, sq             /* (sq + kd k) scale */                     \
-	VMOVUPD sq, kdst                                                            \
+	VMOVUPD sq, kdst
+
+#define ARCCOSR3TT_AVX512(tsrc, tdst) \
 	VMULPD  Z15, Z8, Z8                                                         \
 	VMULPD  tsrc, Z8, Z8            /* kd scale t */                            \
 	VMOVUPD Z8, tdst

@@ -23,21 +23,11 @@
 // from the bits of sepRowArgs.m8, two bytes per block). Write CX, Z26/Z27
 // and K5/K6 (AVX-512) or Y2-Y5 (AVX2).
 #define SEPFIRST_AVX512(skip, gen, kdone) \
-	MOVQ      BX, CX                                      \
-	SARQ      $5, CX /* two mask bytes per block */       \
-	ADDQ      272(DX), CX                                 \
-	KMOVB     (CX), K5 /* ma */                           \
-	KMOVB     1(CX), K6 /* mc */                          \
+	SEPMASKS_AVX512                                       \
 	MOVQ    288(DX), CX /* generated rows? */             \
 	TESTQ   CX, CX                                        \
 	JNZ     gen                                           \
-	MOVQ    96(DX), CX                                    \
-	VMOVUPD.Z -8(CX)(BX*1), K5, Z26 /* a[i-1] & ma[i] */  \
-	MOVQ    104(DX), CX                                   \
-	VADDPD  (CX)(BX*1), Z26, Z26 /* + b[i] */             \
-	MOVQ    112(DX), CX                                   \
-	VMOVUPD.Z 8(CX)(BX*1), K6, Z27 /* c[i+1] & mc[i] */   \
-	VADDPD  Z27, Z26, Z26                                 \
+	SEPSUMK_AVX512                                        \
 	JMP     kdone                                         \
 gen:                                                          \
 	KMOVB   320(DX), K3 /* the rows not in the padding */ \
@@ -54,19 +44,43 @@ gen:                                                          \
 	VADDPD  Z27, Z26, Z26                                 \
 	VADDPD  Z14, Z26, Z26 /* a zero sum as +0 */          \
 kdone:                                                        \
-	MOVQ    80(DX), CX                                    \
-	VMOVUPD Z26, (CX)(BX*1) /* L of K */                  \
+	SEPSTORELK_AVX512                                     \
 	TESTQ   DI, DI                                        \
 	JZ      skip                                          \
 	CMPQ    280(DX), $0 /* Theta's inputs zero */         \
 	JNE     skip                                          \
-	MOVQ    120(DX), CX                                   \
+	SEPSUMT_AVX512
+
+// The pieces of SEPFIRST_AVX512: the block's mask bits (K5, K6), the sum
+// of K's three input rows (Z26), its store to the row of L, and Theta's
+// sum and store.
+#define SEPMASKS_AVX512 \
+	MOVQ      BX, CX                                      \
+	SARQ      $5, CX /* two mask bytes per block */       \
+	ADDQ      272(DX), CX                                 \
+	KMOVB     (CX), K5 /* ma */                           \
+	KMOVB     1(CX), K6 /* mc */
+
+#define SEPSUMK_AVX512 SEPSUM3_AVX512(96, 104, 112)
+
+// SEPSUM3_AVX512(oa, ob, oc): Z26 = ((a[i-1] & ma[i]) + b[i]) +
+// (c[i+1] & mc[i]) for the rows whose pointers are at offsets oa, ob, oc
+// of the argument block.
+#define SEPSUM3_AVX512(oa, ob, oc) \
+	MOVQ    oa(DX), CX                                    \
 	VMOVUPD.Z -8(CX)(BX*1), K5, Z26 /* a[i-1] & ma[i] */  \
-	MOVQ    128(DX), CX                                   \
+	MOVQ    ob(DX), CX                                    \
 	VADDPD  (CX)(BX*1), Z26, Z26 /* + b[i] */             \
-	MOVQ    136(DX), CX                                   \
+	MOVQ    oc(DX), CX                                    \
 	VMOVUPD.Z 8(CX)(BX*1), K6, Z27 /* c[i+1] & mc[i] */   \
-	VADDPD  Z27, Z26, Z26                                 \
+	VADDPD  Z27, Z26, Z26
+
+#define SEPSTORELK_AVX512 \
+	MOVQ    80(DX), CX                                    \
+	VMOVUPD Z26, (CX)(BX*1) /* L of K */
+
+#define SEPSUMT_AVX512 \
+	SEPSUM3_AVX512(120, 128, 136)                         \
 	MOVQ    88(DX), CX                                    \
 	VMOVUPD Z26, (CX)(BX*1) /* L of Theta */
 
@@ -122,15 +136,23 @@ kdone:                                                        \
 	SEPFIRST_AVX512(skip, gen, kdone)
 
 #define SEPSTAGE1_SECOND(skip, zero) \
-	SEPNEXT                                                \
-	VMOVUPD (AX)(BX*1), Z0                                 \
-	VADDPD  (R9)(BX*1), Z0, Z0                             \
-	VADDPD  (R10)(BX*1), Z0, Z0                            \
-	VFMADD213PD.BCST 192(DX), Z23, Z0 /* k = nw ((ka + kb) + kc) + add0 */ \
+	SEPSECONDK                                             \
 	TESTQ   DI, DI                                         \
 	JZ      skip                                           \
 	CMPQ    280(DX), $0                                    \
 	JNE     zero                                           \
+	SEPSECONDT
+
+// The pieces of SEPSTAGE1_SECOND: the prefetch and K's second step (Z0),
+// and Theta's (Z19).
+#define SEPSECONDK \
+	SEPNEXT                                                \
+	VMOVUPD (AX)(BX*1), Z0                                 \
+	VADDPD  (R9)(BX*1), Z0, Z0                             \
+	VADDPD  (R10)(BX*1), Z0, Z0                            \
+	VFMADD213PD.BCST 192(DX), Z23, Z0 /* k = nw ((ka + kb) + kc) + add0 */
+
+#define SEPSECONDT \
 	VMOVUPD (R11)(BX*1), Z19                               \
 	VADDPD  (R12)(BX*1), Z19, Z19                          \
 	VADDPD  (R13)(BX*1), Z19, Z19                          \
@@ -165,40 +187,14 @@ kdone:                                                        \
 #define SEPSTAGE1_FIRST_COMMON(skip) \
 	CMPQ      BX, 176(DX)                                 \
 	JGE       skip                                        \
-	MOVQ      BX, CX                                      \
-	SARQ      $5, CX /* two mask bytes per block */       \
-	ADDQ      272(DX), CX                                 \
-	KMOVB     (CX), K5 /* ma */                           \
-	KMOVB     1(CX), K6 /* mc */                          \
-	MOVQ      96(DX), CX                                  \
-	VMOVUPD.Z -8(CX)(BX*1), K5, Z26 /* a[i-1] & ma[i] */  \
-	MOVQ      104(DX), CX                                 \
-	VADDPD    (CX)(BX*1), Z26, Z26 /* + b[i] */           \
-	MOVQ      112(DX), CX                                 \
-	VMOVUPD.Z 8(CX)(BX*1), K6, Z27 /* c[i+1] & mc[i] */   \
-	VADDPD    Z27, Z26, Z26                               \
-	MOVQ      80(DX), CX                                  \
-	VMOVUPD   Z26, (CX)(BX*1) /* L of K */                \
-	MOVQ      120(DX), CX                                 \
-	VMOVUPD.Z -8(CX)(BX*1), K5, Z26 /* a[i-1] & ma[i] */  \
-	MOVQ      128(DX), CX                                 \
-	VADDPD    (CX)(BX*1), Z26, Z26 /* + b[i] */           \
-	MOVQ      136(DX), CX                                 \
-	VMOVUPD.Z 8(CX)(BX*1), K6, Z27 /* c[i+1] & mc[i] */   \
-	VADDPD    Z27, Z26, Z26                               \
-	MOVQ      88(DX), CX                                  \
-	VMOVUPD   Z26, (CX)(BX*1) /* L of Theta */
+	SEPMASKS_AVX512                                       \
+	SEPSUMK_AVX512                                        \
+	SEPSTORELK_AVX512                                     \
+	SEPSUMT_AVX512
 
 #define SEPSTAGE1_SECOND_COMMON \
-	SEPNEXT                                                \
-	VMOVUPD (AX)(BX*1), Z0                                 \
-	VADDPD  (R9)(BX*1), Z0, Z0                             \
-	VADDPD  (R10)(BX*1), Z0, Z0                            \
-	VFMADD213PD.BCST 192(DX), Z23, Z0 /* k = nw ((ka + kb) + kc) + add0 */ \
-	VMOVUPD (R11)(BX*1), Z19                               \
-	VADDPD  (R12)(BX*1), Z19, Z19                          \
-	VADDPD  (R13)(BX*1), Z19, Z19                          \
-	VFMADD213PD Z0, Z23, Z19          /* t = nw ((ta + tb) + tc) + k */
+	SEPSECONDK                                             \
+	SEPSECONDT
 
 // func sum3AffineReLUAVX512(k, t, ka, kb, kc, ta, tb, tc *float64, n int, nw, add0, v1, r1 float64, v2, r2 *float64, scale float64, c *float64):
 // eight entries at a time: k = nw*((ka + kb) + kc) + add0 and, unless
