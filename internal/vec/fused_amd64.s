@@ -160,11 +160,9 @@ kdone:                                                        \
 
 #define SEPSTAGE1_MAP \
 	MOVQ         64(DX), CX                                \
-	VBROADCASTSD 200(DX), Z1                               \
-	VMULPD       (CX)(BX*1), Z1, Z1 /* P = v1 v2 */         \
+	VMULPD       (CX)(BX*1), Z10, Z1 /* P = v1 v2 (Z10 = v1) */ \
 	MOVQ         72(DX), CX                                \
-	VBROADCASTSD 208(DX), Z2                               \
-	VMULPD       (CX)(BX*1), Z2, Z2 /* q = r1 r2 */         \
+	VMULPD       (CX)(BX*1), Z11, Z2 /* q = r1 r2 (Z11 = r1) */ \
 	ARCCOSR1_AVX512(Z0, Z1, Z2)
 
 #define SEPSTAGE1_KEEP \
@@ -362,6 +360,8 @@ TEXT ·sepRowAVX512(SB), NOSPLIT, $0-8
 	VBROADCASTSD 120(R8), Z16       // 2
 	VBROADCASTSD 80(R8), Z21        // sin(pi/8)
 	VBROADCASTSD 136(R8), Z22       // cos(pi/8)
+	VBROADCASTSD 200(DX), Z10       // v1 (SEPSTAGE1_MAP)
+	VBROADCASTSD 208(DX), Z11       // r1
 
 	// The first pass on the first lead entries (BX from -lead8 to 0).
 	MOVQ 168(DX), BX
