@@ -120,9 +120,9 @@ kdone:                                                        \
 // their macro, ARCCOSR_AVX512 or ARCCOSR_AVX2 of arccos_amd64.h).
 
 // The stages of sepRowAVX512's pipeline on the block at BX. The first
-// (SEPSTAGE1_FIRST(skip), a label, then SEPSTAGE1_SECOND(skip, zero), a
-// jump to skip, at the label zero t = k + 0, the label skip, then
-// SEPSTAGE1_MAP): the first pass a lead ahead (unless BX has reached
+// (SEPSTAGE1(f, g, k, t, z), with its labels: SEPSTAGE1_FIRST, then
+// SEPSTAGE1_SECOND, at the label z t = k + 0, then SEPSTAGE1_MAP): the
+// first pass a lead ahead (unless BX has reached
 // a.fend8) and the prefetch, the second step (k in Z0 and, unless DI is
 // zero, t in Z19, from the rows of L of Theta unless a.zt says that
 // Theta's inputs are zero (then it jumps to zero); add0 read from the
@@ -157,6 +157,16 @@ kdone:                                                        \
 	VADDPD  (R12)(BX*1), Z19, Z19                          \
 	VADDPD  (R13)(BX*1), Z19, Z19                          \
 	VFMADD213PD Z0, Z23, Z19          /* t = nw ((ta + tb) + tc) + k */
+
+#define SEPSTAGE1(f, g, k, t, z) \
+	SEPSTAGE1_FIRST(f, g, k)                               \
+f:                                                             \
+	SEPSTAGE1_SECOND(t, z)                                 \
+	JMP t                                                  \
+z:                                                             \
+	VADDPD Z14, Z0, Z19 /* Theta's inputs zero: t = k + 0 */ \
+t:                                                             \
+	SEPSTAGE1_MAP
 
 #define SEPSTAGE1_MAP \
 	MOVQ         64(DX), CX                                \
@@ -380,30 +390,10 @@ wpro2:
 	JNE  wplain
 
 	// The blocks at 0 and 64: the pipeline fills.
-	SEPSTAGE1_FIRST(wf0, wg0, wk0)
-
-wf0:
-	SEPSTAGE1_SECOND(wt0, wz0)
-	JMP wt0
-
-wz0:
-	VADDPD Z14, Z0, Z19             // Theta's inputs zero: t = k + 0
-
-wt0:
-	SEPSTAGE1_MAP
+	SEPSTAGE1(wf0, wg0, wk0, wt0, wz0)
 	SEPSTAGE1_KEEP
 	ADDQ $64, BX
-	SEPSTAGE1_FIRST(wf1, wg1, wk1)
-
-wf1:
-	SEPSTAGE1_SECOND(wt1, wz1)
-	JMP wt1
-
-wz1:
-	VADDPD Z14, Z0, Z19             // Theta's inputs zero: t = k + 0
-
-wt1:
-	SEPSTAGE1_MAP
+	SEPSTAGE1(wf1, wg1, wk1, wt1, wz1)
 	SEPSTAGE2
 	SEPSTAGE1_KEEP
 	ADDQ $64, BX
@@ -431,17 +421,7 @@ wcf:
 	JMP  wdrain
 
 wloop:
-	SEPSTAGE1_FIRST(wf2, wg2, wk2)
-
-wf2:
-	SEPSTAGE1_SECOND(wt2, wz2)
-	JMP wt2
-
-wz2:
-	VADDPD Z14, Z0, Z19             // Theta's inputs zero: t = k + 0
-
-wt2:
-	SEPSTAGE1_MAP
+	SEPSTAGE1(wf2, wg2, wk2, wt2, wz2)
 	ARCCOSR3_AVX512(Z24, Z28, Z29, Z30, Z31, -128(SI)(BX*1), wt3, Z25, -128(DI)(BX*1))
 
 wt3:

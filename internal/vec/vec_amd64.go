@@ -106,28 +106,21 @@ func addBlocksBulk(dst, src []float32, rows, n, ds, ss int) bool {
 //go:noescape
 func axpyF64AVX2(dst, src *float64, w float64, n int)
 
-// axpyF64Bulk runs the AVX2 kernel on the largest multiple of 4 elements
-// and returns how many it did (0 without AVX2).
-func axpyF64Bulk(dst, src []float64, w float64) int {
-	n := len(dst) &^ 3
-	if !hasAVX2 || n == 0 {
-		return 0
-	}
-	axpyF64AVX2(&dst[0], &src[0], w, n)
-	return n
-}
-
 //go:noescape
 func scaleF64AVX2(dst, src *float64, w float64, n int)
 
-// scaleF64Bulk runs the AVX2 kernel of ScaleF64 on the largest multiple of
-// 4 elements and returns how many it did (0 without AVX2).
-func scaleF64Bulk(dst, src []float64, w float64) int {
+// axpyF64Bulk and scaleF64Bulk run the AVX2 kernels of AxpyF64 and
+// ScaleF64 on the largest multiple of 4 elements and return how many
+// they did (0 without AVX2).
+func axpyF64Bulk(dst, src []float64, w float64) int  { return bulkF64(axpyF64AVX2, dst, src, w) }
+func scaleF64Bulk(dst, src []float64, w float64) int { return bulkF64(scaleF64AVX2, dst, src, w) }
+
+func bulkF64(kernel func(dst, src *float64, w float64, n int), dst, src []float64, w float64) int {
 	n := len(dst) &^ 3
 	if !hasAVX2 || n == 0 {
 		return 0
 	}
-	scaleF64AVX2(&dst[0], &src[0], w, n)
+	kernel(&dst[0], &src[0], w, n)
 	return n
 }
 

@@ -758,6 +758,21 @@ adone:
 	VZEROUPPER
 	RET
 
+// SUMLANES4(x, a, b, c, d): adds the 16 values at x to the lanes in
+// a, b, c, d (four each, in order); STORELANES4(dst, a, b, c, d) stores
+// the lanes to the 16 values at dst.
+#define SUMLANES4(x, a, b, c, d) \
+	VADDPD (x), a, a   \
+	VADDPD 32(x), b, b \
+	VADDPD 64(x), c, c \
+	VADDPD 96(x), d, d
+
+#define STORELANES4(dst, a, b, c, d) \
+	VMOVUPD a, (dst)   \
+	VMOVUPD b, 32(dst) \
+	VMOVUPD c, 64(dst) \
+	VMOVUPD d, 96(dst)
+
 // func sumLanesAVX2(x *float64, n int, lanes *[16]float64): lanes[j] =
 // sum of x[16k+j] (n a positive multiple of 16), four accumulators.
 TEXT ·sumLanesAVX2(SB), NOSPLIT, $0-24
@@ -770,17 +785,11 @@ TEXT ·sumLanesAVX2(SB), NOSPLIT, $0-24
 	VXORPD Y3, Y3, Y3
 
 sl16:
-	VADDPD (SI), Y0, Y0
-	VADDPD 32(SI), Y1, Y1
-	VADDPD 64(SI), Y2, Y2
-	VADDPD 96(SI), Y3, Y3
+	SUMLANES4(SI, Y0, Y1, Y2, Y3)
 	ADDQ   $128, SI
 	SUBQ   $16, CX
 	JNZ    sl16
-	VMOVUPD Y0, (DI)
-	VMOVUPD Y1, 32(DI)
-	VMOVUPD Y2, 64(DI)
-	VMOVUPD Y3, 96(DI)
+	STORELANES4(DI, Y0, Y1, Y2, Y3)
 	VZEROUPPER
 	RET
 
@@ -801,28 +810,16 @@ TEXT ·sumLanesPairAVX2(SB), NOSPLIT, $0-40
 	VXORPD Y7, Y7, Y7
 
 sp16:
-	VADDPD (SI), Y0, Y0
-	VADDPD 32(SI), Y1, Y1
-	VADDPD 64(SI), Y2, Y2
-	VADDPD 96(SI), Y3, Y3
-	VADDPD (DX), Y4, Y4
-	VADDPD 32(DX), Y5, Y5
-	VADDPD 64(DX), Y6, Y6
-	VADDPD 96(DX), Y7, Y7
+	SUMLANES4(SI, Y0, Y1, Y2, Y3)
+	SUMLANES4(DX, Y4, Y5, Y6, Y7)
 	ADDQ   $128, SI
 	ADDQ   $128, DX
 	SUBQ   $16, CX
 	JNZ    sp16
 	MOVQ   lx+24(FP), DI
-	VMOVUPD Y0, (DI)
-	VMOVUPD Y1, 32(DI)
-	VMOVUPD Y2, 64(DI)
-	VMOVUPD Y3, 96(DI)
+	STORELANES4(DI, Y0, Y1, Y2, Y3)
 	MOVQ   ly+32(FP), DI
-	VMOVUPD Y4, (DI)
-	VMOVUPD Y5, 32(DI)
-	VMOVUPD Y6, 64(DI)
-	VMOVUPD Y7, 96(DI)
+	STORELANES4(DI, Y4, Y5, Y6, Y7)
 	VZEROUPPER
 	RET
 
